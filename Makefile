@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per set of extras, so each target installs what it needs once.
+$(VENV)/.demo: pyproject.toml | $(PY)
+	$(PIP) -e ".[cli,fast]"
+	@touch $@
+
+$(VENV)/.test: pyproject.toml | $(PY)
+	$(PIP) -e ".[test]"
+	@touch $@
+
+$(VENV)/.bench: pyproject.toml | $(PY)
+	$(PIP) -e ".[bench]"
+	@touch $@
+
+demo: $(VENV)/.demo
+	$(PY) -m numnet demo
+
+test: $(VENV)/.test
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.bench
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

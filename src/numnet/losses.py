@@ -1,0 +1,160 @@
+"""Loss functions: each a value and its gradient with respect to the prediction.
+
+A :class:`Loss` pairs ``value(P, Y) -> float`` with ``gradient(P, Y) -> dP``,
+where ``P`` is the network's output and ``Y`` the target, both of shape
+``(n_samples, n_outputs)``. Losses average over the batch, so gradients carry
+the ``1 / n`` once and the backward pass never divides again.
+
+Cross-entropies are fused with their output activation: when the network ends
+in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
+``delta(P, Y)`` work on the pre-activation ``Z`` directly, giving the stable
+``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+__all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
+           "binary_cross_entropy", "categorical_cross_entropy"]
+
+HUBER_DELTA = 1.0
+
+
+class Loss(NamedTuple):
+    """A named loss.
+
+    ``value(P, Y)`` and ``gradient(P, Y)`` work on outputs ``P``. A loss fused
+    with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
+    and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
+    is ``fused_with``.
+    """
+
+    name: str
+    value: Callable[[np.ndarray, np.ndarray], float]
+    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    fused_with: Optional[str] = None
+    value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
+    delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+
+
+def _eps(P: np.ndarray) -> float:
+    return float(np.finfo(P.dtype).eps) if np.issubdtype(P.dtype, np.floating) else 1e-12
+
+
+# --- regression ---------------------------------------------------------------
+
+def mse(target, output) -> float:
+    """The tutorial's mean squared error, ``mean((target - output) ** 2)``.
+
+    Averages over every element (samples and outputs), as the tutorial and
+    PyTorch's ``MSELoss`` do.
+    """
+    target, output = np.asarray(target), np.asarray(output)
+    return float(np.mean((target - output) ** 2))
+
+
+def _mse_value(P, Y):
+    return mse(Y, P)
+
+
+def _mse_gradient(P, Y):
+    return (2.0 / P.size) * (P - Y)
+
+
+def _mae_value(P, Y):
+    return float(np.mean(np.abs(P - Y)))
+
+
+def _mae_gradient(P, Y):
+    return np.sign(P - Y) * (1.0 / P.size)
+
+
+def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
+    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
+    R = np.abs(P - Y)
+    quad = np.minimum(R, delta)
+    return float(np.mean(0.5 * quad * quad + delta * (R - quad)))
+
+
+def _huber_gradient(P, Y):
+    return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
+
+
+# --- classification -------------------------------------------------------------
+
+def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
+    """-mean(Y log P + (1 - Y) log(1 - P)) over elements; P clipped away from 0 and 1."""
+    e = _eps(P)
+    P = np.clip(P, e, 1.0 - e)
+    return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)))
+
+
+def _bce_gradient(P, Y):
+    e = _eps(P)
+    P = np.clip(P, e, 1.0 - e)
+    return (P - Y) / (P * (1.0 - P)) * (1.0 / P.size)
+
+
+def _bce_from_logits(Z, Y):
+    # log(1 + exp(-|Z|)) + max(Z, 0) - Z * Y  ==  BCE(sigmoid(Z), Y), exactly and stably
+    return float(np.mean(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))))
+
+
+def _bce_delta(P, Y):
+    return (P - Y) * (1.0 / P.size)
+
+
+def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
+    """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
+    P = np.clip(P, _eps(P), 1.0)
+    return float(-np.sum(Y * np.log(P)) / P.shape[0])
+
+
+def _cce_gradient(P, Y):
+    P = np.clip(P, _eps(P), 1.0)
+    return -(Y / P) * (1.0 / P.shape[0])
+
+
+def _cce_from_logits(Z, Y):
+    shifted = Z - Z.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return float(-np.sum(Y * log_p) / Z.shape[0])
+
+
+def _cce_delta(P, Y):
+    return (P - Y) * (1.0 / P.shape[0])
+
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in (
+        Loss("mse", _mse_value, _mse_gradient),
+        Loss("mae", _mae_value, _mae_gradient),
+        Loss("huber", huber, _huber_gradient),
+        Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
+             fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta),
+        Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
+             fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta),
+    )
+}
+_ALIASES = {
+    "squared_error": "mse", "mean_squared_error": "mse",
+    "absolute_error": "mae", "mean_absolute_error": "mae",
+    "bce": "binary_cross_entropy", "log_loss": "binary_cross_entropy",
+    "cross_entropy": "categorical_cross_entropy", "cce": "categorical_cross_entropy",
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """Look a loss up by name (``"bce"``, ``"cce"``, ``"squared_error"`` ... are aliases)."""
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"loss must be a name (str), got {type(name).__name__}: {name!r}")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
+    return LOSSES[key]

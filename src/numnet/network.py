@@ -1,0 +1,392 @@
+"""The multilayer perceptron: weights, biases, forward and backward passes.
+
+One example, followed through the code: a sample ``x`` enters as a row of
+``X`` (n_samples, num_inputs). Each layer computes ``Z = A_prev @ W + b`` and
+``A = f(Z)`` (:func:`dense_forward`), keeping ``(A_prev, Z, A)`` in a cache
+that :meth:`MLP.forward_train` returns. Backward walks the layers right to
+left (:func:`dense_backward`): ``dZ = f'(Z) * dA``, ``dW = A_prev.T @ dZ``,
+``db = sum(dZ)``, ``dA_prev = dZ @ W.T``. The weight derivative needs the
+layer's *input* ``A_prev``: the tutorial's published code leaves it out.
+
+All parameters live in one contiguous vector (:attr:`MLP.flat_parameters`);
+``W_i`` and ``b_i`` are views into it. Optimizers can then update a whole
+network with a handful of vector operations, and saving is one array.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .initializers import check_random_state, default_for, get_initializer
+from .losses import Loss, get_loss
+from .tutorial import TutorialMixin
+from .validation import (check_dtype, check_features, check_layer_sizes,
+                         check_nonnegative_float, check_positive_int, check_targets)
+
+__all__ = ["MLP", "LayerCache", "dense_forward", "dense_backward"]
+
+
+class LayerCache(NamedTuple):
+    """What one layer's backward pass needs from its forward pass."""
+
+    A_prev: np.ndarray      # (n, n_in)   the layer's input
+    Z: np.ndarray           # (n, n_out)  pre-activation
+    A: np.ndarray           # (n, n_out)  activation, before dropout
+    mask: np.ndarray | None  # (n, n_out) inverted-dropout mask (next input is A * mask), or None
+
+
+def dense_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray | None,
+                  act: Activation) -> tuple[np.ndarray, np.ndarray]:
+    """``A_prev: (n, n_in), W: (n_in, n_out), b: (n_out,) -> (Z, A)``, both ``(n, n_out)``."""
+    Z = A_prev @ W
+    if b is not None:
+        Z += b
+    return Z, act.forward(Z)
+
+
+def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``dZ: (n, n_out) -> (dA_prev: (n, n_in), dW: (n_in, n_out), db: (n_out,))``.
+
+    The loss is already averaged over the batch, so no ``1 / n`` here.
+    """
+    dW = A_prev.T @ dZ
+    db = dZ.sum(axis=0)
+    dA_prev = dZ @ W.T
+    return dA_prev, dW, db
+
+
+class MLP(TutorialMixin):
+    """A fully connected feed-forward network, trained by backpropagation.
+
+    Parameters
+    ----------
+    num_inputs : int
+        Features per sample.
+    hidden_layers : list of int
+        Width of each hidden layer, left to right; ``[]`` for none.
+    num_outputs : int
+        Outputs per sample.
+    activation : str, default "sigmoid"
+        Hidden-layer activation (see :mod:`numnet.activations`).
+    output_activation : str or None, default None
+        Output activation; ``None`` means the same as ``activation``, as in the
+        tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
+        ``"sigmoid"`` for classification.
+    bias : bool, default True
+        Whether layers have biases (the tutorial's network has none).
+    init : str or None, default None
+        Weight initializer (see :mod:`numnet.initializers`); ``None`` picks He
+        for the ReLU family and Glorot otherwise. ``"uniform"`` is the
+        tutorial's [0, 1). Biases start at zero.
+    dtype : {"float64", "float32"}, default "float64"
+        Kept end to end: parameters, activations and gradients.
+    random_state : int, numpy.random.Generator or None
+        Seeds the initial weights.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``W_i`` of shape ``(layer_sizes[i], layer_sizes[i + 1])``: views into
+        :attr:`flat_parameters`.
+    biases : list of ndarray or None
+        ``b_i`` of shape ``(layer_sizes[i + 1],)``, or None without bias.
+    flat_parameters : ndarray of shape (num_parameters,)
+        Every parameter, in :meth:`parameters` order.
+    activation_fns : list of Activation
+        Each layer's activation pair.
+
+    The tutorial's methods (``forward_propagate``/``activate``,
+    ``back_propagate``/``backActivate``, ``gradient_descent``/``gradientDescent``,
+    ``train``) come from :class:`numnet.tutorial.TutorialMixin`.
+
+    Examples
+    --------
+    >>> net = MLP(2, [5], 1, random_state=0)
+    >>> net.forward([0.1, 0.2]).shape
+    (1,)
+    >>> net.num_parameters
+    21
+    """
+
+    def __init__(
+        self,
+        num_inputs: int,
+        hidden_layers: Sequence[int] = (3,),
+        num_outputs: int = 1,
+        activation: str = "sigmoid",
+        output_activation: str | None = None,
+        bias: bool = True,
+        init: str | None = None,
+        dtype: str | np.dtype = "float64",
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        num_inputs = check_positive_int(num_inputs, "num_inputs")
+        hidden = check_layer_sizes(hidden_layers)
+        num_outputs = check_positive_int(num_outputs, "num_outputs")
+        hidden_act = get_activation(activation)
+        output_act = get_activation(output_activation if output_activation is not None
+                                    else hidden_act.name)
+        if hidden_act.name == "softmax" and hidden:
+            raise ValueError("softmax is an output activation; use it as output_activation "
+                             "and pick e.g. 'relu' or 'sigmoid' for activation")
+        init_name = init if init is not None else default_for(hidden_act.name)
+        initializer = get_initializer(init_name)
+
+        self.num_inputs = num_inputs
+        self.hidden_layers = hidden
+        self.num_outputs = num_outputs
+        self.activation = hidden_act.name
+        self.output_activation = output_act.name
+        self.bias = bool(bias)
+        self.init = init_name
+        self.dtype = check_dtype(dtype)
+        self.layer_sizes = [num_inputs, *hidden, num_outputs]
+        self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
+
+        self.classes_: list | None = None    # set by fit when it is given class labels
+        self.flat_parameters = np.zeros(self._count(), dtype=self.dtype)
+        self.weights, self.biases = self.unflatten(self.flat_parameters)
+        rng = check_random_state(random_state)
+        for W, (n_in, n_out) in zip(self.weights, self.shapes):
+            W[...] = initializer(n_in, n_out, rng, self.dtype)
+
+    # --- structure ---------------------------------------------------------------
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """``(n_in, n_out)`` of each layer's weight matrix."""
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+
+    @property
+    def num_layers(self) -> int:
+        """Layers with weights (hidden layers + the output layer)."""
+        return len(self.layer_sizes) - 1
+
+    def _count(self) -> int:
+        return sum(n_in * n_out + (n_out if self.bias else 0) for n_in, n_out in self.shapes)
+
+    @property
+    def num_parameters(self) -> int:
+        """How many numbers the network learns (weights and biases)."""
+        return self.flat_parameters.size
+
+    def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
+        weights, biases, start = [], [], 0
+        for n_in, n_out in self.shapes:
+            weights.append(flat[start:start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+            if self.bias:
+                biases.append(flat[start:start + n_out])
+                start += n_out
+        return weights, (biases if self.bias else None)
+
+    def _interleave(self, weights, biases) -> list[np.ndarray]:
+        if biases is None:
+            return list(weights)
+        return [p for pair in zip(weights, biases) for p in pair]
+
+    def parameters(self) -> list[np.ndarray]:
+        """``[W0, b0, W1, b1, ...]`` (``[W0, W1, ...]`` without bias): views, updated in place."""
+        return self._interleave(self.weights, self.biases)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this architecture (JSON-safe)."""
+        return {
+            "num_inputs": self.num_inputs, "hidden_layers": list(self.hidden_layers),
+            "num_outputs": self.num_outputs, "activation": self.activation,
+            "output_activation": self.output_activation, "bias": self.bias,
+            "init": self.init, "dtype": self.dtype.name,
+        }
+
+    def copy(self) -> "MLP":
+        """An independent network with the same architecture and weights."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.hidden_layers = list(self.hidden_layers)
+        twin.layer_sizes = list(self.layer_sizes)
+        twin.activation_fns = list(self.activation_fns)
+        twin.classes_ = None if self.classes_ is None else list(self.classes_)
+        twin.flat_parameters = self.flat_parameters.copy()
+        twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
+        twin._tutorial_cache = twin._tutorial_derivatives = None
+        return twin
+
+    def astype(self, dtype: str | np.dtype) -> "MLP":
+        """A copy of this network with parameters (and all later computation) in ``dtype``."""
+        twin = self.copy()
+        twin.dtype = check_dtype(dtype)
+        twin.flat_parameters = self.flat_parameters.astype(twin.dtype)
+        twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
+        return twin
+
+    def __repr__(self) -> str:
+        extra = "" if self.output_activation == self.activation else \
+            f", output_activation={self.output_activation!r}"
+        return (f"MLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+                f"activation={self.activation!r}{extra}, bias={self.bias}, "
+                f"dtype={self.dtype.name!r})")
+
+    # --- forward ------------------------------------------------------------------
+
+    def forward_train(self, X: np.ndarray, dropout: float = 0.0,
+                      rng: np.random.Generator | None = None
+                      ) -> tuple[np.ndarray, list[LayerCache]]:
+        """Forward pass that also returns what backward needs.
+
+        ``X`` must already be a validated ``(n, num_inputs)`` array of the
+        network's dtype. With ``dropout > 0`` each hidden unit is zeroed with
+        that probability and survivors are scaled by ``1 / (1 - dropout)``
+        (inverted dropout), so inference needs no change.
+        """
+        cache: list[LayerCache] = []
+        A = X
+        last = self.num_layers - 1
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+            b = self.biases[i] if self.biases is not None else None
+            A_prev = A
+            Z, A = dense_forward(A_prev, W, b, act)
+            mask = None
+            if dropout > 0.0 and i < last:
+                keep = 1.0 - dropout
+                mask = (rng.random(A.shape) < keep).astype(self.dtype) * (1.0 / keep)
+            cache.append(LayerCache(A_prev, Z, A, mask))
+            if mask is not None:
+                A = A * mask
+        return A, cache
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Outputs for inputs ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs), (num_inputs,) or scalar
+            A 1-D input is one sample.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, num_outputs), (num_outputs,) for one sample,
+        or a scalar for a scalar input to a one-output network.
+        """
+        X2, single = check_features(X, self.num_inputs, self.dtype)
+        A = X2
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+            b = self.biases[i] if self.biases is not None else None
+            A = dense_forward(A, W, b, act)[1]
+        if single:
+            return A[0, 0] if np.ndim(X) == 0 and self.num_outputs == 1 else A[0]
+        return A
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels when the network was fitted on labels, else :meth:`forward`'s outputs.
+
+        Returns ndarray of shape (n_samples,) of labels (a single label for
+        one sample), or the outputs as :meth:`forward` gives them.
+        """
+        if self.classes_ is None:
+            return self.forward(X)
+        P = self.predict_proba(X)
+        classes = np.asarray(self.classes_)
+        labels = classes[np.argmax(P, axis=-1)]
+        return labels
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities: ``(n_samples, n_classes)`` (``(n_classes,)`` for one sample).
+
+        Needs a softmax output, or a sigmoid output (one unit gives the two
+        columns ``[1 - p, p]``, several units are independent labels).
+        """
+        if self.output_activation not in ("softmax", "sigmoid"):
+            raise ValueError(
+                f"predict_proba needs a softmax or sigmoid output, this network's is "
+                f"{self.output_activation!r}; build it with output_activation='softmax'"
+            )
+        P = self.forward(X)
+        if self.output_activation == "sigmoid" and self.num_outputs == 1:
+            P = np.concatenate([1.0 - P, P], axis=-1) if P.ndim else np.array([1.0 - P, P])
+        return P
+
+    # --- backward ---------------------------------------------------------------------
+
+    def backward(self, dA: np.ndarray, cache: list[LayerCache],
+                 output_delta: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+        """Backpropagate ``dA = dL/dA_out`` (n, num_outputs) through the cached pass.
+
+        With ``output_delta=True``, ``dA`` is already ``dL/dZ_out`` (a fused
+        loss). Returns ``(grads, dX)``: grads in :meth:`parameters` order, each
+        the shape of its parameter, and ``dX = dL/dX`` (n, num_inputs).
+        """
+        flat, dX = self._backward_flat(dA, cache, output_delta)
+        return self._interleave(*self.unflatten(flat)), dX
+
+    def _backward_flat(self, dA, cache, output_delta=False, out=None):
+        """:meth:`backward` into one flat gradient vector (``out``, if given)."""
+        flat = np.empty_like(self.flat_parameters) if out is None else out
+        dWs, dbs = self.unflatten(flat)
+        delta = dA                                  # dL/d(this layer's output)
+        for i in range(self.num_layers - 1, -1, -1):
+            layer = cache[i]
+            if i == self.num_layers - 1 and output_delta:
+                dZ = delta
+            else:
+                if layer.mask is not None:
+                    delta = delta * layer.mask      # back through dropout
+                dZ = self.activation_fns[i].backward(layer.Z, layer.A, delta)
+            delta, dWs[i][...], db = dense_backward(dZ, layer.A_prev, self.weights[i])
+            if dbs is not None:
+                dbs[i][...] = db
+        return flat, delta
+
+    def loss_and_gradients(self, X: Any, y: Any, loss: str | Loss = "mse",
+                           l2: float = 0.0) -> tuple[float, list[np.ndarray]]:
+        """The loss on ``(X, y)`` and its gradient for every parameter.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs)
+        y : array-like of shape (n_samples, num_outputs)
+            Targets (one-hot for categorical cross-entropy).
+        loss : str or Loss, default "mse"
+        l2 : float, default 0
+            Adds ``0.5 * l2 * sum(W ** 2)`` over weights (not biases).
+
+        Returns
+        -------
+        loss : float
+        grads : list of ndarray
+            ``dL/dp`` for each ``p`` in :meth:`parameters`, same shapes and dtype.
+        """
+        X2, _ = check_features(X, self.num_inputs, self.dtype)
+        Y = check_targets(y, X2.shape[0], self.num_outputs, self.dtype)
+        lossfn = get_loss(loss)
+        l2 = check_nonnegative_float(l2, "l2")
+        value, flat = self._loss_and_flat_gradient(X2, Y, lossfn, l2)
+        return value, self._interleave(*self.unflatten(flat))
+
+    def _loss_and_flat_gradient(self, X, Y, lossfn: Loss, l2: float = 0.0,
+                                dropout: float = 0.0, rng: np.random.Generator | None = None,
+                                out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector."""
+        P, cache = self.forward_train(X, dropout, rng)
+        if lossfn.fused_with == self.output_activation:
+            value = lossfn.value_from_logits(cache[-1].Z, Y)
+            flat, _ = self._backward_flat(lossfn.delta(P, Y), cache, True, out)
+        else:
+            value = lossfn.value(P, Y)
+            flat, _ = self._backward_flat(lossfn.gradient(P, Y), cache, False, out)
+        if l2:
+            value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
+            for W, dW in zip(self.weights, self.unflatten(flat)[0]):
+                dW += l2 * W
+        return value, flat
+
+    # --- training (see numnet.training) --------------------------------------------
+
+    def fit(self, X: Any, y: Any, **kwargs: Any):
+        """Train this network in place: :func:`numnet.training.fit` as a method."""
+        from .training import fit
+        return fit(self, X, y, **kwargs)

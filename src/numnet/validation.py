@@ -1,0 +1,203 @@
+"""Input checks for every public entry point, in one place.
+
+Each check turns what a user passed into what the maths expects, or raises a
+``ValueError``/``TypeError`` that says what came in and what to do. Nothing
+here computes; nothing deeper in numnet re-checks.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_dtype",
+    "check_features",
+    "check_targets",
+    "check_positive_int",
+    "check_nonnegative_float",
+    "check_positive_float",
+    "check_fraction",
+    "check_layer_sizes",
+    "check_consistent_length",
+]
+
+FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """``"float32"``/``"float64"`` (or the NumPy types) -> ``np.dtype``."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from exc
+    if dt.name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dt.name!r}")
+    return dt
+
+
+def _as_numeric_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
+    """Convert to a float array, turning NumPy's errors into ones that say what to do."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fiub":
+        return data.astype(dtype, copy=False)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"{name} must be numeric array-like, got a string: {data!r}")
+    try:
+        arr = np.asarray(data)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(
+            f"{name} is ragged (rows of different lengths); every sample needs the same "
+            f"number of values"
+        ) from exc
+    if arr.dtype.kind in "fiub":
+        return arr.astype(dtype, copy=False)
+    if arr.dtype.kind in "USO":
+        try:
+            return arr.astype(dtype)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(
+                f"{name} must hold numbers, got {arr.dtype.name} values such as "
+                f"{arr.ravel()[:1].tolist()}; convert or encode them first"
+            ) from exc
+    raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype.name}")
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    if not np.isfinite(arr).all():
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite value(s); clean or impute them first"
+        )
+
+
+def check_features(
+    X: Any, n_features: int | None, dtype: np.dtype | str = "float64", name: str = "X"
+) -> tuple[np.ndarray, bool]:
+    """Samples as a 2-D float array ``(n_samples, n_features)``.
+
+    A scalar or 1-D array is one sample; the second value returned says so,
+    so the caller can give a matching shape back.
+    """
+    arr = _as_numeric_array(X, name, np.dtype(dtype))
+    single = arr.ndim <= 1
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        if n_features is not None and arr.shape[0] != n_features:
+            raise ValueError(
+                f"{name} is 1-D with {arr.shape[0]} values, but the network takes "
+                f"{n_features} input(s) per sample; pass one sample of {n_features} values "
+                f"or a 2-D array of shape (n_samples, {n_features}) "
+                f"(for many single-feature samples: X.reshape(-1, 1))"
+            )
+        arr = arr.reshape(1, -1)
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}"
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 samples); pass at least one sample")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} feature(s) per sample, but the network takes "
+            f"{n_features}; check the columns or build MLP({arr.shape[1]}, ...)"
+        )
+    _check_finite(arr, name)
+    return arr, single
+
+
+def check_targets(
+    y: Any, n_samples: int, n_outputs: int, dtype: np.dtype | str = "float64", name: str = "y"
+) -> np.ndarray:
+    """Regression targets as ``(n_samples, n_outputs)``; 1-D is accepted for one output."""
+    arr = _as_numeric_array(y, name, np.dtype(dtype))
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1:
+        arr = arr.reshape(-1, 1) if n_outputs == 1 or arr.shape[0] == n_samples else arr.reshape(1, -1)
+    elif arr.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(
+            f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; they must match"
+        )
+    if arr.shape[1] != n_outputs:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} value(s) per sample, but the network has "
+            f"{n_outputs} output(s); check the targets or build MLP(..., {arr.shape[1]})"
+        )
+    _check_finite(arr, name)
+    return arr
+
+
+def check_consistent_length(*arrays: Sequence, names: Sequence[str] = ("X", "y")) -> None:
+    """All arrays have the same number of samples."""
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) > 1:
+        detail = ", ".join(f"{n}: {l}" for n, l in zip(names, lengths))
+        raise ValueError(f"inputs have different numbers of samples ({detail}); they must match")
+
+
+def check_positive_int(value: Any, name: str, hint: str = "") -> int:
+    """An int >= 1 (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}{hint}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}{hint}")
+    return int(value)
+
+
+def _check_real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def check_positive_float(value: Any, name: str) -> float:
+    """A finite float > 0."""
+    value = _check_real(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def check_nonnegative_float(value: Any, name: str) -> float:
+    """A finite float >= 0."""
+    value = _check_real(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def check_fraction(value: Any, name: str, *, inclusive_low: bool = True) -> float:
+    """A float in [0, 1) (or (0, 1) when ``inclusive_low`` is False)."""
+    value = _check_real(value, name)
+    low_ok = value >= 0 if inclusive_low else value > 0
+    if not (low_ok and value < 1):
+        interval = "[0, 1)" if inclusive_low else "(0, 1)"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def check_layer_sizes(hidden_layers: Any) -> list[int]:
+    """Hidden layer widths: a sequence of positive ints (an int means one layer)."""
+    if isinstance(hidden_layers, numbers.Integral) and not isinstance(hidden_layers, bool):
+        hidden_layers = [hidden_layers]
+    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers, Sequence | np.ndarray):
+        raise TypeError(
+            f"hidden_layers must be a list of positive integers, got {hidden_layers!r}; "
+            f"try [64, 32] (or [] for none)"
+        )
+    sizes = list(hidden_layers)
+    bad = [s for s in sizes
+           if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1]
+    if bad:
+        raise ValueError(
+            f"hidden_layers must be positive integers, got {sizes}; try [64, 32]"
+        )
+    return [int(s) for s in sizes]

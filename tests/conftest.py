@@ -1,0 +1,9 @@
+"""Shared fixtures: a fresh seeded Generator per test."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
