@@ -435,6 +435,8 @@ SCHEDULED = {
     "sgd_step": lambda: SGD(0.1, momentum=0.9, schedule=StepDecay(2, gamma=0.5)),
     "adam_cosine": lambda: Adam(0.01, schedule=CosineDecay(6, min_lr=1e-4)),
     "rmsprop_plateau": lambda: RMSprop(0.01, schedule=ReduceLROnPlateau(0.5, patience=1)),
+    # the rate is 0 from epoch 2 on, so the state is saved with learning_rate == 0.0
+    "sgd_cosine_to_zero": lambda: SGD(0.1, momentum=0.9, schedule=CosineDecay(2)),
 }
 
 

@@ -184,7 +184,7 @@ def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop once ``monitor`` has gone ``patience`` epochs without improving by ``min_delta``.
 
     Parameters
     ----------
@@ -238,7 +238,7 @@ class EarlyStopping(Callback):
                 self.best_weights = run.net.flat_parameters.copy()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} "
                      f"epoch(s) (best {self.best:.4g} at epoch {self.best_epoch + 1 if self.best_epoch is not None else '-'})")
@@ -280,10 +280,13 @@ class CSVLogger(Callback):
 class DivergenceGuard(Callback):
     """Stop a run whose loss turns NaN/inf or explodes, and put back the last good weights.
 
-    "Explodes" means an epoch's loss above ``factor`` times the best so far.
-    The stop reason suggests a learning rate ten times smaller. ``fit`` adds
-    one of these unless you pass your own.
+    "Explodes" means an epoch's loss above ``factor`` times the lower of the
+    loss before training (on up to 1024 training samples) and the best epoch
+    so far. The stop reason suggests a learning rate ten times smaller.
+    ``fit`` adds one of these unless you pass your own.
     """
+
+    BASELINE_SAMPLES = 1024
 
     def __init__(self, factor: float = 1e3) -> None:
         from .validation import check_positive_float
@@ -292,35 +295,29 @@ class DivergenceGuard(Callback):
     def on_train_begin(self, run):
         self.good = run.net.flat_parameters.copy()
         self.good_epoch = None
-        self.best = math.inf
         self.fired = False
-
-    def _check(self, run, loss: float, where: str) -> bool:
-        weights_ok = bool(np.isfinite(run.net.flat_parameters).all())
-        if math.isfinite(loss) and weights_ok and not loss > self.factor * self.best:
-            return False
-        lr = run.optimizer.learning_rate
-        what = "exploded" if math.isfinite(loss) and weights_ok else "became NaN/inf"
-        since = (f"epoch {self.good_epoch + 1}" if self.good_epoch is not None
-                 else "before training")
-        run.net.flat_parameters[...] = self.good
-        self.fired = True
-        reason = (f"diverged: the loss {what} ({loss:.4g}) {where}; restored the weights from "
-                  f"{since}; try learning_rate={lr / 10:.3g} instead of {lr:.3g}")
-        logger.warning(reason)
-        run.stop(reason)
-        return True
-
-    def on_batch_end(self, run, batch, logs):
-        self._check(run, logs["loss"], f"in epoch {run.epoch + 1}")
+        self.best = math.inf
+        if run.X_train is not None:
+            k = self.BASELINE_SAMPLES
+            self.best = run.loss_on(run.X_train[:k], run.Y_train[:k])
 
     def on_epoch_end(self, run, epoch, logs):
-        if self.fired:
-            return
-        if not self._check(run, logs["loss"], f"at epoch {epoch + 1}"):
-            self.best = min(self.best, logs["loss"])
+        loss = logs["loss"]
+        weights_ok = bool(np.isfinite(run.net.flat_parameters).all())
+        if math.isfinite(loss) and weights_ok and not loss > self.factor * self.best:
+            self.best = min(self.best, loss)
             self.good[...] = run.net.flat_parameters
             self.good_epoch = epoch
+            return
+        lr = run.optimizer.learning_rate
+        what = "exploded" if math.isfinite(loss) and weights_ok else "became NaN/inf"
+        since = f"epoch {self.good_epoch + 1}" if self.good_epoch is not None else "before training"
+        run.net.flat_parameters[...] = self.good
+        self.fired = True
+        reason = (f"diverged: the loss {what} ({loss:.4g}) at epoch {epoch + 1}; restored the "
+                  f"weights from {since}; try learning_rate={lr / 10:.3g} instead of {lr:.3g}")
+        logger.warning(reason)
+        run.stop(reason)
 
 
 class ModelCheckpoint(Callback):

@@ -643,12 +643,16 @@ class Optimizer:
         missing = [k for k in (*config, "initial_learning_rate", "t") if k not in state]
         if missing:
             raise ValueError(f"{type(self).__name__} state is missing key(s) {missing}")
-        # A fresh instance validates the hyperparameters and the schedule config.
-        fresh = type(self)(**{k: state[k] for k in config if k != "type"})
+        # A fresh instance validates the hyperparameters and the schedule config. Its
+        # learning_rate is the initial one: state["learning_rate"] is the current rate,
+        # which a schedule may have taken to 0.
+        kwargs = {k: state[k] for k in config if k != "type"}
+        kwargs["learning_rate"] = state["initial_learning_rate"]
+        fresh = type(self)(**kwargs)
         arrays = self._collect_arrays(state, fresh._state_names)
         if fresh.schedule is not None:
             fresh.schedule.load_state_dict(state.get("schedule_state") or {})
-        initial_lr = check_positive_float(state["initial_learning_rate"], "initial_learning_rate")
+        initial_lr = fresh.initial_learning_rate
         learning_rate = check_nonnegative_float(state.get("learning_rate", initial_lr),
                                                 "learning_rate")
         t = _check_nonnegative_int(state["t"], "t")
@@ -755,7 +759,8 @@ class SGD(Optimizer):
         return {"momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def _update(self, i, p, g, lr, scratch):
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
+                scratch: list[np.ndarray]) -> None:
         s = scratch[0]
         if self.weight_decay > 0.0:
             np.multiply(p, self.weight_decay, out=s)
@@ -784,7 +789,8 @@ class _AdamBase(Optimizer):
     _decoupled = False
     _state_names = ("m", "v")
 
-    def __init__(self, learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule) -> None:
+    def __init__(self, learning_rate: float, beta_1: float, beta_2: float, epsilon: float,
+                 weight_decay: float, schedule: Schedule | str | Mapping | None) -> None:
         super().__init__(learning_rate, schedule)
         self.beta_1 = check_fraction(beta_1, "beta_1")
         self.beta_2 = check_fraction(beta_2, "beta_2")
@@ -805,7 +811,8 @@ class _AdamBase(Optimizer):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "weight_decay": self.weight_decay}
 
-    def _update(self, i, p, g, lr, scratch):
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
+                scratch: list[np.ndarray]) -> None:
         b1, b2, wd = self.beta_1, self.beta_2, self.weight_decay
         tmp = scratch[0]
         if wd > 0.0:
@@ -986,7 +993,8 @@ class RMSprop(Optimizer):
         return {"rho": self.rho, "epsilon": self.epsilon, "momentum": self.momentum,
                 "centered": self.centered, "weight_decay": self.weight_decay}
 
-    def _update(self, i, p, g, lr, scratch):
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
+                scratch: list[np.ndarray]) -> None:
         rho = self.rho
         tmp = scratch[0]
         if self.weight_decay > 0.0:
@@ -1078,7 +1086,8 @@ class Adagrad(Optimizer):
                 "initial_accumulator_value": self.initial_accumulator_value,
                 "weight_decay": self.weight_decay}
 
-    def _update(self, i, p, g, lr, scratch):
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
+                scratch: list[np.ndarray]) -> None:
         tmp = scratch[0]
         if self.weight_decay > 0.0:
             np.multiply(p, self.weight_decay, out=scratch[1])

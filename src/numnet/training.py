@@ -115,10 +115,16 @@ class Run:
     steps_per_epoch: int
     rng: np.random.Generator
     verbose: bool
+    X_train: np.ndarray | None = None
+    Y_train: np.ndarray | None = None
     epoch: int = 0
     stop_training: bool = False
     stop_reason: str | None = None
     fit_config: dict[str, Any] = field(default_factory=dict)
+
+    def loss_on(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The loss of the network now on validated arrays ``X``, ``Y`` (no update)."""
+        return _evaluate(self.net, X, Y, None, self.loss, ())[0]
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch, saying why."""
@@ -206,7 +212,7 @@ def fit(
     optimizer: str | _optimizers.Optimizer = "sgd",
     learning_rate: float | None = None,
     epochs: int = 10,
-    batch_size: int | None = 32,
+    batch_size: int | str | None = "auto",
     shuffle: bool = True,
     validation_split: float = 0.0,
     validation_data: tuple[Any, Any] | None = None,
@@ -238,9 +244,10 @@ def fit(
         Only with an optimizer given by name (default: that optimizer's).
     epochs : int, default 10
         Passes over the training data.
-    batch_size : int or None, default 32
+    batch_size : int, "auto" or None, default "auto"
         Samples per update; 1 is the tutorial's per-example training, None the
-        whole set. Larger than the training set: clipped to it, with a warning.
+        whole set, "auto" 32 (or the whole set when smaller). An int larger
+        than the training set is clipped to it, with a warning.
     shuffle : bool, default True
         Present the samples in a new random order each epoch.
     validation_split : float in [0, 1), default 0
@@ -281,7 +288,8 @@ def fit(
     validation_split = check_fraction(validation_split, "validation_split")
     l2 = check_nonnegative_float(l2, "l2")
     dropout = check_fraction(dropout, "dropout")
-    if batch_size is not None:
+    auto_batch = isinstance(batch_size, str) and batch_size == "auto"
+    if not auto_batch and batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size", "; try 32, or None for full batch")
     lossfn = get_loss(loss if loss is not None else
                       ("categorical_cross_entropy" if net.output_activation == "softmax" else "mse"))
@@ -314,6 +322,8 @@ def fit(
     n = len(Xt)
     if batch_size is None:
         batch_size = n
+    elif auto_batch:
+        batch_size = min(32, n)
     elif batch_size > n:
         warnings.warn(f"batch_size={batch_size} is larger than the {n} training sample(s); "
                       f"using batch_size={n}", stacklevel=2)
@@ -345,7 +355,7 @@ def fit(
 
     run = Run(net=net, optimizer=opt, history=history, loss=lossfn, epochs=epochs,
               batch_size=batch_size, n_samples=n, steps_per_epoch=steps, rng=rng,
-              verbose=verbose, epoch=start_epoch,
+              verbose=verbose, X_train=Xt, Y_train=Yt, epoch=start_epoch,
               fit_config={"loss": lossfn.name, "batch_size": batch_size, "epochs": epochs,
                           "shuffle": shuffle, "l2": l2, "dropout": dropout})
     runner = select_runner(net, lossfn, opt, batch_size, l2, dropout, rng)
