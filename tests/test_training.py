@@ -208,3 +208,16 @@ def test_bad_data_is_explained():
     fit(net, X, np.array([0, 1, 2, 0, 1, 2]), epochs=1, verbose=False)
     with pytest.raises(ValueError, match=r"labels \[7\] that are not among"):
         fit(net, X, np.array([0, 1, 2, 0, 1, 7]), epochs=1, verbose=False)
+
+
+def test_evaluate_checks_labels_against_the_classes():
+    X, y = datasets.spirals(120, n_classes=3, random_state=0)
+    names = np.array(["a", "b", "c"])[y]
+    net = MLP(2, [8], 3, output_activation="softmax", random_state=0)
+    fit(net, X, names, epochs=2, verbose=False)
+    result = net.evaluate(X, names)
+    assert set(result) == {"loss", "accuracy"} and 0 <= result["accuracy"] <= 1
+    with pytest.raises(ValueError, match=r"labels \['z'\] that are not among the network's classes"):
+        net.evaluate(X[:2], ["a", "z"])
+    with pytest.raises(ValueError, match="3 feature|2 feature"):
+        net.evaluate(np.zeros((2, 3)), ["a", "b"])

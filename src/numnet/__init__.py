@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from . import activations, callbacks, datasets, initializers, losses, optimizers
 from .gradcheck import GradcheckReport, gradcheck
 from .network import MLP
-from .training import History, fit
+from .training import History, evaluate, fit
 from .tutorial import mse
 
 try:
@@ -34,6 +34,6 @@ def load(path):
     return _load(path)
 
 
-__all__ = ["MLP", "fit", "History", "gradcheck", "GradcheckReport", "mse", "save", "load",
+__all__ = ["MLP", "fit", "evaluate", "History", "gradcheck", "GradcheckReport", "mse", "save", "load",
            "activations", "callbacks", "datasets", "initializers", "losses", "optimizers",
            "__version__"]

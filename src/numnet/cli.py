@@ -1,7 +1,9 @@
 """The ``numnet`` command (also ``python -m numnet``).
 
-``numnet demo`` runs the tutorial end to end; ``numnet gradcheck`` proves the
-derivatives of a network you describe. ``numnet --help`` lists the rest.
+``numnet demo`` runs the tutorial end to end; ``numnet train`` trains on a
+built-in data set or a CSV/NPZ file and saves the model, which ``evaluate``
+and ``predict`` load; ``numnet gradcheck`` proves the derivatives of a network
+you describe. ``numnet --help`` lists them all.
 """
 
 from __future__ import annotations
@@ -48,6 +50,30 @@ def run_demo(epochs: int = 50, learning_rate: float = 0.1, samples: int = 1000,
     final = mse(y_test, predictions)
     print(f"\nfinal error on 5 new inputs: {final:.5f}")
     return final
+
+
+def _load_data(data: str, target_columns: int, samples: int, seed: int):
+    """A built-in data set by name, or a CSV/NPZ file: ``(X, y)``."""
+    from . import datasets
+    if data in datasets.DATASETS:
+        kwargs = {} if data == "xor" else {"n_samples": samples, "random_state": seed}
+        return datasets.get_dataset(data, **kwargs)
+    if data.endswith(".npz"):
+        return datasets.load_npz(data)
+    if data.endswith(".csv"):
+        return datasets.load_csv(data, target_columns=target_columns)
+    raise click.BadParameter(
+        f"{data!r} is neither a built-in data set {sorted(datasets.DATASETS)} nor a .csv/.npz "
+        f"file", param_hint="--data")
+
+
+def _is_labels(y) -> bool:
+    y = np.asarray(y)
+    return y.ndim == 1 and (y.dtype.kind in "iuUSOb")
+
+
+_DATA_HELP = ("A built-in data set (one_minus_x, sum_of_two, xor, sine, spirals) or a "
+              ".csv (last columns are targets) / .npz (arrays X and y) file.")
 
 
 def _build_cli():
@@ -104,6 +130,117 @@ def _build_cli():
         click.echo(f"{net!r}, loss {loss}")
         click.echo(str(report))
         sys.exit(0 if report.passed else 1)
+
+    @cli.command()
+    @click.option("--data", default="one_minus_x", show_default=True, help=_DATA_HELP)
+    @click.option("--target-columns", default=1, show_default=True, type=click.IntRange(min=1),
+                  help="How many trailing CSV columns are targets.")
+    @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
+                  help="Size of a generated data set.")
+    @click.option("--hidden", default="16", show_default=True, help="Hidden widths, comma-separated.")
+    @click.option("--activation", default="tanh", show_default=True)
+    @click.option("--output-activation", default=None,
+                  help="Default: softmax/sigmoid for class labels, identity otherwise.")
+    @click.option("--loss", default=None, help="Default: cross-entropy for labels, mse otherwise.")
+    @click.option("--optimizer", default="adam", show_default=True,
+                  type=click.Choice(["sgd", "adam", "adamw", "rmsprop", "adagrad"]))
+    @click.option("--learning-rate", "--lr", default=None, type=float,
+                  help="Default: the optimizer's own.")
+    @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
+    @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+    @click.option("--validation-split", default=0.0, show_default=True, type=click.FloatRange(0, 1))
+    @click.option("--patience", default=None, type=click.IntRange(min=0),
+                  help="Stop early after this many epochs without improvement.")
+    @click.option("--dtype", default="float64", show_default=True,
+                  type=click.Choice(["float32", "float64"]))
+    @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+    @click.option("--out", "out", default="model.safetensors", show_default=True,
+                  type=click.Path(dir_okay=False), help="Where to save the trained model.")
+    @click.option("--checkpoint", default=None, type=click.Path(dir_okay=False),
+                  help="Save a checkpoint here after every epoch (resumable).")
+    @click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False),
+                  help="Continue from a checkpoint written by --checkpoint.")
+    @click.option("--quiet", is_flag=True, help="No progress bar.")
+    def train(data, target_columns, samples, hidden, activation, output_activation, loss,
+              optimizer, learning_rate, epochs, batch_size, validation_split, patience, dtype,
+              seed, out, checkpoint, resume, quiet):
+        """Train a network on a data set and save it.
+
+        Ctrl-C stops at the end of the current batch, saves the model (and a
+        checkpoint with --checkpoint) and exits with code 130.
+        """
+        from . import MLP, callbacks, fit, io
+        X, y = _load_data(data, target_columns, samples, seed)
+        labels = _is_labels(y)
+        n_out = 1 if not labels else len(np.unique(y))
+        if labels and n_out == 2 and output_activation in (None, "sigmoid"):
+            n_out, head, default_loss = 1, "sigmoid", "binary_cross_entropy"
+        elif labels:
+            head, default_loss = "softmax", "categorical_cross_entropy"
+        else:
+            n_out = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+            head, default_loss = "identity", "mse"
+        cbs = []
+        if patience is not None:
+            cbs.append(callbacks.EarlyStopping(patience=patience))
+        if checkpoint:
+            cbs.append(callbacks.ModelCheckpoint(checkpoint))
+        try:
+            net = MLP(np.shape(X)[1], _hidden(hidden), n_out, activation=activation,
+                      output_activation=output_activation or head, dtype=dtype,
+                      random_state=seed)
+            history = fit(net, X, y, loss=loss or default_loss, optimizer=optimizer,
+                          learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                          validation_split=validation_split, callbacks=cbs,
+                          verbose=not quiet, random_state=seed, resume_from=resume)
+        except (ValueError, TypeError) as exc:
+            raise click.UsageError(str(exc))
+        io.save(net, out, metadata={"data": data, "epochs": history.epochs,
+                                    "loss": history.loss[-1] if history.loss else None})
+        last = f"loss {history.loss[-1]:.4g}" if history.loss else "no complete epoch"
+        if history.val_loss:
+            last += f", val_loss {history.val_loss[-1]:.4g}"
+        click.echo(f"{net!r}: {history.epochs} epoch(s), {last}; saved to {out}")
+        if history.stop_reason:
+            click.echo(f"stopped: {history.stop_reason}", err=True)
+        if history.interrupted:
+            where = f" and checkpoint {checkpoint}" if checkpoint else ""
+            click.echo(f"interrupted: the model{where} were saved; resume with --resume", err=True)
+            sys.exit(130)
+
+    @cli.command()
+    @click.argument("model", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--data", required=True, help=_DATA_HELP)
+    @click.option("--target-columns", default=1, show_default=True, type=click.IntRange(min=1))
+    @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1))
+    @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
+                  help="Seed of a generated data set (default differs from train's 0).")
+    def evaluate(model, data, target_columns, samples, seed):
+        """Report a saved model's error (and accuracy for classifiers) on a data set."""
+        from . import io, mse
+        try:
+            net = io.load(model)
+            X, y = _load_data(data, target_columns, samples, seed)
+            if net.classes_ is not None:
+                accuracy = float(np.mean(net.predict(X) == np.asarray(y)))
+                click.echo(f"accuracy {accuracy:.4f} on {len(X)} samples")
+            else:
+                click.echo(f"mse {mse(np.asarray(y).reshape(len(X), -1), net.forward(X)):.6g} "
+                           f"on {len(X)} samples")
+        except (ValueError, TypeError) as exc:
+            raise click.UsageError(str(exc))
+
+    @cli.command()
+    @click.argument("model", type=click.Path(exists=True, dir_okay=False))
+    @click.argument("inputs", nargs=-1, type=float, required=True)
+    def predict(model, inputs):
+        """Predict for one sample given on the command line, e.g. numnet predict m.safetensors 0.3 0.1"""
+        from . import io
+        try:
+            net = io.load(model)
+            click.echo(" ".join(str(v) for v in np.atleast_1d(net.predict(np.array(inputs)))))
+        except (ValueError, TypeError) as exc:
+            raise click.UsageError(str(exc))
 
     return cli
 

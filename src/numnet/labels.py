@@ -12,27 +12,9 @@ from typing import Any
 import numpy as np
 
 from .losses import Loss
-from .validation import check_targets
+from .validation import check_labels, check_targets
 
 __all__ = ["encode_labels"]
-
-
-def _label_array(y: Any, n_samples: int, name: str) -> np.ndarray | None:
-    """``y`` as a 1-D label array, or None when it is not labels."""
-    arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
-    if arr.ndim == 2 and arr.shape[1] == 1 and arr.dtype.kind in "USOb":
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        return None
-    if arr.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; they must match")
-    if arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite labels")
-        if not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} holds non-integer floats, which are not class labels; "
-                             f"use loss='mse' for regression or pass integer/string labels")
-    return arr
 
 
 def _classes_for(labels: np.ndarray, n_outputs: int, name: str) -> list:
@@ -68,7 +50,7 @@ def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
     """
     if lossfn.fused_with is None:                   # regression losses: y is targets
         return check_targets(y, n_samples, net.num_outputs, net.dtype, name), None, None
-    labels = _label_array(y, n_samples, name)
+    labels = check_labels(y, n_samples, name)
     if labels is None:                              # 2-D: one-hot or probabilities
         return check_targets(y, n_samples, net.num_outputs, net.dtype, name), None, None
     if lossfn.fused_with == "softmax" and net.num_outputs < 2:

@@ -390,3 +390,8 @@ class MLP(TutorialMixin):
         """Train this network in place: :func:`numnet.training.fit` as a method."""
         from .training import fit
         return fit(self, X, y, **kwargs)
+
+    def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
+        """Loss and metrics on ``(X, y)``: :func:`numnet.training.evaluate` as a method."""
+        from .training import evaluate
+        return evaluate(self, X, y, **kwargs)

@@ -16,6 +16,7 @@ __all__ = [
     "check_dtype",
     "check_features",
     "check_targets",
+    "check_labels",
     "check_positive_int",
     "check_nonnegative_float",
     "check_positive_float",
@@ -129,6 +130,40 @@ def check_targets(
             f"{n_outputs} output(s); check the targets or build MLP(..., {arr.shape[1]})"
         )
     _check_finite(arr, name)
+    return arr
+
+
+def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
+    """``y`` as a 1-D array of class labels, or None when it is not 1-D (targets, one-hot).
+
+    Labels may be ints, strings or integral floats; NaN and fractional floats
+    are refused.
+    """
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be an array of labels or targets, got a string: {y!r}")
+    try:
+        arr = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"{name} is ragged; pass one label per sample") from exc
+    if arr.ndim == 2 and arr.shape[1] == 1 and arr.dtype.kind in "USOb":
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        return None
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; they must match")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex numbers, which are not class labels")
+    if arr.dtype.kind == "O":
+        kinds = {type(v).__name__ for v in arr.tolist()}
+        if not all(isinstance(v, (str, int, np.integer, bool)) for v in arr.tolist()):
+            raise TypeError(f"{name} mixes or holds unsupported label types {sorted(kinds)}; "
+                            f"use ints or strings")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinite labels")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} holds non-integer floats, which are not class labels; "
+                             f"use loss='mse' for regression or pass integer/string labels")
     return arr
 
 
