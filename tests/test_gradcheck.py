@@ -1,5 +1,7 @@
 """Every derivative, checked: backprop against central differences on random networks."""
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -32,8 +34,11 @@ def random_problem(activation, output_activation, loss, bias, seed):
         Y = (rng.random((7, n_out)) > 0.5).astype(float)
     else:
         Y = rng.normal(size=(7, n_out))
-    if loss == "mae":                          # |P - Y| has a kink at 0: keep away from it
-        Y += 0.5 * np.sign(Y)
+    if loss in ("mae", "huber"):
+        # mae has a kink at P - Y = 0, huber's second derivative jumps at |P - Y| = 1:
+        # place the residuals away from both
+        r = rng.choice([-1, 1], Y.shape) * rng.choice([rng.uniform(0.1, 0.8), rng.uniform(1.2, 2)],)
+        Y = net.forward(X) - r
     return net, X, Y
 
 
@@ -42,9 +47,11 @@ def random_problem(activation, output_activation, loss, bias, seed):
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_activation_and_loss(activation, head, bias):
     output_activation, loss = head
-    seed = hash((activation, output_activation, loss, bias)) % 2**32
+    seed = zlib.crc32(f"{activation}-{output_activation}-{loss}-{bias}".encode())
     net, X, Y = random_problem(activation, output_activation, loss, bias, seed)
     report = gradcheck(net, X, Y, loss)
+    # measured over these cases: worst 1.9e-7 (deep sigmoid nets, whose first-layer gradients
+    # nearly vanish, so round-off in the differences dominates); a wrong derivative gives ~1
     assert report.passed, f"{net!r}\n{report}"
     assert report.max_error < 1e-6
 
