@@ -1,0 +1,60 @@
+"""scikit-learn's ``MLPRegressor`` / ``MLPClassifier``, one ``partial_fit`` per epoch.
+
+``partial_fit`` makes one pass over the data (shuffled, in mini-batches of
+``batch_size``), so one call is one epoch. Regression outputs are identity in
+scikit-learn (it has no sigmoid output layer): the W1/W2 rows say so.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import NotInstalled, Trainer
+
+SKLEARN_ACTIVATION = {"sigmoid": "logistic", "relu": "relu"}
+
+
+def build(w, data) -> Trainer:
+    """A :class:`Trainer` around a scikit-learn MLP configured like workload ``w``."""
+    try:
+        import sklearn
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+    except ImportError as exc:
+        raise NotInstalled(f"scikit-learn: {exc}") from exc
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    params = dict(hidden_layer_sizes=w.hidden, activation=SKLEARN_ACTIVATION[w.activation],
+                  solver=w.optimizer, learning_rate_init=w.lr, batch_size=w.batch_size,
+                  alpha=0.0, max_iter=1, shuffle=True, random_state=0)
+    if w.optimizer == "sgd":
+        params.update(learning_rate="constant", momentum=0.0, nesterovs_momentum=False)
+    X = data["X"]
+    notes = []
+    if w.is_classification:
+        model = MLPClassifier(**params)
+        y = data["labels"]
+        classes = np.arange(w.n_out)
+        fit_once = lambda: model.partial_fit(X, y, classes=classes)  # noqa: E731
+        predict = model.predict_proba
+    else:
+        model = MLPRegressor(**params)
+        y = data["Y"].ravel()
+        fit_once = lambda: model.partial_fit(X, y)  # noqa: E731
+        predict = lambda X_: model.predict(X_).reshape(-1, w.n_out)  # noqa: E731
+        if w.output_activation != "identity":
+            notes.append(f"scikit-learn's MLPRegressor has an identity output layer, "
+                         f"not {w.output_activation}")
+
+    def train(epochs: int) -> None:
+        for _ in range(epochs):
+            fit_once()
+
+    def used_dtype() -> str:
+        coefs = getattr(model, "coefs_", None)
+        return coefs[0].dtype.name if coefs else X.dtype.name
+
+    return Trainer(train=train, predict=predict, dtype=X.dtype.name, notes=notes,
+                   info={"sklearn_version": sklearn.__version__}, actual_dtype=used_dtype)
