@@ -16,6 +16,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .validation import check_name
+
 __all__ = [
     "Activation",
     "ACTIVATIONS",
@@ -148,11 +150,4 @@ def get_activation(name: str | Activation) -> Activation:
     """Look an activation up by name (``"linear"`` and ``"logistic"`` are aliases)."""
     if isinstance(name, Activation):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str), got {type(name).__name__}: {name!r}")
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[key]
+    return check_name(name, "activation", ACTIVATIONS, _ALIASES)

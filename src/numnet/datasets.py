@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .initializers import check_random_state
-from .validation import check_nonnegative_float, check_positive_int
+from .validation import check_name, check_nonnegative_float, check_positive_int
 
 __all__ = ["one_minus_x", "sum_of_two", "xor", "sine", "spirals", "load_csv", "load_npz",
            "DATASETS", "get_dataset"]
@@ -135,6 +135,4 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 
 def get_dataset(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """Generate a built-in data set by name, e.g. ``get_dataset("sine", n_samples=200)``."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
-    return DATASETS[name](**kwargs)
+    return check_name(name, "data set", DATASETS)(**kwargs)

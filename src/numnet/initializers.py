@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from .validation import check_name
+
 __all__ = ["INITIALIZERS", "get_initializer", "default_for", "check_random_state"]
 
 Initializer = Callable[[int, int, np.random.Generator, np.dtype], np.ndarray]
@@ -88,9 +90,4 @@ def default_for(activation: str) -> str:
 
 def get_initializer(name: str) -> Initializer:
     """Look an initializer up by name (``"glorot"``, ``"he"``, ``"uniform(-1, 1)"`` are aliases)."""
-    if not isinstance(name, str):
-        raise TypeError(f"init must be a name (str), got {type(name).__name__}: {name!r}")
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in INITIALIZERS:
-        raise ValueError(f"unknown init {name!r}; choose one of {sorted(INITIALIZERS)}")
-    return INITIALIZERS[key]
+    return check_name(name, "init", INITIALIZERS, _ALIASES)

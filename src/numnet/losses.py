@@ -17,6 +17,8 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from .validation import check_name
+
 __all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
            "binary_cross_entropy", "categorical_cross_entropy"]
 
@@ -152,9 +154,4 @@ def get_loss(name: str | Loss) -> Loss:
     """Look a loss up by name (``"bce"``, ``"cce"``, ``"squared_error"`` ... are aliases)."""
     if isinstance(name, Loss):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"loss must be a name (str), got {type(name).__name__}: {name!r}")
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
-    return LOSSES[key]
+    return check_name(name, "loss", LOSSES, _ALIASES)

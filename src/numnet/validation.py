@@ -22,6 +22,7 @@ __all__ = [
     "check_positive_float",
     "check_fraction",
     "check_layer_sizes",
+    "check_name",
     "check_consistent_length",
 ]
 
@@ -217,6 +218,17 @@ def check_fraction(value: Any, name: str, *, inclusive_low: bool = True) -> floa
         interval = "[0, 1)" if inclusive_low else "(0, 1)"
         raise ValueError(f"{name} must be in {interval}, got {value}")
     return value
+
+
+def check_name(name: Any, kind: str, registry: dict[str, Any],
+               aliases: dict[str, str] | None = None) -> Any:
+    """``registry[name]`` (case-insensitive, through ``aliases``), or an error listing the names."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a name (str), got {type(name).__name__}: {name!r}")
+    key = (aliases or {}).get(name.lower(), name.lower())
+    if key not in registry:
+        raise ValueError(f"unknown {kind} {name!r}; choose one of {sorted(registry)}")
+    return registry[key]
 
 
 def check_layer_sizes(hidden_layers: Any) -> list[int]:
