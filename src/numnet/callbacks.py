@@ -281,12 +281,12 @@ class DivergenceGuard(Callback):
     """Stop a run whose loss turns NaN/inf or explodes, and put back the last good weights.
 
     "Explodes" means an epoch's loss above ``factor`` times the lower of the
-    loss before training (on up to 1024 training samples) and the best epoch
+    loss before training (on up to 256 training samples) and the best epoch
     so far. The stop reason suggests a learning rate ten times smaller.
     ``fit`` adds one of these unless you pass your own.
     """
 
-    BASELINE_SAMPLES = 1024
+    BASELINE_SAMPLES = 256
 
     def __init__(self, factor: float = 1e3) -> None:
         from .validation import check_positive_float

@@ -4,7 +4,7 @@
 epoch (batch ``b`` is the samples ``order[b * batch_size:(b + 1) * batch_size]``,
 the last one possibly short); the runner trains on them and returns the sum
 over those batches of each batch's loss, measured before its update, times
-its size. ``runner.compiled`` tells ``fit`` whether it may hand over many
+its size. ``runner.whole_epochs`` tells ``fit`` whether it may hand over many
 batches per call (no Python runs between them, so callbacks see them in
 groups): true for the compiled runners, and for :class:`BufferedRunner` when
 a batch is cheap.
@@ -121,7 +121,7 @@ def compiled_available() -> bool:
 class NumpyRunner:
     """One batch at a time in NumPy, on a reused flat gradient buffer."""
 
-    compiled = False
+    whole_epochs = False
 
     def __init__(self, net, lossfn: Loss, optimizer, l2: float, dropout: float,
                  rng: np.random.Generator) -> None:
@@ -226,7 +226,7 @@ def _as_kernel_input(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
 class _CompiledRunner:
     """Shared set-up of the compiled runners: layout, codes and optimizer state."""
 
-    compiled = True
+    whole_epochs = True
 
     def __init__(self, net, lossfn: Loss, optimizer, l2: float, kernels) -> None:
         self.net, self.lossfn, self.optimizer, self.l2 = net, lossfn, optimizer, l2
@@ -423,7 +423,7 @@ class BufferedRunner:
     layer for networks over 4 MiB, each right after its gradient); without
     it, in-place ufuncs and ``optimizer.step``. Losses other than mse and the
     fused cross-entropies go through their ``value``/``gradient`` functions.
-    ``compiled`` is true when a batch costs under ~33 MFLOP, so that ``fit``
+    ``whole_epochs`` is true when a batch costs under ~33 MFLOP, so that ``fit``
     hands over whole epochs of small networks.
     """
 
@@ -431,7 +431,7 @@ class BufferedRunner:
                  kernels=None) -> None:
         # fit may hand over a whole epoch when batches are cheap (no Python between them
         # then); large networks take batch by batch, so Ctrl-C and callbacks stay prompt
-        self.compiled = 6 * net.num_parameters * batch_size <= _CHEAP_BATCH_FLOPS
+        self.whole_epochs = 6 * net.num_parameters * batch_size <= _CHEAP_BATCH_FLOPS
         unsupported = [a.name for a in net.activation_fns if a.name not in _IN_PLACE]
         if unsupported:
             raise ValueError(f"BufferedRunner has no in-place form of {unsupported}")

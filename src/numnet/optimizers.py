@@ -76,6 +76,8 @@ def _check_bool(value: Any, name: str) -> bool:
 
 
 def _check_nonnegative_int(value: Any, name: str) -> int:
+    if type(value) is int and value >= 0:      # the common case, without ABC checks
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
     if value < 0:

@@ -225,9 +225,9 @@ def _check_metrics(metrics: Sequence[str] | None, labels) -> list[str]:
     return metrics
 
 
-def _batches_per_chunk(steps: int, callbacks: CallbackList, compiled: bool) -> int:
+def _batches_per_chunk(steps: int, callbacks: CallbackList, whole_epochs: bool) -> int:
     """How many batches run between checks for callbacks and Ctrl-C."""
-    if not compiled:
+    if not whole_epochs:
         return 1
     if callbacks.wants_batches:
         return max(1, steps // 100)
@@ -383,7 +383,7 @@ def fit(
               fit_config={"loss": lossfn.name, "batch_size": batch_size, "epochs": epochs,
                           "shuffle": shuffle, "l2": l2, "dropout": dropout})
     runner = select_runner(net, lossfn, opt, batch_size, l2, dropout, rng)
-    chunk = _batches_per_chunk(steps, cb, runner.compiled)
+    chunk = _batches_per_chunk(steps, cb, runner.whole_epochs)
     order = np.arange(n)
 
     with _InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
