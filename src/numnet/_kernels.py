@@ -251,6 +251,17 @@ def _sum_of_squared_weights(params, sizes, w_off):
 # --- mini-batches ------------------------------------------------------------------
 
 @njit(cache=True, error_model="numpy")
+def _strided_max(Z, start, stride, count):
+    """max of Z[start], Z[start + stride], ... (count values); NaN wins, so it propagates."""
+    mx = Z[start]
+    for j in range(1, count):
+        zz = Z[start + j * stride]
+        if zz > mx or zz != zz:
+            mx = zz
+    return mx
+
+
+@njit(cache=True, error_model="numpy")
 def train_batches(X, Y, order, first, last, batch_size, params, grad, sizes, w_off, b_off,
                   u_off, acts, loss, Z, A, D, opt, hyper, t0, s1, s2):
     """Mini-batch training on batches ``first..last-1``; returns the size-weighted loss sum.
@@ -318,11 +329,7 @@ def train_batches(X, Y, order, first, last, batch_size, params, grad, sizes, w_o
                 _activate_range(Z, A, lo, lo + n_o * bs, act, c)
             elif act == SOFTMAX:                      # exp(Z - max) / sum, per sample
                 for s in range(n):
-                    mx = Z[lo + s]
-                    for j in range(1, n_o):
-                        zz = Z[lo + j * bs + s]
-                        if zz > mx or zz != zz:
-                            mx = zz
+                    mx = _strided_max(Z, lo + s, bs, n_o)
                     total_e = zero
                     for j in range(n_o):
                         e = np.exp(Z[lo + j * bs + s] - mx)
@@ -342,11 +349,7 @@ def train_batches(X, Y, order, first, last, batch_size, params, grad, sizes, w_o
         if loss == LOSS_CCE:                        # -sum y (z - max - log sum exp(z - max))
             for s in range(n):
                 row = order[start + s]
-                mx = Z[lo + s]
-                for j in range(1, n_out):
-                    zz = Z[lo + j * bs + s]
-                    if zz > mx or zz != zz:
-                        mx = zz
+                mx = _strided_max(Z, lo + s, bs, n_out)
                 total_e = zero
                 for j in range(n_out):
                     total_e += np.exp(Z[lo + j * bs + s] - mx)
