@@ -18,7 +18,7 @@ def _sklearn_regressor(activation, hidden, lr):
     from sklearn.neural_network import MLPRegressor
     return MLPRegressor(hidden_layer_sizes=hidden, activation=SK_ACTIVATION[activation],
                         solver="sgd", learning_rate_init=lr, momentum=0.0, alpha=0.0,
-                        batch_size=10_000, shuffle=False, max_iter=1, random_state=0)
+                        batch_size=40, shuffle=False, max_iter=1, random_state=0)
 
 
 def _copy_weights(net, coefs, intercepts):
