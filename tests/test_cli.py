@@ -33,3 +33,29 @@ def test_help_and_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "numnet", "demo", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "--learning-rate" in out
+
+
+def test_train_evaluate_predict(tmp_path):
+    cli, model = _build_cli(), str(tmp_path / "xor.safetensors")
+    result = CliRunner().invoke(cli, ["train", "--data", "xor", "--hidden", "8", "--lr", "0.05",
+                                      "--epochs", "300", "--batch-size", "4", "--quiet",
+                                      "--out", model])
+    assert result.exit_code == 0, result.output
+    assert "output_activation='sigmoid'" in result.output and "saved to" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", model, "--data", "xor"])
+    assert result.exit_code == 0 and "accuracy 1.0000 on 4 samples" in result.output
+    assert CliRunner().invoke(cli, ["predict", model, "1", "0"]).output.strip() == "1"
+    result = CliRunner().invoke(cli, ["predict", model, "1", "0", "1"])
+    assert result.exit_code == 2 and "network takes 2 input" in result.output
+
+
+def test_train_from_a_csv_file(tmp_path):
+    path = tmp_path / "data.csv"
+    rows = "\n".join(f"{x / 50},{1 - x / 50}" for x in range(50))
+    path.write_text("x,y\n" + rows + "\n")
+    model = str(tmp_path / "m.safetensors")
+    result = CliRunner().invoke(_build_cli(), ["train", "--data", str(path), "--epochs", "5",
+                                               "--quiet", "--out", model])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(_build_cli(), ["train", "--data", "nope.txt", "--out", model])
+    assert result.exit_code == 2 and "neither a built-in data set" in result.output
