@@ -57,6 +57,7 @@ import numpy as np
 
 from .activations import ELU_ALPHA, LEAKY_SLOPE
 from .losses import LOSSES, Loss
+from . import _blas
 from .optimizers import SGD, Adam, AdamW
 
 __all__ = ["NumpyRunner", "BufferedRunner", "ExampleRunner", "SmallBatchRunner",
@@ -448,6 +449,8 @@ class BufferedRunner:
         self.params = [net.flat_parameters]
         self.grad = np.empty_like(net.flat_parameters)
         self.dW, self.db = net.unflatten(self.grad)
+        # plain SGD can update each weight matrix inside its gradient's product
+        self.blas_sgd = type(optimizer) is SGD and _blas.available(net.dtype)
         self._empty = net.flat_parameters[:0]
         # a large network's layers are updated one by one, while still in cache
         self.segments = None
@@ -545,7 +548,12 @@ class BufferedRunner:
                 np.sum(Ds[last], axis=0, out=dbs[last])
         if self.l2:
             value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in weights)
-        step, segments = self._begin_step(), self.segments
+        lr = self._plain_sgd_rate()
+        if lr is not None:
+            self.optimizer.t += 1
+            step, segments = None, None
+        else:
+            step, segments = self._begin_step(), self.segments
         # backward
         for i in range(last, -1, -1):
             if i > 0:
@@ -558,16 +566,31 @@ class BufferedRunner:
                                    self.scratch.take(n, Zs[i - 1].shape[1]))
                     if has_bias:
                         np.sum(Ds[i - 1], axis=0, out=dbs[i - 1])
+            if lr is not None:        # W -= lr * A_prev.T @ dZ in one BLAS pass; b -= lr * db
+                _blas.gemm_accumulate(inputs_T[i].T, Ds[i], weights[i], -lr)
+                if has_bias:
+                    biases[i] -= lr * dbs[i]
+                continue
             np.matmul(inputs_T[i], Ds[i], out=self.dW[i])      # last: the step reads it next
             if self.l2:
                 self._add_l2(weights[i], self.dW[i])
             if step is not None and segments is not None:
                 step(*segments[i])
-        if step is None:
+        if lr is None and step is None:
             self.optimizer.step(self.params, [self.grad])
-        elif segments is None:
+        elif lr is None and segments is None:
             step(0, self.grad.size)
         return float(value)
+
+    def _plain_sgd_rate(self) -> float | None:
+        """The learning rate when this step is plain SGD that BLAS can fuse, else None.
+
+        Read at every batch: ``load_state_dict`` may change the hyperparameters.
+        """
+        opt = self.optimizer
+        if self.blas_sgd and not self.l2 and opt.momentum == 0 and opt.weight_decay == 0:
+            return float(opt.learning_rate)
+        return None
 
     def _add_l2(self, W: np.ndarray, dW: np.ndarray) -> None:
         """``dW += l2 * W``, through a reused buffer."""
