@@ -495,10 +495,7 @@ def train_examples(X, Y, order, first, last, params, sizes, w_off, b_off, u_off,
                 if bo >= 0:
                     for j in range(n_o):
                         Z[zs + j] += params[bo + j]
-                mx = Z[zs]
-                for j in range(1, n_o):
-                    if Z[zs + j] > mx or Z[zs + j] != Z[zs + j]:
-                        mx = Z[zs + j]
+                mx = _strided_max(Z, zs, 1, n_o)
                 total_e = zero
                 for j in range(n_o):
                     A[zs + j] = np.exp(Z[zs + j] - mx)
@@ -538,10 +535,7 @@ def train_examples(X, Y, order, first, last, params, sizes, w_off, b_off, u_off,
                 D[zs + j] = (A[zs + j] - Y[row, j]) * scale
             value /= n_out
         else:
-            mx = Z[zs]
-            for j in range(1, n_out):
-                if Z[zs + j] > mx or Z[zs + j] != Z[zs + j]:
-                    mx = Z[zs + j]
+            mx = _strided_max(Z, zs, 1, n_out)
             total_e = zero
             for j in range(n_out):
                 total_e += np.exp(Z[zs + j] - mx)
@@ -625,10 +619,7 @@ def bias_activate(Z, b, A, code):
         _activate_range(Z.reshape(-1), A.reshape(-1), 0, n * m, code, c)
     else:
         for s in range(n):
-            mx = Z[s, 0]
-            for j in range(1, m):
-                if Z[s, j] > mx or Z[s, j] != Z[s, j]:
-                    mx = Z[s, j]
+            mx = _strided_max(Z[s], 0, 1, m)
             total_e = c[1]
             for j in range(m):
                 A[s, j] = np.exp(Z[s, j] - mx)
@@ -652,10 +643,7 @@ def output_delta(Z, A, Y, D, loss, code, db):
     if loss == LOSS_CCE:
         scale = cast(1.0 / n)
         for s in range(n):
-            mx = Z[s, 0]
-            for j in range(1, m):
-                if Z[s, j] > mx or Z[s, j] != Z[s, j]:
-                    mx = Z[s, j]
+            mx = _strided_max(Z[s], 0, 1, m)
             total_e = zero
             for j in range(m):
                 total_e += np.exp(Z[s, j] - mx)
