@@ -19,8 +19,10 @@ and ``t`` included, so a run may switch runners between epochs):
   batch gathered with ``take(..., out=)``, matrix products with ``out=``,
   activations and derivatives in place, in the network's dtype), no ``dX``
   for the input layer, and with numba the elementwise work and the
-  optimizer's update compiled. The path for large networks, where the time
-  is BLAS's.
+  optimizer's update compiled. Plain SGD (no momentum, decay or ``l2``)
+  updates each weight matrix inside its gradient's product, one BLAS
+  ``gemm`` with ``beta = 1`` (:mod:`numnet._blas`). The path for large
+  networks, where the time is BLAS's.
 * :class:`ExampleRunner` (numba): batch size 1, whole epochs of per-example
   updates in one compiled loop.
 * :class:`SmallBatchRunner` (numba): mini-batches of small layers, where a
