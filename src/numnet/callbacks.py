@@ -324,7 +324,10 @@ class ModelCheckpoint(Callback):
     """Save a checkpoint (weights, optimizer state, epoch, history, random state).
 
     ``fit(..., resume_from=path)`` continues from it exactly. Writes are
-    atomic: a crash leaves the previous checkpoint whole.
+    atomic: a crash leaves the previous checkpoint whole. A run stopped by
+    Ctrl-C in the middle of an epoch is saved too, with that epoch's updates
+    so far: resuming from it repeats the epoch, so it is not bit-identical
+    to an uninterrupted run (checkpoints from epoch ends are).
 
     Parameters
     ----------
