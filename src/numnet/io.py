@@ -338,8 +338,18 @@ def _encode_state(obj: Any, name: str, tensors: dict[str, np.ndarray], where: st
     return _plain_json(obj, where)
 
 
+def _safetensors():
+    """The safetensors.numpy module, or an ImportError that says how to get it."""
+    try:
+        import safetensors.numpy
+    except ImportError as exc:
+        raise ImportError("numnet model files need the safetensors package: "
+                          "pip install 'numnet[io]'") from exc
+    return safetensors.numpy
+
+
 def _write(path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, np.ndarray]) -> Path:
-    from safetensors.numpy import save as st_save
+    st_save = _safetensors().save
     text = json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
     data = st_save(tensors, metadata={"numnet": text})
     target = _atomic_write(path, data)
@@ -770,7 +780,7 @@ def _read_tensors(f, size: int, raw: bytes, doc: dict[str, Any],
     data = _read_exact(f, size, "data")
     if int.from_bytes(data[:8], "little") != n or data[8:8 + n] != raw:
         _fail("the file changed while it was being read")
-    from safetensors.numpy import load as st_load
+    st_load = _safetensors().load
     try:
         tensors = st_load(data)
     except Exception as exc:            # SafetensorError, KeyError for unknown dtypes, ...
