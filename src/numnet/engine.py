@@ -204,12 +204,7 @@ class _Layout:
 
     def __init__(self, net, kernels) -> None:
         sizes = net.layer_sizes
-        w_off, b_off, start = [], [], 0
-        for n_in, n_out in net.shapes:
-            w_off.append(start)
-            start += n_in * n_out
-            b_off.append(start if net.bias else -1)
-            start += n_out if net.bias else 0
+        w_off, b_off, _ = zip(*net.layer_offsets())
         self.sizes = np.array(sizes, dtype=np.int64)
         self.w_off = np.array(w_off, dtype=np.int64)
         self.b_off = np.array(b_off, dtype=np.int64)
@@ -457,9 +452,7 @@ class BufferedRunner:
         # a large network's layers are updated one by one, while still in cache
         self.segments = None
         if net.flat_parameters.nbytes > _STEP_BY_LAYER_BYTES:
-            ends = np.cumsum([n_in * n_out + (n_out if net.bias else 0)
-                              for n_in, n_out in net.shapes]).tolist()
-            self.segments = list(zip([0, *ends[:-1]], ends))
+            self.segments = [(start, end) for start, _, end in net.layer_offsets()]
         self._l2_buffer = None
         self._allocate(batch_size)
 

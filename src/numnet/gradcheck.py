@@ -60,15 +60,6 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def _parameter_names(net) -> list[str]:
-    names = []
-    for i in range(net.num_layers):
-        names.append(f"W{i}")
-        if net.bias:
-            names.append(f"b{i}")
-    return names
-
-
 def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-6,
               tolerance: float = 1e-6, l2: float = 0.0, max_per_param: int | None = None,
               random_state: int | np.random.Generator | None = 0) -> GradcheckReport:
@@ -111,7 +102,7 @@ def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-
     flat = net64.flat_parameters
     errors, worst, checked = {}, {}, {}
     offsets = np.cumsum([0] + [p.size for p in net64.parameters()])
-    for name, start, stop in zip(_parameter_names(net64), offsets[:-1], offsets[1:]):
+    for name, start, stop in zip(net64.parameter_names(), offsets[:-1], offsets[1:]):
         idx = np.arange(start, stop)
         if max_per_param is not None and idx.size > max_per_param:
             idx = np.sort(rng.choice(idx, size=max_per_param, replace=False))

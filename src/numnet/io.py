@@ -238,7 +238,7 @@ def _model_document(net: MLP, fmt: str, metadata: dict | None
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
     tensors: dict[str, np.ndarray] = {}
-    for name, p in zip(_param_names(net.num_layers, net.bias), net.parameters()):
+    for name, p in zip(net.parameter_names(), net.parameters()):
         if not np.isfinite(p).all():
             raise ValueError(f"refusing to save a network whose parameter {name} holds NaN or "
                              f"infinite values: numnet would refuse to load it")
@@ -252,12 +252,6 @@ def _model_document(net: MLP, fmt: str, metadata: dict | None
         "metadata": _plain_json({} if metadata is None else metadata, "metadata"),
     }
     return doc, tensors
-
-
-def _param_names(num_layers: int, bias: bool) -> list[str]:
-    """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias): :meth:`MLP.parameters` order."""
-    return [name for i in range(num_layers)
-            for name in ((f"W{i}", f"b{i}") if bias else (f"W{i}",))]
 
 
 def _numnet_version() -> str:
@@ -798,7 +792,7 @@ def _read_tensors(f, size: int, raw: bytes, doc: dict[str, Any],
         net = MLP(**config, random_state=0)
     except (ValueError, TypeError) as exc:
         raise FormatError(f"config does not describe a valid network: {exc}") from exc
-    for p, name in zip(net.parameters(), _param_names(net.num_layers, net.bias)):
+    for p, name in zip(net.parameters(), net.parameter_names()):
         p[...] = tensors[name]
     net.classes_ = None if doc["classes"] is None else list(doc["classes"])
     if fmt == MODEL_FORMAT:

@@ -166,8 +166,22 @@ class MLP(TutorialMixin):
         """Layers with weights (hidden layers + the output layer)."""
         return len(self.layer_sizes) - 1
 
+    def layer_offsets(self) -> list[tuple[int, int, int]]:
+        """Where each layer lives in :attr:`flat_parameters`: ``(W start, b start or -1, end)``.
+
+        ``W_i`` (row-major) starts at the first, ``b_i`` at the second, and the
+        next layer at the third. The one definition of the flat layout.
+        """
+        offsets, start = [], 0
+        for n_in, n_out in self.shapes:
+            bias_start = start + n_in * n_out if self.bias else -1
+            end = start + n_in * n_out + (n_out if self.bias else 0)
+            offsets.append((start, bias_start, end))
+            start = end
+        return offsets
+
     def _count(self) -> int:
-        return sum(n_in * n_out + (n_out if self.bias else 0) for n_in, n_out in self.shapes)
+        return self.layer_offsets()[-1][2]
 
     @property
     def num_parameters(self) -> int:
@@ -176,19 +190,22 @@ class MLP(TutorialMixin):
 
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
-        weights, biases, start = [], [], 0
-        for n_in, n_out in self.shapes:
-            weights.append(flat[start:start + n_in * n_out].reshape(n_in, n_out))
-            start += n_in * n_out
+        weights, biases = [], []
+        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets()):
+            weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
             if self.bias:
-                biases.append(flat[start:start + n_out])
-                start += n_out
+                biases.append(flat[b:end])
         return weights, (biases if self.bias else None)
 
     def _interleave(self, weights, biases) -> list[np.ndarray]:
         if biases is None:
             return list(weights)
         return [p for pair in zip(weights, biases) for p in pair]
+
+    def parameter_names(self) -> list[str]:
+        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), in :meth:`parameters` order."""
+        return [name for i in range(self.num_layers)
+                for name in ((f"W{i}", f"b{i}") if self.bias else (f"W{i}",))]
 
     def parameters(self) -> list[np.ndarray]:
         """``[W0, b0, W1, b1, ...]`` (``[W0, W1, ...]`` without bias): views, updated in place."""
