@@ -295,7 +295,6 @@ class DivergenceGuard(Callback):
     def on_train_begin(self, run):
         self.good = run.net.flat_parameters.copy()
         self.good_epoch = None
-        self.fired = False
         self.best = math.inf
         if run.X_train is not None:
             k = self.BASELINE_SAMPLES
@@ -313,7 +312,6 @@ class DivergenceGuard(Callback):
         what = "exploded" if math.isfinite(loss) and weights_ok else "became NaN/inf"
         since = f"epoch {self.good_epoch + 1}" if self.good_epoch is not None else "before training"
         run.net.flat_parameters[...] = self.good
-        self.fired = True
         reason = (f"diverged: the loss {what} ({loss:.4g}) at epoch {epoch + 1}; restored the "
                   f"weights from {since}; try learning_rate={lr / 10:.3g} instead of {lr:.3g}")
         logger.warning(reason)

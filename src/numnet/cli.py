@@ -17,6 +17,8 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 
 import numpy as np
 
+from .datasets import DATASETS
+
 __all__ = ["main"]
 
 
@@ -56,8 +58,7 @@ def _load_data(data: str, target_columns: int, samples: int, seed: int):
     """A built-in data set by name, or a CSV/NPZ file: ``(X, y)``."""
     from . import datasets
     if data in datasets.DATASETS:
-        kwargs = {} if data == "xor" else {"n_samples": samples, "random_state": seed}
-        return datasets.get_dataset(data, **kwargs)
+        return datasets.get_dataset(data, n_samples=samples, random_state=seed)
     if data.endswith(".npz"):
         return datasets.load_npz(data)
     if data.endswith(".csv"):
@@ -72,8 +73,8 @@ def _is_labels(y) -> bool:
     return y.ndim == 1 and (y.dtype.kind in "iuUSOb")
 
 
-_DATA_HELP = ("A built-in data set (one_minus_x, sum_of_two, xor, sine, spirals) or a "
-              ".csv (last columns are targets) / .npz (arrays X and y) file.")
+_DATA_HELP = (f"A built-in data set ({', '.join(DATASETS)}) or a .csv (last columns are "
+              f"targets) / .npz (arrays X and y) file.")
 
 
 def _build_cli():
@@ -112,6 +113,7 @@ def _build_cli():
         """Check backpropagation against central differences on a random network and data."""
         from . import MLP
         from .gradcheck import gradcheck as check
+        from .losses import get_loss
         rng = np.random.default_rng(seed)
         try:
             net = MLP(inputs, _hidden(hidden), outputs, activation=activation,
@@ -120,7 +122,7 @@ def _build_cli():
                 for b in net.biases:
                     b[...] = 0.1 * rng.standard_normal(b.shape)
             X = rng.normal(size=(samples, inputs))
-            if "cross" in loss or loss in ("bce", "cce", "log_loss"):
+            if get_loss(loss).fused_with is not None:      # cross-entropy: 0/1 targets
                 Y = np.eye(outputs)[rng.integers(0, outputs, samples)]
             else:
                 Y = rng.normal(size=(samples, outputs))

@@ -201,14 +201,20 @@ def evaluate(net, X: Any, y: Any, *, loss: str | Loss | None = None,
     ``y`` takes the same forms as in :func:`fit`; class labels must be among
     ``net.classes_``. Returns e.g. ``{"loss": 0.08, "accuracy": 0.97}``.
     """
-    lossfn = get_loss(loss if loss is not None else
-                      ("categorical_cross_entropy" if net.output_activation == "softmax" else "mse"))
+    lossfn = _loss_for(net, loss)
     X2, _ = check_features(X, net.num_inputs, net.dtype)
     Y, labels, _ = encode_labels(y, net, lossfn, len(X2))
     metrics = _check_metrics(metrics, labels)
     with np.errstate(over="ignore", under="ignore"):
         value, logs = _evaluate(net, X2, Y, labels, lossfn, metrics)
     return {"loss": value, **logs}
+
+
+def _loss_for(net, loss: str | Loss | None) -> Loss:
+    """``loss``, or by default categorical cross-entropy for a softmax output, else mse."""
+    if loss is None:
+        loss = "categorical_cross_entropy" if net.output_activation == "softmax" else "mse"
+    return get_loss(loss)
 
 
 def _check_metrics(metrics: Sequence[str] | None, labels) -> list[str]:
@@ -322,8 +328,7 @@ def fit(
     auto_batch = isinstance(batch_size, str) and batch_size == "auto"
     if not auto_batch and batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size", "; try 32, or None for full batch")
-    lossfn = get_loss(loss if loss is not None else
-                      ("categorical_cross_entropy" if net.output_activation == "softmax" else "mse"))
+    lossfn = _loss_for(net, loss)
     opt = _optimizers.get_optimizer(optimizer, learning_rate)
     rng = check_random_state(random_state)
 

@@ -155,9 +155,10 @@ def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} holds complex numbers, which are not class labels")
     if arr.dtype.kind == "O":
-        kinds = {type(v).__name__ for v in arr.tolist()}
-        if not all(isinstance(v, (str, int, np.integer, bool)) for v in arr.tolist()):
-            raise TypeError(f"{name} mixes or holds unsupported label types {sorted(kinds)}; "
+        values = arr.tolist()
+        if not all(isinstance(v, (str, int, np.integer, bool)) for v in values):
+            kinds = sorted({type(v).__name__ for v in values})
+            raise TypeError(f"{name} mixes or holds unsupported label types {kinds}; "
                             f"use ints or strings")
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
