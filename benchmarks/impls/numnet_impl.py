@@ -8,8 +8,8 @@ Two rows:
 * ``numnet-tutorial`` (W1 only): the tutorial's ``net.train(X, y, epochs,
   learning_rate)``, which prints one line per epoch (sent to ``os.devnull``).
 
-The library may be incomplete while it is being written: anything that fails
-here propagates, and the worker prints it in the row as ``error: ...``.
+Anything that fails here propagates, and the worker prints it in the row as
+``error: ...``.
 """
 
 from __future__ import annotations
