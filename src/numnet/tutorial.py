@@ -134,12 +134,17 @@ class TutorialMixin:
 
     # --- the training loop ----------------------------------------------------------
 
-    def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float) -> float:
+    def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float,
+              callbacks: Any = None) -> float:
         """The tutorial's loop: every example in turn, forward, back, descend; for each epoch.
 
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
         that example's update), then ``Training complete!``.
+
+        ``callbacks`` (a list of :class:`numnet.callbacks.Callback`, an addition
+        to the tutorial's signature) watch the run, e.g. to record each epoch's
+        error.
 
         Returns
         -------
@@ -168,7 +173,7 @@ class TutorialMixin:
             self, inputs, targets, loss="mse",
             optimizer=optimizers.SGD(learning_rate * self.num_outputs / 2.0),
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
-            callbacks=[LambdaCallback(on_epoch_end=report)],
+            callbacks=[LambdaCallback(on_epoch_end=report), *(callbacks or [])],
         )
         print("Training complete!")
         return history.loss[-1]

@@ -11,6 +11,7 @@ elsewhere in numnet are registered in :func:`_register_commands`, one line each.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -24,24 +25,43 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 __all__ = ["cli", "main"]
 
 if click is not None:
+    from ._common import clean_warnings
     from .demo import demo
     from .evaluate import evaluate
+    from .export import export
     from .gradcheck import gradcheck
+    from .info import info
     from .predict import predict
     from .train import train
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]},
+                 epilog="Every command has --help with examples, e.g. numnet train --help.")
     @click.version_option(package_name="numnet")
-    def cli() -> None:
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
         """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial
-        to practice."""
+        to practice.
 
-    def _register_commands(group: click.Group) -> None:
-        """Every subcommand; commands from other modules of numnet are added here too."""
-        for command in (demo, train, evaluate, predict, gradcheck):
-            group.add_command(command)
+        \b
+        numnet train flowers.csv --target species --out flowers.safetensors
+        numnet predict flowers.safetensors new_flowers.csv
+        """
+        ctx.with_resource(clean_warnings())
 
-    _register_commands(cli)
+    for _command in (demo, train, evaluate, predict, export, info, gradcheck):
+        cli.add_command(_command)
+
+    def _external(module: str, name: str) -> click.Command:
+        """The click command ``name`` of the numnet module ``module`` (imported now)."""
+        command = getattr(importlib.import_module(module), name)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module}.{name} is not a click command")
+        return command
+
+    # Commands defined in other modules of numnet join the group here, one line each, as
+    #     cli.add_command(_external("numnet.experiments.command", "sweep_command"))
+    # Such a module keeps its optional dependencies in lazy imports, so that `numnet
+    # --help` works without them.
 
 
 def _build_cli() -> Any:

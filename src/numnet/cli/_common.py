@@ -1,38 +1,183 @@
-"""What the commands share: parsing helpers and data loading."""
+"""What the commands share: option parsing, data and model loading, errors and warnings.
+
+Errors a person can act on (a missing file, a bad column, a model that does
+not fit the data) end the command with a one-line ``Error: ...`` and exit
+code 1, never a traceback; warnings print as one ``warning: ...`` line.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
 import click
-import numpy as np
 
-from .. import datasets
+from numnet import data
 
-DATA_HELP = (f"A built-in data set ({', '.join(datasets.DATASETS)}) or a .csv (last columns "
-             f"are targets) / .npz (arrays X and y) file.")
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATA_HELP = f"DATA is {data.describe_sources()}."
 
 
-def parse_hidden(value: str) -> list[int]:
-    """``"5,3"`` -> ``[5, 3]``; ``""`` -> ``[]``."""
+class CliError(click.ClickException):
+    """A problem with what the user gave: one line, exit code 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        return f"no such file: '{exc.filename}'"
+    if isinstance(exc, IsADirectoryError) and exc.filename is not None:
+        return f"'{exc.filename}' is a directory, not a file"
+    if isinstance(exc, PermissionError) and exc.filename is not None:
+        return f"permission denied: '{exc.filename}'"
+    return str(exc) or type(exc).__name__
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors that bad input causes into one-line :class:`CliError`\\ s."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, TypeError, OSError, ImportError) as exc:
+            raise CliError(_message(exc)) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
+@contextlib.contextmanager
+def clean_warnings() -> Iterator[None]:
+    """While the command runs: warnings as one line each, no source line under them."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
+
+
+class _EchoHandler(logging.Handler):
+    """numnet's log records (per-epoch lines off a terminal) to stderr, message only."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+@contextlib.contextmanager
+def log_to_stderr(level: int = logging.INFO) -> Iterator[None]:
+    """Show numnet's INFO messages on stderr while the command runs."""
+    logger = logging.getLogger("numnet")
+    handler, old_level = _EchoHandler(level), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def parse_ints(value: str, what: str = "hidden layer widths") -> list[int]:
+    """``"64,32"`` -> ``[64, 32]``; ``""`` -> ``[]``."""
     try:
         return [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
         raise click.BadParameter(
-            f"expected comma-separated integers such as 5,3; got {value!r}") from None
+            f"{what}: expected comma-separated integers such as 64,32; got {value!r}") from None
 
 
-def load_data(data: str, target_columns: int, samples: int, seed: int):
-    """A built-in data set by name, or a CSV/NPZ file: ``(X, y)``."""
-    if data in datasets.DATASETS:
-        return datasets.get_dataset(data, n_samples=samples, random_state=seed)
-    if data.endswith(".npz"):
-        return datasets.load_npz(data)
-    if data.endswith(".csv"):
-        return datasets.load_csv(data, target_columns=target_columns)
-    raise click.BadParameter(
-        f"{data!r} is neither a built-in data set {sorted(datasets.DATASETS)} nor a .csv/.npz "
-        f"file", param_hint="--data")
+def parse_floats(value: str) -> list[float]:
+    """``"0.1,0.2"`` -> ``[0.1, 0.2]``."""
+    try:
+        values = [float(v) for v in value.replace(" ", ",").split(",") if v.strip()]
+    except ValueError:
+        raise CliError(f"--values: expected comma-separated numbers such as 0.1,0.2; "
+                       f"got {value!r}") from None
+    if not values:
+        raise CliError("--values: give at least one number, e.g. --values 0.1,0.2")
+    return values
 
 
-def is_labels(y) -> bool:
-    y = np.asarray(y)
-    return y.ndim == 1 and (y.dtype.kind in "iuUSOb")
+def split_names(values: Sequence[str] | None) -> list[str] | None:
+    """Column names from repeated options and/or commas: ``("a,b", "c")`` -> ``[a, b, c]``."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def data_source(data_arg: str | None, data_opt: str | None, required: bool = True
+                ) -> str | None:
+    """DATA given as the argument or (the earlier form) as ``--data``."""
+    if data_arg and data_opt and data_arg != data_opt:
+        raise CliError(f"give DATA once: as an argument ({data_arg!r}) or with --data "
+                       f"({data_opt!r}), not both")
+    source = data_arg or data_opt
+    if source is None and required:
+        raise CliError(f"missing DATA: {DATA_HELP}")
+    return source
+
+
+def load_model(path: str) -> Any:
+    """A :class:`numnet.preprocessing.PreprocessedModel` from a model file."""
+    from numnet.preprocessing import PreprocessedModel
+    if not os.path.exists(path):
+        raise CliError(f"no such model file: '{path}'")
+    return PreprocessedModel.load(path)
+
+
+def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
+                seed: int, need_target: bool) -> data.Table:
+    """The model's feature columns (and target columns if asked) read from ``source``."""
+    prep = model.preprocessing
+    if source.startswith(data.AUDIO_PREFIX):
+        table = data.load_table(source)
+    else:
+        frame = data.read_source(source, n_samples=n_samples, random_state=seed)
+        columns = list(frame.columns)
+        features = prep.feature_names
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise CliError(
+                f"{source}: the model takes {prep.n_features} feature(s) "
+                f"({', '.join(features[:10])}{', ...' if len(features) > 10 else ''}), but the "
+                f"data lacks {', '.join(map(repr, missing[:5]))}; its columns are "
+                f"{', '.join(columns[:20])}")
+        targets: list[str] = []
+        if need_target:
+            targets = list(target) if target else prep.target_names
+            absent = [t for t in targets if t not in columns]
+            if absent:
+                raise CliError(f"{source}: no target column {absent[0]!r} (the model's "
+                               f"target); its columns are {', '.join(columns[:20])}; "
+                               f"name the target with --target COL")
+        table = data.table_from_frame(frame, source, targets, features)
+    if table.X.shape[1] != prep.n_features:
+        raise CliError(f"{source}: the model takes {prep.n_features} feature(s), the data has "
+                       f"{table.X.shape[1]}")
+    return table
+
+
+def fmt(value: float) -> str:
+    """A score for a table: 4 significant digits."""
+    return f"{value:.4g}"
+
+
+def echo_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None,
+               err: bool = False) -> None:
+    """Print aligned columns: the first left-aligned, the rest right-aligned."""
+    cells = [list(map(str, header))] if header else []
+    cells += [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+    for row in cells:
+        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                         strict=True)]
+        click.echo("  " + "  ".join(parts).rstrip(), err=err)

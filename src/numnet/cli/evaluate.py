@@ -5,27 +5,83 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from ._common import DATA_HELP, load_data
+from numnet import metrics
+
+from ._common import (
+    DATA_HELP,
+    data_source,
+    echo_table,
+    fmt,
+    load_model,
+    model_table,
+    split_names,
+    user_errors,
+)
+
+EXAMPLE = """
+\b
+Examples:
+  numnet evaluate iris.safetensors iris
+  numnet evaluate model.safetensors test.csv --target species --plot confusion.png
+"""
 
 
-@click.command()
-@click.argument("model", type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", required=True, help=DATA_HELP)
-@click.option("--target-columns", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.command(epilog=EXAMPLE + "\n" + DATA_HELP)
+@click.argument("model")
+@click.argument("data_arg", metavar="DATA", required=False)
+@click.option("--data", "data_opt", metavar="DATA", hidden=True,
+              help="The earlier form of the DATA argument.")
+@click.option("--target", "-t", "target", multiple=True, metavar="COL",
+              help="Target column(s); default: the model's own target name(s).")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
+              help="Draw the confusion matrix (classification) or predicted against true "
+                   "values (regression) to this PNG file.")
+@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Rows of a generated data set.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
-              help="Seed of a generated data set (default differs from train's 0).")
-def evaluate(model, data, target_columns, samples, seed):
-    """Report a saved model's error (and accuracy for classifiers) on a data set."""
-    from .. import io, mse
-    try:
-        net = io.load(model)
-        X, y = load_data(data, target_columns, samples, seed)
-        if net.classes_ is not None:
-            accuracy = float(np.mean(net.predict(X) == np.asarray(y)))
-            click.echo(f"accuracy {accuracy:.4f} on {len(X)} samples")
-        else:
-            click.echo(f"mse {mse(np.asarray(y).reshape(len(X), -1), net.forward(X)):.6g} "
-                       f"on {len(X)} samples")
-    except (ValueError, TypeError) as exc:
-        raise click.UsageError(str(exc))
+              help="Seed of a generated data set (differs from train's 0: new rows).")
+@user_errors
+def evaluate(model, data_arg, data_opt, target, plot, samples, seed):
+    """Score the model in file MODEL on DATA.
+
+    Regression: MSE, MAE and R² per target. Classification: accuracy,
+    precision, recall and F1 per class, and the confusion matrix.
+    """
+    source = data_source(data_arg, data_opt)
+    assert source is not None
+    m = load_model(model)
+    table = model_table(m, source, split_names(target), samples, seed, need_target=True)
+    assert table.y is not None
+    pred = m.predict(table.X)
+    n = table.n_samples
+    if m.is_classifier:
+        classes = m.classes
+        s = metrics.classification_scores(table.y, pred, classes)
+        click.echo(f"accuracy {s['accuracy']:.4f} on {n} samples")
+        rows = [[str(c), fmt(p), fmt(r), fmt(f), str(k)] for c, p, r, f, k in
+                zip(classes, s["precision"], s["recall"], s["f1"], s["support"], strict=True)]
+        rows.append(["macro average", fmt(float(np.mean(s["precision"]))),
+                     fmt(float(np.mean(s["recall"]))), fmt(s["macro_f1"]), str(n)])
+        click.echo("")
+        echo_table(rows, ["class", "precision", "recall", "f1", "support"])
+        click.echo("\nconfusion matrix (rows: true class, columns: predicted)")
+        cm = s["confusion_matrix"]
+        echo_table([[str(c), *map(str, row)] for c, row in zip(classes, cm, strict=True)],
+                   ["", *map(str, classes)])
+        if plot:
+            from numnet import plots
+            plots.confusion_matrix(cm, classes, plot)
+    else:
+        Y = np.asarray(table.y, dtype=np.float64).reshape(n, -1)
+        s = metrics.regression_scores(Y, pred)
+        click.echo(f"mse {s['mse']:.6g}  mae {s['mae']:.6g}  r2 {s['r2']:.4f} on {n} samples")
+        if Y.shape[1] > 1:
+            rows = [[name, *(fmt(v) for v in metrics.regression_scores(Y[:, j], pred[:, j])
+                             .values())] for j, name in enumerate(table.target_names)]
+            echo_table(rows, ["target", "mse", "mae", "r2"])
+        if plot:
+            from numnet import plots
+            plots.predicted_vs_true(Y, pred, plot, names=table.target_names)
+    if plot:
+        click.echo(f"saved {plot}")
+

@@ -7,12 +7,19 @@ import sys
 import click
 import numpy as np
 
-from ._common import parse_hidden
+from numnet import MLP
+from numnet import gradcheck as check
+from numnet.losses import get_loss
+
+from ._common import CliError, parse_ints
 
 
-@click.command()
+@click.command(epilog="\b\nExamples:\n  numnet gradcheck\n"
+                      "  numnet gradcheck --activation relu --output-activation softmax "
+                      "--loss cce")
 @click.option("--inputs", default=3, show_default=True, type=click.IntRange(min=1))
-@click.option("--hidden", default="4,5", show_default=True, help="Hidden widths, comma-separated.")
+@click.option("--hidden", default="4,5", show_default=True,
+              help="Hidden widths, comma-separated.")
 @click.option("--outputs", default=2, show_default=True, type=click.IntRange(min=1))
 @click.option("--activation", default="sigmoid", show_default=True)
 @click.option("--output-activation", default=None, help="Default: same as --activation.")
@@ -21,12 +28,9 @@ from ._common import parse_hidden
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samples, seed):
     """Check backpropagation against central differences on a random network and data."""
-    from .. import MLP
-    from ..gradcheck import gradcheck as check
-    from ..losses import get_loss
     rng = np.random.default_rng(seed)
     try:
-        net = MLP(inputs, parse_hidden(hidden), outputs, activation=activation,
+        net = MLP(inputs, parse_ints(hidden), outputs, activation=activation,
                   output_activation=output_activation, random_state=rng)
         if net.biases is not None:      # move ReLU-style kinks away from Z == 0
             for b in net.biases:
@@ -38,7 +42,7 @@ def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samp
             Y = rng.normal(size=(samples, outputs))
         report = check(net, X, Y, loss)
     except (ValueError, TypeError) as exc:
-        raise click.UsageError(str(exc))
+        raise CliError(str(exc)) from exc
     click.echo(f"{net!r}, loss {loss}")
     click.echo(str(report))
     sys.exit(0 if report.passed else 1)
