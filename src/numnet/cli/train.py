@@ -111,7 +111,7 @@ Examples:
 @click.option("--resume", default=None, type=click.Path(dir_okay=False),
               help="Continue from a checkpoint written by --checkpoint (same data, options).")
 @click.option("--skip-bad", is_flag=True, help="Audio folders: skip clips that cannot be read.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary table.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (nor per-epoch lines).")
 @user_errors
 def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
           output_activation, loss, optimizer, learning_rate, epochs, batch_size,
@@ -174,9 +174,11 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     if val_rows is not None:
         validation = (prep.transform(X[val_rows]), prep.encode_targets(y[val_rows]))
     if not quiet:
-        click.echo(f"training {net!r} ({net.num_parameters} parameters) on {len(train_rows)} "
-                   f"rows of {source}" + (f", validating on {len(val_rows)}"
-                                          if val_rows is not None else ""), err=True)
+        layers = " -> ".join(map(str, net.layer_sizes))
+        click.echo(f"training a {layers} network ({net.activation}, {net.output_activation} "
+                   f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
+                   f"{source}" + (f", validating on {len(val_rows)}"
+                                  if val_rows is not None else ""), err=True)
     with log_to_stderr():
         history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=optimizer,
                       learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
@@ -201,8 +203,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         metadata["audio"] = table.audio
     model.save(out, metadata)
 
-    if not quiet:
-        _summary(model, history, train_scores, val_scores, elapsed)
+    _summary(model, history, train_scores, val_scores, elapsed)
     click.echo(f"saved {out}")
     if plot:
         from numnet import plots
