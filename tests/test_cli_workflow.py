@@ -310,3 +310,62 @@ def test_a_real_process(tmp_path, flowers):
                           env=env, timeout=120)
     assert done.returncode == 1
     assert done.stderr == f"Error: no such file: '{tmp_path / 'nope.csv'}'\n"
+
+
+def test_audio_folders_through_the_numnet_audio_interface(tmp_path, monkeypatch):
+    """The CLI's side of numnet.audio: load_folder, FeatureSettings, features_for_files.
+
+    A stand-in module with that interface computes two "features" per file from
+    its name, so the test checks what the CLI does with them: settings stored in
+    the model, the same features for `predict MODEL clip.wav`.
+    """
+    import types
+    calls = {}
+
+    def features(path):
+        return [float(len(os.path.basename(path))), 1.0 if "high" in path else -1.0]
+
+    def load_folder(path, skip_bad=False):
+        calls["skip_bad"] = skip_bad
+        files = sorted(str(p) for p in tmp_path.glob("clips/*/*.wav"))
+        labels = [os.path.basename(os.path.dirname(f)) for f in files]
+        return np.array([features(f) for f in files]), np.array(labels), files
+
+    class FeatureSettings:
+        def to_dict(self):
+            return {"sample_rate": 22050, "n_mfcc": 13}
+
+    def features_for_files(paths, settings):
+        calls["settings"] = settings
+        return np.array([features(p) for p in paths])
+
+    fake = types.ModuleType("numnet.audio")
+    fake.load_folder, fake.FeatureSettings = load_folder, FeatureSettings
+    fake.features_for_files = features_for_files
+    monkeypatch.setitem(sys.modules, "numnet.audio", fake)
+    monkeypatch.setattr(numnet, "audio", fake, raising=False)
+    for label in ("high", "low"):
+        (tmp_path / "clips" / label).mkdir(parents=True)
+        for i in range(6):
+            (tmp_path / "clips" / label / f"{label}{'x' * i}.wav").write_bytes(b"")
+    model = tmp_path / "sounds.safetensors"
+    result = run("train", f"audio:{tmp_path / 'clips'}", "--epochs", 30, "--lr", 0.05,
+                 "--skip-bad", "--out", model)
+    assert "task: classification (target 'label' holds text labels" in result.stderr
+    assert calls["skip_bad"] is True
+    assert numnet.io.load_metadata(model)["metadata"]["audio"] == {"sample_rate": 22050,
+                                                                   "n_mfcc": 13}
+    clip = tmp_path / "highxx.wav"
+    clip.write_bytes(b"")
+    assert run("predict", model, clip).stdout.splitlines() == ["label", "high"]
+    assert calls["settings"] == {"sample_rate": 22050, "n_mfcc": 13}
+    result = run("predict", model, tmp_path / "missing.wav", ok=False)
+    assert result.exit_code == 1 and "no such audio file" in result.stderr
+
+
+def test_audio_without_its_extra_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "numnet.audio", None)
+    monkeypatch.delattr(numnet, "audio", raising=False)
+    result = run("train", f"audio:{tmp_path}", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "audio input needs the audio extra: pip install 'numnet[audio]'" in result.stderr
