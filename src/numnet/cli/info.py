@@ -63,7 +63,7 @@ def info(model):
     if isinstance(record, dict):
         click.echo(f"training: {record.get('data')}, {record.get('epochs')} epoch(s), "
                    f"{record.get('optimizer')} (learning rate "
-                   f"{record.get('learning_rate') or 'default'}), batch size "
+                   f"{record.get('learning_rate')}), batch size "
                    f"{record.get('batch_size')}, seed {record.get('seed')}, "
                    f"{record.get('seconds')} s")
         for key, label in (("train_scores", "train"), ("validation_scores", "validation")):

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
-from numnet import MLP, callbacks, data, fit, metrics
+from numnet import MLP, callbacks, data, fit, metrics, optimizers
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
 
 from ._common import (
@@ -86,7 +86,8 @@ Examples:
               type=click.FloatRange(min=0, min_open=True),
               help="Learning rate. Default: the optimizer's own (adam: 0.001).")
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=None, type=click.IntRange(min=1),
+              help="Rows per update. Default: 32, or all rows when there are fewer.")
 @click.option("--validation-split", default=0.0, show_default=True,
               type=click.FloatRange(0, 1, max_open=True),
               help="Hold out this fraction of the rows (at random) to score the model on.")
@@ -179,9 +180,10 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
                    f"{source}" + (f", validating on {len(val_rows)}"
                                   if val_rows is not None else ""), err=True)
+    opt = optimizers.get_optimizer(optimizer, learning_rate)
     with log_to_stderr():
-        history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=optimizer,
-                      learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+        history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=opt, epochs=epochs,
+                      batch_size="auto" if batch_size is None else batch_size,
                       validation_data=validation, callbacks=cbs, verbose=not quiet,
                       random_state=seed, resume_from=resume)
     net.classes_ = prep.classes
@@ -192,7 +194,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
     record = {"data": source, "task": task, "task_reason": why if task == chosen else
               f"--task {task}", "epochs": history.epochs, "optimizer": optimizer,
-              "learning_rate": learning_rate, "batch_size": batch_size,
+              "learning_rate": opt.learning_rate,
+              "batch_size": min(32, len(train_rows)) if batch_size is None else batch_size,
               "seed": seed, "loss": history.loss[-1] if history.loss else None,
               "val_loss": history.val_loss[-1] if history.val_loss else None,
               "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
