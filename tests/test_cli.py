@@ -61,3 +61,30 @@ def test_train_from_a_csv_file(tmp_path):
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(_build_cli(), ["train", "--data", "nope.txt", "--out", model])
     assert result.exit_code == 1 and "unknown data set 'nope.txt'" in result.output
+
+
+def test_a_plain_numnet_model_takes_columns_by_position(tmp_path):
+    """A model saved with numnet.save (no preprocessing) still evaluates and predicts."""
+    import numpy as np
+
+    import numnet
+    from numnet import MLP, fit
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    net = MLP(2, [4], 2, activation="tanh", output_activation="softmax", random_state=0)
+    fit(net, X, y, optimizer="adam", learning_rate=0.05, epochs=20, verbose=False,
+        random_state=0)
+    numnet.save(net, tmp_path / "m.safetensors")
+    rows = "\n".join(f"{a},{b},{label}" for (a, b), label in zip(X, y, strict=True))
+    (tmp_path / "d.csv").write_text("a,b,label\n" + rows + "\n")
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    expected = f"accuracy {net.evaluate(X, y)['accuracy']:.4f} on 40 samples"
+    for name in ("d.csv", "d.npz"):
+        result = CliRunner().invoke(_build_cli(), ["evaluate", str(tmp_path / "m.safetensors"),
+                                                   str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(expected)
+    result = CliRunner().invoke(_build_cli(), ["predict", str(tmp_path / "m.safetensors"),
+                                               str(tmp_path / "d.csv")])
+    assert result.output.splitlines()[1:] == [str(v) for v in net.predict(X)]

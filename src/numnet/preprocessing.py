@@ -252,6 +252,13 @@ class PreprocessedModel:
     preprocessing : Preprocessing
     metadata : dict, optional
         Everything else stored with the model (training record, audio settings).
+
+    Attributes
+    ----------
+    columns_known : bool
+        Whether the feature and target names are the data's (False for a file
+        written by :func:`numnet.save` without preprocessing: its features are
+        then named ``x0, x1, ...`` and taken by position).
     """
 
     def __init__(self, net: Any, preprocessing: Preprocessing,
@@ -262,6 +269,7 @@ class PreprocessedModel:
         self.net = net
         self.preprocessing = preprocessing
         self.metadata = dict(metadata or {})
+        self.columns_known = True       # False for a plain numnet.save file (see load)
 
     @property
     def classes(self) -> list | None:
@@ -313,6 +321,8 @@ class PreprocessedModel:
             except ValueError as exc:
                 raise io.FormatError(f"cannot load '{path}': {exc}") from None
         try:
-            return cls(net, prep, metadata)
+            model = cls(net, prep, metadata)
         except ValueError as exc:
             raise io.FormatError(f"cannot load '{path}': {exc}") from None
+        model.columns_known = record is not None
+        return model

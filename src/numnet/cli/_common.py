@@ -135,15 +135,33 @@ def load_model(path: str) -> Any:
 
 
 def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
-                seed: int, need_target: bool) -> data.Table:
-    """The model's feature columns (and target columns if asked) read from ``source``."""
+                seed: int, need_target: bool, target_columns: int | None = None) -> data.Table:
+    """The model's feature columns (and target columns if asked) read from ``source``.
+
+    A model trained by ``numnet train`` knows its column names; a plain
+    :func:`numnet.save` file does not, so its features are the data's columns
+    that are not the target, in order.
+    """
     prep = model.preprocessing
     if source.startswith(data.AUDIO_PREFIX):
         table = data.load_table(source)
     else:
         frame = data.read_source(source, n_samples=n_samples, random_state=seed)
         columns = list(frame.columns)
-        features = prep.feature_names
+        if target_columns is not None:
+            if target_columns >= len(columns):
+                raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
+                               f"columns of {len(columns)}")
+            target = columns[-target_columns:]
+        if model.columns_known:
+            features = prep.feature_names
+        else:
+            default = [data.default_target(source, columns)]
+            drop = list(target) if target else default if (
+                need_target or len(columns) > prep.n_features) else []
+            features = [c for c in columns if c not in drop]
+            if not target:
+                target = default
         missing = [c for c in features if c not in columns]
         if missing:
             raise CliError(

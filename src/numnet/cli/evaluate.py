@@ -33,6 +33,8 @@ Examples:
               help="The earlier form of the DATA argument.")
 @click.option("--target", "-t", "target", multiple=True, metavar="COL",
               help="Target column(s); default: the model's own target name(s).")
+@click.option("--target-columns", type=click.IntRange(min=1), default=None, hidden=True,
+              help="The earlier form: the last N columns are targets.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
               help="Draw the confusion matrix (classification) or predicted against true "
                    "values (regression) to this PNG file.")
@@ -41,7 +43,7 @@ Examples:
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Seed of a generated data set (differs from train's 0: new rows).")
 @user_errors
-def evaluate(model, data_arg, data_opt, target, plot, samples, seed):
+def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, seed):
     """Score the model in file MODEL on DATA.
 
     Regression: MSE, MAE and R² per target. Classification: accuracy,
@@ -50,7 +52,8 @@ def evaluate(model, data_arg, data_opt, target, plot, samples, seed):
     source = data_source(data_arg, data_opt)
     assert source is not None
     m = load_model(model)
-    table = model_table(m, source, split_names(target), samples, seed, need_target=True)
+    table = model_table(m, source, split_names(target), samples, seed, need_target=True,
+                        target_columns=target_columns)
     assert table.y is not None
     pred = m.predict(table.X)
     n = table.n_samples
