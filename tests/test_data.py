@@ -96,6 +96,7 @@ def test_object_arrays_in_npz_are_refused(tmp_path):
 
 def test_audio_without_the_module_names_the_extra(tmp_path, monkeypatch):
     import sys
+
     import numnet
     monkeypatch.setitem(sys.modules, "numnet.audio", None)        # as if not installed
     monkeypatch.delattr(numnet, "audio", raising=False)
