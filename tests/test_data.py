@@ -48,6 +48,13 @@ def test_default_target_and_headerless_csv(tmp_path):
     assert table.feature_names == ["x0"] and table.y.tolist() == [0.9, 0.8]
 
 
+def test_a_saved_index_column_is_pointed_out(tmp_path):
+    path = tmp_path / "d.csv"
+    frame().to_csv(path)                                   # index=True: a nameless column
+    with pytest.warns(UserWarning, match="have no name in the header .Unnamed: 0."):
+        data.read_frame(path)
+
+
 def test_builtin_sets_have_named_columns():
     iris = data.load_table("iris")
     assert iris.X.shape == (150, 4) and "petal length (cm)" in iris.feature_names

@@ -140,6 +140,12 @@ def read_frame(path: str | os.PathLike) -> Any:
         header = ", ".join(map(str, frame.columns[:10]))
         raise DataError(f"'{path}' has a header ({header}) but no rows of data")
     frame.columns = [str(c) for c in frame.columns]
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
+    if unnamed:
+        warnings.warn(f"'{path}': {len(unnamed)} column(s) have no name in the header "
+                      f"({', '.join(unnamed[:3])}); a saved row index would be used as a "
+                      f"feature: name the columns, or choose them with --features",
+                      stacklevel=2)
     if suffix in (".csv", ".tsv", ".tab") and all(_is_number(c) for c in frame.columns):
         frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", header=None,
                             skipinitialspace=True)
