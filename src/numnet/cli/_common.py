@@ -74,8 +74,8 @@ class _EchoHandler(logging.Handler):
 
 @contextlib.contextmanager
 def log_to_stderr(level: int = logging.INFO) -> Iterator[None]:
-    """Show numnet's INFO messages on stderr while the command runs."""
-    logger = logging.getLogger("numnet")
+    """Show the progress bar's per-epoch lines (off a terminal) on stderr."""
+    logger = logging.getLogger("numnet.callbacks")
     handler, old_level = _EchoHandler(level), logger.level
     logger.addHandler(handler)
     logger.setLevel(level)
