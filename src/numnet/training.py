@@ -278,7 +278,8 @@ def fit(
     optimizer : str or Optimizer, default "sgd"
         An :mod:`numnet.optimizers` instance, or a name with ``learning_rate``.
     learning_rate : float, optional
-        Only with an optimizer given by name (default: that optimizer's).
+        Only with an optimizer given by name (default: that optimizer's); with
+        an optimizer instance it is an error, as the instance has its own rate.
     epochs : int, default 10
         Passes over the training data.
     batch_size : int, "auto" or None, default "auto"
@@ -305,7 +306,10 @@ def fit(
         Show a progress bar on a terminal; one log line per epoch elsewhere.
     random_state : int, Generator or None
         Seeds shuffling, the validation split and dropout: the same seed and
-        initial weights give bit-identical results.
+        initial weights give bit-identical results. None (the default) draws
+        from the network's own generator ``net.rng`` when it was built with a
+        ``random_state`` (so a seeded script repeats run after run, and each
+        later ``fit`` continues that stream), else from fresh entropy.
     resume_from : str or path, optional
         A checkpoint from :class:`numnet.callbacks.ModelCheckpoint`: weights,
         optimizer state, history and random state are restored and training
@@ -330,7 +334,10 @@ def fit(
         batch_size = check_positive_int(batch_size, "batch_size", "; try 32, or None for full batch")
     lossfn = _loss_for(net, loss)
     opt = _optimizers.get_optimizer(optimizer, learning_rate)
-    rng = check_random_state(random_state)
+    # fit's own seed wins; else the seeded network's generator (its stream continues
+    # from fit to fit); else fresh entropy.
+    rng = net.rng if random_state is None and net.rng is not None \
+        else check_random_state(random_state)
 
     X2, _ = check_features(X, net.num_inputs, net.dtype)
     Y, labels, classes = encode_labels(y, net, lossfn, len(X2))
