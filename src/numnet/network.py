@@ -343,12 +343,16 @@ class MLP(TutorialMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, num_inputs), (num_inputs,) or scalar
-            A 1-D input is one sample.
+            A 1-D input of ``num_inputs`` values is one sample. For a
+            one-input network a flat sequence of ``n`` values is ``n``
+            samples (as ``X.reshape(-1, 1)``), and one value is one sample.
 
         Returns
         -------
         ndarray of shape (n_samples, num_outputs), (num_outputs,) for one sample,
-        or a scalar for a scalar input to a one-output network.
+        or a scalar for a scalar input to a one-output network. A flat
+        sequence of ``n`` values to a one-input network gives ``(n, num_outputs)``,
+        as for any batch.
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
         A = X2

@@ -211,9 +211,15 @@ def evaluate(net, X: Any, y: Any, *, loss: str | Loss | None = None,
 
 
 def _loss_for(net, loss: str | Loss | None) -> Loss:
-    """``loss``, or by default categorical cross-entropy for a softmax output, else mse."""
+    """``loss``, or by default categorical cross-entropy for a softmax output, binary
+    cross-entropy for a sigmoid output already fitted on labels, else mse."""
     if loss is None:
-        loss = "categorical_cross_entropy" if net.output_activation == "softmax" else "mse"
+        if net.output_activation == "softmax":
+            loss = "categorical_cross_entropy"
+        elif net.output_activation == "sigmoid" and net.classes_ is not None:
+            loss = "binary_cross_entropy"
+        else:
+            loss = "mse"
     return get_loss(loss)
 
 
@@ -267,6 +273,8 @@ def fit(
     ----------
     net : MLP
     X : array-like of shape (n_samples, num_inputs)
+        For a one-input network also a flat sequence of ``n_samples`` values
+        (the tutorial's ``[x / 10 for x in range(10)]``).
     y : array-like
         Regression targets ``(n_samples, num_outputs)`` (1-D for one output),
         or class labels ``(n_samples,)`` (ints or strings) with a

@@ -65,7 +65,8 @@ class TutorialMixin:
         """One example (1-D) or a batch (2-D) forward; remembers what back-propagation needs.
 
         Returns the output: ``(num_outputs,)`` for one example, else
-        ``(n_samples, num_outputs)``.
+        ``(n_samples, num_outputs)``. For a one-input network a flat sequence
+        of ``n`` values is ``n`` examples, as in :meth:`numnet.MLP.forward`.
         """
         X, single = check_features(inputs, self.num_inputs, self.dtype, name="inputs")
         output, cache = self.forward_train(X)
@@ -136,6 +137,11 @@ class TutorialMixin:
 
     def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float) -> float:
         """The tutorial's loop: every example in turn, forward, back, descend; for each epoch.
+
+        ``inputs`` is ``(n_samples, num_inputs)``; for a one-input network a
+        flat list (the tutorial's ``[x / 10 for x in range(10)]``) is one value
+        per example. ``targets`` is ``(n_samples, num_outputs)``, or flat for
+        one output.
 
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
