@@ -311,7 +311,8 @@ def fit(
     dropout : float in [0, 1), default 0
         Probability of zeroing each hidden unit during training (never at predict).
     verbose : bool, default True
-        Show a progress bar on a terminal; one log line per epoch elsewhere.
+        Show a progress bar on a terminal; one line per epoch elsewhere (as
+        Keras's ``verbose=2``, no logging set-up needed); both on stderr.
     random_state : int, Generator or None
         Seeds shuffling, the validation split and dropout: the same seed and
         initial weights give bit-identical results. None (the default) draws
