@@ -23,9 +23,9 @@ class PlainMLP:
     def __init__(self, num_inputs: int, hidden_layers: list[int], num_outputs: int,
                  rng: np.random.Generator) -> None:
         layers = [num_inputs, *hidden_layers, num_outputs]
-        self.weights = [rng.random((a, b)) for a, b in zip(layers[:-1], layers[1:])]
+        self.weights = [rng.random((a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
         self.activations = [np.zeros(n) for n in layers]
-        self.derivatives = [np.zeros((a, b)) for a, b in zip(layers[:-1], layers[1:])]
+        self.derivatives = [np.zeros((a, b)) for a, b in zip(layers[:-1], layers[1:], strict=True)]
 
     def forward_propagate(self, inputs):
         activations = inputs
@@ -56,7 +56,7 @@ def _time_loop(forward, backward, descend, X, y, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         began = time.perf_counter()
-        for x, target in zip(X, y):
+        for x, target in zip(X, y, strict=True):
             output = forward(x)
             error = target - output
             backward(error)

@@ -40,7 +40,7 @@ def iris_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("iris")
     numnet.save(net, folder / "iris.safetensors")
     np.savez(folder / "iris.npz", X=X, y=y)
-    rows = [",".join(f"{v:.1f}" for v in x) + f",{label}" for x, label in zip(X, y)]
+    rows = [",".join(f"{v:.1f}" for v in x) + f",{label}" for x, label in zip(X, y, strict=True)]
     (folder / "iris.csv").write_text("a,b,c,d,species\n" + "\n".join(rows) + "\n")
     return folder, net, X, y
 
@@ -214,7 +214,7 @@ def test_tutorial_single_example_fast_path_matches_general_path(config, rng):
     fast, general = MLP(**config, random_state=0), MLP(**config, random_state=0)
     X = rng.random((30, fast.num_inputs))
     Y = rng.random((30, fast.num_outputs))
-    for x, t in zip(X, Y):
+    for x, t in zip(X, Y, strict=True):
         out = fast.activate(x)
         assert out.shape == (fast.num_outputs,)
         dX = fast.backActivate(t - out)
@@ -222,6 +222,8 @@ def test_tutorial_single_example_fast_path_matches_general_path(config, rng):
         fast.gradientDescent(0.1)
         np.testing.assert_allclose(out, _general(general, x, t, 0.1), rtol=0, atol=1e-12)
     np.testing.assert_allclose(fast.flat_parameters, general.flat_parameters, rtol=0, atol=1e-12)
+    kept = [fast.activate(x) for x in X[:2]]              # outputs are not reused buffers
+    np.testing.assert_allclose(kept, fast.forward(X[:2]), rtol=0, atol=1e-12)
     x_list = X[0].tolist()
     np.testing.assert_allclose(fast.activate(x_list), fast.forward(X[0]), rtol=0, atol=1e-12)
 
