@@ -188,7 +188,7 @@ def test_metadata_is_loaded_with_the_network(tmp_path):
 # 10. every README block runs as written ------------------------------------------------------
 
 @pytest.mark.parametrize("index", range(len(_python_blocks())))
-def test_readme_python_block_runs_alone(index, tmp_path, monkeypatch, capsys):
+def test_readme_python_block_runs_alone(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = _python_blocks()[index]
     exec(compile(code, f"README.md python block {index + 1}", "exec"), {"__name__": "__main__"})

@@ -151,6 +151,14 @@ class MLP(TutorialMixin):
         later ``fit`` continues the stream (new shuffles, still repeatable).
         None without a seed: each ``fit`` then draws fresh entropy.
 
+    Raises
+    ------
+    ValueError
+        For a softmax output over one unit (constant: use a sigmoid for two
+        classes, or one output per class), or when the parameters alone would
+        exceed the machine's physical memory (the message gives their number
+        and size).
+
     The tutorial's methods (``forward_propagate``/``activate``,
     ``back_propagate``/``backActivate``, ``gradient_descent``/``gradientDescent``,
     ``train``) come from :class:`numnet.tutorial.TutorialMixin`.
