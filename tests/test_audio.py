@@ -3,6 +3,7 @@
 import importlib
 import json
 import logging
+import os
 import pickle
 import runpy
 import sys
@@ -187,6 +188,12 @@ def truncated_flac(path):
     path.write_bytes(data[:len(data) // 2])
 
 
+def truncated_ogg(path, keep=0.5):
+    sf.write(path, noise(16000, duration=1.0), 16000, format="OGG", subtype="VORBIS")
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
 BAD_FILES = {
     "text.wav": (lambda p: p.write_text("hello, I am not audio\n" * 20), "not an audio file"),
     "empty.wav": (lambda p: p.write_bytes(b""), "is empty"),
@@ -197,7 +204,11 @@ BAD_FILES = {
                 r"is silent \(RMS level -117\.\d dB"),
     "short.wav": (lambda p: sf.write(p, chord(16000, duration=0.03), 16000), "is too short"),
     "nan.wav": (lambda p: sf.write(p, np.full(8000, np.nan), 16000, subtype="FLOAT"), "NaN"),
-    "header.wav": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt "), "not an audio"),
+    "header.wav": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt "),
+                   "could not be decoded .Error in WAV file"),
+    "cut.ogg": (truncated_ogg, "holds no audio samples: .* truncated or damaged"),
+    "cut-early.ogg": (lambda p: truncated_ogg(p, 0.2), "is a damaged audio file"),
+    "no-frames.wav": (lambda p: sf.write(p, np.zeros((0, 1)), 16000), "holds no audio samples"),
 }
 
 
@@ -232,9 +243,28 @@ def test_bad_arrays():
         audio.features(np.zeros((2, 2, 2)), 16000)
 
 
-def test_missing_file_keeps_its_os_error(tmp_path):
+def test_integer_arrays_are_scaled_to_full_scale():
+    clip = chord(16000)
+    as_int16 = np.round(clip * 32768).astype(np.int16)
+    as_uint8 = np.round(clip * 128 + 128).astype(np.uint8)
+    reference = audio.features(clip, 16000)
+    assert_same_sound(audio.features(as_int16, 16000), reference)
+    rms = audio.feature_names().index("rms_mean")         # 8 bits: only the level survives
+    np.testing.assert_allclose(audio.features(as_uint8, 16000)[rms], reference[rms], rtol=0.02)
+
+
+def test_missing_file_or_folder_keeps_its_os_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.wav"):
         audio.features_for_files([tmp_path / "nope.wav"])
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        audio.features_for_files([tmp_path])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "pipe.wav")
+    with pytest.raises(audio.AudioError, match="pipe.wav: is not a regular file"):
+        audio.features_for_files([tmp_path / "pipe.wav"])
 
 
 def test_a_bad_file_stops_a_folder_saying_which_or_is_skipped_and_listed(tmp_path, caplog):
@@ -261,8 +291,10 @@ def test_bad_folders(tmp_path):
     empty = tmp_path / "empty"
     (empty / "a").mkdir(parents=True)
     (empty / "a" / "readme.txt").write_text("no clips")
-    with pytest.raises(audio.AudioError, match="holds no audio files"):
+    (empty / "a" / "song.mp3").write_bytes(b"ID3")
+    with pytest.raises(audio.AudioError, match=r"holds no audio files") as info:
         audio.load_folder(empty)
+    assert "1 .mp3" in str(info.value) and "1 .txt" in str(info.value)
     single = write_folder(tmp_path / "single", classes=("tone",))
     with pytest.raises(audio.AudioError, match="only one class .'tone'."):
         audio.load_folder(single)

@@ -62,10 +62,13 @@ are ignored.
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import numbers
 import os
+import stat
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -256,7 +259,9 @@ def features(clip: Any, sample_rate: int,
     Parameters
     ----------
     clip : array-like of shape (n_frames,) or (n_frames, n_channels)
-        Samples, full scale 1 (as soundfile reads them); channels are averaged.
+        Samples: floats at full scale 1 (as soundfile reads them), or integer
+        PCM (``int16``, ``int32``, ``uint8``, ...) scaled by its type's range.
+        Channels are averaged.
     sample_rate : int
         The clip's rate (Hz); it is resampled to ``settings.sample_rate``.
     settings : FeatureSettings, its dict, or None (defaults)
@@ -276,13 +281,23 @@ def features(clip: Any, sample_rate: int,
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral) \
             or sample_rate < 1:
         raise ValueError(f"sample_rate must be a positive integer (Hz), got {sample_rate!r}")
-    data = np.asarray(clip, dtype=np.float32)
+    data = _full_scale(np.asarray(clip))
     if data.ndim not in (1, 2):
         raise ValueError(f"clip must be (n_frames,) or (n_frames, n_channels), "
                          f"got shape {data.shape}")
     if s.max_duration is not None:
         data = data[:math.ceil(s.max_duration * sample_rate)]
     return _describe(_to_mono(data, int(sample_rate), s, "<array>"), s, "<array>")
+
+
+def _full_scale(data: np.ndarray) -> np.ndarray:
+    """Samples as float32 at full scale 1: integer PCM divided by its type's range."""
+    if np.issubdtype(data.dtype, np.signedinteger):
+        return (data / float(-np.iinfo(data.dtype).min)).astype(np.float32)
+    if np.issubdtype(data.dtype, np.unsignedinteger):      # 8-bit WAV style: offset binary
+        middle = float(np.iinfo(data.dtype).max // 2 + 1)
+        return ((data - middle) / middle).astype(np.float32)
+    return data.astype(np.float32)
 
 
 def load_clip(path: str | os.PathLike,
@@ -311,13 +326,17 @@ def load_clip(path: str | os.PathLike,
 
 def _read(path: Path, s: FeatureSettings) -> tuple[np.ndarray, int]:
     """``(samples (n_frames, n_channels) float32, sample rate)`` of a file, checked."""
-    with open(path, "rb") as fh:                       # OS errors name the path, keep types
-        head = fh.read(12)
-        size = os.fstat(fh.fileno()).st_size
-    if size == 0:
+    info = path.stat()                                 # OS errors name the path, keep types
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not an audio file", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(path, "is not a regular file (a pipe or device?); give an audio file")
+    if info.st_size == 0:
         raise AudioError(path, "is empty (0 bytes): not an audio file")
+    with open(path, "rb") as fh:
+        head = fh.read(12)
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        _check_wav_length(path, size)
+        _check_wav_length(path, info.st_size)
     try:
         with sf.SoundFile(path) as f:
             rate, frames = f.samplerate, f.frames
@@ -325,16 +344,25 @@ def _read(path: Path, s: FeatureSettings) -> tuple[np.ndarray, int]:
                 frames, math.ceil(s.max_duration * rate))
             data = f.read(wanted, dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
-        reason = str(getattr(exc, "error_string", exc)).strip().rstrip(".")
-        if "Error opening" in str(exc):
-            raise AudioError(path, f"is not an audio file soundfile can read ({reason}); "
-                                   f"use WAV, FLAC or OGG") from None
-        raise AudioError(path, f"could not be decoded ({reason}): it is probably truncated "
-                               f"or corrupted") from None
+        reason = str(exc.error_string).strip().rstrip(".")
+        problem = _LIBSNDFILE_PROBLEMS.get(
+            exc.code, "could not be decoded ({}): it is probably truncated or corrupted")
+        raise AudioError(path, problem.format(reason)) from None
+    if len(data) == 0:
+        raise AudioError(path, "holds no audio samples: an empty recording, or a truncated or "
+                               "damaged file")
     if len(data) < wanted:
         raise AudioError(path, f"is truncated: its header promises {wanted} frames but only "
                                f"{len(data)} could be read")
     return data, rate
+
+
+# libsndfile's error codes (sndfile.h) -> what to tell the user
+_LIBSNDFILE_PROBLEMS = {
+    1: "is not an audio file soundfile can read ({}); use WAV, FLAC or OGG",
+    3: "is a damaged audio file ({}): it is probably truncated or corrupted",
+    4: "uses an encoding soundfile cannot decode ({}); convert it to WAV, FLAC or OGG",
+}
 
 
 def _check_wav_length(path: Path, size: int) -> None:
@@ -510,10 +538,12 @@ def load_folder(path: str | os.PathLike, settings: FeatureSettings | dict[str, A
     if not root.is_dir():
         raise NotADirectoryError(f"{root}: not a folder; load_folder expects a folder with one "
                                  f"subfolder of clips per class")
-    todo = _list_clips(root)
+    todo, others = _list_clips(root)
     if not todo:
+        seen = (f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common())} "
+                f"file(s): convert them)") if others else ""
         raise AudioError(root, f"holds no audio files ({', '.join(AUDIO_EXTENSIONS)}) in class "
-                               f"subfolders; expected {root}/<class>/<clip>.wav")
+                               f"subfolders{seen}; expected {root}/<class>/<clip>.wav")
     classes = sorted({label for label, _ in todo})
     if len(classes) < 2:
         raise AudioError(root, f"holds only one class ({classes[0]!r}); a classifier needs at "
@@ -548,9 +578,11 @@ def load_folder(path: str | os.PathLike, settings: FeatureSettings | dict[str, A
     return FolderFeatures(np.array(rows), np.array(labels), files, skipped)
 
 
-def _list_clips(root: Path) -> list[tuple[str, Path]]:
-    """``(class name, file)`` for every audio file in a class subfolder, sorted."""
+def _list_clips(root: Path) -> tuple[list[tuple[str, Path]], Counter[str]]:
+    """``(class name, file)`` for every audio file in a class subfolder, sorted, and a
+    count of the other files' suffixes (to say what was there when nothing was found)."""
     found: list[tuple[str, Path]] = []
+    others: Counter[str] = Counter()
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -558,13 +590,21 @@ def _list_clips(root: Path) -> list[tuple[str, Path]]:
             if entry.suffix.lower() in AUDIO_EXTENSIONS:
                 logger.warning("ignored %s: audio files belong in a class subfolder", entry)
             continue
-        clips = [p for p in sorted(entry.rglob("*"))
-                 if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-                 and not any(part.startswith(".") for part in p.relative_to(entry).parts)]
+        clips = []
+        for p in sorted(entry.rglob("*")):
+            if any(part.startswith(".") for part in p.relative_to(entry).parts) or p.is_dir():
+                continue
+            if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS:
+                clips.append(p)
+            else:
+                others[p.suffix.lower() or "(no suffix)"] += 1
         if not clips:
             logger.warning("ignored %s: no audio files in it", entry)
         found.extend((entry.name, p) for p in clips)
-    return found
+    if others:
+        logger.info("ignored %d file(s) in %s that are not %s: %s", sum(others.values()), root,
+                    "/".join(AUDIO_EXTENSIONS), dict(others))
+    return found, others
 
 
 def _progress(items: Sequence[Any], show: bool) -> Iterable[Any]:
