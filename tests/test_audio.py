@@ -282,6 +282,19 @@ def test_a_bad_file_stops_a_folder_saying_which_or_is_skipped_and_listed(tmp_pat
     assert "skipped 3 of 9 files" in caplog.text and "text.wav" in caplog.text
 
 
+def test_an_unexpected_failure_still_names_the_file(tmp_path, monkeypatch):
+    root = write_folder(tmp_path / "sounds", per_class=2)
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(audio.librosa, "stft", broken)
+    with pytest.raises(MemoryError) as info:
+        audio.load_folder(root, skip_bad=True)                 # not skipped: not bad audio
+    if sys.version_info >= (3, 11):
+        assert "hiss/0.wav (file 1 of 4)" in "".join(info.value.__notes__)
+
+
 def test_bad_folders(tmp_path):
     with pytest.raises(FileNotFoundError):
         audio.load_folder(tmp_path / "missing")

@@ -23,14 +23,20 @@ Features
 --------
 A clip is cut into frames of ``n_fft`` samples, ``hop_length`` apart, with no
 padding (``center=False``: every frame is real audio). Per frame, librosa
-computes ``n_mfcc`` MFCCs (from an ``n_mels``-band mel power spectrogram in dB,
-``fmin`` to ``fmax``), the spectral centroid, bandwidth and roll-off (Hz, from
+computes ``n_mfcc`` MFCCs (from an ``n_mels``-band mel power spectrogram,
+``fmin`` to ``fmax``, in dB relative to full scale and floored 80 dB below the
+clip's loudest band, librosa's defaults), the spectral centroid, bandwidth and roll-off (Hz, from
 the magnitude spectrum; roll-off at ``rolloff_percent``), the zero-crossing
 rate (crossings per sample) and the RMS level (linear, full scale 1). The
 clip's feature vector is the mean over frames of each, then its standard
 deviation over frames, in :func:`feature_names` order: ``2 * n_mfcc + 10``
 numbers (36 with the defaults). They are in natural units (Hz, dB-based
-MFCCs), so standardise them before training.
+MFCCs), so standardise them before training. librosa compiles some of its
+code (numba) on first use: the first clip of a fresh installation takes a few
+seconds, later ones a few milliseconds.
+
+:func:`save_model` and :func:`load_model` write and read model files, which
+also needs the ``io`` extra (safetensors).
 
 Bad audio
 ---------
@@ -560,8 +566,12 @@ def load_folder(path: str | os.PathLike, settings: FeatureSettings | dict[str, A
             logger.warning("skipped %s (%s): %s", file, where, exc.problem)
             skipped.append((file, exc.problem))
             continue
-        except Exception as exc:
-            exc.add_note(f"while computing the features of {file} (file {i} of {len(todo)})")
+        except Exception as exc:       # not a bad-audio case: say where, keep the exception
+            note = f"while computing the features of {file} (file {i} of {len(todo)})"
+            if hasattr(exc, "add_note"):                       # Python 3.11+
+                exc.add_note(note)
+            else:
+                logger.error("%s: %s", type(exc).__name__, note)
             raise
         labels.append(label)
         files.append(file)
