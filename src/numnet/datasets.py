@@ -14,7 +14,7 @@ from typing import Literal, overload
 
 import numpy as np
 
-from .features import clip_features
+from .features import FEATURE_NAMES, clip_features
 from .initializers import check_random_state
 from .validation import (
     check_name,
@@ -87,6 +87,7 @@ def spirals(n_samples: int = 600, n_classes: int = 2, noise: float = 0.1,
 TONE_CLASSES = ("sine", "square", "sawtooth", "noise")
 _PITCH_RANGE_HZ = (110.0, 880.0)        # A2 to A5
 _LEVEL_RANGE_DB = (-30.0, -3.0)         # peak level, dB full scale
+_TONE_BLOCK = 256                       # clips made at a time
 
 
 @overload
@@ -176,19 +177,25 @@ def tones(n_samples: int = 400, classes: Sequence[str] = TONE_CLASSES, duration:
     low, high = np.log(_PITCH_RANGE_HZ)
     pitch = np.exp(rng.uniform(low, high, n))                           # Hz, log-uniform, (n,)
     level = 10.0 ** (rng.uniform(*_LEVEL_RANGE_DB, n) / 20.0)           # peak amplitude, (n,)
-    phase = (rng.random(n)[:, None] + pitch[:, None] * np.arange(length) / sample_rate) % 1.0
-    step = (pitch / sample_rate)[:, None]                               # cycles per sample
-    kind = np.array(names)[y]
-    clips = np.empty((n, length))
-    for name in names:
-        rows = kind == name
-        clips[rows] = _oscillator(name, phase[rows], step[rows], rng)
-    clips *= level[:, None]
-    rms = np.sqrt(np.mean(clips ** 2, axis=1, keepdims=True))
-    clips += noise * rms * rng.standard_normal((n, length))
+    start = rng.random(n)                                               # phase, in cycles
+    out = np.empty((n, length) if return_audio else (n, len(FEATURE_NAMES)))
+    for first in range(0, n, _TONE_BLOCK):                              # bounded memory
+        block = slice(first, first + _TONE_BLOCK)
+        phase = (start[block, None] + pitch[block, None] * np.arange(length) / sample_rate) % 1.0
+        step = (pitch[block] / sample_rate)[:, None]                    # cycles per sample
+        kind = np.array(names)[y[block]]
+        clips = np.empty(phase.shape)
+        for name in names:
+            rows = kind == name
+            clips[rows] = _oscillator(name, phase[rows], step[rows], rng)
+        clips *= level[block, None]
+        rms = np.sqrt(np.mean(clips ** 2, axis=1, keepdims=True))
+        clips += noise * rms * rng.standard_normal(clips.shape)
+        out[block] = clips if return_audio else clip_features(clips, sample_rate, n_fft=n_fft,
+                                                              hop_length=n_fft // 2)
     if return_audio:
-        return clips, y, sample_rate
-    return clip_features(clips, sample_rate, n_fft=n_fft, hop_length=n_fft // 2), y
+        return out, y, sample_rate
+    return out, y
 
 
 def _check_tone_classes(classes: Sequence[str]) -> list[str]:

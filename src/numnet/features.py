@@ -49,6 +49,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 _PEAK_HALF_WIDTH = 2      # bins each side of a peak: a Hann window's main lobe
+_BLOCK = 256              # clips per block: bounds the memory the spectra take
 
 
 def clip_features(clips: Any, sample_rate: int, *, n_fft: int = 1024, hop_length: int = 512,
@@ -102,7 +103,16 @@ def clip_features(clips: Any, sample_rate: int, *, n_fft: int = 1024, hop_length
     if silent.any():
         raise ValueError(f"clip {int(np.flatnonzero(silent)[0])} is silent (all zeros): "
                          f"its features are undefined")
+    if X.shape[0] == 0:
+        return np.empty((0, len(FEATURE_NAMES)))
+    out = np.vstack([_features(X[i:i + _BLOCK], rms[i:i + _BLOCK], sample_rate, n_fft,
+                               hop_length, rolloff) for i in range(0, X.shape[0], _BLOCK)])
+    return out[0] if single else out
 
+
+def _features(X: np.ndarray, rms: np.ndarray, sample_rate: int, n_fft: int, hop_length: int,
+              rolloff: float) -> np.ndarray:
+    """:func:`clip_features` of checked clips ``X: (n, n_samples)``: (n, 9)."""
     centred = X - X.mean(axis=1, keepdims=True)
     variance = np.mean(centred ** 2, axis=1)
     kurtosis = np.mean(centred ** 4, axis=1) / np.maximum(variance, np.finfo(np.float64).tiny) ** 2
@@ -134,4 +144,4 @@ def clip_features(clips: Any, sample_rate: int, *, n_fft: int = 1024, hop_length
         centroid.mean(axis=1), bandwidth.mean(axis=1), rolloff_hz.mean(axis=1),
         10.0 * np.log10(flatness.mean(axis=1)), peak_ratio,
     ])
-    return out[0] if single else out
+    return out
