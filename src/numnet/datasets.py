@@ -111,7 +111,8 @@ def tones(n_samples: int = 400, classes: Sequence[str] = TONE_CLASSES, duration:
     Each clip is an oscillator (sine, square or sawtooth wave) at a pitch drawn
     log-uniformly from 110 to 880 Hz (A2 to A5) with a random starting phase,
     or Gaussian white noise; its peak level is drawn uniformly from -30 to
-    -3 dB full scale. White background noise with standard deviation
+    -3 dB full scale (for noise, that level over 3 is its standard deviation,
+    so its peaks come out near it too). White background noise with standard deviation
     ``noise`` times the clip's RMS is added (``noise=0.05`` is a 26 dB
     signal-to-noise ratio). Square and sawtooth waves are band-limited with
     PolyBLEP corrections, so harmonics above the Nyquist frequency do not fold
