@@ -85,6 +85,16 @@ def test_any_rate_channels_and_sample_format_give_the_same_features(tmp_path, ra
     assert_same_sound(audio.features_for_files([path])[0], reference)
 
 
+def test_load_clip_gives_the_mono_clip_at_the_settings_rate(tmp_path):
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.column_stack([chord(44100), -chord(44100)]), 44100, subtype="FLOAT")
+    clip = audio.load_clip(path)                                 # channels cancel: silence
+    assert clip.shape == (round(0.3 * 22050),) and clip.dtype == np.float32
+    assert np.abs(clip).max() < 1e-6
+    short = audio.load_clip(path, audio.FeatureSettings(sample_rate=8000, max_duration=0.1))
+    assert short.shape == (800,)
+
+
 def test_stereo_is_mixed_to_mono_by_averaging(tmp_path):
     left, right = chord(22050), noise(22050)
     path = tmp_path / "stereo.wav"
