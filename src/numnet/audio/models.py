@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from numnet import MLP, load, save
-from numnet.io import load_metadata
 
 from .settings import FeatureSettings, SettingsLike, as_settings
 
@@ -59,10 +58,12 @@ def load_model(path: str | os.PathLike) -> tuple[MLP, FeatureSettings]:
     ------
     ValueError
         If the file holds no (or invalid) feature settings, or they do not
-        match the network's input size; the message names the file.
+        match the network's input size; the message names the file. Errors
+        of :func:`numnet.load` for a file that is not a model.
     """
+    net = load(path)
+    stored = net.metadata.get(_KEY)
     where = os.fspath(path)
-    stored = (load_metadata(path).get("metadata") or {}).get(_KEY)
     if stored is None:
         raise ValueError(f"{where}: holds no audio feature settings (metadata {_KEY!r}); "
                          f"it was not saved with numnet.audio.save_model")
@@ -70,7 +71,6 @@ def load_model(path: str | os.PathLike) -> tuple[MLP, FeatureSettings]:
         settings = FeatureSettings.from_dict(stored)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: invalid audio feature settings: {exc}") from exc
-    net = load(path)
     if net.num_inputs != settings.n_features:
         raise ValueError(f"{where}: the network takes {net.num_inputs} inputs but its "
                          f"feature settings give {settings.n_features} features")
