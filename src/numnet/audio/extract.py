@@ -37,7 +37,7 @@ from .clips import array_clip, load_clip
 from .errors import ARRAY, AudioError
 from .settings import FRAME_FEATURES, FeatureSettings, SettingsLike, as_settings
 
-__all__ = ["describe", "feature_names", "features", "file_features"]
+__all__ = ["feature_names", "features", "file_features"]
 
 _STATS = ("mean", "std")
 
@@ -67,15 +67,15 @@ def features(clip: Any, sample_rate: int, settings: SettingsLike = None) -> np.n
         (``path`` is ``"<array>"``).
     """
     s = as_settings(settings)
-    return describe(array_clip(clip, sample_rate, s), s, ARRAY)
+    return _describe(array_clip(clip, sample_rate, s), s, ARRAY)
 
 
 def file_features(path: str | os.PathLike, s: FeatureSettings) -> np.ndarray:
     """The feature vector of one audio file: ``(s.n_features,)``; errors name the file."""
-    return describe(load_clip(path, s), s, path)
+    return _describe(load_clip(path, s), s, path)
 
 
-def describe(y: np.ndarray, s: FeatureSettings, where: str | os.PathLike) -> np.ndarray:
+def _describe(y: np.ndarray, s: FeatureSettings, where: str | os.PathLike) -> np.ndarray:
     """The feature vector of a mono clip ``y: (n_samples,)`` at ``s.sample_rate``.
 
     Returns ``(s.n_features,)`` float64; errors name ``where``.

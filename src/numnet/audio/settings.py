@@ -76,8 +76,9 @@ class FeatureSettings:
             object.__setattr__(self, name, value)
         for name in _REALS:
             value = getattr(self, name)
-            if value is not None or name not in _OPTIONAL:
-                object.__setattr__(self, name, _finite(value, f"FeatureSettings.{name}"))
+            if value is None and name in _OPTIONAL:
+                continue
+            object.__setattr__(self, name, _finite(value, f"FeatureSettings.{name}"))
         self._check_ranges()
 
     def _check_ranges(self) -> None:
