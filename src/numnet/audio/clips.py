@@ -99,8 +99,8 @@ def _read(path: Path, max_duration: float | None) -> tuple[np.ndarray, int]:
             data = f.read(wanted, dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
         reason = str(exc.error_string).strip().rstrip(".")
-        raise AudioError(path, _LIBSNDFILE_PROBLEMS.get(exc.code, _UNDECODABLE).format(reason)
-                         ) from None
+        problem = _LIBSNDFILE_PROBLEMS.get(exc.code, _UNDECODABLE)
+        raise AudioError(path, problem.format(reason)) from None
     if len(data) == 0:
         raise AudioError(path, "holds no audio samples: an empty recording, or a truncated or "
                                "damaged file")

@@ -196,10 +196,11 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
     """Each clip's features: ``(rows, the (label, file) they come from, skipped files)``."""
     rows, kept, skipped = [], [], []
     for i, (label, file) in enumerate(_progress(todo, progress), start=1):
+        position = f"file {i} of {len(todo)}"
         try:
-            rows.append(_features_saying_where(file, s, f"file {i} of {len(todo)}"))
+            rows.append(_features_noting_file(file, s, position))
         except AudioError as exc:
-            where = f"file {i} of {len(todo)} in {root}"
+            where = f"{position} in {root}"
             if not skip_bad:
                 raise AudioError(file, f"{exc.problem} [{where}; skip_bad=True skips bad "
                                        f"files]") from None
@@ -210,7 +211,7 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
     return rows, kept, skipped
 
 
-def _features_saying_where(file: Path, s: FeatureSettings, position: str) -> np.ndarray:
+def _features_noting_file(file: Path, s: FeatureSettings, position: str) -> np.ndarray:
     """:func:`file_features`; a failure that is not bad audio keeps its type, noting the file."""
     try:
         return file_features(file, s)
