@@ -30,6 +30,7 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.tutorial_loop
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

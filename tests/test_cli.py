@@ -96,3 +96,9 @@ def test_every_command_has_help_with_an_example():
         result = CliRunner().invoke(group, [name, "--help"])
         assert result.exit_code == 0, name
         assert re.search(r"^\s*Examples?:\n\s+numnet " + name, result.output, re.M), name
+
+
+def test_predict_knows_the_audio_file_types():
+    from numnet import audio
+    from numnet.cli.predict import AUDIO_SUFFIXES
+    assert AUDIO_SUFFIXES == audio.AUDIO_EXTENSIONS

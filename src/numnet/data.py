@@ -8,7 +8,8 @@ target columns. A source is
   ``x0, x1, ...`` and ``y``, or ``y0, y1, ...``) or one 1-D array per column;
 - a built-in set by name: the tutorial's ``one_minus_x`` and ``sum_of_two``,
   ``xor``, ``sine``, ``spirals`` and ``moons`` (generated, seeded; columns
-  ``x0, x1, ...`` and ``y``), and scikit-learn's bundled ``digits``, ``iris``,
+  ``x0, x1, ...`` and ``y``), ``tones`` (features of synthetic clips, labelled
+  with their waveform's name), and scikit-learn's bundled ``digits``, ``iris``,
   ``wine``, ``breast_cancer`` and ``diabetes`` (scikit-learn's column names;
   class sets give their class names as labels);
 - ``audio:PATH``, a folder with one subfolder of audio clips per class (the
@@ -242,8 +243,12 @@ def builtin_frame(name: str, n_samples: int | None = None,
     if n_samples is not None:
         kwargs["n_samples"] = n_samples
     X, y = datasets.get_dataset(name, **kwargs)
-    columns = {f"x{j}": X[:, j] for j in range(X.shape[1])}
+    names = [f"x{j}" for j in range(X.shape[1])]
     y = np.asarray(y)
+    if name == "tones":                 # named features, and the waveform names as labels
+        from numnet.features import FEATURE_NAMES
+        names, y = list(FEATURE_NAMES), np.asarray(datasets.TONE_CLASSES)[y]
+    columns = {n: X[:, j] for j, n in enumerate(names)}
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim == 1:
@@ -404,12 +409,17 @@ def _load_audio(folder: str, skip_bad: bool) -> Table:
     if not os.path.isdir(folder):
         raise DataError(f"{AUDIO_PREFIX}{folder}: no such folder (expected one subfolder of "
                         f"clips per class)")
-    X, y, files = audio.load_folder(folder, skip_bad=skip_bad)
+    settings = audio.FeatureSettings()
+    loaded = audio.load_folder(folder, settings, skip_bad=skip_bad)
+    X, y, files = loaded
+    skipped = getattr(loaded, "skipped", [])
+    if skipped:
+        warnings.warn(f"{AUDIO_PREFIX}{folder}: skipped {len(skipped)} clip(s) that could not "
+                      f"be used, e.g. {os.fspath(skipped[0][0])}: {skipped[0][1]}", stacklevel=2)
     X = np.asarray(X, dtype=np.float64)
-    names = [f"audio_{j}" for j in range(X.shape[1])]
-    return Table(X=X, y=np.asarray(y), feature_names=names, target_names=["label"],
-                 source=f"{AUDIO_PREFIX}{folder}", audio=audio.FeatureSettings().to_dict(),
-                 files=[os.fspath(f) for f in files])
+    return Table(X=X, y=np.asarray(y), feature_names=list(audio.feature_names(settings)),
+                 target_names=["label"], source=f"{AUDIO_PREFIX}{folder}",
+                 audio=settings.to_dict(), files=[os.fspath(f) for f in files])
 
 
 def _one_line(exc: BaseException) -> str:

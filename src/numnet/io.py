@@ -165,7 +165,9 @@ def save(net: MLP, path: str | os.PathLike, metadata: dict | None = None) -> Pat
         exist. An existing file is replaced, keeping its permissions.
     metadata : dict, optional
         JSON-safe data (str keys; NumPy scalars and arrays are converted to
-        Python numbers and lists) stored in the file; see :func:`load_metadata`.
+        Python numbers and lists) stored in the file, on top of
+        ``net.metadata`` (keys given here win). :func:`load` puts it back on
+        the network as ``net.metadata``, so saving a loaded network keeps it.
 
     Returns
     -------
@@ -249,7 +251,8 @@ def _model_document(net: MLP, fmt: str, metadata: dict | None
         "numnet_version": _numnet_version(),
         "config": _plain_json(net.get_config(), "config"),
         "classes": _classes_to_json(getattr(net, "classes_", None)),
-        "metadata": _plain_json({} if metadata is None else metadata, "metadata"),
+        "metadata": _plain_json({**getattr(net, "metadata", {}), **(metadata or {})},
+                                "metadata"),
     }
     return doc, tensors
 
@@ -468,7 +471,8 @@ def load(path: str | os.PathLike) -> MLP:
     Returns
     -------
     MLP
-        With the saved architecture, weights (bit for bit) and ``classes_``.
+        With the saved architecture, weights (bit for bit), ``classes_`` and
+        ``metadata`` (the dict given to :func:`save`, ``{}`` if none).
 
     Raises
     ------
@@ -795,6 +799,8 @@ def _read_tensors(f, size: int, raw: bytes, doc: dict[str, Any],
     for p, name in zip(net.parameters(), net.parameter_names()):
         p[...] = tensors[name]
     net.classes_ = None if doc["classes"] is None else list(doc["classes"])
+    net.metadata = doc["metadata"]
+    net.rng = None          # built with a dummy seed; a loaded network has no seed of its own
     if fmt == MODEL_FORMAT:
         return net
 

@@ -211,9 +211,15 @@ def evaluate(net, X: Any, y: Any, *, loss: str | Loss | None = None,
 
 
 def _loss_for(net, loss: str | Loss | None) -> Loss:
-    """``loss``, or by default categorical cross-entropy for a softmax output, else mse."""
+    """``loss``, or by default categorical cross-entropy for a softmax output, binary
+    cross-entropy for a sigmoid output already fitted on labels, else mse."""
     if loss is None:
-        loss = "categorical_cross_entropy" if net.output_activation == "softmax" else "mse"
+        if net.output_activation == "softmax":
+            loss = "categorical_cross_entropy"
+        elif net.output_activation == "sigmoid" and net.classes_ is not None:
+            loss = "binary_cross_entropy"
+        else:
+            loss = "mse"
     return get_loss(loss)
 
 
@@ -267,6 +273,8 @@ def fit(
     ----------
     net : MLP
     X : array-like of shape (n_samples, num_inputs)
+        For a one-input network also a flat sequence of ``n_samples`` values
+        (the tutorial's ``[x / 10 for x in range(10)]``).
     y : array-like
         Regression targets ``(n_samples, num_outputs)`` (1-D for one output),
         or class labels ``(n_samples,)`` (ints or strings) with a
@@ -278,7 +286,8 @@ def fit(
     optimizer : str or Optimizer, default "sgd"
         An :mod:`numnet.optimizers` instance, or a name with ``learning_rate``.
     learning_rate : float, optional
-        Only with an optimizer given by name (default: that optimizer's).
+        Only with an optimizer given by name (default: that optimizer's); with
+        an optimizer instance it is an error, as the instance has its own rate.
     epochs : int, default 10
         Passes over the training data.
     batch_size : int, "auto" or None, default "auto"
@@ -302,10 +311,14 @@ def fit(
     dropout : float in [0, 1), default 0
         Probability of zeroing each hidden unit during training (never at predict).
     verbose : bool, default True
-        Show a progress bar on a terminal; one log line per epoch elsewhere.
+        Show a progress bar on a terminal; one line per epoch elsewhere (as
+        Keras's ``verbose=2``, no logging set-up needed); both on stderr.
     random_state : int, Generator or None
         Seeds shuffling, the validation split and dropout: the same seed and
-        initial weights give bit-identical results.
+        initial weights give bit-identical results. None (the default) draws
+        from the network's own generator ``net.rng`` when it was built with a
+        ``random_state`` (so a seeded script repeats run after run, and each
+        later ``fit`` continues that stream), else from fresh entropy.
     resume_from : str or path, optional
         A checkpoint from :class:`numnet.callbacks.ModelCheckpoint`: weights,
         optimizer state, history and random state are restored and training
@@ -330,7 +343,10 @@ def fit(
         batch_size = check_positive_int(batch_size, "batch_size", "; try 32, or None for full batch")
     lossfn = _loss_for(net, loss)
     opt = _optimizers.get_optimizer(optimizer, learning_rate)
-    rng = check_random_state(random_state)
+    # fit's own seed wins; else the seeded network's generator (its stream continues
+    # from fit to fit); else fresh entropy.
+    rng = net.rng if random_state is None and net.rng is not None \
+        else check_random_state(random_state)
 
     X2, _ = check_features(X, net.num_inputs, net.dtype)
     Y, labels, classes = encode_labels(y, net, lossfn, len(X2))

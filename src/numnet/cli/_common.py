@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -63,27 +62,6 @@ def clean_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         yield
-
-
-class _EchoHandler(logging.Handler):
-    """numnet's log records (per-epoch lines off a terminal) to stderr, message only."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(record.getMessage(), err=True)
-
-
-@contextlib.contextmanager
-def log_to_stderr(level: int = logging.INFO) -> Iterator[None]:
-    """Show the progress bar's per-epoch lines (off a terminal) on stderr."""
-    logger = logging.getLogger("numnet.callbacks")
-    handler, old_level = _EchoHandler(level), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
 
 
 def parse_ints(value: str, what: str = "hidden layer widths") -> list[int]:

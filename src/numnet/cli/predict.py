@@ -20,7 +20,7 @@ Examples:
   numnet predict sounds.safetensors clip.wav other.wav      (a model trained on audio:)
 """
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")      # numnet.audio.AUDIO_EXTENSIONS (tested)
 
 
 def _is_number(text: str) -> bool:
@@ -49,7 +49,7 @@ def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
 
 def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[str]) -> Any:
     """The predictions as a DataFrame: one row per input row."""
-    import pandas as pd            # the cli extra: data.load_table needed it already
+    import pandas as pd  # the cli extra: data.load_table needed it already
     prep = model.preprocessing
     if model.is_classifier:
         frame = pd.DataFrame({prep.target_names[0]: pred})

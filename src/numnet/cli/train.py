@@ -18,7 +18,6 @@ from ._common import (
     data_source,
     echo_table,
     fmt,
-    log_to_stderr,
     parse_ints,
     split_names,
     user_errors,
@@ -181,11 +180,10 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    f"{source}" + (f", validating on {len(val_rows)}"
                                   if val_rows is not None else ""), err=True)
     opt = optimizers.get_optimizer(optimizer, learning_rate)
-    with log_to_stderr():
-        history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=opt, epochs=epochs,
-                      batch_size="auto" if batch_size is None else batch_size,
-                      validation_data=validation, callbacks=cbs, verbose=not quiet,
-                      random_state=seed, resume_from=resume)
+    history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=opt, epochs=epochs,
+                  batch_size="auto" if batch_size is None else batch_size,
+                  validation_data=validation, callbacks=cbs, verbose=not quiet,
+                  random_state=seed, resume_from=resume)
     net.classes_ = prep.classes
     model = PreprocessedModel(net, prep)
     elapsed = time.perf_counter() - started
