@@ -307,7 +307,7 @@ class PreprocessedModel:
         """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
         from numnet import io
         net = numnet.load(path)
-        metadata = dict(io.load_metadata(path)["metadata"])
+        metadata = dict(getattr(net, "metadata", {}))
         record = metadata.pop(_KEY, None)
         if record is None:          # a plain numnet model: identity preprocessing
             task = "classification" if net.classes_ is not None else "regression"
