@@ -264,7 +264,7 @@ def unknown_source_message(name: str) -> str:
     return (f"unknown data set {name!r}: {hint}give {describe_sources()}")
 
 
-def default_target(source: str, columns: Sequence[str]) -> str:
+def default_target(columns: Sequence[str]) -> str:
     """The target column used when none is named: ``y``/``target`` if present, else the last."""
     for name in ("y", "target"):
         if name in columns:
@@ -321,7 +321,7 @@ def table_from_frame(frame: Any, source: str, target: Sequence[str] | None = Non
                      features: Sequence[str] | None = None) -> Table:
     """Split a DataFrame into a :class:`Table` (see :func:`load_table`)."""
     columns = list(frame.columns)
-    targets = [default_target(source, columns)] if target is None else list(target)
+    targets = [default_target(columns)] if target is None else list(target)
     for name in targets:
         _check_column(name, columns, source, "target")
     if features is None:

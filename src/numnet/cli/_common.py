@@ -134,7 +134,7 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
         if model.columns_known:
             features = prep.feature_names
         else:
-            default = [data.default_target(source, columns)]
+            default = [data.default_target(columns)]
             drop = list(target) if target else default if (
                 need_target or len(columns) > prep.n_features) else []
             features = [c for c in columns if c not in drop]
