@@ -462,6 +462,8 @@ def plot_loss_curves(frame, summary, metric: str, path: Path) -> tuple[str, str]
         return None
     best = ranked.loc[ranked[f"{metric}_mean"].idxmin()]
     worst = ranked.loc[ranked[f"{metric}_mean"].idxmax()]
+    sb, sw = json.loads(best["settings"]), json.loads(worst["settings"])
+    differ = {k for k in {*sb, *sw} if sb.get(k, "\0") != sw.get(k, "\0")}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for tag, row in (("best", best), ("worst", worst)):
@@ -473,14 +475,15 @@ def plot_loss_curves(frame, summary, metric: str, path: Path) -> tuple[str, str]
             padded[i, :len(c)] = c
         mean, std = np.nanmean(padded, axis=0), np.nanstd(padded, axis=0)
         epochs = np.arange(1, length + 1)
-        line, = ax.plot(epochs, mean, label=f"{tag}: {_setting_text(row['settings'])}")
+        text = _setting_text(row["settings"], only=differ)
+        line, = ax.plot(epochs, mean, label=f"{tag}: {text}")
         ax.fill_between(epochs, np.maximum(mean - std, 1e-12), mean + std,
                         color=line.get_color(), alpha=0.2)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (mean ± std over seeds)")
     ax.set_title("loss curves of the best and the worst setting")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -488,9 +491,9 @@ def plot_loss_curves(frame, summary, metric: str, path: Path) -> tuple[str, str]
     return best["settings"], worst["settings"]
 
 
-def _setting_text(settings_json: str) -> str:
+def _setting_text(settings_json: str, only: set[str] | None = None) -> str:
     s = json.loads(settings_json)
-    return ", ".join(f"{k}={label(k, v)}" for k, v in s.items())
+    return ", ".join(f"{k}={label(k, v)}" for k, v in s.items() if only is None or k in only)
 
 
 # --- the report --------------------------------------------------------------------
