@@ -529,7 +529,7 @@ def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str
     meta = out / "sweep.json"
     meta.write_text(json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
                                 "notes": notes or {}}, indent=1, sort_keys=True) + "\n")
-    frame = pd.read_csv(csv, float_precision="round_trip", keep_default_na=False,
+    frame = pd.read_csv(csv, keep_default_na=False,
                         na_values={c: [""] for c in _LAST})
     return [csv, meta, *_write_from_frame(frame, list(grids), out, title, notes or {})]
 
@@ -542,7 +542,7 @@ def report_from_csv(folder: str | os.PathLike, out: str | os.PathLike | None = N
     folder = Path(folder)
     meta = json.loads((folder / "sweep.json").read_text())
     grids = [Grid.from_dict(g) for g in meta["grids"]]
-    frame = pd.read_csv(folder / "results.csv", float_precision="round_trip",
+    frame = pd.read_csv(folder / "results.csv",
                         keep_default_na=False, na_values={c: [""] for c in _LAST})
     target = Path(out) if out is not None else folder
     target.mkdir(parents=True, exist_ok=True)
