@@ -14,8 +14,19 @@ import numpy as np
 import pytest
 
 from numnet import MLP
-from numnet.experiments import (DataSource, Grid, ResultStore, RunSpec, as_grids, execute_run,
-                                expand, one_minus_x_grid, run_key, sweep, tutorial_preset)
+from numnet.experiments import (
+    DataSource,
+    Grid,
+    ResultStore,
+    RunSpec,
+    as_grids,
+    execute_run,
+    expand,
+    one_minus_x_grid,
+    run_key,
+    sweep,
+    tutorial_preset,
+)
 from numnet.experiments.runs import RESULT_FIELDS
 
 pd = pytest.importorskip("pandas")
@@ -309,7 +320,7 @@ def test_committed_tutorial_report_states_its_own_numbers():
                                   ("Learning rate", "learning_rate", [0.1, 0.3, 1.0, 3.0])]:
         base = {"hidden_layers": [3], "n_samples": 100, "learning_rate": 0.1}
         for bias, who in ((False, "tutorial's network"), (True, "numnet's defaults")):
-            line = next(l for l in sections[title].splitlines() if l.startswith(f"- **{who}**"))
+            line = next(t for t in sections[title].splitlines() if t.startswith(f"- **{who}**"))
             path = re.search(r"Mean test error: (.*)\.$", line).group(1)
             shown = [float(m) for m in re.findall(r"(?:^| → )([0-9.e+-]+) \(", path)]
             expected = [mean(**{**base, factor: v, "bias": bias}) for v in values]
@@ -329,6 +340,7 @@ def test_committed_tutorial_report_states_its_own_numbers():
 
 def _invoke(*args):
     from click.testing import CliRunner
+
     from numnet.experiments.command import sweep_command
     return CliRunner().invoke(sweep_command, list(args), catch_exceptions=False)
 

@@ -195,6 +195,7 @@ def test_a_killed_dask_worker_still_yields_every_run_exactly_once(tmp_path):
 
 def test_a_local_cluster_sweep_from_the_command_line(tmp_path):
     from click.testing import CliRunner
+
     from numnet.experiments.command import sweep_command
     result = CliRunner().invoke(sweep_command, [
         "--hidden", "2", "--n-samples", "20", "--epochs", "2", "--repeats", "2",

@@ -20,8 +20,9 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .runs import RunSpec, execute_run
 

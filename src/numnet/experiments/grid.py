@@ -21,8 +21,9 @@ import inspect
 import itertools
 import json
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence, Union
+from typing import Any
 
 from .runs import DATA_ARGS, FIT_ARGS, MLP_ARGS, RUN_ARGS
 
@@ -108,7 +109,7 @@ class Grid:
     def settings(self) -> list[dict[str, Any]]:
         """Every combination of the factors' values, the last factor varying fastest."""
         names = list(self.factors)
-        return [dict(zip(names, combo))
+        return [dict(zip(names, combo, strict=True))
                 for combo in itertools.product(*(self.factors[k] for k in names))]
 
     def __len__(self) -> int:
@@ -130,7 +131,7 @@ class Grid:
         return cls(factors, data.get("label"))
 
 
-GridLike = Union[Grid, Mapping[str, Any], Sequence[Union[Grid, Mapping[str, Any]]]]
+GridLike = Grid | Mapping[str, Any] | Sequence[Grid | Mapping[str, Any]]
 
 
 def as_grids(grid: GridLike) -> list[Grid]:
@@ -214,14 +215,16 @@ def tutorial_preset() -> Preset:
     (``lr_scale="tutorial"``: rate ``lr`` on ``0.5 * sum((t - o) ** 2)``,
     i.e. SGD on the mean squared error at ``lr * num_outputs / 2``).
     """
-    explorations = [
+    explorations: list[dict[str, list[Any]]] = [
         {"hidden_layers": [[1], [3], [3, 2], [9, 6], [32, 16]], "n_samples": [100],
          "learning_rate": [0.1]},
         {"hidden_layers": [[3]], "n_samples": [10, 100, 500, 1000], "learning_rate": [0.1]},
         {"hidden_layers": [[3]], "n_samples": [100], "learning_rate": [0.1, 0.3, 1.0, 3.0]},
     ]
-    networks = [(TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
-                (NUMNET_DEFAULTS, {"bias": [True], "init": [None]})]
+    networks: list[tuple[str, dict[str, list[Any]]]] = [
+        (TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
+        (NUMNET_DEFAULTS, {"bias": [True], "init": [None]}),
+    ]
     grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, label)
              for factors in explorations for label, net in networks]
     return Preset(

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,17 +106,6 @@ def results_frame(runs: Sequence[dict[str, Any]]):
     for name in ("final_loss", "train_error", "validation_error", "test_error", "wall_time"):
         frame[name] = frame[name].astype(float)
     return frame
-
-
-def _runs_from_frame(frame) -> list[dict[str, Any]]:
-    runs = []
-    for rec in frame.to_dict("records"):
-        r = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
-        r["settings"] = json.loads(r["settings"])
-        r["loss_curve"] = json.loads(r["loss_curve"]) if r["loss_curve"] else None
-        r["diverged"] = None if r["diverged"] is None else bool(r["diverged"])
-        runs.append(r)
-    return runs
 
 
 def aggregate(frame):
@@ -255,7 +245,7 @@ def _data_sentence(rows, metric: str, name: str) -> str:
     n, mean = rows["_n"].tolist(), rows[f"{metric}_mean"].tolist()
     std = rows[f"{metric}_std"].fillna(0.0).tolist()
     count = (rows["runs"] - rows["failed"]).tolist()
-    path = " → ".join(f"{_fmt(m)} (N = {k})" for k, m in zip(n, mean))
+    path = " → ".join(f"{_fmt(m)} (N = {k})" for k, m in zip(n, mean, strict=True))
     for i in range(len(n) - 1):
         gain = mean[i] - mean[i + 1]
         noise = 2.0 * math.sqrt(std[i] ** 2 / count[i] + std[i + 1] ** 2 / count[i + 1])
@@ -275,14 +265,15 @@ def _data_sentence(rows, metric: str, name: str) -> str:
 def _rate_sentence(rows, metric: str, name: str) -> str:
     rows = rows.assign(_lr=rows["learning_rate"].astype(float)).sort_values("_lr")
     diverged = [(lr, d, r - f) for lr, d, r, f in
-                zip(rows["learning_rate"], rows["diverged"], rows["runs"], rows["failed"]) if d]
+                zip(rows["learning_rate"], rows["diverged"], rows["runs"], rows["failed"],
+                    strict=True) if d]
     if diverged:
         div = "diverged at " + ", ".join(f"{lr} ({d} of {n} runs)" for lr, d, n in diverged)
     else:
         div = "no learning rate diverged (no run's loss became NaN/inf or exploded)"
     best = rows.loc[rows[f"{metric}_mean"].idxmin()]
     path = " → ".join(f"{_fmt(m)} (lr = {lr})" for lr, m in
-                      zip(rows["learning_rate"], rows[f"{metric}_mean"]))
+                      zip(rows["learning_rate"], rows[f"{metric}_mean"], strict=True))
     return f"{div}; lowest mean {name} at lr = {best['learning_rate']}. Mean {name}: {path}."
 
 
@@ -298,7 +289,7 @@ def _size_sentence(rows, factor: str, metric: str, name: str) -> str:
         trend = "did not move steadily with the parameter count"
     best = rows.loc[rows[f"{metric}_mean"].idxmin()]
     path = " → ".join(f"{_fmt(m)} ({v}, {p} parameters)"
-                      for v, p, m in zip(rows[factor], params, mean))
+                      for v, p, m in zip(rows[factor], params, mean, strict=True))
     return (f"the mean {name} {trend} (Spearman rank correlation {rho:+.2f}); lowest with "
             f"{best[factor]} ({int(best['num_parameters'])} parameters). "
             f"Mean {name}: {path}.")
@@ -434,7 +425,7 @@ def plot_heatmap(summary, study: Study, metric: str, path: Path) -> None:
                    "", f)]
     fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 1.2 + 0.7 *
                              max(len(p[2]) for p in panels) + 1.5), squeeze=False)
-    for ax, (variant, grid, rows_lab, cols_lab, f1, f2) in zip(axes[0], panels):
+    for ax, (variant, grid, rows_lab, cols_lab, f1, f2) in zip(axes[0], panels, strict=True):
         finite = grid[np.isfinite(grid)]
         norm = (LogNorm(finite.min(), finite.max()) if len(finite) and finite.min() > 0
                 and finite.max() / finite.min() > 20 else None)
@@ -597,7 +588,7 @@ def _write_from_frame(frame, grids: list[Grid], out: Path, title: str | None,
     if picked is not None:
         files.append(curves)
         md += ["## Loss curves of the best and the worst setting", ""]
-        for tag, s in zip(("best", "worst"), picked):
+        for tag, s in zip(("best", "worst"), picked, strict=True):
             row = summary[summary["settings"] == s].iloc[0]
             md.append(f"- {tag}: {_setting_text(s)}: mean {_METRIC_NAMES[metric]} "
                       f"{_pm(row[f'{metric}_mean'], row[f'{metric}_std'])}")

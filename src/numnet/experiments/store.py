@@ -22,8 +22,9 @@ import json
 import math
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .runs import RESULT_FIELDS
 
