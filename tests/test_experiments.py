@@ -324,9 +324,21 @@ def test_committed_tutorial_report_states_its_own_numbers():
             path = re.search(r"Mean test error: (.*)\.$", line).group(1)
             shown = [float(m) for m in re.findall(r"(?:^| → )([0-9.e+-]+) \(", path)]
             expected = [mean(**{**base, factor: v, "bias": bias}) for v in values]
-            if factor == "hidden_layers":      # listed by parameter count, which here is
-                pass                           # the same order as the widths
+            # (hidden layers are listed by parameter count: here also the widths' order)
             assert shown == pytest.approx(expected, rel=5e-3)
+            if factor == "n_samples":         # the first step within two standard errors
+                ok = frame[frame["status"] == "ok"]
+                stats = [ok[ok["settings"].map(lambda t, v=v: json.loads(t) == {
+                    **base, "n_samples": v, "bias": bias, "init": "uniform" if not bias else None,
+                    "lr_scale": "tutorial"})]["test_error"] for v in values]
+                stop = next((values[i] for i in range(len(values) - 1)
+                             if stats[i].mean() - stats[i + 1].mean() <= 2 * math.sqrt(
+                                 stats[i].var() / len(stats[i])
+                                 + stats[i + 1].var() / len(stats[i + 1]))), None)
+                if stop is None:
+                    assert "more data helped at every step" in line
+                else:
+                    assert f"more data stopped helping at N = {stop}:" in line
             if factor == "learning_rate":
                 assert ("no learning rate diverged" in line) == (
                     not frame[frame["settings"].str.contains(f'"bias":{str(bias).lower()}')]

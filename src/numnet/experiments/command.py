@@ -88,6 +88,17 @@ def _hidden(values: tuple[str, ...]) -> list[list[int]]:
     return out
 
 
+def _show_warnings() -> None:
+    """numnet's warnings (a failed run, a diverged one) on stderr; other libraries' logs stay
+    as they are configured."""
+    log = logging.getLogger("numnet")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+
+
 EXAMPLES = """
 \b
 Examples:
@@ -155,7 +166,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     the end is OUT/results.csv, OUT/summary.csv (mean ± std per setting),
     plots and OUT/report.md, which says what each factor did.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    _show_warnings()
     config: dict[str, Any] = {}
     if preset is not None:
         if grid_file is not None:

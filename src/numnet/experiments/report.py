@@ -519,7 +519,7 @@ def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str
     results_frame(runs).to_csv(csv, index=False)
     meta = out / "sweep.json"
     meta.write_text(json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
-                                "notes": notes or {}}, indent=1, sort_keys=True) + "\n")
+                                "notes": notes or {}}, indent=1) + "\n")
     frame = pd.read_csv(csv, keep_default_na=False,
                         na_values={c: [""] for c in _LAST})
     return [csv, meta, *_write_from_frame(frame, list(grids), out, title, notes or {})]
@@ -571,6 +571,11 @@ def _write_from_frame(frame, grids: list[Grid], out: Path, title: str | None,
         if fixed:
             md += [fixed, ""]
         md += [f"- {line}" for line in analyse(summary, study, metric)]
+        epochs = (notes.get("fit") or {}).get("epochs")
+        if "n_samples" in study.factors and isinstance(epochs, int):
+            md.append(f"- Every run trains for {epochs} epochs, so N also sets the number of "
+                      f"examples seen ({epochs} × N): part of what more data does here is "
+                      f"more training.")
         md += ["", _table(summary, study, metric), ""]
         if len(study.factors) == 1:
             path = out / f"error_vs_{study.slug}{suffix}.png"
