@@ -74,7 +74,7 @@ class SweepResults:
         from .report import results_frame
         return results_frame(self.runs)
 
-    def summary(self, metric: str = "test_error"):
+    def summary(self):
         """Mean and std over seeds per setting (a pandas DataFrame)."""
         from .report import aggregate
         return aggregate(self.to_frame())
