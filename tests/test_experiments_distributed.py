@@ -161,6 +161,29 @@ def test_a_killed_driver_restarted_completes_every_run_exactly_once(tmp_path):
         assert sorted(r["seed"] for r in s.results()) == list(range(SLOW_SEEDS))
 
 
+def test_ctrl_c_stops_the_sweep_without_recording_a_cut_short_run(tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "numnet.experiments.command", "--data", "sine", "--hidden",
+           "64,64", "--n-samples", "2000", "--batch-size", "16", "--epochs", "5",
+           "--repeats", str(SLOW_SEEDS), "--out", str(out), "--no-progress"]
+    driver = subprocess.Popen(cmd, env=_env(), stderr=subprocess.PIPE, text=True)
+    store = out / "results.sqlite"
+    try:
+        _wait_for(lambda: _rows(store) >= 2 or driver.poll() is not None, 120, "2 stored runs")
+        driver.send_signal(signal.SIGINT)
+        _, err = driver.communicate(timeout=60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    assert driver.returncode == 130, err
+    assert "run the same command again" in err
+    with ResultStore(store) as s:
+        runs = s.results()
+    assert 2 <= len(runs) < SLOW_SEEDS
+    assert all(r["status"] == "ok" and r["epochs_run"] == 5 for r in runs)
+
+
 def test_a_killed_dask_worker_still_yields_every_run_exactly_once(tmp_path):
     store = tmp_path / "runs.sqlite"
     with dask_processes(tmp_path, n_workers=2) as (address, workers):

@@ -262,6 +262,8 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
         fit_kwargs.setdefault("validation_data", val)
     history = fit(net, X, y, verbose=False, random_state=np.random.default_rng(fit_seq),
                   **fit_kwargs)
+    if history.interrupted:       # Ctrl-C: a cut-short run is not a result; stop the sweep
+        raise KeyboardInterrupt
 
     loss = fit_kwargs.get("loss")
     stop = history.stop_reason
