@@ -328,9 +328,11 @@ def test_committed_tutorial_report_states_its_own_numbers():
             assert shown == pytest.approx(expected, rel=5e-3)
             if factor == "n_samples":         # the first step within two standard errors
                 ok = frame[frame["status"] == "ok"]
-                stats = [ok[ok["settings"].map(lambda t, v=v: json.loads(t) == {
-                    **base, "n_samples": v, "bias": bias, "init": "uniform" if not bias else None,
-                    "lr_scale": "tutorial"})]["test_error"] for v in values]
+                parsed = ok["settings"].map(json.loads).tolist()
+                wanted = [{**base, "n_samples": v, "bias": bias, "lr_scale": "tutorial",
+                           "init": None if bias else "uniform"} for v in values]
+                stats = [ok[[p == w for p in parsed]]["test_error"] for w in wanted]
+                assert [len(x) for x in stats] == [10] * len(values)
                 stop = next((values[i] for i in range(len(values) - 1)
                              if stats[i].mean() - stats[i + 1].mean() <= 2 * math.sqrt(
                                  stats[i].var() / len(stats[i])
