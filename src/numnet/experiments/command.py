@@ -224,7 +224,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         click.echo(f"\ninterrupted; every finished run is in {store or Path(out, 'results.sqlite')}"
                    f": run the same command again to continue", err=True)
         sys.exit(130)
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         executor.close()

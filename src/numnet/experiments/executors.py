@@ -22,9 +22,10 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .runs import RunSpec, execute_run
+from .runs import RESULT_FIELDS, RunSpec, execute_run
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "get_executor",
            "run_single_threaded"]
@@ -50,7 +51,6 @@ def run_single_threaded(spec: RunSpec) -> Result:
 
 def _failed(spec: RunSpec, exc: BaseException) -> Result:
     """The result of a run that never returned (its worker died, the task was lost)."""
-    from .runs import RESULT_FIELDS
     result: Result = {name: None for name in RESULT_FIELDS}
     result.update(key=spec.key, settings=dict(spec.settings), seed=spec.seed, status="failed",
                   error=f"{type(exc).__name__}: {exc}")
@@ -131,6 +131,11 @@ class ProcessExecutor(Executor):
                 for future in as_completed(futures):
                     spec = futures.pop(future)
                     exc = future.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        # Not the run's fault: a worker died (killed, out of memory). Record
+                        # nothing for the runs still pending, so that a restart runs them.
+                        raise RuntimeError(f"a worker process died ({exc}); every finished run "
+                                           f"is stored: run the sweep again to continue") from exc
                     yield _failed(spec, exc) if exc is not None else future.result()
             finally:
                 for future in futures:          # the driver stopped early: drop the rest
