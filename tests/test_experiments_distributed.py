@@ -100,24 +100,39 @@ def dask_processes(tmp_path: Path, n_workers: int):
 
 
 def test_the_same_seeds_give_identical_runs_on_every_executor(tmp_path):
+    # Two joined grids, one of them a network that cannot be built: a failed run, on each.
+    grids = [TINY, {"hidden_layers": [[0]], "n_samples": [30]}]
     kw = {"repeats": 2, "fit_kwargs": TINY_FIT, "progress": False}
-    serial = sweep(TINY, **kw)
-    assert serial.failed == 0 and len(serial.runs) == 8
+    serial = sweep(grids, **kw)
+    assert serial.failed == 2 and len(serial.runs) == 10
     expected = _comparable(serial.runs)
 
-    on_processes = sweep(TINY, executor=ProcessExecutor(max_workers=2), **kw)
+    on_processes = sweep(grids, executor=ProcessExecutor(max_workers=2), **kw)
     assert _comparable(on_processes.runs) == expected
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        in_process = sweep(TINY, scheduler=client, **kw)
+        in_process = sweep(grids, scheduler=client, **kw)
     assert _comparable(in_process.runs) == expected
 
     with dask_processes(tmp_path, n_workers=1) as (address, _):
-        remote = sweep(TINY, scheduler=address, **kw)
+        remote = sweep(grids, scheduler=address, **kw)
     assert _comparable(remote.runs) == expected
     assert {r["worker"].split(":")[1] for r in remote.runs} != {str(os.getpid())}
+
+
+def test_a_dead_pool_process_stops_the_sweep_and_records_nothing_for_it(tmp_path, monkeypatch):
+    # A run function that kills its process, importable by the pool's fresh processes.
+    (tmp_path / "dying_run.py").write_text("import os\n\ndef die(spec):\n    os._exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import dying_run
+
+    from numnet.experiments import DataSource, RunSpec
+    specs = [RunSpec(f"k{i}", {"n_samples": 10}, i, DataSource(name="one_minus_x")) for i in
+             range(3)]
+    with pytest.raises(RuntimeError, match="worker process died.*run the sweep again"):
+        list(ProcessExecutor(max_workers=1).run(specs, fn=dying_run.die))
 
 
 def test_processes_executor_refuses_fork():
