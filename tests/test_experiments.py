@@ -346,7 +346,7 @@ def test_committed_tutorial_report_states_its_own_numbers():
                     not frame[frame["settings"].str.contains(f'"bias":{str(bias).lower()}')]
                     ["diverged"].any())
                 best = values[int(np.argmin(expected))]
-                assert f"lowest mean test error at lr = {best}." in line
+                assert re.search(rf"lowest mean test error at lr = {best}[ .]", line)
 
 
 # --- the command ---------------------------------------------------------------------------

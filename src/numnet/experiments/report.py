@@ -272,9 +272,15 @@ def _rate_sentence(rows, metric: str, name: str) -> str:
     else:
         div = "no learning rate diverged (no run's loss became NaN/inf or exploded)"
     best = rows.loc[rows[f"{metric}_mean"].idxmin()]
+    edge = ""
+    if len(rows) > 1 and best["_lr"] == rows["_lr"].max():
+        edge = " (the largest rate tried: a larger one may do better still)"
+    elif len(rows) > 1 and best["_lr"] == rows["_lr"].min():
+        edge = " (the smallest rate tried: a smaller one may do better still)"
     path = " → ".join(f"{_fmt(m)} (lr = {lr})" for lr, m in
                       zip(rows["learning_rate"], rows[f"{metric}_mean"], strict=True))
-    return f"{div}; lowest mean {name} at lr = {best['learning_rate']}. Mean {name}: {path}."
+    return (f"{div}; lowest mean {name} at lr = {best['learning_rate']}{edge}. "
+            f"Mean {name}: {path}.")
 
 
 def _size_sentence(rows, factor: str, metric: str, name: str) -> str:
