@@ -15,6 +15,7 @@ in any process, on any worker.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
 import os
@@ -125,7 +126,6 @@ class DataSource:
         """What tells this data apart from other data: part of every run's key."""
         if self.name is not None:
             return {"name": self.name, "n_validation": self.n_validation, "n_test": self.n_test}
-        import hashlib
         digest = hashlib.sha256()
         for part in (self.train, self.validation, self.test):
             for a in part or ():
@@ -145,7 +145,8 @@ class DataSource:
                    if self.n_validation else None)
             test = gen(n_samples=self.n_test, random_state=_TEST_SEED) if self.n_test else None
             return train, val, test
-        assert self.train is not None
+        if self.train is None:
+            raise ValueError("a DataSource needs a data set name or training arrays")
         X, y = self.train
         if n_samples is not None:
             if n_samples > len(X):
