@@ -266,7 +266,16 @@ def test_report_from_a_sweep_and_regenerated_from_its_csv(tmp_path):
     res = sweep(grid, repeats=2, fit_kwargs=TINY_FIT, out=tmp_path / "a", progress=False)
     names = {p.name for p in res.files}
     assert {"results.csv", "summary.csv", "report.md", "loss_curves.png",
-            "heatmap_hidden_layers_n_samples.png", "error_vs_learning_rate.png"} <= names
+            "heatmap_hidden_layers_n_samples.png", "error_vs_hidden_layers.png",
+            "error_vs_n_samples.png", "error_vs_learning_rate.png"} <= names
+    # two factors: each is also described averaged over the other, from the runs' numbers
+    report = (tmp_path / "a" / "report.md").read_text()
+    line = next(t for t in report.splitlines()
+                if t.startswith("- hidden layers, averaged over training samples (N):"))
+    runs = [r for r in res.runs if "learning_rate" not in r["settings"]]
+    for width in (1, 4):
+        errors = [r["test_error"] for r in runs if r["settings"]["hidden_layers"] == [width]]
+        assert f"{np.mean(errors):.3g} (({width},)," in line
     from numnet.experiments.report import report_from_csv
     report_from_csv(tmp_path / "a", tmp_path / "b")
     assert (tmp_path / "a" / "report.md").read_text() == (tmp_path / "b" / "report.md").read_text()

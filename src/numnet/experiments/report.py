@@ -210,34 +210,75 @@ def _spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def analyse(summary, study: Study, metric: str) -> list[str]:
-    """Sentences, computed from ``summary``, that say what ``study``'s factor did."""
+def analyse(summary, study: Study, metric: str, frame=None) -> list[str]:
+    """Sentences, computed from ``summary``, that say what ``study``'s factors did.
+
+    With two or more factors, each factor is also described averaged over the
+    others (its marginal: mean ± std over all runs at each of its values),
+    which needs the runs' ``frame``.
+    """
     name = _METRIC_NAMES[metric]
     lines: list[str] = []
-    per_variant = [(v, _rows_for(summary, g)) for v, g in study.variants]
-    for variant, rows in per_variant:
+    per_variant = [(v, _rows_for(summary, g), g) for v, g in study.variants]
+    for variant, rows, grid in per_variant:
         prefix = f"**{variant}**: " if variant else ""
         rows = rows[rows[f"{metric}_mean"].notna()]
         if len(rows) == 0:
             lines.append(f"{prefix}no run finished.")
             continue
-        if len(study.factors) != 1:
-            best = rows.loc[rows[f"{metric}_mean"].idxmin()]
-            cell = ", ".join(f"{f} = {best[f]}" for f in study.factors)
-            lines.append(f"{prefix}lowest mean {name} {_fmt(best[f'{metric}_mean'])} at {cell}.")
+        if len(study.factors) == 1:
+            lines.append(prefix + _factor_sentence(rows, study.factors[0], metric, name))
             continue
-        factor = study.factors[0]
-        if factor == "n_samples":
-            lines.append(prefix + _data_sentence(rows, metric, name))
-        elif factor == "learning_rate":
-            lines.append(prefix + _rate_sentence(rows, metric, name))
-        elif rows["num_parameters"].nunique() > 1:
-            lines.append(prefix + _size_sentence(rows, factor, metric, name))
-        else:
-            lines.append(prefix + _generic_sentence(rows, factor, metric, name))
+        best = rows.loc[rows[f"{metric}_mean"].idxmin()]
+        cell = ", ".join(f"{f} = {best[f]}" for f in study.factors)
+        lines.append(f"{prefix}lowest mean {name} {_fmt(best[f'{metric}_mean'])} at {cell}.")
+        if frame is None:
+            continue
+        for factor in study.factors:
+            others = ", ".join(_NAMES.get(f, f) for f in study.factors if f != factor)
+            marginal = marginal_rows(frame, grid, factor)
+            marginal = marginal[marginal[f"{metric}_mean"].notna()]
+            if len(marginal):
+                lines.append(f"{prefix}{_NAMES.get(factor, factor)}, averaged over {others}: "
+                             + _factor_sentence(marginal, factor, metric, name))
     if len(per_variant) >= 2:
-        lines.append(_variant_sentence(per_variant, study, metric, name))
+        lines.append(_variant_sentence([(v, r) for v, r, _ in per_variant], study, metric,
+                                       name))
     return lines
+
+
+def _factor_sentence(rows, factor: str, metric: str, name: str) -> str:
+    if factor == "n_samples":
+        return _data_sentence(rows, metric, name)
+    if factor == "learning_rate":
+        return _rate_sentence(rows, metric, name)
+    if rows["num_parameters"].notna().all() and rows["num_parameters"].nunique() > 1:
+        return _size_sentence(rows, factor, metric, name)
+    return _generic_sentence(rows, factor, metric, name)
+
+
+def marginal_rows(frame, grid: Grid, factor: str):
+    """One row per value of ``factor``: ``metric`` mean ± std over every run of ``grid``
+    with that value, whatever its other factors (columns as in :func:`aggregate`)."""
+    pd = _pd()
+    wanted = {canonical_json(s): s[factor] for s in grid.settings()}
+    runs = frame[frame["settings"].isin(wanted)]
+    value_of = runs["settings"].map(wanted)
+    rows = []
+    for value in grid.factors[factor]:
+        group = runs[[v == value for v in value_of]]
+        ok = group[group["status"] == "ok"]
+        params = ok["num_parameters"].dropna().unique()
+        row: dict[str, Any] = {factor: label(factor, value), "runs": len(group),
+                               "failed": int((group["status"] == "failed").sum()),
+                               "diverged": int(ok["diverged"].astype(bool).sum()),
+                               "num_parameters": int(params[0]) if len(params) == 1 else None}
+        for m in _METRICS:
+            values = ok[m].astype(float).dropna()
+            row[f"{m}_mean"] = float(values.mean()) if len(values) else math.nan
+            row[f"{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _data_sentence(rows, metric: str, name: str) -> str:
@@ -377,36 +418,38 @@ def _numeric_axis(values: list[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def plot_factor(summary, study: Study, metric: str, path: Path) -> None:
-    """Mean ``metric`` ± std against the study's factor, one line per variant."""
+def plot_factor(per_variant, factor: str, values: list[Any], metric: str, path: Path,
+                subtitle: str = "") -> None:
+    """Mean ``metric`` ± std against ``factor``, one line per ``(variant, rows)``."""
     plt = _pyplot()
-    factor = study.factors[0]
-    values = study.variants[0][1].factors[factor]
     numeric = _numeric_axis(values)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for i, (variant, g) in enumerate(study.variants):
-        rows = _rows_for(summary, g)
-        x = np.array(values, dtype=float) if numeric else np.arange(len(rows)) + 0.06 * i
+    for i, (variant, rows) in enumerate(per_variant):
+        x = np.array(values, dtype=float) if numeric else np.arange(len(values)) + 0.06 * i
         ax.errorbar(x[:len(rows)], rows[f"{metric}_mean"], yerr=rows[f"{metric}_std"].fillna(0),
                     marker="o", capsize=4, label=variant or None)
     if numeric and min(values) > 0 and max(values) / min(values) >= 10:
         ax.set_xscale("log")
-    if numeric:
-        ax.set_xticks(values, [label(factor, v) for v in values])
-    else:
-        ax.set_xticks(np.arange(len(values)), [label(factor, v) for v in values])
-    means = summary[f"{metric}_mean"].dropna()
+    ticks = values if numeric else list(np.arange(len(values)))
+    ax.set_xticks(ticks, [label(factor, v) for v in values])
+    means = _finite_means(per_variant, metric)
     if len(means) and means.min() > 0 and means.max() / means.min() > 20:
         ax.set_yscale("log")
     ax.set_xlabel(_NAMES.get(factor, factor))
-    ax.set_ylabel(f"{_METRIC_NAMES[metric]} (mean ± std over seeds)")
-    ax.set_title(f"{_METRIC_NAMES[metric]} against {_NAMES.get(factor, factor)}")
-    if any(v for v, _ in study.variants):
+    ax.set_ylabel(f"{_METRIC_NAMES[metric]} (mean ± std)")
+    ax.set_title(f"{_METRIC_NAMES[metric]} against {_NAMES.get(factor, factor)}{subtitle}")
+    if any(v for v, _ in per_variant):
         ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _finite_means(per_variant, metric: str) -> np.ndarray:
+    means = np.concatenate([rows[f"{metric}_mean"].to_numpy(dtype=float)
+                            for _, rows in per_variant]) if per_variant else np.array([])
+    return means[np.isfinite(means)]
 
 
 def plot_heatmap(summary, study: Study, metric: str, path: Path) -> None:
@@ -566,30 +609,43 @@ def _write_from_frame(frame, grids: list[Grid], out: Path, title: str | None,
     md += _notes_text(notes, metric, frame)
     md.append("")
 
-    used: dict[str, int] = {}
+    taken: set[str] = set()
+
+    def unique(stem: str) -> Path:
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        return out / f"{name}.png"
+
     for study in studies(grids):
         if not study.factors:
             continue
-        used[study.slug] = used.get(study.slug, 0) + 1
-        suffix = "" if used[study.slug] == 1 else f"_{used[study.slug]}"
         md += [f"## {study.title[0].upper() + study.title[1:]}", ""]
         fixed = _fixed_text(study)
         if fixed:
             md += [fixed, ""]
-        md += [f"- {line}" for line in analyse(summary, study, metric)]
+        md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
         epochs = (notes.get("fit") or {}).get("epochs")
         if "n_samples" in study.factors and isinstance(epochs, int):
             md.append(f"- Every run trains for {epochs} epochs, so N also sets the number of "
                       f"examples seen ({epochs} × N): part of what more data does here is "
                       f"more training.")
         md += ["", _table(summary, study, metric), ""]
-        if len(study.factors) == 1:
-            path = out / f"error_vs_{study.slug}{suffix}.png"
-            plot_factor(summary, study, metric, path)
+        for factor in study.factors:
+            one = len(study.factors) == 1
+            per_variant = [(v, _rows_for(summary, g) if one else marginal_rows(frame, g, factor))
+                           for v, g in study.variants]
+            path = unique(f"error_vs_{factor}")
+            others = ", ".join(_NAMES.get(f, f) for f in study.factors if f != factor)
+            plot_factor(per_variant, factor, study.variants[0][1].factors[factor], metric, path,
+                        "" if one else f"\n(averaged over {others})")
             files.append(path)
-            md += [f"![{_METRIC_NAMES[metric]} against {study.title}]({path.name})", ""]
+            md += [f"![{_METRIC_NAMES[metric]} against {_NAMES.get(factor, factor)}]"
+                   f"({path.name})", ""]
         if len(study.factors) == 2 or len(study.variants) >= 2:
-            path = out / f"heatmap_{study.slug}{suffix}.png"
+            path = unique(f"heatmap_{study.slug}")
             plot_heatmap(summary, study, metric, path)
             files.append(path)
             md += [f"![heatmap of {study.title}]({path.name})", ""]
