@@ -23,7 +23,7 @@ from .sweep import sweep
 
 __all__ = ["sweep_command", "load_sweep_file"]
 
-_CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title"}
+_CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
 
 
 def load_sweep_file(path: str | Path) -> dict[str, Any]:
@@ -173,7 +173,8 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
             raise click.UsageError("give --preset or --grid, not both")
         p = PRESETS[preset]()
         config = {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
-                  "title": f"The tutorial's challenge, answered ({preset} preset)"}
+                  "title": f"The tutorial's challenge, answered ({preset} preset)",
+                  "description": p.description}
     elif grid_file is not None:
         config = load_sweep_file(grid_file)
 
@@ -219,7 +220,8 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         result = sweep(grids, data or config.get("data", "one_minus_x"), seeds=seed_list,
                        repeats=repeats, fit_kwargs=fit_kwargs, executor=executor, store=store,
                        out=out, progress=progress, retry_failed=retry_failed,
-                       title=title or config.get("title"))
+                       title=title or config.get("title"),
+                       description=config.get("description"))
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; every finished run is in {store or Path(out, 'results.sqlite')}"
                    f": run the same command again to continue", err=True)

@@ -603,6 +603,8 @@ def _write_from_frame(frame, grids: list[Grid], out: Path, title: str | None,
     n_div = int(frame.loc[frame["status"] == "ok", "diverged"].astype(bool).sum())
     seeds = sorted(set(frame["seed"].astype(int)))
     md = [f"# {title or 'Sweep report'}", ""]
+    if notes.get("description"):
+        md += [notes["description"], ""]
     md.append(f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) "
               f"({_seed_text(seeds)}); {n_ok} finished, {n_failed} failed, {n_div} diverged.")
     md.append("")

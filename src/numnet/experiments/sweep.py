@@ -213,6 +213,7 @@ def sweep(
     n_test: int = 1000,
     retry_failed: bool = False,
     title: str | None = None,
+    description: str | None = None,
 ) -> SweepResults:
     """Run every setting of ``grid`` once per seed; record each run as it finishes.
 
@@ -249,8 +250,8 @@ def sweep(
         (needs ``numnet[plots]``).
     progress : bool, default True
         A progress bar over runs (tqdm).
-    title : str, optional
-        The report's title.
+    title, description : str, optional
+        The report's title, and a paragraph under it saying what the sweep asks.
 
     Returns
     -------
@@ -278,11 +279,11 @@ def sweep(
     fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
     specs = [RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source, fit_kwargs)
              for s in settings for seed in seed_list]
-    description = {"grids": [g.to_dict() for g in grids], "seeds": seed_list, **fixed}
+    meta = {"grids": [g.to_dict() for g in grids], "seeds": seed_list, **fixed}
 
     db, owned = _open_store(store, out_dir)
     try:
-        db.set_meta(f"sweep:{run_key(description, 0)}", description)
+        db.set_meta(f"sweep:{run_key(meta, 0)}", meta)
         done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
         todo = [s for s in specs if s.key not in done]
         skipped = len(specs) - len(todo)
@@ -299,7 +300,7 @@ def sweep(
     if out_dir is not None:
         from .report import write_report
         result.files = write_report(runs, grids, out_dir, title=title,
-                                    notes=_notes(fit_kwargs, source, seed_list))
+                                    notes=_notes(fit_kwargs, source, seed_list, description))
     return result
 
 
@@ -332,9 +333,13 @@ def _execute(todo: list[RunSpec], executor: Any, scheduler: Any, workers: int | 
     return ran
 
 
-def _notes(fit_kwargs: dict[str, Any], source: DataSource, seeds: list[int]) -> dict[str, Any]:
-    return {"fit": json.loads(canonical_json(_describe(fit_kwargs))),
-            "data": source.identity(), "seeds": seeds}
+def _notes(fit_kwargs: dict[str, Any], source: DataSource, seeds: list[int],
+           description: str | None) -> dict[str, Any]:
+    notes = {"fit": json.loads(canonical_json(_describe(fit_kwargs))),
+             "data": source.identity(), "seeds": seeds}
+    if description:
+        notes["description"] = description
+    return notes
 
 
 def _check_report_extra() -> None:
