@@ -92,7 +92,8 @@ def test_a_plain_numnet_model_takes_columns_by_position(tmp_path):
 
 def test_every_command_has_help_with_an_example():
     group = _build_cli()
-    for name in ("demo", "train", "evaluate", "predict", "export", "info", "gradcheck"):
+    for name in ("demo", "train", "evaluate", "predict", "export", "info", "gradcheck",
+                 "sweep"):
         result = CliRunner().invoke(group, [name, "--help"])
         assert result.exit_code == 0, name
         assert re.search(r"^\s*Examples?:\n\s+numnet " + name, result.output, re.M), name

@@ -6,12 +6,12 @@ built-in data set or a data file and saves the model, which ``evaluate``,
 derivatives of a network you describe. ``numnet --help`` lists them all.
 
 Each command lives in its own module of this package; commands defined
-elsewhere in numnet are registered in :func:`_register_commands`, one line each.
+elsewhere in numnet (``numnet sweep``, in :mod:`numnet.experiments.command`)
+are registered at the end of the group, one line each.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 __all__ = ["cli", "main"]
 
 if click is not None:
+    from numnet.experiments.command import sweep_command
+
     from ._common import clean_warnings
     from .demo import demo
     from .evaluate import evaluate
@@ -51,17 +53,10 @@ if click is not None:
     for _command in (demo, train, evaluate, predict, export, info, gradcheck):
         cli.add_command(_command)
 
-    def _external(module: str, name: str) -> click.Command:
-        """The click command ``name`` of the numnet module ``module`` (imported now)."""
-        command = getattr(importlib.import_module(module), name)
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{module}.{name} is not a click command")
-        return command
-
-    # Commands defined in other modules of numnet join the group here, one line each, as
-    #     cli.add_command(_external("numnet.experiments.command", "sweep_command"))
+    # Commands defined in other modules of numnet join the group here, one line each.
     # Such a module keeps its optional dependencies in lazy imports, so that `numnet
     # --help` works without them.
+    cli.add_command(sweep_command)
 
 
 def _build_cli() -> Any:
