@@ -117,8 +117,8 @@ def test_predictions_and_figures_match_the_python_api(tmp_path, flowers, trained
                             re.M).group(1))
     assert macro == pytest.approx(f1_score(frame["colour"], expected, average="macro"),
                                   rel=1e-3)
-    prep = loaded.preprocessing                 # numnet's own evaluate on the encoded rows
-    api = loaded.net.evaluate(prep.transform(X), prep.encode_targets(frame["colour"]))
+    prep = loaded.preprocessing                 # numnet's own evaluate, on standardised rows
+    api = loaded.net.evaluate(prep.transform(X), frame["colour"].to_numpy())
     assert printed == pytest.approx(api["accuracy"], abs=5e-5)
     # The model file is an ordinary numnet model plus JSON preprocessing.
     net = numnet.load(model)
