@@ -19,8 +19,10 @@ Example:
               show_default=True, help="The file format to write.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to write, e.g. model.onnx.")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
+              help="Of the graph's input, weights and outputs. Default: the model's.")
 @user_errors
-def export(model, fmt, out):
+def export(model, fmt, out, dtype):
     """Export the model in file MODEL so that other runtimes can use it.
 
     The exported graph takes raw features (the standardisation is part of
@@ -33,5 +35,5 @@ def export(model, fmt, out):
     except ImportError as exc:
         raise CliError(f"ONNX export needs the onnx extra: pip install 'numnet[onnx]' "
                        f"({exc})") from exc
-    numnet_onnx.export(m.net, out, preprocessing=m.preprocessing.to_dict())
+    numnet_onnx.export(m.net, out, dtype=dtype, preprocessing=m.preprocessing)
     click.echo(f"saved {out}")
