@@ -71,12 +71,12 @@ class SweepResults:
 
     def to_frame(self):
         """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
-        from .report import results_frame
+        from .tables import results_frame
         return results_frame(self.runs)
 
     def summary(self):
         """Mean and std over seeds per setting (a pandas DataFrame)."""
-        from .report import aggregate
+        from .tables import aggregate
         return aggregate(self.to_frame())
 
 
