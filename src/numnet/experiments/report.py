@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .figures import plot_factor, plot_heatmap, plot_loss_curves
 from .findings import analyse
 from .formatting import METRIC_NAMES, factor_name, fmt, label, plus_minus, setting_text
@@ -294,7 +296,8 @@ def _summary_table(summary, metric: str) -> str:
 
 
 def _count_text(value: Any) -> str:
-    return str(value) if value is not None else "–"
+    """A parameter count, or a dash where no run finished to have one."""
+    return "–" if value is None or pd.isna(value) else str(int(value))
 
 
 # --- what the header says ---------------------------------------------------------------

@@ -138,7 +138,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         row.update({c: group[c].iloc[0] for c in factors})
         row.update(_measure(group))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return _with_counts(rows)
 
 
 def marginal_rows(frame: pd.DataFrame, grid: Grid, factor: str) -> pd.DataFrame:
@@ -159,7 +159,15 @@ def marginal_rows(frame: pd.DataFrame, grid: Grid, factor: str) -> pd.DataFrame:
     for value in grid.factors[factor]:
         group = runs[[v == value for v in value_of]]
         rows.append({factor: label(factor, value), **_measure(group)})
-    return pd.DataFrame(rows)
+    return _with_counts(rows)
+
+
+def _with_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of :func:`_measure` as a table whose ``num_parameters`` stays an integer column
+    (pandas' nullable ``Int64``) when some rows have none, so it never reads ``10.0``."""
+    table = pd.DataFrame(rows)
+    table["num_parameters"] = table["num_parameters"].astype("Int64")
+    return table
 
 
 def rows_for(summary: pd.DataFrame, grid: Grid) -> pd.DataFrame:
