@@ -156,7 +156,8 @@ class _PngNames:
 # --- sections of report.md ------------------------------------------------------------
 
 
-def _header(frame, summary, metric: str, title: str | None, notes: dict[str, Any]) -> Lines:
+def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str | None,
+            notes: dict[str, Any]) -> Lines:
     """The title, what the sweep asks, how many runs ran and what the numbers mean."""
     n_ok = int((frame["status"] == "ok").sum())
     n_div = int(frame.loc[frame["status"] == "ok", "diverged"].astype(bool).sum())
@@ -173,8 +174,8 @@ def _header(frame, summary, metric: str, title: str | None, notes: dict[str, Any
     return md
 
 
-def _study_section(frame, summary, study: Study, metric: str, epochs: Any,
-                   png: _PngNames) -> tuple[Lines, list[Path]]:
+def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
+                   epochs: Any, png: _PngNames) -> tuple[Lines, list[Path]]:
     """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
     when it has two factors or several variants. Returns its lines and its plots."""
     md = [f"## {study.title[0].upper() + study.title[1:]}", ""]
@@ -201,8 +202,8 @@ def _study_section(frame, summary, study: Study, metric: str, epochs: Any,
     return md, plots
 
 
-def _plot_study_factor(frame, summary, study: Study, factor: str, metric: str,
-                       path: Path) -> None:
+def _plot_study_factor(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, factor: str,
+                       metric: str, path: Path) -> None:
     """``metric`` against ``factor``: per setting in a one-factor study, else averaged over
     the other factors."""
     one = len(study.factors) == 1
@@ -213,7 +214,8 @@ def _plot_study_factor(frame, summary, study: Study, factor: str, metric: str,
                 "" if one else f"\n(averaged over {others})")
 
 
-def _loss_curve_section(frame, summary, metric: str, path: Path) -> Lines:
+def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
+                        path: Path) -> Lines:
     """The best and the worst setting and their loss curves (nothing if no run finished)."""
     picked = plot_loss_curves(frame, summary, metric, path)
     if picked is None:
@@ -226,7 +228,7 @@ def _loss_curve_section(frame, summary, metric: str, path: Path) -> Lines:
     return md + ["", f"![loss curves]({path.name})", ""]
 
 
-def _failed_section(frame) -> Lines:
+def _failed_section(frame: pd.DataFrame) -> Lines:
     """A table of the runs that raised, with their errors (nothing if none did)."""
     failed = frame[frame["status"] == "failed"]
     if not len(failed):
@@ -238,7 +240,7 @@ def _failed_section(frame) -> Lines:
     return md + [""]
 
 
-def _every_setting_section(summary, metric: str) -> Lines:
+def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
     return ["## Every setting", "", _summary_table(summary, metric), "",
             "Mean ± sample standard deviation over the seeds that finished. One row per run "
             "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
@@ -252,7 +254,7 @@ def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
-def _study_table(summary, study: Study, metric: str) -> str:
+def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
     """One row per setting of the study, its variants' columns side by side."""
     per_variant = [(v, rows_for(summary, g)) for v, g in study.variants]
     head = [factor_name(f) for f in study.factors]
@@ -277,7 +279,7 @@ def _study_table(summary, study: Study, metric: str) -> str:
     return _markdown_table(head, rows)
 
 
-def _summary_table(summary, metric: str) -> str:
+def _summary_table(summary: pd.DataFrame, metric: str) -> str:
     """Every setting: counts, parameters, errors, final loss and epochs run."""
     factors = factor_columns(summary)
     head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
@@ -315,7 +317,7 @@ def _fixed_text(study: Study) -> str:
     return ("Fixed: " + ", ".join(shown) + ".") if shown else ""
 
 
-def _notes_text(notes: dict[str, Any], metric: str, frame) -> Lines:
+def _notes_text(notes: dict[str, Any], metric: str, frame: pd.DataFrame) -> Lines:
     """Bullets on the data, the fixed fit arguments and what the measurements mean."""
     lines = []
     data = notes.get("data", {})
