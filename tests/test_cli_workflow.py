@@ -357,3 +357,12 @@ def test_audio_without_its_extra_is_one_line(tmp_path, monkeypatch):
     result = run("train", f"audio:{tmp_path}", ok=False)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "audio input needs the audio extra: pip install 'numnet[audio]'" in result.stderr
+
+
+def test_export_without_the_onnx_extra_is_one_line(tmp_path, flowers, trained, monkeypatch):
+    model, _ = trained
+    monkeypatch.setitem(sys.modules, "numnet.onnx", None)
+    monkeypatch.delattr(numnet, "onnx", raising=False)
+    result = run("export", model, "--out", tmp_path / "m.onnx", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "ONNX export needs the onnx extra: pip install 'numnet[onnx]'" in result.stderr
