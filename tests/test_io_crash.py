@@ -37,10 +37,11 @@ import sys
 from pathlib import Path
 from numnet import MLP
 from numnet import io as nio
+from numnet.files.atomic import _remove_stale_temps as remove_stale_temps
 
 target = Path(sys.argv[1])
 net = MLP(**{ARCH!r}, random_state=0)
-nio._remove_stale_temps(target)     # what every save does first; done here so the parent
+remove_stale_temps(target)          # what every save does first; done here so the parent
 print("ready", flush=True)          # knows earlier children's temporaries are gone
 i = 0
 while True:

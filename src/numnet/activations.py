@@ -6,13 +6,20 @@ Derivatives reuse the output ``A`` where the maths allows (sigmoid's
 ``A * (1 - A)``, tanh's ``1 - A**2``), as the tutorial does. All functions keep
 the input's dtype and never emit overflow warnings, even for inputs of +-1000.
 
+Beside each pair sits its in-place form, used by the buffered runner of
+:mod:`numnet.engine` on buffers allocated once: ``forward_into(Z, A, work)``
+writes ``f(Z)`` into ``A``, and ``backward_into(Z, A, D, work)`` turns
+``D = dL/dA`` into ``dL/dZ`` in place, with the same arithmetic as the pair
+(``work`` is a :class:`Workspace` of scratch arrays shaped like ``Z``).
+
 Shapes: ``Z, A, dA, dZ`` are ``(n_samples, n_units)`` (any shape for the
 elementwise ones; softmax works along the last axis).
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,6 +27,7 @@ from .validation import check_name
 
 __all__ = [
     "Activation",
+    "Workspace",
     "ACTIVATIONS",
     "get_activation",
     "sigmoid",
@@ -37,12 +45,28 @@ LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
 
+class Workspace(NamedTuple):
+    """Scratch arrays for the in-place forms: ``T``, ``T2`` like ``Z``, ``M`` (bool), ``col`` (n, 1)."""
+
+    T: np.ndarray
+    T2: np.ndarray
+    M: np.ndarray
+    col: np.ndarray
+
+
 class Activation(NamedTuple):
-    """A named pair: ``forward(Z) -> A`` and ``backward(Z, A, dA) -> dZ``."""
+    """A named pair ``forward(Z) -> A``, ``backward(Z, A, dA) -> dZ``, and its in-place form.
+
+    ``forward_into(Z, A, work)`` and ``backward_into(Z, A, D, work)`` compute the
+    same in place (None for an activation without one: the buffered runner
+    then leaves it to the reference path).
+    """
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    forward_into: Callable[[np.ndarray, np.ndarray, Workspace], None] | None = None
+    backward_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], None] | None = None
 
 
 # --- sigmoid: the tutorial's activation -------------------------------------
@@ -62,6 +86,22 @@ def _sigmoid_backward(Z, A, dA):
     return dA * sigmoid_derivative(A)
 
 
+def _sigmoid_into(Z, A, w):
+    np.abs(Z, out=A)
+    np.negative(A, out=A)
+    np.exp(A, out=A)                           # E = exp(-|Z|)
+    np.add(A, 1.0, out=w.T)                    # 1 + E
+    np.divide(A, w.T, out=A)                   # E / (1 + E) ...
+    np.greater_equal(Z, 0, out=w.M)
+    np.divide(1.0, w.T, out=A, where=w.M)      # ... and 1 / (1 + E) where Z >= 0
+
+
+def _sigmoid_backward_into(Z, A, D, w):
+    np.subtract(1.0, A, out=w.T)
+    np.multiply(w.T, A, out=w.T)
+    D *= w.T
+
+
 # --- the rest -----------------------------------------------------------------
 
 def tanh(Z: np.ndarray) -> np.ndarray:
@@ -73,6 +113,16 @@ def _tanh_backward(Z, A, dA):
     return dA * (1.0 - A * A)
 
 
+def _tanh_into(Z, A, w):
+    np.tanh(Z, out=A)
+
+
+def _tanh_backward_into(Z, A, D, w):
+    np.multiply(A, A, out=w.T)
+    np.subtract(1.0, w.T, out=w.T)
+    D *= w.T
+
+
 def relu(Z: np.ndarray) -> np.ndarray:
     """max(Z, 0); derivative 1 where Z > 0, else 0."""
     return np.maximum(Z, 0)
@@ -80,6 +130,15 @@ def relu(Z: np.ndarray) -> np.ndarray:
 
 def _relu_backward(Z, A, dA):
     return dA * (Z > 0)
+
+
+def _relu_into(Z, A, w):
+    np.maximum(Z, 0, out=A)
+
+
+def _relu_backward_into(Z, A, D, w):
+    np.greater(Z, 0, out=w.M)
+    D *= w.M
 
 
 def leaky_relu(Z: np.ndarray) -> np.ndarray:
@@ -91,6 +150,19 @@ def _leaky_relu_backward(Z, A, dA):
     return dA * np.where(Z > 0, 1.0, LEAKY_SLOPE).astype(Z.dtype, copy=False)
 
 
+def _leaky_relu_into(Z, A, w):
+    np.multiply(Z, LEAKY_SLOPE, out=A)
+    np.greater(Z, 0, out=w.M)
+    np.copyto(A, Z, where=w.M)
+
+
+def _leaky_relu_backward_into(Z, A, D, w):
+    w.T[...] = LEAKY_SLOPE
+    np.greater(Z, 0, out=w.M)
+    np.copyto(w.T, 1.0, where=w.M)
+    D *= w.T
+
+
 def elu(Z: np.ndarray) -> np.ndarray:
     """Z where Z > 0, else exp(Z) - 1; derivative 1 or exp(Z) = A + 1."""
     return np.where(Z > 0, Z, ELU_ALPHA * np.expm1(np.minimum(Z, 0)))
@@ -98,6 +170,21 @@ def elu(Z: np.ndarray) -> np.ndarray:
 
 def _elu_backward(Z, A, dA):
     return dA * np.where(Z > 0, 1.0, A + ELU_ALPHA).astype(Z.dtype, copy=False)
+
+
+def _elu_into(Z, A, w):
+    np.minimum(Z, 0, out=A)
+    np.expm1(A, out=A)
+    A *= ELU_ALPHA
+    np.greater(Z, 0, out=w.M)
+    np.copyto(A, Z, where=w.M)
+
+
+def _elu_backward_into(Z, A, D, w):
+    np.add(A, ELU_ALPHA, out=w.T)
+    np.greater(Z, 0, out=w.M)
+    np.copyto(w.T, 1.0, where=w.M)
+    D *= w.T
 
 
 def softplus(Z: np.ndarray) -> np.ndarray:
@@ -109,6 +196,20 @@ def _softplus_backward(Z, A, dA):
     return dA * sigmoid(Z)
 
 
+def _softplus_into(Z, A, w):
+    np.maximum(Z, 0, out=A)
+    np.abs(Z, out=w.T)
+    np.negative(w.T, out=w.T)
+    np.exp(w.T, out=w.T)
+    np.log1p(w.T, out=w.T)
+    A += w.T
+
+
+def _softplus_backward_into(Z, A, D, w):
+    _sigmoid_into(Z, w.T, Workspace(w.T2, w.T2, w.M, w.col))
+    D *= w.T
+
+
 def identity(Z: np.ndarray) -> np.ndarray:
     """Z itself (a linear output for regression); derivative 1."""
     return Z
@@ -116,6 +217,15 @@ def identity(Z: np.ndarray) -> np.ndarray:
 
 def _identity_backward(Z, A, dA):
     return dA
+
+
+def _identity_into(Z, A, w):
+    if A is not Z:
+        np.copyto(A, Z)
+
+
+def _identity_backward_into(Z, A, D, w):
+    pass
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
@@ -130,17 +240,32 @@ def _softmax_backward(Z, A, dA):
     return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
 
 
+def _softmax_into(Z, A, w):
+    np.max(Z, axis=-1, keepdims=True, out=w.col)
+    np.subtract(Z, w.col, out=A)
+    np.exp(A, out=A)
+    np.sum(A, axis=-1, keepdims=True, out=w.col)
+    A /= w.col
+
+
+def _softmax_backward_into(Z, A, D, w):
+    np.multiply(D, A, out=w.T)
+    np.sum(w.T, axis=-1, keepdims=True, out=w.col)
+    D -= w.col
+    D *= A
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("tanh", tanh, _tanh_backward),
-        Activation("relu", relu, _relu_backward),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
-        Activation("elu", elu, _elu_backward),
-        Activation("softplus", softplus, _softplus_backward),
-        Activation("identity", identity, _identity_backward),
-        Activation("softmax", softmax, _softmax_backward),
+        Activation("sigmoid", sigmoid, _sigmoid_backward, _sigmoid_into, _sigmoid_backward_into),
+        Activation("tanh", tanh, _tanh_backward, _tanh_into, _tanh_backward_into),
+        Activation("relu", relu, _relu_backward, _relu_into, _relu_backward_into),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, _leaky_relu_into, _leaky_relu_backward_into),
+        Activation("elu", elu, _elu_backward, _elu_into, _elu_backward_into),
+        Activation("softplus", softplus, _softplus_backward, _softplus_into, _softplus_backward_into),
+        Activation("identity", identity, _identity_backward, _identity_into, _identity_backward_into),
+        Activation("softmax", softmax, _softmax_backward, _softmax_into, _softmax_backward_into),
     )
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}

@@ -98,7 +98,7 @@ def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-
     lossfn = get_loss(loss)
     rng = check_random_state(random_state)
 
-    _, analytic = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)
+    _, analytic = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)
     flat = net64.flat_parameters
     errors, worst, checked = {}, {}, {}
     offsets = np.cumsum([0] + [p.size for p in net64.parameters()])
@@ -110,9 +110,9 @@ def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-
         for k, j in enumerate(idx):
             saved = flat[j]
             flat[j] = saved + eps
-            plus = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
+            plus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
             flat[j] = saved - eps
-            minus = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
+            minus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
             flat[j] = saved
             numeric[k] = (plus - minus) / (2.0 * eps)
         g = analytic[idx]

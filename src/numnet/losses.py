@@ -9,14 +9,22 @@ Cross-entropies are fused with their output activation: when the network ends
 in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
 ``delta(P, Y)`` work on the pre-activation ``Z`` directly, giving the stable
 ``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
+
+Beside mse and the fused cross-entropies sits their in-place form, used by
+the buffered runner of :mod:`numnet.engine`: ``gradient_into(P, Y, D, work)``
+and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
+(``dL/dZ``) into ``D``, with the same arithmetic, on scratch arrays
+(:class:`numnet.activations.Workspace`).
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
+from .activations import Workspace
 from .validation import check_name
 
 __all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
@@ -31,15 +39,20 @@ class Loss(NamedTuple):
     ``value(P, Y)`` and ``gradient(P, Y)`` work on outputs ``P``. A loss fused
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
-    is ``fused_with``.
+    is ``fused_with``. ``gradient_into`` and ``delta_into`` are the in-place
+    forms of ``(value, gradient)`` and ``(value_from_logits, delta)``, where
+    there is one.
     """
 
     name: str
     value: Callable[[np.ndarray, np.ndarray], float]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    fused_with: Optional[str] = None
-    value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
-    delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    fused_with: str | None = None
+    value_from_logits: Callable[[np.ndarray, np.ndarray], float] | None = None
+    delta: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    gradient_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], float] | None = None
+    delta_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Workspace],
+                         float] | None = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -64,6 +77,15 @@ def _mse_value(P, Y):
 
 def _mse_gradient(P, Y):
     return (2.0 / P.size) * (P - Y)
+
+
+def _mse_gradient_into(P, Y, D, w):
+    np.subtract(Y, P, out=w.T)
+    np.square(w.T, out=w.T)
+    value = float(np.mean(w.T))
+    np.subtract(P, Y, out=D)
+    D *= 2.0 / P.size
+    return value
 
 
 def _mae_value(P, Y):
@@ -109,6 +131,22 @@ def _bce_delta(P, Y):
     return (P - Y) * (1.0 / P.size)
 
 
+def _bce_delta_into(Z, P, Y, D, w):
+    T = w.T
+    np.maximum(Z, 0, out=T)
+    np.multiply(Z, Y, out=D)
+    T -= D
+    np.abs(Z, out=D)
+    np.negative(D, out=D)
+    np.exp(D, out=D)
+    np.log1p(D, out=D)
+    T += D
+    value = float(np.mean(T))
+    np.subtract(P, Y, out=D)
+    D *= 1.0 / P.size
+    return value
+
+
 def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
     P = np.clip(P, _eps(P), 1.0)
@@ -130,16 +168,33 @@ def _cce_delta(P, Y):
     return (P - Y) * (1.0 / P.shape[0])
 
 
+def _cce_delta_into(Z, P, Y, D, w):
+    T, col = w.T, w.col
+    np.max(Z, axis=-1, keepdims=True, out=col)
+    np.subtract(Z, col, out=T)                 # shifted
+    np.exp(T, out=D)
+    np.sum(D, axis=-1, keepdims=True, out=col)
+    np.log(col, out=col)
+    T -= col                                   # log_p
+    T *= Y
+    value = float(-np.sum(T) / Z.shape[0])
+    np.subtract(P, Y, out=D)
+    D *= 1.0 / P.shape[0]
+    return value
+
+
 LOSSES: dict[str, Loss] = {
-    l.name: l
-    for l in (
-        Loss("mse", _mse_value, _mse_gradient),
+    loss.name: loss
+    for loss in (
+        Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into),
         Loss("mae", _mae_value, _mae_gradient),
         Loss("huber", huber, _huber_gradient),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
-             fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta),
+             fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
+             delta_into=_bce_delta_into),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
-             fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta),
+             fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
+             delta_into=_cce_delta_into),
     )
 }
 _ALIASES = {

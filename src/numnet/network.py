@@ -3,30 +3,60 @@
 One example, followed through the code: a sample ``x`` enters as a row of
 ``X`` (n_samples, num_inputs). Each layer computes ``Z = A_prev @ W + b`` and
 ``A = f(Z)`` (:func:`dense_forward`), keeping ``(A_prev, Z, A)`` in a cache
-that :meth:`MLP.forward_train` returns. Backward walks the layers right to
+that :meth:`Network.forward_train` returns. Backward walks the layers right to
 left (:func:`dense_backward`): ``dZ = f'(Z) * dA``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``. The weight derivative needs the
 layer's *input* ``A_prev``: the tutorial's published code leaves it out.
 
-All parameters live in one contiguous vector (:attr:`MLP.flat_parameters`);
+All parameters live in one contiguous vector (:attr:`Network.flat_parameters`);
 ``W_i`` and ``b_i`` are views into it. Optimizers can then update a whole
 network with a handful of vector operations, and saving is one array.
+
+:class:`Network` is everything the network is and computes; it needs
+nothing but the maths beside it. The public :class:`numnet.MLP` adds what
+needs the layers above (``fit``, ``evaluate``, the tutorial's ``train``).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import check_random_state, default_for, get_initializer
 from .losses import Loss, get_loss
-from .tutorial import TutorialMixin
-from .validation import (check_dtype, check_features, check_layer_sizes,
-                         check_nonnegative_float, check_positive_int, check_targets)
+from .validation import (
+    check_dtype,
+    check_features,
+    check_layer_sizes,
+    check_nonnegative_float,
+    check_positive_int,
+    check_targets,
+)
 
-__all__ = ["MLP", "LayerCache", "dense_forward", "dense_backward"]
+if TYPE_CHECKING:                      # typing.Self is Python 3.11+; annotations only
+    from typing_extensions import Self
+
+__all__ = ["Network", "LayerCache", "dense_forward", "dense_backward", "fused_value",
+           "fused_delta"]
+
+
+def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
+    """A fused loss's value from the output layer's pre-activation ``Z``."""
+    if lossfn.value_from_logits is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no value_from_logits")
+    return lossfn.value_from_logits(Z, Y)
+
+
+def fused_delta(lossfn: Loss, P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """A fused loss's ``dL/dZ`` of the output layer, from the outputs ``P``."""
+    if lossfn.delta is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no delta")
+    return lossfn.delta(P, Y)
 
 
 class LayerCache(NamedTuple):
@@ -59,8 +89,8 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     return dA_prev, dW, db
 
 
-class MLP(TutorialMixin):
-    """A fully connected feed-forward network, trained by backpropagation.
+class Network:
+    """A fully connected feed-forward network: parameters, forward and backward passes.
 
     Parameters
     ----------
@@ -99,13 +129,12 @@ class MLP(TutorialMixin):
     activation_fns : list of Activation
         Each layer's activation pair.
 
-    The tutorial's methods (``forward_propagate``/``activate``,
-    ``back_propagate``/``backActivate``, ``gradient_descent``/``gradientDescent``,
-    ``train``) come from :class:`numnet.tutorial.TutorialMixin`.
+    The public :class:`numnet.MLP` is this class with ``fit``, ``evaluate``
+    and the tutorial's methods.
 
     Examples
     --------
-    >>> net = MLP(2, [5], 1, random_state=0)
+    >>> net = Network(2, [5], 1, random_state=0)
     >>> net.forward([0.1, 0.2]).shape
     (1,)
     >>> net.num_parameters
@@ -147,11 +176,11 @@ class MLP(TutorialMixin):
         self.layer_sizes = [num_inputs, *hidden, num_outputs]
         self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
 
-        self.classes_: list | None = None    # set by fit when it is given class labels
+        self.classes_: list[Any] | None = None    # set by fit when it is given class labels
         self.flat_parameters = np.zeros(self._count(), dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
-        for W, (n_in, n_out) in zip(self.weights, self.shapes):
+        for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):
             W[...] = initializer(n_in, n_out, rng, self.dtype)
 
     # --- structure ---------------------------------------------------------------
@@ -159,7 +188,7 @@ class MLP(TutorialMixin):
     @property
     def shapes(self) -> list[tuple[int, int]]:
         """``(n_in, n_out)`` of each layer's weight matrix."""
-        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
 
     @property
     def num_layers(self) -> int:
@@ -172,7 +201,8 @@ class MLP(TutorialMixin):
         ``W_i`` (row-major) starts at the first, ``b_i`` at the second, and the
         next layer at the third. The one definition of the flat layout.
         """
-        offsets, start = [], 0
+        offsets: list[tuple[int, int, int]] = []
+        start = 0
         for n_in, n_out in self.shapes:
             bias_start = start + n_in * n_out if self.bias else -1
             end = start + n_in * n_out + (n_out if self.bias else 0)
@@ -191,16 +221,17 @@ class MLP(TutorialMixin):
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
         weights, biases = [], []
-        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets()):
+        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets(), strict=True):
             weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
             if self.bias:
                 biases.append(flat[b:end])
         return weights, (biases if self.bias else None)
 
-    def _interleave(self, weights, biases) -> list[np.ndarray]:
+    def _interleave(self, weights: list[np.ndarray], biases: list[np.ndarray] | None
+                    ) -> list[np.ndarray]:
         if biases is None:
             return list(weights)
-        return [p for pair in zip(weights, biases) for p in pair]
+        return [p for pair in zip(weights, biases, strict=True) for p in pair]
 
     def parameter_names(self) -> list[str]:
         """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), in :meth:`parameters` order."""
@@ -220,7 +251,7 @@ class MLP(TutorialMixin):
             "init": self.init, "dtype": self.dtype.name,
         }
 
-    def copy(self) -> "MLP":
+    def copy(self) -> Self:
         """An independent network with the same architecture and weights."""
         twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
@@ -230,10 +261,9 @@ class MLP(TutorialMixin):
         twin.classes_ = None if self.classes_ is None else list(self.classes_)
         twin.flat_parameters = self.flat_parameters.copy()
         twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
-        twin._tutorial_cache = twin._tutorial_derivatives = None
         return twin
 
-    def astype(self, dtype: str | np.dtype) -> "MLP":
+    def astype(self, dtype: str | np.dtype) -> Self:
         """A copy of this network with parameters (and all later computation) in ``dtype``."""
         twin = self.copy()
         twin.dtype = check_dtype(dtype)
@@ -244,7 +274,7 @@ class MLP(TutorialMixin):
     def __repr__(self) -> str:
         extra = "" if self.output_activation == self.activation else \
             f", output_activation={self.output_activation!r}"
-        return (f"MLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+        return (f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
                 f"activation={self.activation!r}{extra}, bias={self.bias}, "
                 f"dtype={self.dtype.name!r})")
 
@@ -263,12 +293,14 @@ class MLP(TutorialMixin):
         cache: list[LayerCache] = []
         A = X
         last = self.num_layers - 1
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A_prev = A
             Z, A = dense_forward(A_prev, W, b, act)
             mask = None
             if dropout > 0.0 and i < last:
+                if rng is None:
+                    raise ValueError("dropout needs a random generator: pass rng")
                 keep = 1.0 - dropout
                 mask = (rng.random(A.shape) < keep).astype(self.dtype) * (1.0 / keep)
             cache.append(LayerCache(A_prev, Z, A, mask))
@@ -291,7 +323,7 @@ class MLP(TutorialMixin):
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
         A = X2
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A = dense_forward(A, W, b, act)[1]
         if single:
@@ -337,11 +369,12 @@ class MLP(TutorialMixin):
         loss). Returns ``(grads, dX)``: grads in :meth:`parameters` order, each
         the shape of its parameter, and ``dX = dL/dX`` (n, num_inputs).
         """
-        flat, dX = self._backward_flat(dA, cache, output_delta)
+        flat, dX = self.backward_flat(dA, cache, output_delta)
         return self._interleave(*self.unflatten(flat)), dX
 
-    def _backward_flat(self, dA, cache, output_delta=False, out=None):
-        """:meth:`backward` into one flat gradient vector (``out``, if given)."""
+    def backward_flat(self, dA: np.ndarray, cache: list[LayerCache], output_delta: bool = False,
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`backward` into one flat gradient vector (``out``, if given), and ``dX``."""
         flat = np.empty_like(self.flat_parameters) if out is None else out
         dWs, dbs = self.unflatten(flat)
         delta = dA                                  # dL/d(this layer's output)
@@ -381,34 +414,27 @@ class MLP(TutorialMixin):
         Y = check_targets(y, X2.shape[0], self.num_outputs, self.dtype)
         lossfn = get_loss(loss)
         l2 = check_nonnegative_float(l2, "l2")
-        value, flat = self._loss_and_flat_gradient(X2, Y, lossfn, l2)
+        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2)
         return value, self._interleave(*self.unflatten(flat))
 
-    def _loss_and_flat_gradient(self, X, Y, lossfn: Loss, l2: float = 0.0,
-                                dropout: float = 0.0, rng: np.random.Generator | None = None,
-                                out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector."""
+    def loss_and_flat_gradient(self, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
+                               l2: float = 0.0, dropout: float = 0.0,
+                               rng: np.random.Generator | None = None,
+                               out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector.
+
+        ``X: (n, num_inputs)`` and ``Y: (n, num_outputs)`` in the network's
+        dtype; ``out`` (``(num_parameters,)``) receives the gradient if given.
+        """
         P, cache = self.forward_train(X, dropout, rng)
         if lossfn.fused_with == self.output_activation:
-            value = lossfn.value_from_logits(cache[-1].Z, Y)
-            flat, _ = self._backward_flat(lossfn.delta(P, Y), cache, True, out)
+            value = fused_value(lossfn, cache[-1].Z, Y)
+            flat, _ = self.backward_flat(fused_delta(lossfn, P, Y), cache, True, out)
         else:
             value = lossfn.value(P, Y)
-            flat, _ = self._backward_flat(lossfn.gradient(P, Y), cache, False, out)
+            flat, _ = self.backward_flat(lossfn.gradient(P, Y), cache, False, out)
         if l2:
             value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
-            for W, dW in zip(self.weights, self.unflatten(flat)[0]):
+            for W, dW in zip(self.weights, self.unflatten(flat)[0], strict=True):
                 dW += l2 * W
         return value, flat
-
-    # --- training (see numnet.training) --------------------------------------------
-
-    def fit(self, X: Any, y: Any, **kwargs: Any):
-        """Train this network in place: :func:`numnet.training.fit` as a method."""
-        from .training import fit
-        return fit(self, X, y, **kwargs)
-
-    def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
-        """Loss and metrics on ``(X, y)``: :func:`numnet.training.evaluate` as a method."""
-        from .training import evaluate
-        return evaluate(self, X, y, **kwargs)

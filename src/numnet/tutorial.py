@@ -36,12 +36,22 @@ derivatives for ``gradient_descent``. The modern API (``forward``,
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .fitting import LambdaCallback, Run, fit
 from .losses import mse as _mse
+from .network import LayerCache, Network
+from .optimizers import SGD
 from .validation import check_features, check_positive_float, check_positive_int
+
+if TYPE_CHECKING:                  # the mixin's methods run on a Network
+    from typing_extensions import Self
+
+    _Base = Network
+else:
+    _Base = object
 
 __all__ = ["TutorialMixin", "mse"]
 
@@ -51,13 +61,22 @@ def mse(target: Any, output: Any) -> float:
     return _mse(target, output)
 
 
-class TutorialMixin:
-    """The tutorial's methods, on top of :class:`numnet.MLP`'s forward and backward."""
+class TutorialMixin(_Base):
+    """The tutorial's methods, on top of :class:`numnet.network.Network`'s forward and backward.
+
+    Mixed into :class:`numnet.MLP` (``class MLP(TutorialMixin, Network)``).
+    """
 
     # Set by forward_propagate / back_propagate; None until then.
-    _tutorial_cache = None
+    _tutorial_cache: list[LayerCache] | None = None
     _tutorial_single = False
-    _tutorial_derivatives = None
+    _tutorial_derivatives: np.ndarray | None = None
+
+    def copy(self) -> Self:
+        """An independent network with the same weights, and no remembered tutorial pass."""
+        twin = super().copy()
+        twin._tutorial_cache = twin._tutorial_derivatives = None
+        return twin
 
     # --- forward ------------------------------------------------------------
 
@@ -110,7 +129,7 @@ class TutorialMixin:
         if not np.isfinite(err).all():
             raise ValueError("error contains NaN or infinite values")
         # dE/d(output) for E = 0.5 * sum((target - output)**2) is -(target - output).
-        flat, dX = self._backward_flat(-err.reshape(n, self.num_outputs), self._tutorial_cache)
+        flat, dX = self.backward_flat(-err.reshape(n, self.num_outputs), self._tutorial_cache)
         np.negative(flat, out=flat)
         self._tutorial_derivatives = flat
         return -dX[0] if self._tutorial_single else -dX
@@ -154,19 +173,15 @@ class TutorialMixin:
         is the same step as SGD on the mean squared error with rate
         ``lr * num_outputs / 2``.
         """
-        from . import optimizers
-        from .callbacks import LambdaCallback
-        from .training import fit
-
         epochs = check_positive_int(epochs, "epochs")
         learning_rate = check_positive_float(learning_rate, "learning_rate")
 
-        def report(run, epoch, logs):
+        def report(run: Run, epoch: int, logs: dict[str, float]) -> None:
             print(f"Epoch: {epoch + 1}\tError: {logs['loss']:.4f}", file=sys.stdout)
 
         history = fit(
             self, inputs, targets, loss="mse",
-            optimizer=optimizers.SGD(learning_rate * self.num_outputs / 2.0),
+            optimizer=SGD(learning_rate * self.num_outputs / 2.0),
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
             callbacks=[LambdaCallback(on_epoch_end=report)],
         )

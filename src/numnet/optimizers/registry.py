@@ -1,0 +1,71 @@
+"""Optimizers by name and from configs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._checks import known_kwargs
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .base import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["OPTIMIZERS", "get_optimizer", "optimizer_from_config"]
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+}
+
+
+def _optimizer_class(name: Any) -> type[Optimizer]:
+    if not isinstance(name, str):
+        raise TypeError(f"optimizer name must be a string, got {type(name).__name__}: {name!r}")
+    cls = OPTIMIZERS.get(name.lower())
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(OPTIMIZERS)}")
+    return cls
+
+
+def get_optimizer(name_or_obj: str | Optimizer | Mapping[str, Any],
+                  learning_rate: float | None = None) -> Optimizer:
+    """An optimizer from a name, a config, or an instance.
+
+    Parameters
+    ----------
+    name_or_obj : str, Optimizer or dict
+        ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or ``"adagrad"``
+        (case-insensitive), built with its defaults; an :class:`Optimizer`,
+        returned as is; or a config from :meth:`Optimizer.get_config`.
+    learning_rate : float, optional
+        Overrides the default (or the config's) rate. Ignored for an
+        instance, which keeps its own.
+
+    Examples
+    --------
+    >>> get_optimizer("SGD", learning_rate=0.1)
+    SGD(learning_rate=0.1, momentum=0.0, nesterov=False, weight_decay=0.0, schedule=None)
+    """
+    if isinstance(name_or_obj, Optimizer):
+        return name_or_obj
+    if isinstance(name_or_obj, Mapping):
+        config = dict(name_or_obj)
+        if learning_rate is not None:
+            config["learning_rate"] = learning_rate
+        return optimizer_from_config(config)
+    cls = _optimizer_class(name_or_obj)
+    return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+
+
+def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:
+    """Rebuild an optimizer (and its schedule) from :meth:`Optimizer.get_config`."""
+    if not isinstance(config, Mapping) or "type" not in config:
+        raise ValueError(f"an optimizer config must be a dict with a 'type' key, got {config!r}")
+    cls = _optimizer_class(config["type"])
+    return cls(**known_kwargs(cls, config, "optimizer"))
+
