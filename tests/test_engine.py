@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 
 from numnet import MLP, engine, fit, optimizers
-from numnet.engine import (BufferedRunner, ExampleRunner, NumpyRunner, SmallBatchRunner,
-                           preferred_runner, select_runner)
+from numnet.engine import (
+    BufferedRunner,
+    ExampleRunner,
+    NumpyRunner,
+    SmallBatchRunner,
+    preferred_runner,
+    select_runner,
+)
 from numnet.losses import get_loss
 
 N_SAMPLES = 37          # not a multiple of the batch sizes below: a short last batch
@@ -98,7 +104,7 @@ def _assert_same(got, ref, dtype):
     assert opt.t == ref_opt.t
     assert sorted(opt.state) == sorted(ref_opt.state)
     for name, arrays in ref_opt.state.items():
-        for a, b in zip(opt.state[name], arrays):
+        for a, b in zip(opt.state[name], arrays, strict=True):
             assert a.dtype == b.dtype
             np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b)))
 
@@ -193,7 +199,7 @@ def test_fit_gives_the_same_history_on_every_path():
                 history = fit(net, X, y, optimizer=optimizers.SGD(0.5, momentum=0.5),
                               epochs=4, batch_size=batch_size, verbose=False, random_state=3)
             runs[prefer, batch_size] = (history.loss, net.flat_parameters)
-    for (prefer, batch_size), (loss, params) in runs.items():
+    for (_, batch_size), (loss, params) in runs.items():
         ref_loss, ref_params = runs["numpy", batch_size]
         np.testing.assert_allclose(loss, ref_loss, rtol=1e-9)
         np.testing.assert_allclose(params, ref_params, rtol=1e-9, atol=1e-12)

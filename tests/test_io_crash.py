@@ -32,7 +32,7 @@ ARCH = dict(num_inputs=512, hidden_layers=[1024, 1024], num_outputs=10, activati
             dtype="float32")
 KILLS = 24
 
-CHILD = r"""
+CHILD = rf"""
 import sys
 from pathlib import Path
 from numnet import MLP
@@ -49,7 +49,7 @@ while True:
     net.flat_parameters[0] = i      # each save is different; the file says which it is
     nio.save(net, target, metadata={{"i": i}})
     print("saved", i, flush=True)
-""".format(ARCH=ARCH)
+"""
 
 
 def _temps(target: Path) -> list[Path]:

@@ -46,7 +46,7 @@ ELU_ALPHA = 1.0
 
 
 class Workspace(NamedTuple):
-    """Scratch arrays for the in-place forms: ``T``, ``T2`` like ``Z``, ``M`` (bool), ``col`` (n, 1)."""
+    """Scratch for the in-place forms: ``T``, ``T2`` like ``Z``, ``M`` (bool), ``col`` (n, 1)."""
 
     T: np.ndarray
     T2: np.ndarray
@@ -258,14 +258,22 @@ def _softmax_backward_into(Z, A, D, w):
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, _sigmoid_backward, _sigmoid_into, _sigmoid_backward_into),
-        Activation("tanh", tanh, _tanh_backward, _tanh_into, _tanh_backward_into),
-        Activation("relu", relu, _relu_backward, _relu_into, _relu_backward_into),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, _leaky_relu_into, _leaky_relu_backward_into),
-        Activation("elu", elu, _elu_backward, _elu_into, _elu_backward_into),
-        Activation("softplus", softplus, _softplus_backward, _softplus_into, _softplus_backward_into),
-        Activation("identity", identity, _identity_backward, _identity_into, _identity_backward_into),
-        Activation("softmax", softmax, _softmax_backward, _softmax_into, _softmax_backward_into),
+        Activation("sigmoid", sigmoid, _sigmoid_backward,
+                   _sigmoid_into, _sigmoid_backward_into),
+        Activation("tanh", tanh, _tanh_backward,
+                   _tanh_into, _tanh_backward_into),
+        Activation("relu", relu, _relu_backward,
+                   _relu_into, _relu_backward_into),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward,
+                   _leaky_relu_into, _leaky_relu_backward_into),
+        Activation("elu", elu, _elu_backward,
+                   _elu_into, _elu_backward_into),
+        Activation("softplus", softplus, _softplus_backward,
+                   _softplus_into, _softplus_backward_into),
+        Activation("identity", identity, _identity_backward,
+                   _identity_into, _identity_backward_into),
+        Activation("softmax", softmax, _softmax_backward,
+                   _softmax_into, _softmax_backward_into),
     )
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}

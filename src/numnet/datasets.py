@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -133,6 +134,6 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
-def get_dataset(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+def get_dataset(name: str, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     """Generate a built-in data set by name, e.g. ``get_dataset("sine", n_samples=200)``."""
     return check_name(name, "data set", DATASETS)(**kwargs)

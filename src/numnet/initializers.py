@@ -8,7 +8,7 @@ same for the ReLU family. :func:`default_for` picks one from the activation.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ strings, ...). Softmax networks get one-hot rows, a single sigmoid unit gets
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,8 +38,16 @@ def _classes_for(labels: np.ndarray, n_outputs: int, name: str) -> list:
     return found.tolist()
 
 
-def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
-                  ) -> tuple[np.ndarray, np.ndarray | None, list | None]:
+class LabelledOutputs(Protocol):
+    """What label encoding needs of a network (:class:`numnet.network.Network` has it)."""
+
+    num_outputs: int
+    dtype: np.dtype
+    classes_: list[Any] | None
+
+
+def encode_labels(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int, name: str = "y"
+                  ) -> tuple[np.ndarray, np.ndarray | None, list[Any] | None]:
     """Targets for training, from regression targets or class labels.
 
     Returns
@@ -61,7 +69,9 @@ def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
             f"class labels with binary cross-entropy need one sigmoid output, the network has "
             f"{net.num_outputs}; for multi-label targets pass a 2-D 0/1 array instead"
         )
-    classes = net.classes_ if net.classes_ is not None else _classes_for(labels, net.num_outputs, name)
+    classes = net.classes_
+    if classes is None:
+        classes = _classes_for(labels, net.num_outputs, name)
     lookup = {c: i for i, c in enumerate(classes)}
     try:
         index = np.array([lookup[v] for v in labels.tolist()], dtype=np.intp)

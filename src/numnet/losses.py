@@ -20,7 +20,7 @@ and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -61,7 +61,7 @@ def _eps(P: np.ndarray) -> float:
 
 # --- regression ---------------------------------------------------------------
 
-def mse(target, output) -> float:
+def mse(target: Any, output: Any) -> float:
     """The tutorial's mean squared error, ``mean((target - output) ** 2)``.
 
     Averages over every element (samples and outputs), as the tutorial and
@@ -88,7 +88,8 @@ def _mse_gradient_into(P, Y, D, w):
     return value
 
 
-def _mae_value(P, Y):
+def mae(P: np.ndarray, Y: np.ndarray) -> float:
+    """Mean absolute error, ``mean(|P - Y|)`` over elements."""
     return float(np.mean(np.abs(P - Y)))
 
 
@@ -187,7 +188,7 @@ LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into),
-        Loss("mae", _mae_value, _mae_gradient),
+        Loss("mae", mae, _mae_gradient),
         Loss("huber", huber, _huber_gradient),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,

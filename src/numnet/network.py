@@ -234,7 +234,7 @@ class Network:
         return [p for pair in zip(weights, biases, strict=True) for p in pair]
 
     def parameter_names(self) -> list[str]:
-        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), in :meth:`parameters` order."""
+        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), as :meth:`parameters`."""
         return [name for i in range(self.num_layers)
                 for name in ((f"W{i}", f"b{i}") if self.bias else (f"W{i}",))]
 
@@ -274,7 +274,8 @@ class Network:
     def __repr__(self) -> str:
         extra = "" if self.output_activation == self.activation else \
             f", output_activation={self.output_activation!r}"
-        return (f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+        return (f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, "
+                f"{self.num_outputs}, "
                 f"activation={self.activation!r}{extra}, bias={self.bias}, "
                 f"dtype={self.dtype.name!r})")
 

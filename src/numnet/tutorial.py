@@ -97,7 +97,7 @@ class TutorialMixin(_Base):
 
     @property
     def derivatives(self) -> list[np.ndarray] | None:
-        """The tutorial's ``derivatives``: ``-dE/dW`` for each weight matrix, after back-propagation."""
+        """The tutorial's ``derivatives``: ``-dE/dW`` per weight matrix, after back-propagation."""
         if self._tutorial_derivatives is None:
             return None
         return self.unflatten(self._tutorial_derivatives)[0]
@@ -147,7 +147,7 @@ class TutorialMixin(_Base):
             raise RuntimeError("call back_propagate (or backActivate) before gradient_descent")
         self.flat_parameters += self._tutorial_derivatives * learning_rate
 
-    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803
+    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803 (its names)
         """The tutorial's name for :meth:`gradient_descent`."""
         self.gradient_descent(learningRate)
 

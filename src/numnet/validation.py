@@ -8,7 +8,8 @@ here computes; nothing deeper in numnet re-checks.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,8 @@ def check_targets(
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
-        arr = arr.reshape(-1, 1) if n_outputs == 1 or arr.shape[0] == n_samples else arr.reshape(1, -1)
+        one_per_sample = n_outputs == 1 or arr.shape[0] == n_samples
+        arr = arr.reshape(-1, 1) if one_per_sample else arr.reshape(1, -1)
     elif arr.ndim != 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
     if arr.shape[0] != n_samples:
@@ -151,7 +153,8 @@ def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     if arr.ndim != 1:
         return None
     if arr.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; they must match")
+        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; "
+                         f"they must match")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} holds complex numbers, which are not class labels")
     if arr.dtype.kind == "O":
@@ -173,7 +176,7 @@ def check_consistent_length(*arrays: Sequence, names: Sequence[str] = ("X", "y")
     """All arrays have the same number of samples."""
     lengths = [len(a) for a in arrays]
     if len(set(lengths)) > 1:
-        detail = ", ".join(f"{n}: {l}" for n, l in zip(names, lengths))
+        detail = ", ".join(f"{n}: {length}" for n, length in zip(names, lengths, strict=True))
         raise ValueError(f"inputs have different numbers of samples ({detail}); they must match")
 
 
@@ -236,7 +239,8 @@ def check_layer_sizes(hidden_layers: Any) -> list[int]:
     """Hidden layer widths: a sequence of positive ints (an int means one layer)."""
     if isinstance(hidden_layers, numbers.Integral) and not isinstance(hidden_layers, bool):
         hidden_layers = [hidden_layers]
-    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers, Sequence | np.ndarray):
+    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers,
+                                                                 Sequence | np.ndarray):
         raise TypeError(
             f"hidden_layers must be a list of positive integers, got {hidden_layers!r}; "
             f"try [64, 32] (or [] for none)"

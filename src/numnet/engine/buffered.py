@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 
 from numnet.activations import Activation, Workspace
 from numnet.losses import Loss
-from numnet.network import Network
+from numnet.network import Network, fused_delta, fused_value
 from numnet.optimizers import Optimizer
 
 from . import blas
@@ -37,6 +38,15 @@ CHEAP_BATCH_FLOPS = 1 << 25
 def has_in_place_form(act: Activation) -> bool:
     """Whether the buffered runner can compute this activation in place."""
     return act.forward_into is not None and act.backward_into is not None
+
+
+F = TypeVar("F")
+
+
+def _required(form: F | None) -> F:
+    if form is None:                 # has_in_place_form was checked first
+        raise ValueError("an activation lacks its in-place form")
+    return form
 
 
 class _Scratch:
@@ -84,12 +94,14 @@ class BufferedRunner:
         unsupported = [a.name for a in net.activation_fns if not has_in_place_form(a)]
         if unsupported:
             raise ValueError(f"BufferedRunner has no in-place form of {unsupported}")
+        self.forward_into = [_required(a.forward_into) for a in net.activation_fns]
+        self.backward_into = [_required(a.backward_into) for a in net.activation_fns]
         self.net, self.lossfn, self.optimizer, self.l2 = net, lossfn, optimizer, l2
         self.fused = lossfn.fused_with == net.output_activation
         self.acts = list(net.activation_fns)
         self.names = [a.name for a in self.acts]
         self.kernels = kernels
-        self.codes: list[int] | None = None
+        self.codes: list[int] = []
         self.loss_code: int | None = None
         self.opt_code: int | None = None
         if kernels is not None:
@@ -112,13 +124,13 @@ class BufferedRunner:
     def _allocate(self, batch_size: int) -> None:
         net, dtype = self.net, self.net.dtype
         self.batch_size = batch_size
-        self._cache = None
+        self._cache: tuple[int, np.ndarray, tuple] | None = None
         self.Xb = np.empty((batch_size, net.num_inputs), dtype=dtype)
         self.Yb = np.empty((batch_size, net.num_outputs), dtype=dtype)
         self.Z = [np.empty((batch_size, m), dtype=dtype) for m in net.layer_sizes[1:]]
         # identity and relu write their output over Z (relu'(z) > 0 where relu(z) > 0)
         self.A = [Z if name in ("identity", "relu") else np.empty_like(Z)
-                  for Z, name in zip(self.Z, self.names)]
+                  for Z, name in zip(self.Z, self.names, strict=True)]
         self.D = [np.empty_like(Z) for Z in self.Z]
         self.scratch = _Scratch(batch_size, max(net.layer_sizes[1:]), dtype)
 
@@ -169,48 +181,69 @@ class BufferedRunner:
         soon as their gradient is complete (and ``dX`` has used the old
         weights), while still in cache; otherwise the update comes at the end.
         """
-        X, Y, Zs, As, Ds, inputs_T, weights, weights_T, biases, dbs = views
-        acts, names, codes, fast = self.acts, self.names, self.codes, self.kernels
-        has_bias = self.db is not None
-        last = len(weights) - 1
-        # forward
+        self._forward(n, views)
+        value = self._output_layer(n, views)
+        if self.l2:
+            value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in views[6])
+        lr = self._fused_rate()
+        if lr is not None:
+            self.optimizer.advance()
+            self._backward(n, views, lr, None)
+            return value
+        step = self._begin_step()
+        self._backward(n, views, None, step if self.segments is not None else None)
+        if step is None:
+            self.optimizer.step(self.params, [self.grad])
+        elif self.segments is None:
+            step(0, self.grad.size)
+        return value
+
+    def _forward(self, n: int, views: tuple) -> None:
+        """``Z = A_prev @ W + b`` and ``A = f(Z)`` for every layer, into the buffers."""
+        X, _, Zs, As, _, _, weights, _, biases, _ = views
+        fast, codes, names = self.kernels, self.codes, self.names
         A_prev = X
-        for i in range(last + 1):
+        for i in range(len(weights)):
             np.matmul(A_prev, weights[i], out=Zs[i])
             if fast is not None and names[i] != "identity":
                 fast.bias_activate(Zs[i], biases[i], As[i], codes[i])
             else:
-                if has_bias:
+                if self.db is not None:
                     Zs[i] += biases[i]
                 if names[i] != "identity":
-                    acts[i].forward_into(Zs[i], As[i], self.scratch.take(n, Zs[i].shape[1]))
+                    self.forward_into[i](Zs[i], As[i], self.scratch.take(n, Zs[i].shape[1]))
             A_prev = As[i]
-        # loss, dL/dZ of the output layer and its bias gradient
+
+    def _output_layer(self, n: int, views: tuple) -> float:
+        """The loss; the output layer's ``dL/dZ`` and its bias gradient, into the buffers."""
+        _, Y, Zs, As, Ds, _, _, _, _, dbs = views
+        fast, last = self.kernels, len(Zs) - 1
         if fast is not None and self.loss_code is not None:
-            value = fast.output_delta(Zs[last], As[last], Y, Ds[last], self.loss_code,
-                                      codes[last], dbs[last])
-        else:
-            value = self._output(Zs[last], As[last], Y, Ds[last],
-                                 self.scratch.take(n, Zs[last].shape[1]))
-            if has_bias:
-                np.sum(Ds[last], axis=0, out=dbs[last])
-        if self.l2:
-            value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in weights)
-        lr = self._fused_rate()
-        if lr is not None:
-            self.optimizer.advance()
-            step, segments = None, None
-        else:
-            step, segments = self._begin_step(), self.segments
-        # backward
-        for i in range(last, -1, -1):
+            return float(fast.output_delta(Zs[last], As[last], Y, Ds[last], self.loss_code,
+                                           self.codes[last], dbs[last]))
+        value = self._output(Zs[last], As[last], Y, Ds[last],
+                             self.scratch.take(n, Zs[last].shape[1]))
+        if self.db is not None:
+            np.sum(Ds[last], axis=0, out=dbs[last])
+        return float(value)
+
+    def _backward(self, n: int, views: tuple, lr: float | None,
+                  step: Callable[[int, int], None] | None) -> None:
+        """Gradients right to left; with ``lr``, each layer updated inside its product.
+
+        ``step(lo, hi)``, when given, updates each layer's parameters as soon as
+        its gradient is complete.
+        """
+        _, _, Zs, As, Ds, inputs_T, weights, weights_T, biases, dbs = views
+        fast, codes, has_bias = self.kernels, self.codes, self.db is not None
+        for i in range(len(weights) - 1, -1, -1):
             if i > 0:
                 np.matmul(Ds[i], weights_T[i], out=Ds[i - 1])
                 if fast is not None:
                     fast.backprop_activation(Ds[i - 1], Zs[i - 1], As[i - 1], codes[i - 1],
                                              dbs[i - 1])
                 else:
-                    acts[i - 1].backward_into(Zs[i - 1], As[i - 1], Ds[i - 1],
+                    self.backward_into[i - 1](Zs[i - 1], As[i - 1], Ds[i - 1],
                                               self.scratch.take(n, Zs[i - 1].shape[1]))
                     if has_bias:
                         np.sum(Ds[i - 1], axis=0, out=dbs[i - 1])
@@ -222,13 +255,8 @@ class BufferedRunner:
             np.matmul(inputs_T[i], Ds[i], out=self.dW[i])      # last: the step reads it next
             if self.l2:
                 self._add_l2(weights[i], self.dW[i])
-            if step is not None and segments is not None:
-                step(*segments[i])
-        if lr is None and step is None:
-            self.optimizer.step(self.params, [self.grad])
-        elif lr is None and segments is None:
-            step(0, self.grad.size)
-        return float(value)
+            if step is not None and self.segments is not None:
+                step(*self.segments[i])
 
     def _fused_rate(self) -> float | None:
         """The optimizer's :meth:`~numnet.optimizers.Optimizer.linear_rate` when BLAS can fuse it.
@@ -249,9 +277,10 @@ class BufferedRunner:
 
     def _begin_step(self) -> Callable[[int, int], None] | None:
         """Count the optimizer's step; return ``update(lo, hi)`` for a compiled update, or None."""
-        if self.opt_code is None:
+        kernels = self.kernels
+        if self.opt_code is None or kernels is None:
             return None
-        opt, kernels = self.optimizer, self.kernels
+        opt = self.optimizer
         params, grad = self.net.flat_parameters, self.grad
         s1, s2 = kernel_state(opt, params)
         t, code, hyper = opt.advance(), self.opt_code, kernel_hyperparameters(opt, 0.0)
@@ -267,13 +296,12 @@ class BufferedRunner:
         if self.fused:
             if lossfn.delta_into is not None:
                 return lossfn.delta_into(Z, P, Y, D, work)
-            value = lossfn.value_from_logits(Z, Y)
-            D[...] = lossfn.delta(P, Y)
-            return value
+            D[...] = fused_delta(lossfn, P, Y)
+            return fused_value(lossfn, Z, Y)
         if lossfn.gradient_into is not None:
             value = lossfn.gradient_into(P, Y, D, work)
         else:
             value = lossfn.value(P, Y)
             D[...] = lossfn.gradient(P, Y)
-        self.acts[-1].backward_into(Z, P, D, work)
+        self.backward_into[-1](Z, P, D, work)
         return value

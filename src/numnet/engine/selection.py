@@ -61,7 +61,7 @@ def _check_preference(prefer: str) -> str:
 def load_kernels() -> ModuleType | None:
     """The compiled kernels (:mod:`numnet.engine.kernels`), or None without numba."""
     try:
-        from . import kernels        # the optional extra numnet[fast]
+        from . import kernels  # the optional extra numnet[fast]
     except ImportError:
         return None
     return kernels

@@ -118,7 +118,7 @@ class ModelCheckpoint(Callback):
         Falls back to ``"loss"`` without validation data.
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1, save_best_only: bool = False,
+    def __init__(self, path: str | os.PathLike[str], every: int = 1, save_best_only: bool = False,
                  monitor: str = "val_loss") -> None:
         self.path = os.fspath(path)
         self.every = check_positive_int(every, "every")
@@ -126,20 +126,20 @@ class ModelCheckpoint(Callback):
         self.monitor = monitor
         self.last_saved: str | None = None
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self.best = math.inf
-        self._saved_epoch = None
+        self._saved_epoch: int | None = None
 
-    def _save(self, run, epochs_done: int) -> None:
+    def _save(self, run: Run, epochs_done: int) -> None:
         path = self.path.replace("{epoch}", str(epochs_done))
         save_checkpoint(path, run.net, optimizer_state=run.optimizer.state_dict(),
                         epoch=epochs_done, history=run.history.to_dict(),
-                        rng_state=run.rng.bit_generator.state,
+                        rng_state=dict(run.rng.bit_generator.state),
                         fit_config=dict(run.fit_config, optimizer=run.optimizer.get_config()))
         self.last_saved = path
         self._saved_epoch = epochs_done
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only:
             value = logs.get(self.monitor, logs.get(self.monitor.removeprefix("val_")))
             if value is None or not value < self.best:
@@ -149,7 +149,7 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every == 0:
             self._save(run, epoch + 1)
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         done = run.history.epochs
         if not self.save_best_only and self._saved_epoch != done and (
                 done > 0 or run.history.interrupted):

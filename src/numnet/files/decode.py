@@ -12,7 +12,7 @@ import math
 import os
 import stat
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, BinaryIO, NoReturn, TypeGuard
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool
             raise FormatError(f"cannot load '{path}': its JSON is nested too deeply") from None
 
 
-def _open_regular(path: Path):
+def _open_regular(path: Path) -> BinaryIO:
     """Open ``path`` for reading if it is a regular file; never blocks on a FIFO."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)          # FileNotFoundError / PermissionError name the path
@@ -80,14 +80,14 @@ def _open_regular(path: Path):
         raise
 
 
-def _read_exact(f, n: int, what: str) -> bytes:
+def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
     data = f.read(n)
     if len(data) != n:
         _fail(f"the file is truncated: expected {n} bytes of {what}, found {len(data)}")
     return data
 
 
-def _read_header(f, size: int) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+def _read_header(f: BinaryIO, size: int) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """``(header, numnet document, raw header bytes)``, all checked; reads ``8 + N`` bytes."""
     if size < 8:
         _fail(f"not a safetensors file: it has {size} bytes, fewer than the 8-byte header "
@@ -135,7 +135,7 @@ def _no_constants(name: str) -> NoReturn:
     _fail(f"not a safetensors file: its header holds {name}, which is not JSON")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -222,8 +222,8 @@ def _expected_params(config: dict[str, Any]) -> dict[str, tuple[str, tuple[int, 
     """Parameter tensor name -> (dtype code, shape) for a checked config."""
     sizes = [config["num_inputs"], *config["hidden_layers"], config["num_outputs"]]
     code = _PARAM_CODES[config["dtype"]]
-    out = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    out: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         out[f"W{i}"] = (code, (n_in, n_out))
         if config["bias"]:
             out[f"b{i}"] = (code, (n_out,))
@@ -257,9 +257,9 @@ def _check_entries(header: dict[str, Any], params: dict[str, tuple[str, tuple[in
     missing = [k for k in expected if k not in header]
     extra = [k for k in names if k not in params and k not in refs]
     if missing or extra:
-        _fail("its tensors do not match the architecture: "
-              + "; ".join(filter(None, [missing and f"missing {missing}"[:300],
-                                        extra and f"unexpected {extra}"[:300]])))
+        problems = ([f"missing {missing}"[:300]] if missing else []) + (
+            [f"unexpected {extra}"[:300]] if extra else [])
+        _fail("its tensors do not match the architecture: " + "; ".join(problems))
     for name in names:
         entry = header[name]
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
@@ -301,7 +301,7 @@ def _check_entries(header: dict[str, Any], params: dict[str, tuple[str, tuple[in
               f"(truncated, or trailing bytes)")
 
 
-def _read_tensors(f, size: int, raw: bytes, doc: dict[str, Any],
+def _read_tensors(f: BinaryIO, size: int, raw: bytes, doc: dict[str, Any],
                   params: dict[str, tuple[str, tuple[int, ...]]], refs: dict[str, str],
                   network_class: type[Network]) -> Any:
     """Read the checked file's tensors; a network or a :class:`Checkpoint`."""

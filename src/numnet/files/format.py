@@ -83,7 +83,7 @@ FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100_000_000      # safetensors' own limit on the JSON header
 
 # safetensors dtype code -> (NumPy dtype, item size); C64 is left out on purpose.
-_DTYPES = {
+_DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype(np.float64), "F32": np.dtype(np.float32), "F16": np.dtype(np.float16),
     "I64": np.dtype(np.int64), "U64": np.dtype(np.uint64), "I32": np.dtype(np.int32),
     "U32": np.dtype(np.uint32), "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16),

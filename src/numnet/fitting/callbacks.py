@@ -15,6 +15,7 @@ which writes files, lives with the checkpoints in :mod:`numnet.files` and
 from __future__ import annotations
 
 import csv
+import importlib.util
 import logging
 import math
 import os
@@ -37,19 +38,19 @@ logger = logging.getLogger("numnet.callbacks")  # the public module: logging set
 class Callback:
     """Base class: every hook does nothing."""
 
-    def on_train_begin(self, run) -> None:
+    def on_train_begin(self, run: Run) -> None:
         """Before the first epoch."""
 
-    def on_epoch_begin(self, run, epoch: int) -> None:
+    def on_epoch_begin(self, run: Run, epoch: int) -> None:
         """Before each epoch (``epoch`` counts from 0)."""
 
-    def on_batch_end(self, run, batch: int, logs: dict[str, float]) -> None:
+    def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
         """After a batch (or a group of batches on compiled paths): ``logs["loss"]`` so far."""
 
-    def on_epoch_end(self, run, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         """After each epoch, with its logs."""
 
-    def on_train_end(self, run) -> None:
+    def on_train_end(self, run: Run) -> None:
         """After the last epoch, or when the run stopped (also on Ctrl-C)."""
 
 
@@ -69,23 +70,23 @@ class CallbackList:
         """Whether any callback looks at batches (compiled paths then report in groups)."""
         return bool(self._batch)
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         for cb in self.callbacks:
             cb.on_train_begin(run)
 
-    def on_epoch_begin(self, run, epoch):
+    def on_epoch_begin(self, run: Run, epoch: int) -> None:
         for cb in self.callbacks:
             cb.on_epoch_begin(run, epoch)
 
-    def on_batch_end(self, run, batch, logs):
+    def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
         for cb in self._batch:
             cb.on_batch_end(run, batch, logs)
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         for cb in self.callbacks:
             cb.on_epoch_end(run, epoch, logs)
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         for cb in self.callbacks:
             cb.on_train_end(run)
 
@@ -97,11 +98,16 @@ def _overrides(cb: Callback, hook: str) -> bool:
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda run, epoch, logs: ...)``."""
+    """A callback from plain functions.
 
-    def __init__(self, on_train_begin: Callable | None = None,
-                 on_epoch_begin: Callable | None = None, on_batch_end: Callable | None = None,
-                 on_epoch_end: Callable | None = None, on_train_end: Callable | None = None):
+    For example ``LambdaCallback(on_epoch_end=lambda run, epoch, logs: ...)``.
+    """
+
+    def __init__(self, on_train_begin: Callable[..., Any] | None = None,
+                 on_epoch_begin: Callable[..., Any] | None = None,
+                 on_batch_end: Callable[..., Any] | None = None,
+                 on_epoch_end: Callable[..., Any] | None = None,
+                 on_train_end: Callable[..., Any] | None = None) -> None:
         self.hooks = {"on_train_begin": on_train_begin, "on_epoch_begin": on_epoch_begin,
                       "on_batch_end": on_batch_end, "on_epoch_end": on_epoch_end,
                       "on_train_end": on_train_end}
@@ -109,23 +115,23 @@ class LambdaCallback(Callback):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} must be callable, got {fn!r}")
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         if self.hooks["on_train_begin"]:
             self.hooks["on_train_begin"](run)
 
-    def on_epoch_begin(self, run, epoch):
+    def on_epoch_begin(self, run: Run, epoch: int) -> None:
         if self.hooks["on_epoch_begin"]:
             self.hooks["on_epoch_begin"](run, epoch)
 
-    def on_batch_end(self, run, batch, logs):
+    def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
         if self.hooks["on_batch_end"]:
             self.hooks["on_batch_end"](run, batch, logs)
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         if self.hooks["on_epoch_end"]:
             self.hooks["on_epoch_end"](run, epoch, logs)
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         if self.hooks["on_train_end"]:
             self.hooks["on_train_end"](run)
 
@@ -141,37 +147,35 @@ class ProgressBar(Callback):
     epoch through ``logging`` instead. ``fit(verbose=True)`` adds one.
     """
 
-    def __init__(self, stream=None, force_bar: bool | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, force_bar: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.force_bar = force_bar
-        self._bar = None
+        self._bar: Any = None           # a tqdm bar while an epoch runs
 
     def _use_bar(self) -> bool:
         if self.force_bar is not None:
             return self.force_bar
-        try:
-            import tqdm  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("tqdm") is None:     # the optional extra numnet[cli]
             return False
         return bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self._enabled = self._use_bar()
 
-    def on_epoch_begin(self, run, epoch):
+    def on_epoch_begin(self, run: Run, epoch: int) -> None:
         if self._enabled:
             from tqdm.auto import tqdm
             self._bar = tqdm(total=run.n_samples, file=self.stream, leave=True, unit="sample",
                              desc=f"epoch {epoch + 1}/{run.epochs}", dynamic_ncols=True)
             self._done = 0
 
-    def on_batch_end(self, run, batch, logs):
+    def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
         if self._bar is not None:
             self._bar.update(logs["seen"] - self._done)
-            self._done = logs["seen"]
+            self._done = int(logs["seen"])
             self._bar.set_postfix(loss=f"{logs['loss']:.4g}", refresh=False)
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         if self._bar is not None:
             self._bar.set_postfix_str(_format_logs(logs))
             self._bar.close()
@@ -180,7 +184,7 @@ class ProgressBar(Callback):
             logger.info("epoch %d/%d %s (%.2fs)", epoch + 1, run.epochs,
                         _format_logs(logs), logs.get("time", 0.0))
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -220,16 +224,16 @@ class EarlyStopping(Callback):
         self.mode = mode
         self.restore_best_weights = restore_best_weights
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self._mode = self.mode if self.mode != "auto" else (
             "max" if "acc" in self.monitor else "min")
         self.best = math.inf if self._mode == "min" else -math.inf
-        self.best_epoch = None
-        self.best_weights = None
+        self.best_epoch: int | None = None
+        self.best_weights: np.ndarray | None = None
         self.wait = 0
-        self.stopped_epoch = None
+        self.stopped_epoch: int | None = None
 
-    def _value(self, logs):
+    def _value(self, logs: dict[str, float]) -> float:
         if self.monitor in logs:
             return logs[self.monitor]
         fallback = self.monitor.removeprefix("val_")
@@ -238,7 +242,7 @@ class EarlyStopping(Callback):
         raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not in the logs "
                          f"{sorted(logs)}; pass validation data or monitor='loss'")
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         value = self._value(logs)
         if _improved(value, self.best, self._mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -248,10 +252,11 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
+            at = "-" if self.best_epoch is None else self.best_epoch + 1
             run.stop(f"early stopping: {self.monitor} has not improved for {self.wait} "
-                     f"epoch(s) (best {self.best:.4g} at epoch {self.best_epoch + 1 if self.best_epoch is not None else '-'})")
+                     f"epoch(s) (best {self.best:.4g} at epoch {at})")
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             run.net.flat_parameters[...] = self.best_weights
 
@@ -259,18 +264,22 @@ class EarlyStopping(Callback):
 class CSVLogger(Callback):
     """Append each epoch's logs as a CSV row (``epoch, loss, val_loss, ...``), flushed at once."""
 
-    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], append: bool = False) -> None:
         self.path = os.fspath(path)
         self.append = append
-        self._file = None
+        self._file: IO[str] | None = None
+        self._writer: csv.DictWriter[str] | None = None
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         exists = self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0
+        # kept open across epochs (each row flushed), closed in on_train_end
         self._file = open(self.path, "a" if self.append else "w", newline="")
         self._writer = None
         self._header_written = exists
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
+        if self._file is None:
+            raise RuntimeError("CSVLogger.on_epoch_end before on_train_begin")
         row = {"epoch": epoch + 1, **logs}
         if self._writer is None:
             self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
@@ -279,7 +288,7 @@ class CSVLogger(Callback):
         self._writer.writerow(row)
         self._file.flush()
 
-    def on_train_end(self, run):
+    def on_train_end(self, run: Run) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -299,15 +308,15 @@ class DivergenceGuard(Callback):
     def __init__(self, factor: float = 1e3) -> None:
         self.factor = check_positive_float(factor, "factor")
 
-    def on_train_begin(self, run):
+    def on_train_begin(self, run: Run) -> None:
         self.good = run.net.flat_parameters.copy()
-        self.good_epoch = None
+        self.good_epoch: int | None = None
         self.best = math.inf
-        if run.X_train is not None:
+        if run.X_train is not None and run.Y_train is not None:
             k = self.BASELINE_SAMPLES
             self.best = run.loss_on(run.X_train[:k], run.Y_train[:k])
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         loss = logs["loss"]
         weights_ok = bool(np.isfinite(run.net.flat_parameters).all())
         if math.isfinite(loss) and weights_ok and not loss > self.factor * self.best:

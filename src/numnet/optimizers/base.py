@@ -112,7 +112,7 @@ class Optimizer:
         self._prepare(params)
         self.t += 1
         lr = float(self.learning_rate)
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             self._update(i, p, g, lr, self._scratch[i])
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
@@ -184,7 +184,7 @@ class Optimizer:
                 f"got {len(params)} params but {len(grads)} grads; pass one gradient per parameter"
             )
         checked = []
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 what = p.dtype.name if isinstance(p, np.ndarray) else type(p).__name__
                 raise TypeError(f"params[{i}] must be a floating-point ndarray, got {what}")
@@ -209,7 +209,8 @@ class Optimizer:
                 self._check_state_matches(params)
         scratch = self._scratch
         if len(scratch) != len(params) or any(
-                s[0].shape != p.shape or s[0].dtype != p.dtype for s, p in zip(scratch, params)):
+                s[0].shape != p.shape or s[0].dtype != p.dtype
+                for s, p in zip(scratch, params, strict=True)):
             self._scratch = [[np.empty_like(p) for _ in range(self._num_scratch)]
                              for p in params]
 
@@ -224,7 +225,7 @@ class Optimizer:
                 f"{len(params)}; pass the same parameters at every step "
                 f"(or use a new optimizer)"
             )
-        for i, (s, p) in enumerate(zip(first, params)):
+        for i, (s, p) in enumerate(zip(first, params, strict=True)):
             if s.shape != p.shape:
                 raise ValueError(
                     f"params[{i}] has shape {p.shape} but the optimizer state for it has "
@@ -350,7 +351,7 @@ class Optimizer:
             if name not in names or not index.isdigit():
                 raise ValueError(
                     f"unexpected array {key!r} in {type(self).__name__} state; expected "
-                    f"names {['<%s>.<i>' % n for n in names] or 'none'}"
+                    f"names {[f'<{n}>.<i>' for n in names] or 'none'}"
                 )
             if value.dtype.kind != "f":
                 raise ValueError(f"state array {key!r} must be floating-point, got {value.dtype}")

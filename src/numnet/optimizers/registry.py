@@ -59,7 +59,9 @@ def get_optimizer(name_or_obj: str | Optimizer | Mapping[str, Any],
             config["learning_rate"] = learning_rate
         return optimizer_from_config(config)
     cls = _optimizer_class(name_or_obj)
-    return cls() if learning_rate is None else cls(learning_rate=learning_rate)
+    if learning_rate is None:
+        return cls()                     # type: ignore[call-arg]  # the subclasses have defaults
+    return cls(learning_rate=learning_rate)
 
 
 def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:

@@ -5,7 +5,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .core import (H_L2, H_NESTEROV, LOSS_BCE, LOSS_CCE, LOSS_MSE, SOFTMAX, activate_range, constants, derivative_range, scalars, step_all, strided_max, sum_of_squared_weights)
+from .core import (
+    H_L2,
+    H_NESTEROV,
+    LOSS_BCE,
+    LOSS_CCE,
+    LOSS_MSE,
+    SOFTMAX,
+    activate_range,
+    constants,
+    derivative_range,
+    scalars,
+    step_all,
+    strided_max,
+    sum_of_squared_weights,
+)
 
 
 @njit(cache=True, error_model="numpy")

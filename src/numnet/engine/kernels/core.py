@@ -10,7 +10,6 @@ from numba import njit
 
 from numnet.activations import ELU_ALPHA, LEAKY_SLOPE
 
-
 # activation codes (softmax only as the output)
 IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, SOFTMAX = range(8)
 ACTIVATION_CODES = {"identity": IDENTITY, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
@@ -81,7 +80,7 @@ def derivative(code, z, a, c):
 
 @njit(cache=True, error_model="numpy")
 def activate_range(Z, A, lo, hi, code, c):
-    """``A[lo:hi] = f(Z[lo:hi])`` (not softmax); one loop per activation, so that each vectorizes."""
+    """``A[lo:hi] = f(Z[lo:hi])`` (not softmax); one loop per activation, each vectorizing."""
     zero, slope = c[1], c[2]
     z, a = Z[lo:hi], A[lo:hi]
     if code == RELU and Z.ctypes.data == A.ctypes.data:      # in place: one array, vectorizes

@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .core import (H_NESTEROV, LOSS_BCE, LOSS_CCE, SOFTMAX, activate_range, column_sums, constants, derivative_range, scalars, step_all, strided_max)
+from .core import (
+    H_NESTEROV,
+    LOSS_BCE,
+    LOSS_CCE,
+    SOFTMAX,
+    activate_range,
+    column_sums,
+    constants,
+    derivative_range,
+    scalars,
+    step_all,
+    strided_max,
+)
 
 
 @njit(cache=True, error_model="numpy")
@@ -100,7 +112,7 @@ def output_delta(Z, A, Y, D, loss, code, db):
 
 @njit(cache=True, error_model="numpy")
 def backprop_activation(D, Z, A, code, db):
-    """``D = dL/dA`` becomes ``dL/dZ = D * f'(Z)`` in place (not softmax); ``db`` its column sums."""
+    """``D = dL/dA`` becomes ``dL/dZ = D * f'(Z)`` in place (not softmax); ``db``: column sums."""
     n, m = Z.shape
     derivative_range(D.reshape(-1), Z.reshape(-1), A.reshape(-1), 0, n * m, code, scalars(Z))
     column_sums(D, db)

@@ -5,7 +5,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .core import (H_L2, H_NESTEROV, IDENTITY, LOSS_BCE, LOSS_MSE, OPT_SGD, SOFTMAX, activate, apply, constants, derivative, scalars, strided_max, sum_of_squared_weights)
+from .core import (
+    H_L2,
+    H_NESTEROV,
+    IDENTITY,
+    LOSS_BCE,
+    LOSS_MSE,
+    OPT_SGD,
+    SOFTMAX,
+    activate,
+    apply,
+    constants,
+    derivative,
+    scalars,
+    strided_max,
+    sum_of_squared_weights,
+)
 
 
 @njit(cache=True, error_model="numpy")
