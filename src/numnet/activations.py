@@ -6,11 +6,20 @@ Derivatives reuse the output ``A`` where the maths allows (sigmoid's
 ``A * (1 - A)``, tanh's ``1 - A**2``), as the tutorial does. All functions keep
 the input's dtype and never emit overflow warnings, even for inputs of +-1000.
 
-Beside each pair sits its in-place form, used by the buffered runner of
-:mod:`numnet.engine` on buffers allocated once: ``forward_into(Z, A, work)``
-writes ``f(Z)`` into ``A``, and ``backward_into(Z, A, D, work)`` turns
-``D = dL/dA`` into ``dL/dZ`` in place, with the same arithmetic as the pair
-(``work`` is a :class:`Workspace` of scratch arrays shaped like ``Z``).
+Beside each pair sit its other forms, so that an activation is written in
+one place:
+
+* the in-place form, used by the buffered runner of :mod:`numnet.engine` on
+  buffers allocated once: ``forward_into(Z, A, work)`` writes ``f(Z)`` into
+  ``A``, and ``backward_into(Z, A, D, work)`` turns ``D = dL/dA`` into
+  ``dL/dZ`` in place, with the same arithmetic as the pair (``work`` is a
+  :class:`Workspace` of scratch arrays shaped like ``Z``);
+* the scalar form, ``scalar(z, cast)`` and ``scalar_derivative(z, a, cast)``
+  for one element: plain Python that numba compiles into the engine's
+  kernels (:mod:`numnet.engine.kernels.formulas`). ``cast`` is the
+  parameters' scalar type (``numpy.float32`` or ``numpy.float64``), so that
+  constants stay in the network's dtype. Softmax, which is not elementwise,
+  has none; the kernels treat it as the one row-wise activation.
 
 Shapes: ``Z, A, dA, dZ`` are ``(n_samples, n_units)`` (any shape for the
 elementwise ones; softmax works along the last axis).
@@ -19,7 +28,7 @@ elementwise ones; softmax works along the last axis).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -59,7 +68,9 @@ class Activation(NamedTuple):
 
     ``forward_into(Z, A, work)`` and ``backward_into(Z, A, D, work)`` compute the
     same in place (None for an activation without one: the buffered runner
-    then leaves it to the reference path).
+    then leaves it to the reference path); ``scalar(z, cast) -> a`` and
+    ``scalar_derivative(z, a, cast) -> f'(z)`` for one element, for compiled
+    code (None without: the compiled runners then leave it to the others).
     """
 
     name: str
@@ -67,6 +78,8 @@ class Activation(NamedTuple):
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     forward_into: Callable[[np.ndarray, np.ndarray, Workspace], None] | None = None
     backward_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], None] | None = None
+    scalar: Callable[[Any, Any], Any] | None = None
+    scalar_derivative: Callable[[Any, Any, Any], Any] | None = None
 
 
 # --- sigmoid: the tutorial's activation -------------------------------------
@@ -96,6 +109,15 @@ def _sigmoid_into(Z, A, w):
     np.divide(1.0, w.T, out=A, where=w.M)      # ... and 1 / (1 + E) where Z >= 0
 
 
+def _sigmoid_scalar(z, cast):
+    e = np.exp(-abs(z))                        # 1 / (1 + E) or E / (1 + E), E = exp(-|z|)
+    return (cast(1.0) if z >= 0 else e) / (cast(1.0) + e)
+
+
+def _sigmoid_scalar_derivative(z, a, cast):
+    return a * (cast(1.0) - a)
+
+
 def _sigmoid_backward_into(Z, A, D, w):
     np.subtract(1.0, A, out=w.T)
     np.multiply(w.T, A, out=w.T)
@@ -117,6 +139,14 @@ def _tanh_into(Z, A, w):
     np.tanh(Z, out=A)
 
 
+def _tanh_scalar(z, cast):
+    return np.tanh(z)
+
+
+def _tanh_scalar_derivative(z, a, cast):
+    return cast(1.0) - a * a
+
+
 def _tanh_backward_into(Z, A, D, w):
     np.multiply(A, A, out=w.T)
     np.subtract(1.0, w.T, out=w.T)
@@ -134,6 +164,14 @@ def _relu_backward(Z, A, dA):
 
 def _relu_into(Z, A, w):
     np.maximum(Z, 0, out=A)
+
+
+def _relu_scalar(z, cast):
+    return z if (z >= 0 or z != z) else cast(0.0)      # np.maximum(z, 0): NaN kept
+
+
+def _relu_scalar_derivative(z, a, cast):
+    return cast(1.0) if z > 0 else cast(0.0)
 
 
 def _relu_backward_into(Z, A, D, w):
@@ -154,6 +192,14 @@ def _leaky_relu_into(Z, A, w):
     np.multiply(Z, LEAKY_SLOPE, out=A)
     np.greater(Z, 0, out=w.M)
     np.copyto(A, Z, where=w.M)
+
+
+def _leaky_relu_scalar(z, cast):
+    return z if z > 0 else cast(LEAKY_SLOPE) * z
+
+
+def _leaky_relu_scalar_derivative(z, a, cast):
+    return cast(1.0) if z > 0 else cast(LEAKY_SLOPE)
 
 
 def _leaky_relu_backward_into(Z, A, D, w):
@@ -178,6 +224,14 @@ def _elu_into(Z, A, w):
     A *= ELU_ALPHA
     np.greater(Z, 0, out=w.M)
     np.copyto(A, Z, where=w.M)
+
+
+def _elu_scalar(z, cast):
+    return z if z > 0 else cast(ELU_ALPHA) * np.expm1(min(z, cast(0.0)))
+
+
+def _elu_scalar_derivative(z, a, cast):
+    return cast(1.0) if z > 0 else a + cast(ELU_ALPHA)
 
 
 def _elu_backward_into(Z, A, D, w):
@@ -205,6 +259,14 @@ def _softplus_into(Z, A, w):
     A += w.T
 
 
+def _softplus_scalar(z, cast):
+    return max(z, cast(0.0)) + np.log1p(np.exp(-abs(z)))
+
+
+def _softplus_scalar_derivative(z, a, cast):
+    return _sigmoid_scalar(z, cast)
+
+
 def _softplus_backward_into(Z, A, D, w):
     _sigmoid_into(Z, w.T, Workspace(w.T2, w.T2, w.M, w.col))
     D *= w.T
@@ -222,6 +284,14 @@ def _identity_backward(Z, A, dA):
 def _identity_into(Z, A, w):
     if A is not Z:
         np.copyto(A, Z)
+
+
+def _identity_scalar(z, cast):
+    return z
+
+
+def _identity_scalar_derivative(z, a, cast):
+    return cast(1.0)
 
 
 def _identity_backward_into(Z, A, D, w):
@@ -258,20 +328,20 @@ def _softmax_backward_into(Z, A, D, w):
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, _sigmoid_backward,
-                   _sigmoid_into, _sigmoid_backward_into),
-        Activation("tanh", tanh, _tanh_backward,
-                   _tanh_into, _tanh_backward_into),
-        Activation("relu", relu, _relu_backward,
-                   _relu_into, _relu_backward_into),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward,
-                   _leaky_relu_into, _leaky_relu_backward_into),
-        Activation("elu", elu, _elu_backward,
-                   _elu_into, _elu_backward_into),
-        Activation("softplus", softplus, _softplus_backward,
-                   _softplus_into, _softplus_backward_into),
-        Activation("identity", identity, _identity_backward,
-                   _identity_into, _identity_backward_into),
+        Activation("sigmoid", sigmoid, _sigmoid_backward, _sigmoid_into, _sigmoid_backward_into,
+                   _sigmoid_scalar, _sigmoid_scalar_derivative),
+        Activation("tanh", tanh, _tanh_backward, _tanh_into, _tanh_backward_into,
+                   _tanh_scalar, _tanh_scalar_derivative),
+        Activation("relu", relu, _relu_backward, _relu_into, _relu_backward_into,
+                   _relu_scalar, _relu_scalar_derivative),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, _leaky_relu_into,
+                   _leaky_relu_backward_into, _leaky_relu_scalar, _leaky_relu_scalar_derivative),
+        Activation("elu", elu, _elu_backward, _elu_into, _elu_backward_into,
+                   _elu_scalar, _elu_scalar_derivative),
+        Activation("softplus", softplus, _softplus_backward, _softplus_into,
+                   _softplus_backward_into, _softplus_scalar, _softplus_scalar_derivative),
+        Activation("identity", identity, _identity_backward, _identity_into,
+                   _identity_backward_into, _identity_scalar, _identity_scalar_derivative),
         Activation("softmax", softmax, _softmax_backward,
                    _softmax_into, _softmax_backward_into),
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from numnet.losses import LOSSES, Loss
 from numnet.network import Network
-from numnet.optimizers import Optimizer
+from numnet.optimizers import KERNEL_RULES, Optimizer
 
 __all__ = ["ExampleRunner", "SmallBatchRunner", "loss_code", "optimizer_code",
            "kernel_hyperparameters", "kernel_state"]
@@ -38,7 +38,9 @@ def loss_code(net: Network, lossfn: Loss, kernels: ModuleType) -> int | None:
 def optimizer_code(optimizer: Optimizer, kernels: ModuleType) -> int | None:
     """The kernels' code for the optimizer's compiled rule, or None if it has none."""
     spec = optimizer.kernel_spec()
-    return None if spec is None else kernels.RULES.get(spec.rule)
+    if spec is None or KERNEL_RULES.get(spec.rule.name) is not spec.rule:
+        return None
+    return kernels.RULE_CODES[spec.rule.name]
 
 
 def kernel_hyperparameters(optimizer: Optimizer, l2: float) -> np.ndarray:

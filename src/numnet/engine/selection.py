@@ -123,4 +123,7 @@ def select_runner(net: Network, lossfn: Loss, optimizer: Optimizer, batch_size: 
             raise ValueError(f"no compiled runner for this configuration: {why_not}")
     if not all(has_in_place_form(a) for a in net.activation_fns):
         return NumpyRunner(net, lossfn, optimizer, l2, dropout, rng)
+    if kernels is not None and any(a.name not in kernels.ACTIVATION_CODES
+                                   for a in net.activation_fns):
+        kernels = None                  # an activation without a compiled form: all in NumPy
     return BufferedRunner(net, lossfn, optimizer, l2, batch_size, kernels)

@@ -10,10 +10,10 @@ import numpy as np
 
 from numnet.validation import check_fraction, check_nonnegative_float, check_positive_float
 
-from .base import KernelSpec, Optimizer
+from .base import KernelRule, KernelSpec, Optimizer
 from .schedules import Schedule
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "ADAM_RULE"]
 
 class _AdamBase(Optimizer):
     """Shared Adam/AdamW maths; ``_decoupled`` selects AdamW's weight decay."""
@@ -46,9 +46,9 @@ class _AdamBase(Optimizer):
     def kernel_spec(self) -> KernelSpec | None:
         if type(self)._update is not _AdamBase._update:   # a subclass with its own rule
             return None
-        return KernelSpec("adamw" if self._decoupled else "adam",
-                          np.array([self.learning_rate, 0.0, 0.0, self.weight_decay,
-                                    self.beta_1, self.beta_2, self.epsilon]))
+        return KernelSpec(ADAM_RULE, np.array([self.learning_rate, float(self._decoupled), 0.0,
+                                               self.weight_decay, self.beta_1, self.beta_2,
+                                               self.epsilon]))
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
                 scratch: list[np.ndarray]) -> None:
@@ -157,3 +157,42 @@ class AdamW(_AdamBase):
     ) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule)
 
+
+# --- the same update, one element at a time, for compiled code ----------------------
+
+def _adam_constants(hyper, t, cast):
+    """``hyper = [lr, decoupled, 0, weight_decay, beta_1, beta_2, epsilon]`` at step ``t``.
+
+    Returns ``(lr / (1 - beta_1**t), 1 / sqrt(1 - beta_2**t), beta_1, 1 - beta_1,
+    beta_2, 1 - beta_2, epsilon, l2, decay)``: ``l2`` is Adam's weight decay
+    (0 for AdamW) and ``decay`` AdamW's ``1 - lr * weight_decay`` (1 for Adam),
+    each computed in float64 as :meth:`_AdamBase._update` does, then cast.
+    """
+    lr, decoupled, weight_decay = hyper[0], hyper[1] != 0.0, hyper[3]
+    b1, b2 = hyper[4], hyper[5]
+    step_size = lr / (1.0 - b1 ** float(t))
+    inv_bc2 = 1.0 / np.sqrt(1.0 - b2 ** float(t))
+    l2 = 0.0 if decoupled else weight_decay
+    decay = 1.0 - lr * weight_decay if decoupled else 1.0
+    return (cast(step_size), cast(inv_bc2), cast(b1), cast(1.0 - b1), cast(b2), cast(1.0 - b2),
+            cast(hyper[6]), cast(l2), cast(decay))
+
+
+def _adam_update(p, g, s1, s2, h):
+    """One parameter: the update of :meth:`_AdamBase._update`; ``s1, s2`` are ``m, v``.
+
+    ``sqrt(v) / sqrt(1 - beta_2**t)`` is a product with the reciprocal here, a
+    division in the NumPy form (the update is division-bound): they differ in
+    the last bit.
+    """
+    step_size, inv_bc2, b1, omb1, b2, omb2, epsilon, l2, decay = h
+    if decay != 1:
+        p = p * decay                               # AdamW: p -= lr * weight_decay * p
+    if l2 > 0:
+        g = p * l2 + g                              # Adam: g + weight_decay * p
+    s1 = s1 * b1 + g * omb1                         # m
+    s2 = s2 * b2 + (g * g) * omb2                   # v
+    return p - (s1 / (np.sqrt(s2) * inv_bc2 + epsilon)) * step_size, s1, s2
+
+
+ADAM_RULE = KernelRule("adam", _adam_constants, _adam_update)

@@ -9,15 +9,17 @@ methods only:
 * :meth:`Optimizer.state_vectors` hands out the state for one flat parameter
   vector, created as the first step would;
 * :meth:`Optimizer.advance` counts steps taken elsewhere (a compiled loop);
-* :meth:`Optimizer.kernel_spec` describes the update to compiled code, or is
-  None when the optimizer has no compiled form;
+* :meth:`Optimizer.kernel_spec` describes the update to compiled code (its
+  :class:`KernelRule`, the update written for one element beside the
+  optimizer's NumPy form, and the hyperparameters now), or is None when the
+  optimizer has no compiled form;
 * :meth:`Optimizer.linear_rate` is the rate when the update is exactly
   ``p -= lr * g``, which a caller may fuse into the gradient's product.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,7 +29,38 @@ from numnet.validation import check_nonnegative_float, check_positive_float
 from ._checks import check_epoch, check_nonnegative_int
 from .schedules import ReduceLROnPlateau, Schedule, get_schedule
 
-__all__ = ["Optimizer", "KernelSpec"]
+__all__ = ["Optimizer", "KernelSpec", "KernelRule", "RULE_CONSTANTS", "RULE_HYPERPARAMETERS"]
+
+RULE_CONSTANTS = 9          # what a KernelRule's constants() returns
+RULE_HYPERPARAMETERS = 7    # the length of a KernelSpec's hyper
+
+
+class KernelRule(NamedTuple):
+    """An update rule for one element, written so that numba can compile it.
+
+    Plain Python (NumPy scalar functions only), defined beside the
+    optimizer's NumPy :meth:`Optimizer.step` so that the update is written in
+    one module; :mod:`numnet.engine.kernels.formulas` compiles it.
+
+    Attributes
+    ----------
+    name : str
+    constants : callable ``(hyper, t, cast) -> tuple``
+        What :attr:`update` needs at step ``t`` (1-based): ``RULE_CONSTANTS``
+        numbers computed in float64 from ``hyper`` (a :class:`KernelSpec`'s),
+        then cast to the parameters' scalar type ``cast``.
+    update : callable ``(p, g, s1, s2, h) -> (p, s1, s2)``
+        One parameter ``p`` with gradient ``g`` and its two state values
+        (0 where unused), ``h`` being :attr:`constants`' tuple.
+    per_step : bool
+        Whether :attr:`constants` depend on ``t`` (Adam's bias correction);
+        when not, compiled loops compute them once per call.
+    """
+
+    name: str
+    constants: Callable[[Any, int, Any], tuple[Any, ...]]
+    update: Callable[[Any, Any, Any, Any, tuple[Any, ...]], tuple[Any, Any, Any]]
+    per_step: bool = True
 
 
 class KernelSpec(NamedTuple):
@@ -35,16 +68,15 @@ class KernelSpec(NamedTuple):
 
     Attributes
     ----------
-    rule : str
-        Which compiled update applies (``"sgd"``, ``"adam"``, ``"adamw"``):
-        the compiled form of this optimizer's :meth:`Optimizer.step`.
-    hyper : ndarray of shape (7,), float64
-        ``[learning_rate, momentum, nesterov, weight_decay, beta_1, beta_2,
-        epsilon]``; unused entries are 0. Read now: a schedule changes the
-        rate between epochs.
+    rule : KernelRule
+        The compiled form of this optimizer's :meth:`Optimizer.step`.
+    hyper : ndarray of shape (RULE_HYPERPARAMETERS,), float64
+        The hyperparameters, laid out as the rule reads them (each rule's
+        module says how). Read now: a schedule changes the rate between
+        epochs.
     """
 
-    rule: str
+    rule: KernelRule
     hyper: np.ndarray
 
 

@@ -7,12 +7,15 @@ from typing import Any
 
 from ._checks import known_kwargs
 from .adagrad import Adagrad
-from .adam import Adam, AdamW
-from .base import Optimizer
+from .adam import ADAM_RULE, Adam, AdamW
+from .base import KernelRule, Optimizer
 from .rmsprop import RMSprop
-from .sgd import SGD
+from .sgd import SGD, SGD_RULE
 
-__all__ = ["OPTIMIZERS", "get_optimizer", "optimizer_from_config"]
+__all__ = ["OPTIMIZERS", "KERNEL_RULES", "get_optimizer", "optimizer_from_config"]
+
+# every update rule with a compiled form (an optimizer's kernel_spec() names one)
+KERNEL_RULES: dict[str, KernelRule] = {rule.name: rule for rule in (SGD_RULE, ADAM_RULE)}
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,

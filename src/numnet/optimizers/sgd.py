@@ -10,10 +10,10 @@ import numpy as np
 from numnet.validation import check_nonnegative_float
 
 from ._checks import check_bool
-from .base import KernelSpec, Optimizer
+from .base import KernelRule, KernelSpec, Optimizer
 from .schedules import Schedule
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "SGD_RULE"]
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum and L2 decay.
@@ -73,9 +73,9 @@ class SGD(Optimizer):
     def kernel_spec(self) -> KernelSpec | None:
         if type(self)._update is not SGD._update:      # a subclass with its own rule
             return None
-        return KernelSpec("sgd", np.array([self.learning_rate, self.momentum,
-                                           float(self.nesterov), self.weight_decay,
-                                           0.0, 0.0, 0.0]))
+        return KernelSpec(SGD_RULE, np.array([self.learning_rate, self.momentum,
+                                              float(self.nesterov), self.weight_decay,
+                                              0.0, 0.0, 0.0]))
 
     def linear_rate(self) -> float | None:
         plain = self.momentum == 0.0 and self.weight_decay == 0.0
@@ -106,3 +106,27 @@ class SGD(Optimizer):
         np.multiply(d, lr, out=out)
         p -= out
 
+
+# --- the same update, one element at a time, for compiled code ----------------------
+
+def _sgd_constants(hyper, t, cast):
+    """``hyper = [lr, momentum, nesterov, weight_decay, 0, 0, 0]``, cast; no use of ``t``."""
+    zero = cast(0.0)
+    return (cast(hyper[0]), cast(hyper[1]), cast(hyper[2]), cast(hyper[3]),
+            zero, zero, zero, zero, zero)
+
+
+def _sgd_update(p, g, s1, s2, h):
+    """One parameter: the update of :meth:`SGD._update`; ``s1`` is the velocity."""
+    lr, momentum, nesterov, weight_decay = h[0], h[1], h[2], h[3]
+    if weight_decay > 0:
+        g = p * weight_decay + g                    # g + weight_decay * p
+    if momentum > 0:
+        s1 = s1 * momentum + g                      # velocity = momentum * velocity + g
+        d = s1 * momentum + g if nesterov != 0 else s1
+    else:
+        d = g
+    return p - d * lr, s1, s2
+
+
+SGD_RULE = KernelRule("sgd", _sgd_constants, _sgd_update, per_step=False)

@@ -53,23 +53,14 @@ multi-threaded, because numba's threads fight BLAS's idle ones for the cores
 
 from __future__ import annotations
 
-from .batches import train_batches
-from .core import (
-    ACTIVATION_CODES,
-    H_SIZE,
-    LOSS_BCE,
-    LOSS_CCE,
-    LOSS_MSE,
-    OPT_ADAM,
-    OPT_ADAMW,
-    OPT_SGD,
-)
-from .elementwise import backprop_activation, bias_activate, optimizer_step, output_delta
-from .examples import train_examples
+from . import batches, elementwise, examples
+from .core import H_SIZE, LOSS_BCE, LOSS_CCE, LOSS_MSE
+from .formulas import ACTIVATION_CODES, FINGERPRINT, RULE_CODES
 
-__all__ = ["ACTIVATION_CODES", "RULES", "LOSS_MSE", "LOSS_BCE", "LOSS_CCE", "OPT_SGD",
-           "OPT_ADAM", "OPT_ADAMW", "H_SIZE", "train_examples", "train_batches",
-           "optimizer_step", "bias_activate", "output_delta", "backprop_activation"]
+__all__ = ["ACTIVATION_CODES", "RULE_CODES", "LOSS_MSE", "LOSS_BCE", "LOSS_CCE", "H_SIZE",
+           "train_examples", "train_batches", "optimizer_step", "bias_activate", "output_delta",
+           "backprop_activation"]
 
-# the compiled update rules, by the name an optimizer's kernel_spec() gives
-RULES = {"sgd": OPT_SGD, "adam": OPT_ADAM, "adamw": OPT_ADAMW}
+train_examples = examples.build(FINGERPRINT)
+train_batches = batches.build(FINGERPRINT)
+optimizer_step, bias_activate, output_delta, backprop_activation = elementwise.build(FINGERPRINT)
