@@ -36,6 +36,7 @@ test: lint
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.tutorial_loop
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

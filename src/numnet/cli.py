@@ -225,16 +225,17 @@ def _build_cli():
                   help="Seed of a generated data set (default differs from train's 0).")
     def evaluate(model, data, target_columns, samples, seed):
         """Report a saved model's error (and accuracy for classifiers) on a data set."""
-        from . import io, mse
+        from . import io
         try:
             net = io.load(model)
             X, y = _load_data(data, target_columns, samples, seed)
-            if net.classes_ is not None:
-                accuracy = float(np.mean(net.predict(X) == np.asarray(y)))
-                click.echo(f"accuracy {accuracy:.4f} on {len(X)} samples")
+            if net.classes_ is not None:        # the Python API's figures, whatever the file
+                logs = net.evaluate(X, y)
+                click.echo(f"accuracy {logs['accuracy']:.4f} on {len(X)} samples "
+                           f"(loss {logs['loss']:.6g})")
             else:
-                click.echo(f"mse {mse(np.asarray(y).reshape(len(X), -1), net.forward(X)):.6g} "
-                           f"on {len(X)} samples")
+                logs = net.evaluate(X, y, loss="mse")
+                click.echo(f"mse {logs['loss']:.6g} on {len(X)} samples")
         except (ValueError, TypeError) as exc:
             raise click.UsageError(str(exc)) from exc
 

@@ -100,7 +100,8 @@ def load(path: str | os.PathLike[str]) -> MLP:
     Returns
     -------
     MLP
-        With the saved architecture, weights (bit for bit) and ``classes_``.
+        With the saved architecture, weights (bit for bit), ``classes_`` and
+        ``metadata`` (the dict given to :func:`save`, ``{}`` if none).
 
     Raises
     ------

@@ -46,7 +46,8 @@ class MLP(TutorialMixin, Network):
     dtype : {"float64", "float32"}, default "float64"
         Kept end to end: parameters, activations and gradients.
     random_state : int, numpy.random.Generator or None
-        Seeds the initial weights.
+        Seeds the initial weights, and then the training (see :attr:`rng`), as
+        scikit-learn's ``random_state`` does. A Generator is used, not copied.
 
     Attributes
     ----------
@@ -59,6 +60,26 @@ class MLP(TutorialMixin, Network):
         Every parameter, in :meth:`parameters` order.
     activation_fns : list of Activation
         Each layer's activation pair.
+    classes_ : list or None
+        The class labels, in output order, once :func:`numnet.fit` has seen labels.
+    metadata : dict
+        Free-form JSON-safe data, saved by :func:`numnet.save` and restored by
+        :func:`numnet.load` (``{}`` for a new network).
+    rng : numpy.random.Generator or None
+        The generator of ``random_state``, continued after drawing the initial
+        weights. :func:`numnet.fit` given no ``random_state`` of its own draws
+        its shuffles, validation split and dropout from it: a network built
+        with a seed trains the same way on every run of a script, and each
+        later ``fit`` continues the stream (new shuffles, still repeatable).
+        None without a seed: each ``fit`` then draws fresh entropy.
+
+    Raises
+    ------
+    ValueError
+        For a softmax output over one unit (constant: use a sigmoid for two
+        classes, or one output per class), or when the parameters alone would
+        exceed the machine's physical memory (the message gives their number
+        and size).
 
     Notes
     -----

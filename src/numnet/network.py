@@ -19,6 +19,8 @@ needs the layers above (``fit``, ``evaluate``, the tutorial's ``train``).
 
 from __future__ import annotations
 
+import copy
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -89,6 +91,43 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     return dA_prev, dW, db
 
 
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (``os.sysconf``), or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):     # e.g. Windows
+        return None
+
+
+def _human_bytes(n: float) -> str:
+    """``70368744177664`` -> ``"64.0 TiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"                             # not reached: the loop returns
+
+
+def _check_fits_in_memory(net: Network) -> int:
+    """The network's parameter count, after checking its parameters fit in physical memory.
+
+    A deliberately simple limit: the parameters alone (training needs a few
+    times more) against the machine's physical memory, so that a typo such as
+    ``[10**6] * 10`` gets a clear ``ValueError`` instead of NumPy's MemoryError.
+    """
+    count = net.layer_offsets()[-1][2]
+    needed = count * net.dtype.itemsize
+    available = _physical_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"MLP({net.num_inputs}, {net.hidden_layers}, {net.num_outputs}) would have "
+            f"{count:,} parameters, {_human_bytes(needed)} in {net.dtype.name}, which exceeds "
+            f"this machine's {_human_bytes(available)} of memory; use fewer or narrower "
+            f"hidden layers"
+        )
+    return count
+
+
 class Network:
     """A fully connected feed-forward network: parameters, forward and backward passes.
 
@@ -115,7 +154,8 @@ class Network:
     dtype : {"float64", "float32"}, default "float64"
         Kept end to end: parameters, activations and gradients.
     random_state : int, numpy.random.Generator or None
-        Seeds the initial weights.
+        Seeds the initial weights, and then the training (see :attr:`rng`), as
+        scikit-learn's ``random_state`` does. A Generator is used, not copied.
 
     Attributes
     ----------
@@ -128,6 +168,26 @@ class Network:
         Every parameter, in :meth:`parameters` order.
     activation_fns : list of Activation
         Each layer's activation pair.
+    classes_ : list or None
+        The class labels, in output order, once :func:`numnet.fit` has seen labels.
+    metadata : dict
+        Free-form JSON-safe data, saved by :func:`numnet.save` and restored by
+        :func:`numnet.load` (``{}`` for a new network).
+    rng : numpy.random.Generator or None
+        The generator of ``random_state``, continued after drawing the initial
+        weights. :func:`numnet.fit` given no ``random_state`` of its own draws
+        its shuffles, validation split and dropout from it: a network built
+        with a seed trains the same way on every run of a script, and each
+        later ``fit`` continues the stream (new shuffles, still repeatable).
+        None without a seed: each ``fit`` then draws fresh entropy.
+
+    Raises
+    ------
+    ValueError
+        For a softmax output over one unit (constant: use a sigmoid for two
+        classes, or one output per class), or when the parameters alone would
+        exceed the machine's physical memory (the message gives their number
+        and size).
 
     The public :class:`numnet.MLP` is this class with ``fit``, ``evaluate``
     and the tutorial's methods.
@@ -162,6 +222,11 @@ class Network:
         if hidden_act.name == "softmax" and hidden:
             raise ValueError("softmax is an output activation; use it as output_activation "
                              "and pick e.g. 'relu' or 'sigmoid' for activation")
+        if output_act.name == "softmax" and num_outputs == 1:
+            raise ValueError("output_activation='softmax' with num_outputs=1: a softmax over "
+                             "one unit is constant (always 1.0) and learns nothing; use "
+                             "output_activation='sigmoid' for two classes, or one output per "
+                             "class (num_outputs=n_classes) with softmax")
         init_name = init if init is not None else default_for(hidden_act.name)
         initializer = get_initializer(init_name)
 
@@ -177,11 +242,13 @@ class Network:
         self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
 
         self.classes_: list[Any] | None = None    # set by fit when it is given class labels
-        self.flat_parameters = np.zeros(self._count(), dtype=self.dtype)
+        self.metadata: dict[str, Any] = {}  # saved with the network, restored by numnet.load
+        self.flat_parameters = np.zeros(_check_fits_in_memory(self), dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
         for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):
             W[...] = initializer(n_in, n_out, rng, self.dtype)
+        self.rng: np.random.Generator | None = None if random_state is None else rng
 
     # --- structure ---------------------------------------------------------------
 
@@ -259,6 +326,8 @@ class Network:
         twin.layer_sizes = list(self.layer_sizes)
         twin.activation_fns = list(self.activation_fns)
         twin.classes_ = None if self.classes_ is None else list(self.classes_)
+        twin.metadata = copy.deepcopy(self.metadata)
+        twin.rng = copy.deepcopy(self.rng)       # the copy trains as the original would
         twin.flat_parameters = self.flat_parameters.copy()
         twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
         return twin
@@ -315,12 +384,16 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, num_inputs), (num_inputs,) or scalar
-            A 1-D input is one sample.
+            A 1-D input of ``num_inputs`` values is one sample. For a
+            one-input network a flat sequence of ``n`` values is ``n``
+            samples (as ``X.reshape(-1, 1)``), and one value is one sample.
 
         Returns
         -------
         ndarray of shape (n_samples, num_outputs), (num_outputs,) for one sample,
-        or a scalar for a scalar input to a one-output network.
+        or a scalar for a scalar input to a one-output network. A flat
+        sequence of ``n`` values to a one-input network gives ``(n, num_outputs)``,
+        as for any batch.
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
         A = X2

@@ -80,20 +80,25 @@ def check_features(
 ) -> tuple[np.ndarray, bool]:
     """Samples as a 2-D float array ``(n_samples, n_features)``.
 
-    A scalar or 1-D array is one sample; the second value returned says so,
-    so the caller can give a matching shape back.
+    A scalar, or a 1-D array of ``n_features`` values, is one sample; the
+    second value returned says so, so the caller can give a matching shape
+    back. For one feature (``n_features == 1``) a 1-D array of ``n`` values
+    can only mean one value per sample: it is ``n`` samples, exactly as
+    ``X.reshape(-1, 1)`` (not single, so the caller answers for a batch).
     """
     arr = _as_numeric_array(X, name, np.dtype(dtype))
-    single = arr.ndim <= 1
+    single = arr.ndim == 0 or (
+        arr.ndim == 1 and (n_features is None or arr.shape[0] == n_features))
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
+    elif arr.ndim == 1 and n_features == 1:
+        arr = arr.reshape(-1, 1)
     elif arr.ndim == 1:
         if n_features is not None and arr.shape[0] != n_features:
             raise ValueError(
                 f"{name} is 1-D with {arr.shape[0]} values, but the network takes "
                 f"{n_features} input(s) per sample; pass one sample of {n_features} values "
-                f"or a 2-D array of shape (n_samples, {n_features}) "
-                f"(for many single-feature samples: X.reshape(-1, 1))"
+                f"or a 2-D array of shape (n_samples, {n_features})"
             )
         arr = arr.reshape(1, -1)
     elif arr.ndim != 2:

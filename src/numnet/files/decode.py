@@ -331,6 +331,8 @@ def _read_tensors(f: BinaryIO, size: int, raw: bytes, doc: dict[str, Any],
     for p, name in zip(net.parameters(), net.parameter_names(), strict=True):
         p[...] = tensors[name]
     net.classes_ = None if doc["classes"] is None else list(doc["classes"])
+    net.metadata = doc["metadata"]
+    net.rng = None          # built with a dummy seed; a loaded network has no seed of its own
     if fmt == MODEL_FORMAT:
         return net
 

@@ -38,7 +38,8 @@ def _model_document(net: Network, fmt: str, metadata: dict[str, Any] | None
         "numnet_version": _numnet_version(),
         "config": _plain_json(net.get_config(), "config"),
         "classes": _classes_to_json(getattr(net, "classes_", None)),
-        "metadata": _plain_json({} if metadata is None else metadata, "metadata"),
+        "metadata": _plain_json({**getattr(net, "metadata", {}), **(metadata or {})},
+                                "metadata"),
     }
     return doc, tensors
 

@@ -27,7 +27,9 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
         exist. An existing file is replaced, keeping its permissions.
     metadata : dict, optional
         JSON-safe data (str keys; NumPy scalars and arrays are converted to
-        Python numbers and lists) stored in the file; see :func:`load_metadata`.
+        Python numbers and lists) stored in the file, on top of
+        ``net.metadata`` (keys given here win). :func:`load` puts it back on
+        the network as ``net.metadata``, so saving a loaded network keeps it.
 
     Returns
     -------
@@ -63,7 +65,8 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network) -
     -------
     Network
         Of ``network_class``, with the saved architecture, weights (bit for
-        bit) and ``classes_``.
+        bit), ``classes_`` and ``metadata`` (the dict given to :func:`save`,
+        ``{}`` if none).
 
     Raises
     ------

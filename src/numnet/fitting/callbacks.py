@@ -143,8 +143,13 @@ def _format_logs(logs: dict[str, float]) -> str:
 class ProgressBar(Callback):
     """Epochs and batches with the loss shown live (tqdm), on a terminal.
 
-    Off a terminal (a log file, CI), or without tqdm, it logs one line per
-    epoch through ``logging`` instead. ``fit(verbose=True)`` adds one.
+    Off a terminal (a log file, CI, a notebook's captured output), or without
+    tqdm, it writes one line per epoch instead, as Keras does with
+    ``verbose=2``: ``epoch 3/50 loss=0.0123 val_loss=0.0145 (0.02s)``. No
+    ``logging`` set-up is needed. Both go to ``stream``, by default
+    ``sys.stderr`` as tqdm's bars do, so that stdout keeps only results (a
+    command's output can be piped); pass ``stream=sys.stdout`` to change it.
+    ``fit(verbose=True)`` adds one.
     """
 
     def __init__(self, stream: IO[str] | None = None, force_bar: bool | None = None) -> None:
@@ -181,8 +186,9 @@ class ProgressBar(Callback):
             self._bar.close()
             self._bar = None
         else:
-            logger.info("epoch %d/%d %s (%.2fs)", epoch + 1, run.epochs,
-                        _format_logs(logs), logs.get("time", 0.0))
+            self.stream.write(f"epoch {epoch + 1}/{run.epochs} {_format_logs(logs)} "
+                              f"({logs.get('time', 0.0):.2f}s)\n")
+            self.stream.flush()
 
     def on_train_end(self, run: Run) -> None:
         if self._bar is not None:

@@ -78,9 +78,15 @@ def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
 
 
 def loss_for(net: Network, loss: str | Loss | None) -> Loss:
-    """``loss``, or by default categorical cross-entropy for a softmax output, else mse."""
+    """``loss``, or by default categorical cross-entropy for a softmax output, binary
+    cross-entropy for a sigmoid output already fitted on labels, else mse."""
     if loss is None:
-        loss = "categorical_cross_entropy" if net.output_activation == "softmax" else "mse"
+        if net.output_activation == "softmax":
+            loss = "categorical_cross_entropy"
+        elif net.output_activation == "sigmoid" and net.classes_ is not None:
+            loss = "binary_cross_entropy"
+        else:
+            loss = "mse"
     return get_loss(loss)
 
 

@@ -126,6 +126,8 @@ def fit(
     ----------
     net : Network (numnet.MLP)
     X : array-like of shape (n_samples, num_inputs)
+        For a one-input network also a flat sequence of ``n_samples`` values
+        (the tutorial's ``[x / 10 for x in range(10)]``).
     y : array-like
         Regression targets ``(n_samples, num_outputs)`` (1-D for one output),
         or class labels ``(n_samples,)`` (ints or strings) with a
@@ -137,7 +139,8 @@ def fit(
     optimizer : str or Optimizer, default "sgd"
         An :mod:`numnet.optimizers` instance, or a name with ``learning_rate``.
     learning_rate : float, optional
-        Only with an optimizer given by name (default: that optimizer's).
+        Only with an optimizer given by name (default: that optimizer's); with
+        an optimizer instance it is an error, as the instance has its own rate.
     epochs : int, default 10
         Passes over the training data.
     batch_size : int, "auto" or None, default "auto"
@@ -161,10 +164,14 @@ def fit(
     dropout : float in [0, 1), default 0
         Probability of zeroing each hidden unit during training (never at predict).
     verbose : bool, default True
-        Show a progress bar on a terminal; one log line per epoch elsewhere.
+        Show a progress bar on a terminal; one line per epoch elsewhere (as
+        Keras's ``verbose=2``, no logging set-up needed); both on stderr.
     random_state : int, Generator or None
         Seeds shuffling, the validation split and dropout: the same seed and
-        initial weights give bit-identical results.
+        initial weights give bit-identical results. None (the default) draws
+        from the network's own generator ``net.rng`` when it was built with a
+        ``random_state`` (so a seeded script repeats run after run, and each
+        later ``fit`` continues that stream), else from fresh entropy.
     resume : Resume, optional
         The state of an earlier run, restored: weights, optimizer state,
         history, random state and epoch; training continues at the next epoch,
@@ -184,7 +191,10 @@ def fit(
     l2 = check_nonnegative_float(l2, "l2")
     dropout = check_fraction(dropout, "dropout")
     opt = get_optimizer(optimizer, learning_rate)
-    rng = check_random_state(random_state)
+    # fit's own seed wins; else the seeded network's generator (its stream continues
+    # from fit to fit); else fresh entropy.
+    rng = net.rng if random_state is None and net.rng is not None \
+        else check_random_state(random_state)
     data = prepare_data(net, X, y, loss=loss, batch_size=batch_size, metrics=metrics,
                         validation_split=validation_split, validation_data=validation_data,
                         rng=rng)

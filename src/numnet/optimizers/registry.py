@@ -46,8 +46,8 @@ def get_optimizer(name_or_obj: str | Optimizer | Mapping[str, Any],
         (case-insensitive), built with its defaults; an :class:`Optimizer`,
         returned as is; or a config from :meth:`Optimizer.get_config`.
     learning_rate : float, optional
-        Overrides the default (or the config's) rate. Ignored for an
-        instance, which keeps its own.
+        Overrides the default (or the config's) rate. An instance has its
+        own rate: giving one as well is an error (it would be ignored).
 
     Examples
     --------
@@ -55,6 +55,14 @@ def get_optimizer(name_or_obj: str | Optimizer | Mapping[str, Any],
     SGD(learning_rate=0.1, momentum=0.0, nesterov=False, weight_decay=0.0, schedule=None)
     """
     if isinstance(name_or_obj, Optimizer):
+        if learning_rate is not None:
+            name = type(name_or_obj).__name__
+            raise ValueError(
+                f"learning_rate={learning_rate} was given with an optimizer instance "
+                f"({name}, learning rate {name_or_obj.learning_rate}), which keeps its own "
+                f"rate; give the rate to the optimizer, {name}({learning_rate}), or pass it "
+                f"by name: optimizer={name.lower()!r}, learning_rate={learning_rate}"
+            )
         return name_or_obj
     if isinstance(name_or_obj, Mapping):
         config = dict(name_or_obj)
