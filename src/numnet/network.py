@@ -20,7 +20,6 @@ needs the layers above (``fit``, ``evaluate``, the tutorial's ``train``).
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,6 +31,7 @@ from .losses import Loss, get_loss
 from .validation import (
     check_dtype,
     check_features,
+    check_fits_in_memory,
     check_layer_sizes,
     check_nonnegative_float,
     check_positive_int,
@@ -89,43 +89,6 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     db = dZ.sum(axis=0)
     dA_prev = dZ @ W.T
     return dA_prev, dW, db
-
-
-def _physical_memory() -> int | None:
-    """Bytes of physical memory (``os.sysconf``), or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):     # e.g. Windows
-        return None
-
-
-def _human_bytes(n: float) -> str:
-    """``70368744177664`` -> ``"64.0 TiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PiB"                             # not reached: the loop returns
-
-
-def _check_fits_in_memory(net: Network) -> int:
-    """The network's parameter count, after checking its parameters fit in physical memory.
-
-    A deliberately simple limit: the parameters alone (training needs a few
-    times more) against the machine's physical memory, so that a typo such as
-    ``[10**6] * 10`` gets a clear ``ValueError`` instead of NumPy's MemoryError.
-    """
-    count = net.layer_offsets()[-1][2]
-    needed = count * net.dtype.itemsize
-    available = _physical_memory()
-    if available is not None and needed > available:
-        raise ValueError(
-            f"MLP({net.num_inputs}, {net.hidden_layers}, {net.num_outputs}) would have "
-            f"{count:,} parameters, {_human_bytes(needed)} in {net.dtype.name}, which exceeds "
-            f"this machine's {_human_bytes(available)} of memory; use fewer or narrower "
-            f"hidden layers"
-        )
-    return count
 
 
 class Network:
@@ -243,7 +206,10 @@ class Network:
 
         self.classes_: list[Any] | None = None    # set by fit when it is given class labels
         self.metadata: dict[str, Any] = {}  # saved with the network, restored by numnet.load
-        self.flat_parameters = np.zeros(_check_fits_in_memory(self), dtype=self.dtype)
+        count = self.layer_offsets()[-1][2]
+        check_fits_in_memory(count, self.dtype,
+                             f"MLP({num_inputs}, {self.hidden_layers}, {num_outputs})")
+        self.flat_parameters = np.zeros(count, dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
         for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):

@@ -8,6 +8,7 @@ here computes; nothing deeper in numnet re-checks.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_layer_sizes",
     "check_name",
     "check_consistent_length",
+    "check_fits_in_memory",
 ]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -258,3 +260,38 @@ def check_layer_sizes(hidden_layers: Any) -> list[int]:
             f"hidden_layers must be positive integers, got {sizes}; try [64, 32]"
         )
     return [int(s) for s in sizes]
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (``os.sysconf``), or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):     # e.g. Windows
+        return None
+
+
+def _human_bytes(n: float) -> str:
+    """``70368744177664`` -> ``"64.0 TiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def check_fits_in_memory(count: int, dtype: np.dtype, what: str) -> None:
+    """Refuse ``count`` parameters of ``dtype`` that would not fit in physical memory.
+
+    A deliberately simple limit: the parameters alone (training needs a few
+    times more) against the machine's physical memory, so that a typo such as
+    ``[10**6] * 10`` gets a clear ``ValueError`` instead of NumPy's MemoryError.
+    ``what`` names the network in the message, e.g. ``"MLP(2, [5], 1)"``.
+    """
+    needed = count * np.dtype(dtype).itemsize
+    available = _physical_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"{what} would have {count:,} parameters, {_human_bytes(needed)} in "
+            f"{np.dtype(dtype).name}, which exceeds this machine's "
+            f"{_human_bytes(available)} of memory; use fewer or narrower hidden layers"
+        )
