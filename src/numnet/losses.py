@@ -14,7 +14,9 @@ Beside mse and the fused cross-entropies sits their in-place form, used by
 the buffered runner of :mod:`numnet.engine`: ``gradient_into(P, Y, D, work)``
 and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
 (``dL/dZ``) into ``D``, with the same arithmetic, on scratch arrays
-(:class:`numnet.activations.Workspace`).
+(:class:`numnet.activations.Workspace`); and their scalar form
+(:class:`ScalarLoss`), one element at a time in plain Python, which numba
+compiles into the engine's kernels (:mod:`numnet.engine.kernels.formulas`).
 """
 
 from __future__ import annotations
@@ -27,10 +29,29 @@ import numpy as np
 from .activations import Workspace
 from .validation import check_name
 
-__all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
+__all__ = ["Loss", "ScalarLoss", "LOSSES", "get_loss", "mse", "mae", "huber",
            "binary_cross_entropy", "categorical_cross_entropy"]
 
 HUBER_DELTA = 1.0
+
+
+class ScalarLoss(NamedTuple):
+    """A loss one element at a time, written so that numba can compile it.
+
+    ``value(z, a, y, mx, lse, cast)`` is the element's term of the loss sum
+    and ``delta(z, a, y, scale, cast)`` its ``dL/da`` (``dL/dz`` for a fused
+    loss), where ``scale = scale_for(count, cast)`` and the sum is divided by
+    ``count``: the batch's samples when ``per_sample``, else its elements.
+    With ``logsumexp``, ``mx`` and ``lse`` are the sample's ``max(z)`` and
+    ``log(sum(exp(z - mx)))`` (0 otherwise). ``cast`` is the parameters'
+    scalar type, so that constants stay in the network's dtype.
+    """
+
+    value: Callable[..., Any]
+    delta: Callable[..., Any]
+    scale_for: Callable[[int, Any], Any]
+    per_sample: bool = False
+    logsumexp: bool = False
 
 
 class Loss(NamedTuple):
@@ -40,8 +61,8 @@ class Loss(NamedTuple):
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
     is ``fused_with``. ``gradient_into`` and ``delta_into`` are the in-place
-    forms of ``(value, gradient)`` and ``(value_from_logits, delta)``, where
-    there is one.
+    forms of ``(value, gradient)`` and ``(value_from_logits, delta)``, and
+    ``scalar`` the form for compiled code, where there is one.
     """
 
     name: str
@@ -53,6 +74,7 @@ class Loss(NamedTuple):
     gradient_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], float] | None = None
     delta_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Workspace],
                          float] | None = None
+    scalar: ScalarLoss | None = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -91,6 +113,19 @@ def _mse_gradient_into(P, Y, D, w):
 def mae(P: np.ndarray, Y: np.ndarray) -> float:
     """Mean absolute error, ``mean(|P - Y|)`` over elements."""
     return float(np.mean(np.abs(P - Y)))
+
+
+def _mse_scalar_value(z, a, y, mx, lse, cast):
+    r = y - a
+    return r * r
+
+
+def _mse_scalar_delta(z, a, y, scale, cast):
+    return scale * (a - y)
+
+
+def _mse_scale(count, cast):
+    return cast(2.0 / count)
 
 
 def _mae_gradient(P, Y):
@@ -148,6 +183,18 @@ def _bce_delta_into(Z, P, Y, D, w):
     return value
 
 
+def _bce_scalar_value(z, a, y, mx, lse, cast):
+    return max(z, cast(0.0)) - z * y + np.log1p(np.exp(-abs(z)))   # as _bce_from_logits
+
+
+def _fused_scalar_delta(z, a, y, scale, cast):
+    return (a - y) * scale                                         # as _bce/_cce_delta
+
+
+def _mean_scale(count, cast):
+    return cast(1.0 / count)
+
+
 def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
     P = np.clip(P, _eps(P), 1.0)
@@ -163,6 +210,10 @@ def _cce_from_logits(Z, Y):
     shifted = Z - Z.max(axis=-1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return float(-np.sum(Y * log_p) / Z.shape[0])
+
+
+def _cce_scalar_value(z, a, y, mx, lse, cast):
+    return -(y * ((z - mx) - lse))                                 # as _cce_from_logits
 
 
 def _cce_delta(P, Y):
@@ -187,15 +238,19 @@ def _cce_delta_into(Z, P, Y, D, w):
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into),
+        Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into,
+             scalar=ScalarLoss(_mse_scalar_value, _mse_scalar_delta, _mse_scale)),
         Loss("mae", mae, _mae_gradient),
         Loss("huber", huber, _huber_gradient),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
-             delta_into=_bce_delta_into),
+             delta_into=_bce_delta_into,
+             scalar=ScalarLoss(_bce_scalar_value, _fused_scalar_delta, _mean_scale)),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
-             delta_into=_cce_delta_into),
+             delta_into=_cce_delta_into,
+             scalar=ScalarLoss(_cce_scalar_value, _fused_scalar_delta, _mean_scale,
+                               per_sample=True, logsumexp=True)),
     )
 }
 _ALIASES = {

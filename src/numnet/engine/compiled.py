@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.losses import LOSSES, Loss
+from numnet.losses import Loss
 from numnet.network import Network
 from numnet.optimizers import KERNEL_RULES, Optimizer
 
@@ -24,15 +24,17 @@ __all__ = ["ExampleRunner", "SmallBatchRunner", "loss_code", "optimizer_code",
 
 
 def loss_code(net: Network, lossfn: Loss, kernels: ModuleType) -> int | None:
-    """The kernels' code for this loss on this network, or None if they lack it."""
-    if lossfn == LOSSES["mse"]:
-        return kernels.LOSS_MSE
-    fused = lossfn.fused_with == net.output_activation
-    if fused and lossfn == LOSSES["binary_cross_entropy"]:
-        return kernels.LOSS_BCE
-    if fused and lossfn == LOSSES["categorical_cross_entropy"]:
-        return kernels.LOSS_CCE
-    return None
+    """The kernels' code for this loss on this network, or None if they lack it.
+
+    The loss must be the registry's own, with a scalar form, and a fused loss
+    must end a network whose output activation is the one it is fused with.
+    """
+    code = kernels.LOSS_CODES.get(lossfn.name)
+    if code is None or kernels.LOSSES_COMPILED[code] != lossfn:
+        return None
+    if lossfn.fused_with is not None and lossfn.fused_with != net.output_activation:
+        return None
+    return code
 
 
 def optimizer_code(optimizer: Optimizer, kernels: ModuleType) -> int | None:

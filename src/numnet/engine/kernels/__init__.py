@@ -28,8 +28,10 @@ starts in the flat parameter vector; ``b_off[i] < 0`` without bias), ``u_off``
 (``[0, cumsum(sizes)]``: where each layer's units start in the work buffers
 ``Z``, ``A``, ``D``, pre-activation, activation and ``dL/dZ``; the input
 layer's slot of ``A`` holds the samples) and ``acts`` (activation codes).
-Loss and optimizer are codes too (the optimizer's code from the ``rule`` of
-its :meth:`~numnet.optimizers.Optimizer.kernel_spec`, see :data:`RULES`);
+Losses and optimizer rules are codes too, positions in the registries
+(:data:`LOSS_CODES`, :data:`RULE_CODES`; an optimizer names its rule in its
+:meth:`~numnet.optimizers.Optimizer.kernel_spec`); the formulas themselves
+come from the maths modules, through :mod:`.formulas`;
 hyperparameters arrive as one float64 array ``hyper``: the spec's, then
 ``l2`` (see ``H_*``).
 
@@ -54,10 +56,10 @@ multi-threaded, because numba's threads fight BLAS's idle ones for the cores
 from __future__ import annotations
 
 from . import batches, elementwise, examples
-from .core import H_SIZE, LOSS_BCE, LOSS_CCE, LOSS_MSE
-from .formulas import ACTIVATION_CODES, FINGERPRINT, RULE_CODES
+from .core import H_SIZE
+from .formulas import ACTIVATION_CODES, FINGERPRINT, LOSS_CODES, LOSSES_COMPILED, RULE_CODES
 
-__all__ = ["ACTIVATION_CODES", "RULE_CODES", "LOSS_MSE", "LOSS_BCE", "LOSS_CCE", "H_SIZE",
+__all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "H_SIZE",
            "train_examples", "train_batches", "optimizer_step", "bias_activate", "output_delta",
            "backprop_activation"]
 

@@ -7,8 +7,19 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import H_L2, LOSS_BCE, LOSS_CCE, LOSS_MSE, step_all, strided_max, sum_of_squared_weights
-from .formulas import SOFTMAX, activate_range, constants, derivative_range
+from .core import H_L2, logsumexp, step_all, strided_max, sum_of_squared_weights
+from .formulas import (
+    SOFTMAX,
+    activate_range,
+    constants,
+    derivative_range,
+    loss_delta,
+    loss_fused,
+    loss_logsumexp,
+    loss_per_sample,
+    loss_scale,
+    loss_value,
+)
 
 
 def build(fingerprint: int) -> Any:
@@ -94,51 +105,31 @@ def build(fingerprint: int) -> Any:
                             A[lo + j * bs + s] = A[lo + j * bs + s] / total_e
             # loss, and D = dL/dZ of the output layer
             lo, out_act = bs * u_off[n_layers], acts[top]
-            if loss == LOSS_MSE:
-                scale = cast(2.0 / (n * n_out))
-            elif loss == LOSS_BCE:
-                scale = cast(1.0 / (n * n_out))
-            else:
-                scale = cast(1.0 / n)
+            count = n if loss_per_sample(loss) else n * n_out
+            scale = loss_scale(loss, count, cast)
+            needs_lse = loss_logsumexp(loss)
             value = 0.0
-            if loss == LOSS_CCE:                        # -sum y (z - max - log sum exp(z - max))
+            mx, lse = zero, zero
+            for s in range(n):
+                row = order[start + s]
+                if needs_lse:
+                    mx, lse = logsumexp(Z, lo + s, bs, n_out)
+                for j in range(n_out):
+                    q = lo + j * bs + s
+                    value += loss_value(loss, Z[q], A[q], Y[row, j], mx, lse, cast)
+                    D[q] = loss_delta(loss, Z[q], A[q], Y[row, j], scale, cast)
+            value /= count
+            if not loss_fused(loss) and out_act == SOFTMAX:     # dZ = A (dA - sum(dA A))
                 for s in range(n):
-                    row = order[start + s]
-                    mx = strided_max(Z, lo + s, bs, n_out)
-                    total_e = zero
+                    dot = zero
                     for j in range(n_out):
-                        total_e += np.exp(Z[lo + j * bs + s] - mx)
-                    lse = np.log(total_e)
+                        dot += D[lo + j * bs + s] * A[lo + j * bs + s]
                     for j in range(n_out):
                         q = lo + j * bs + s
-                        value -= Y[row, j] * ((Z[q] - mx) - lse)
-                        D[q] = (A[q] - Y[row, j]) * scale
-                value /= n
-            else:
-                for s in range(n):
-                    row = order[start + s]
-                    for j in range(n_out):
-                        q = lo + j * bs + s
-                        if loss == LOSS_MSE:            # mean((Y - P)^2); dA = 2 (P - Y) / size
-                            r = Y[row, j] - A[q]
-                            value += r * r
-                            D[q] = scale * (A[q] - Y[row, j])
-                        else:                           # max(z, 0) - z y + log1p(exp(-|z|))
-                            z = Z[q]
-                            value += max(z, zero) - z * Y[row, j] + np.log1p(np.exp(-abs(z)))
-                            D[q] = (A[q] - Y[row, j]) * scale
-                value /= n * n_out
-                if loss == LOSS_MSE and out_act == SOFTMAX:     # dZ = A (dA - sum(dA A))
-                    for s in range(n):
-                        dot = zero
-                        for j in range(n_out):
-                            dot += D[lo + j * bs + s] * A[lo + j * bs + s]
-                        for j in range(n_out):
-                            q = lo + j * bs + s
-                            D[q] = A[q] * (D[q] - dot)
-                elif loss == LOSS_MSE:
-                    for j in range(n_out):
-                        derivative_range(D, Z, A, lo + j * bs, lo + j * bs + n, out_act, cast)
+                        D[q] = A[q] * (D[q] - dot)
+            elif not loss_fused(loss):
+                for j in range(n_out):
+                    derivative_range(D, Z, A, lo + j * bs, lo + j * bs + n, out_act, cast)
             if l2 > 0:
                 value += 0.5 * l2 * sum_of_squared_weights(params, sizes, w_off)
             total += value * n

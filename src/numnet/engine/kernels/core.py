@@ -8,12 +8,10 @@ it, which are (see :mod:`.formulas` on what keys their cache).
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .formulas import apply
-
-# losses: mse with any output; the cross-entropies fused with their output activation
-LOSS_MSE, LOSS_BCE, LOSS_CCE = 0, 1, 2
 
 # ``hyper``: the optimizer's KernelSpec.hyper (its rule's own layout), then l2
 H_L2 = 7
@@ -54,6 +52,16 @@ def strided_max(Z, start, stride, count):
         if zz > mx or zz != zz:
             mx = zz
     return mx
+
+
+@njit(error_model="numpy")
+def logsumexp(Z, start, stride, count):
+    """``(mx, log(sum(exp(z - mx))))`` over Z[start], Z[start + stride], ... (count values)."""
+    mx = strided_max(Z, start, stride, count)
+    total = Z.dtype.type(0.0)
+    for j in range(count):
+        total += np.exp(Z[start + j * stride] - mx)
+    return mx, np.log(total)
 
 
 @njit(error_model="numpy")

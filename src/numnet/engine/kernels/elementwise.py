@@ -7,8 +7,19 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import LOSS_BCE, LOSS_CCE, column_sums, step_all, strided_max
-from .formulas import SOFTMAX, activate_range, constants, derivative_range
+from .core import column_sums, logsumexp, step_all, strided_max
+from .formulas import (
+    SOFTMAX,
+    activate_range,
+    constants,
+    derivative_range,
+    loss_delta,
+    loss_fused,
+    loss_logsumexp,
+    loss_per_sample,
+    loss_scale,
+    loss_value,
+)
 
 
 def build(fingerprint: int) -> tuple[Any, Any, Any, Any]:
@@ -59,50 +70,34 @@ def build(fingerprint: int) -> tuple[Any, Any, Any, Any]:
     def output_delta(Z, A, Y, D, loss, code, db):
         """The batch's loss on ``(A, Y)``; ``D``: the output layer's ``dL/dZ``, ``db``: its sums.
 
-        ``(n, m)`` arrays; ``code`` is the output activation (backpropagated for
-        mse; the cross-entropies are fused with it); ``db`` may be empty.
+        ``(n, m)`` arrays; ``code`` is the output activation (backpropagated
+        unless the loss is fused with it); ``db`` may be empty.
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = Z.dtype.type
         zero = cast(0.0)
         n, m = Z.shape
+        count = n if loss_per_sample(loss) else n * m
+        scale = loss_scale(loss, count, cast)
+        needs_lse = loss_logsumexp(loss)
         value = 0.0
-        if loss == LOSS_CCE:
-            scale = cast(1.0 / n)
+        mx, lse = zero, zero
+        for s in range(n):
+            if needs_lse:
+                mx, lse = logsumexp(Z[s], 0, 1, m)
+            for j in range(m):
+                value += loss_value(loss, Z[s, j], A[s, j], Y[s, j], mx, lse, cast)
+                D[s, j] = loss_delta(loss, Z[s, j], A[s, j], Y[s, j], scale, cast)
+        value /= count
+        if not loss_fused(loss) and code == SOFTMAX:        # dZ = A (dA - sum(dA A))
             for s in range(n):
-                mx = strided_max(Z[s], 0, 1, m)
-                total_e = zero
+                dot = zero
                 for j in range(m):
-                    total_e += np.exp(Z[s, j] - mx)
-                lse = np.log(total_e)
+                    dot += D[s, j] * A[s, j]
                 for j in range(m):
-                    value -= Y[s, j] * ((Z[s, j] - mx) - lse)
-                    D[s, j] = (A[s, j] - Y[s, j]) * scale
-            value /= n
-        elif loss == LOSS_BCE:
-            scale = cast(1.0 / (n * m))
-            for s in range(n):
-                for j in range(m):
-                    z = Z[s, j]
-                    value += max(z, zero) - z * Y[s, j] + np.log1p(np.exp(-abs(z)))
-                    D[s, j] = (A[s, j] - Y[s, j]) * scale
-            value /= n * m
-        else:
-            scale = cast(2.0 / (n * m))
-            for s in range(n):
-                for j in range(m):
-                    r = Y[s, j] - A[s, j]
-                    value += r * r
-                    D[s, j] = scale * (A[s, j] - Y[s, j])
-                if code == SOFTMAX:
-                    dot = zero
-                    for j in range(m):
-                        dot += D[s, j] * A[s, j]
-                    for j in range(m):
-                        D[s, j] = A[s, j] * (D[s, j] - dot)
-            if code != SOFTMAX:
-                derivative_range(D.reshape(-1), Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
-            value /= n * m
+                    D[s, j] = A[s, j] * (D[s, j] - dot)
+        elif not loss_fused(loss):
+            derivative_range(D.reshape(-1), Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
         column_sums(D, db)
         return value
 

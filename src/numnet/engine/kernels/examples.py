@@ -7,8 +7,22 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import H_L2, LOSS_BCE, LOSS_MSE, strided_max, sum_of_squared_weights
-from .formulas import IDENTITY, SOFTMAX, activate, apply, constants, derivative, per_step
+from .core import H_L2, logsumexp, strided_max, sum_of_squared_weights
+from .formulas import (
+    IDENTITY,
+    SOFTMAX,
+    activate,
+    apply,
+    constants,
+    derivative,
+    loss_delta,
+    loss_fused,
+    loss_logsumexp,
+    loss_per_sample,
+    loss_scale,
+    loss_value,
+    per_step,
+)
 
 
 def build(fingerprint: int) -> Any:
@@ -29,19 +43,15 @@ def build(fingerprint: int) -> Any:
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = params.dtype.type
-        one, zero = cast(1.0), cast(0.0)
+        zero = cast(0.0)
         n_layers = sizes.shape[0] - 1
         top = n_layers - 1
         n_x, n_out = sizes[0], sizes[n_layers]
         has1, has2 = s1.shape[0] > 0, s2.shape[0] > 0
         l2 = hyper[H_L2]
         l2c = cast(l2)
-        if loss == LOSS_MSE:
-            scale = cast(2.0 / n_out)
-        elif loss == LOSS_BCE:
-            scale = cast(1.0 / n_out)
-        else:
-            scale = one
+        count = 1 if loss_per_sample(loss) else n_out
+        scale = loss_scale(loss, count, cast)
         h = constants(opt, hyper, t0 + 1, cast)
         total = 0.0
         for e in range(first, last):
@@ -83,37 +93,24 @@ def build(fingerprint: int) -> Any:
                         A[zs + j] = activate(act, Z[zs + j], cast)
             # loss, and D = dL/dZ of the output layer
             zs, out_act = u_off[n_layers], acts[top]
+            mx, lse = zero, zero
+            if loss_logsumexp(loss):
+                mx, lse = logsumexp(Z, zs, 1, n_out)
             value = 0.0
-            if loss == LOSS_MSE:
+            for j in range(n_out):
+                q = zs + j
+                value += loss_value(loss, Z[q], A[q], Y[row, j], mx, lse, cast)
+                D[q] = loss_delta(loss, Z[q], A[q], Y[row, j], scale, cast)
+            value /= count
+            if not loss_fused(loss) and out_act == SOFTMAX:     # dZ = A (dA - sum(dA A))
+                dot = zero
                 for j in range(n_out):
-                    r = Y[row, j] - A[zs + j]
-                    value += r * r
-                    D[zs + j] = scale * (A[zs + j] - Y[row, j])
-                value /= n_out
-                if out_act == SOFTMAX:
-                    dot = zero
-                    for j in range(n_out):
-                        dot += D[zs + j] * A[zs + j]
-                    for j in range(n_out):
-                        D[zs + j] = A[zs + j] * (D[zs + j] - dot)
-                elif out_act != IDENTITY:
-                    for j in range(n_out):
-                        D[zs + j] = D[zs + j] * derivative(out_act, Z[zs + j], A[zs + j], cast)
-            elif loss == LOSS_BCE:
+                    dot += D[zs + j] * A[zs + j]
                 for j in range(n_out):
-                    z = Z[zs + j]
-                    value += max(z, zero) - z * Y[row, j] + np.log1p(np.exp(-abs(z)))
-                    D[zs + j] = (A[zs + j] - Y[row, j]) * scale
-                value /= n_out
-            else:
-                mx = strided_max(Z, zs, 1, n_out)
-                total_e = zero
+                    D[zs + j] = A[zs + j] * (D[zs + j] - dot)
+            elif not loss_fused(loss) and out_act != IDENTITY:
                 for j in range(n_out):
-                    total_e += np.exp(Z[zs + j] - mx)
-                lse = np.log(total_e)
-                for j in range(n_out):
-                    value -= Y[row, j] * ((Z[zs + j] - mx) - lse)
-                    D[zs + j] = (A[zs + j] - Y[row, j]) * scale
+                    D[zs + j] = D[zs + j] * derivative(out_act, Z[zs + j], A[zs + j], cast)
             if l2 > 0:
                 value += 0.5 * l2 * sum_of_squared_weights(params, sizes, w_off)
             total += value

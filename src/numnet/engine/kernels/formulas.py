@@ -1,9 +1,10 @@
 """The maths as the kernels see it: compiled from the one definition of each formula.
 
 Every activation in :data:`numnet.activations.ACTIVATIONS` with a scalar form
-(``scalar(z, cast)``, ``scalar_derivative(z, a, cast)``) and every update
-rule in :data:`numnet.optimizers.KERNEL_RULES` (``constants``, ``update``) is
-plain Python, written beside its NumPy form. This module makes them callable
+(``scalar(z, cast)``, ``scalar_derivative(z, a, cast)``), every loss in
+:data:`numnet.losses.LOSSES` with one (:class:`numnet.losses.ScalarLoss`) and
+every update rule in :data:`numnet.optimizers.KERNEL_RULES` (``constants``,
+``update``) is plain Python, written beside its NumPy form. This module makes them callable
 from compiled code (``numba.extending.register_jitable``) and generates the
 functions that dispatch on a code, so the kernels never restate a formula:
 
@@ -11,11 +12,15 @@ functions that dispatch on a code, so the kernels never restate a formula:
 * ``activate_range(Z, A, lo, hi, code, cast)``,
   ``derivative_range(D, Z, A, lo, hi, code, cast)``: a contiguous range, one
   loop per activation so that each vectorizes;
+* ``loss_value(code, z, a, y, mx, lse, cast)``, ``loss_delta(code, z, a, y,
+  scale, cast)``, ``loss_scale(code, count, cast)``, and what the kernels
+  need to know of a loss: ``loss_per_sample``, ``loss_logsumexp``,
+  ``loss_fused`` (its delta is ``dL/dZ``, not ``dL/dA``);
 * ``constants(rule, hyper, t, cast)``, ``apply(rule, h, p, g, s1, s2)``,
   ``per_step(rule)`` (whether the constants change with ``t``).
 
 Codes are positions in the registries (:data:`ACTIVATION_CODES`,
-:data:`RULE_CODES`); softmax, not elementwise, is :data:`SOFTMAX`, the one
+:data:`LOSS_CODES`, :data:`RULE_CODES`); softmax, not elementwise, is :data:`SOFTMAX`, the one
 row-wise activation, which the kernels compute as ``exp(z - max) / sum``.
 
 numba caches compiled kernels on disk, keyed by the kernel's own source: not
@@ -36,10 +41,14 @@ from numba import njit
 from numba.extending import register_jitable
 
 from numnet.activations import ACTIVATIONS
+from numnet.losses import LOSSES, Loss, ScalarLoss
 from numnet.optimizers import KERNEL_RULES
 
-__all__ = ["ACTIVATION_CODES", "RULE_CODES", "SOFTMAX", "IDENTITY", "FINGERPRINT", "activate",
-           "derivative", "activate_range", "derivative_range", "constants", "apply", "per_step"]
+__all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "SOFTMAX",
+           "IDENTITY", "FINGERPRINT", "activate",
+           "derivative", "activate_range", "derivative_range", "loss_value", "loss_delta",
+           "loss_scale", "loss_per_sample", "loss_logsumexp", "loss_fused", "constants",
+           "apply", "per_step"]
 
 _SCALARS: dict[int, Callable[..., Any]] = {}          # code -> scalar(z, cast)
 _DERIVATIVES: dict[int, Callable[..., Any]] = {}      # code -> scalar_derivative(z, a, cast)
@@ -52,16 +61,24 @@ for _act in ACTIVATIONS.values():
 SOFTMAX = len(_SCALARS)
 ACTIVATION_CODES["softmax"] = SOFTMAX
 IDENTITY = ACTIVATION_CODES["identity"]
+LOSSES_COMPILED: list[Loss] = [loss for loss in LOSSES.values() if loss.scalar is not None]
+LOSS_CODES = {loss.name: code for code, loss in enumerate(LOSSES_COMPILED)}
+_SCALAR_LOSSES: list[ScalarLoss] = [loss.scalar for loss in LOSSES_COMPILED
+                                    if loss.scalar is not None]
 _RULES = list(KERNEL_RULES.values())
 RULE_CODES = {rule.name: code for code, rule in enumerate(_RULES)}
 
 _FORMULAS = [*_SCALARS.values(), *_DERIVATIVES.values(),
+             *(f for loss in _SCALAR_LOSSES for f in (loss.value, loss.delta, loss.scale_for)),
              *(f for rule in _RULES for f in (rule.constants, rule.update))]
 
 
 def _fingerprint() -> int:
     """A hash of the source files that define the formulas, and of the codes."""
-    digest = hashlib.sha256(repr((sorted(ACTIVATION_CODES.items()), RULE_CODES)).encode())
+    digest = hashlib.sha256(repr((sorted(ACTIVATION_CODES.items()), LOSS_CODES, RULE_CODES,
+                                  [(s.per_sample, s.logsumexp) for s in _SCALAR_LOSSES],
+                                  [loss.fused_with for loss in LOSSES_COMPILED],
+                                  [rule.per_step for rule in _RULES])).encode())
     for path in sorted({inspect.getsourcefile(fn) or fn.__module__ for fn in _FORMULAS}):
         try:
             with open(path, "rb") as source:
@@ -117,6 +134,41 @@ derivative_range = _generate(
 constants = _generate("constants", "code, hyper, t, cast", _CONSTANTS,
                       lambda fn: [f"return {fn}(hyper, t, cast)"],
                       "return _fn0(hyper, t, cast)")
+_LOSS_VALUES = {code: loss.value for code, loss in enumerate(_SCALAR_LOSSES)}
+_LOSS_DELTAS = {code: loss.delta for code, loss in enumerate(_SCALAR_LOSSES)}
+_LOSS_SCALES = {code: loss.scale_for for code, loss in enumerate(_SCALAR_LOSSES)}
+# the engine passes known codes only (LOSS_CODES); the fallback gives every path one type
+loss_value = _generate("loss_value", "code, z, a, y, mx, lse, cast", _LOSS_VALUES,
+                       lambda fn: [f"return {fn}(z, a, y, mx, lse, cast)"],
+                       "return _fn0(z, a, y, mx, lse, cast)")
+loss_delta = _generate("loss_delta", "code, z, a, y, scale, cast", _LOSS_DELTAS,
+                       lambda fn: [f"return {fn}(z, a, y, scale, cast)"],
+                       "return _fn0(z, a, y, scale, cast)")
+loss_scale = _generate("loss_scale", "code, count, cast", _LOSS_SCALES,
+                       lambda fn: [f"return {fn}(count, cast)"], "return _fn0(count, cast)")
+_PER_SAMPLE = tuple(loss.per_sample for loss in _SCALAR_LOSSES)
+_LOGSUMEXP = tuple(loss.logsumexp for loss in _SCALAR_LOSSES)
+_FUSED = tuple(loss.fused_with is not None for loss in LOSSES_COMPILED)
+
+
+@njit(error_model="numpy")
+def loss_per_sample(code):
+    """Whether loss ``code`` averages over samples (else over elements)."""
+    return _PER_SAMPLE[code]
+
+
+@njit(error_model="numpy")
+def loss_logsumexp(code):
+    """Whether loss ``code``'s value needs each sample's ``max`` and log-sum-exp."""
+    return _LOGSUMEXP[code]
+
+
+@njit(error_model="numpy")
+def loss_fused(code):
+    """Whether loss ``code``'s delta is ``dL/dZ`` (fused with its output activation)."""
+    return _FUSED[code]
+
+
 _PER_STEP = tuple(rule.per_step for rule in _RULES)
 
 
