@@ -1,0 +1,35 @@
+"""The tutorial's challenge, answered: sweeps over network size, data and learning rate.
+
+The tutorial ends with a challenge: change the network size, the amount of
+training data and the learning rate, and see what each does. A sweep runs
+every setting of a grid once per seed, on this machine or a Dask cluster,
+records each run in a SQLite store as it finishes, and ends as a CSV, plots
+and a report that says what each factor did::
+
+    from numnet.experiments import sweep
+    results = sweep({"hidden_layers": [[1], [3], [9, 6]], "n_samples": [100, 1000]},
+                    data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
+                    executor="processes", out="sweep-out")
+
+``numnet sweep --preset tutorial`` runs the tutorial's own answer.
+
+Modules: :mod:`~numnet.experiments.grid` (grids, presets, run keys),
+:mod:`~numnet.experiments.runs` (one run), :mod:`~numnet.experiments.store`
+(SQLite), :mod:`~numnet.experiments.executors` (serial, processes, Dask),
+:mod:`~numnet.experiments.report` (CSV, plots, report; ``numnet[plots]``),
+:mod:`~numnet.experiments.sweep` and :mod:`~numnet.experiments.command`
+(``numnet sweep``; ``numnet[cli]``).
+"""
+
+from __future__ import annotations
+
+from .executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, get_executor
+from .grid import PRESETS, Grid, Preset, as_grids, expand, run_key, tutorial_preset
+from .runs import DataSource, RunSpec, execute_run, one_minus_x_grid
+from .store import ResultStore
+from .sweep import SweepResults, make_data_source, sweep
+
+__all__ = ["sweep", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
+           "PRESETS", "tutorial_preset", "DataSource", "RunSpec", "execute_run",
+           "one_minus_x_grid", "make_data_source", "ResultStore", "Executor", "SerialExecutor",
+           "ProcessExecutor", "DaskExecutor", "get_executor"]
