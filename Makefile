@@ -40,3 +40,4 @@ bench: $(VENV)/.bench
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	find src tests benchmarks -name __pycache__ -prune -exec rm -rf {} +   # numba caches too
