@@ -27,8 +27,8 @@ demo: $(VENV)/.demo
 
 # style (ruff), types (mypy) and the layer contracts (import-linter, see pyproject.toml)
 lint: $(VENV)/.test
-	$(PY) -m ruff check src tests benchmarks
-	$(PY) -m mypy
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 test: lint
