@@ -50,6 +50,9 @@ def build(fingerprint: int) -> Any:
         s1, s2 : optimizer state (velocity; or m, v), parameter-sized or empty
 
         ``dW`` and ``db`` sum over the batch in four interleaved partial sums.
+        The stages (gather, forward, loss, backward, step) are written out in
+        one loop on purpose: as separate numba functions (inlined or called)
+        they made a 2-5-1 batch of 32 about 10% slower, measured.
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = params.dtype.type

@@ -25,7 +25,7 @@ row-wise activation, which the kernels compute as ``exp(z - max) / sum``.
 
 numba caches compiled kernels on disk, keyed by the kernel's own source: not
 by the formulas it calls. :data:`FINGERPRINT` hashes everything compiled in
-(the modules that define the formulas, and the codes); every kernel closes
+(the modules that define the formulas, this package, the codes); every kernel closes
 over it, and numba keys its cache on a kernel's closure too, so editing a
 formula recompiles the kernels instead of loading stale ones.
 """
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -74,12 +75,19 @@ _FORMULAS = [*_SCALARS.values(), *_DERIVATIVES.values(),
 
 
 def _fingerprint() -> int:
-    """A hash of the source files that define the formulas, and of the codes."""
+    """A hash of the codes and of every source compiled into the kernels.
+
+    That is the modules that define the formulas and this package's own
+    files (a helper in ``core`` is compiled into the kernels too).
+    """
     digest = hashlib.sha256(repr((sorted(ACTIVATION_CODES.items()), LOSS_CODES, RULE_CODES,
                                   [(s.per_sample, s.logsumexp) for s in _SCALAR_LOSSES],
                                   [loss.fused_with for loss in LOSSES_COMPILED],
                                   [rule.per_step for rule in _RULES])).encode())
-    for path in sorted({inspect.getsourcefile(fn) or fn.__module__ for fn in _FORMULAS}):
+    here = os.path.dirname(os.path.abspath(__file__))
+    sources = {inspect.getsourcefile(fn) or fn.__module__ for fn in _FORMULAS}
+    sources |= {os.path.join(here, name) for name in os.listdir(here) if name.endswith(".py")}
+    for path in sorted(sources):
         try:
             with open(path, "rb") as source:
                 digest.update(source.read())
