@@ -18,7 +18,10 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 
 import numpy as np
 
+from . import MLP, callbacks, datasets, fit, io, mse
 from .datasets import DATASETS
+from .gradcheck import gradcheck as check
+from .losses import get_loss
 
 __all__ = ["main"]
 
@@ -35,7 +38,6 @@ def _hidden(value: str) -> list[int]:
 def run_demo(epochs: int = 50, learning_rate: float = 0.1, samples: int = 1000,
              hidden: list[int] | None = None, seed: int = 0, exact: bool = False) -> float:
     """The tutorial end to end: learn ``1 - x`` one example at a time, then test it."""
-    from . import MLP, datasets, mse
 
     hidden = [3] if hidden is None else hidden
     X, y = datasets.one_minus_x(samples, random_state=seed)
@@ -60,7 +62,6 @@ def run_demo(epochs: int = 50, learning_rate: float = 0.1, samples: int = 1000,
 def _load_data(data: str, target_columns: int, samples: int, seed: int
                ) -> tuple[np.ndarray, np.ndarray]:
     """A built-in data set by name, or a CSV/NPZ file: ``(X, y)``."""
-    from . import datasets
     if data in datasets.DATASETS:
         return datasets.get_dataset(data, n_samples=samples, random_state=seed)
     if data.endswith(".npz"):
@@ -116,9 +117,6 @@ def _build_cli():
     @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
     def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samples, seed):
         """Check backpropagation against central differences on a random network and data."""
-        from . import MLP
-        from .gradcheck import gradcheck as check
-        from .losses import get_loss
         rng = np.random.default_rng(seed)
         try:
             net = MLP(inputs, _hidden(hidden), outputs, activation=activation,
@@ -177,7 +175,6 @@ def _build_cli():
         Ctrl-C stops at the end of the current batch, saves the model (and a
         checkpoint with --checkpoint) and exits with code 130.
         """
-        from . import MLP, callbacks, fit, io
         X, y = _load_data(data, target_columns, samples, seed)
         labels = _is_labels(y)
         n_out = 1 if not labels else len(np.unique(y))
@@ -225,7 +222,6 @@ def _build_cli():
                   help="Seed of a generated data set (default differs from train's 0).")
     def evaluate(model, data, target_columns, samples, seed):
         """Report a saved model's error (and accuracy for classifiers) on a data set."""
-        from . import io
         try:
             net = io.load(model)
             X, y = _load_data(data, target_columns, samples, seed)
@@ -247,7 +243,6 @@ def _build_cli():
 
         Example: numnet predict m.safetensors 0.3 0.1
         """
-        from . import io
         try:
             net = io.load(model)
             click.echo(" ".join(str(v) for v in np.atleast_1d(net.predict(np.array(inputs)))))

@@ -24,6 +24,7 @@ from numnet import fit
 
 from .executors import Executor, get_executor
 from .grid import Grid, GridLike, as_grids, canonical_json, expand, run_key
+from .report import aggregate, require_report_extras, results_frame, write_report
 from .runs import DataSource, RunSpec
 from .store import ResultStore
 
@@ -71,12 +72,10 @@ class SweepResults:
 
     def to_frame(self):
         """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
-        from .report import results_frame
         return results_frame(self.runs)
 
     def summary(self):
         """Mean and std over seeds per setting (a pandas DataFrame)."""
-        from .report import aggregate
         return aggregate(self.to_frame())
 
 
@@ -298,7 +297,6 @@ def sweep(
     result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=skipped, store=db.path,
                           out=out_dir)
     if out_dir is not None:
-        from .report import write_report
         result.files = write_report(runs, grids, out_dir, title=title,
                                     notes=_notes(fit_kwargs, source, seed_list, description))
     return result
@@ -343,5 +341,4 @@ def _notes(fit_kwargs: dict[str, Any], source: DataSource, seeds: list[int],
 
 
 def _check_report_extra() -> None:
-    from .report import require_report_extras
     require_report_extras()
