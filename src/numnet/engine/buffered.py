@@ -78,10 +78,12 @@ class BufferedRunner:
     With numba (``kernels``), the elementwise work between the products
     (bias and activation, loss and output delta, derivative and bias
     gradient) is one compiled pass each instead of several ufunc calls, and
-    the optimizer's update is one compiled pass for SGD/Adam/AdamW (layer by
-    layer for networks over 4 MiB, each right after its gradient); without
-    it, in-place ufuncs and ``optimizer.step``. Losses other than mse and the
-    fused cross-entropies go through their ``value``/``gradient`` functions.
+    the update of an optimizer with a kernel spec is one compiled pass (layer
+    by layer for networks over 4 MiB, each right after its gradient); without
+    it, the activations' and losses' in-place forms and ``optimizer.step``.
+    Losses without an in-place form go through their ``value``/``gradient``
+    functions. An update that is exactly ``p -= lr * g`` goes inside each
+    weight gradient's BLAS product instead.
     ``whole_epochs`` is true when a batch costs under ~33 MFLOP, so that ``fit``
     hands over whole epochs of small networks.
     """
