@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -240,11 +242,24 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         size = min(32, n)
     elif isinstance(batch_size, int) and batch_size > n:
         warnings.warn(f"batch_size={batch_size} is larger than the {n} training sample(s); "
-                      f"using batch_size={n}", stacklevel=3)
+                      f"using batch_size={n}", stacklevel=_callers_level())
         size = n
     else:
         size = int(batch_size)
     return Data(lossfn, X2, Y, labels, Xv, Yv, labels_v, classes, checked_metrics, size)
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first caller outside numnet, for a warning about its call.
+
+    ``fit`` is reached through ``numnet.fit``, ``MLP.fit`` or the tutorial's
+    ``train``; the warning should name the user's line whichever it was.
+    """
+    level = 2                                       # 1 is the function that warns
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("numnet."):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle: bool,
