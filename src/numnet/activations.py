@@ -117,11 +117,11 @@ def sigmoid_derivative(A: np.ndarray) -> np.ndarray:
     return A * (1.0 - A)
 
 
-def _sigmoid_backward(Z, A, dA):
+def _sigmoid_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * sigmoid_derivative(A)
 
 
-def _sigmoid_into(Z, A, w):
+def _sigmoid_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.abs(Z, out=A)
     np.negative(A, out=A)
     np.exp(A, out=A)                           # E = exp(-|Z|)
@@ -131,16 +131,16 @@ def _sigmoid_into(Z, A, w):
     np.divide(1.0, w.T, out=A, where=w.M)      # ... and 1 / (1 + E) where Z >= 0
 
 
-def _sigmoid_scalar(z, cast):
+def _sigmoid_scalar(z: Any, cast: Any) -> Any:
     e = np.exp(-abs(z))                        # 1 / (1 + E) or E / (1 + E), E = exp(-|z|)
     return (cast(1.0) if z >= 0 else e) / (cast(1.0) + e)
 
 
-def _sigmoid_scalar_derivative(z, a, cast):
+def _sigmoid_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return a * (cast(1.0) - a)
 
 
-def _sigmoid_backward_into(Z, A, D, w):
+def _sigmoid_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     np.subtract(1.0, A, out=w.T)
     np.multiply(w.T, A, out=w.T)
     D *= w.T
@@ -153,23 +153,23 @@ def tanh(Z: np.ndarray) -> np.ndarray:
     return np.tanh(Z)
 
 
-def _tanh_backward(Z, A, dA):
+def _tanh_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * (1.0 - A * A)
 
 
-def _tanh_into(Z, A, w):
+def _tanh_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.tanh(Z, out=A)
 
 
-def _tanh_scalar(z, cast):
+def _tanh_scalar(z: Any, cast: Any) -> Any:
     return np.tanh(z)
 
 
-def _tanh_scalar_derivative(z, a, cast):
+def _tanh_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return cast(1.0) - a * a
 
 
-def _tanh_backward_into(Z, A, D, w):
+def _tanh_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     np.multiply(A, A, out=w.T)
     np.subtract(1.0, w.T, out=w.T)
     D *= w.T
@@ -180,23 +180,23 @@ def relu(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0)
 
 
-def _relu_backward(Z, A, dA):
+def _relu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * (Z > 0)
 
 
-def _relu_into(Z, A, w):
+def _relu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.maximum(Z, 0, out=A)
 
 
-def _relu_scalar(z, cast):
+def _relu_scalar(z: Any, cast: Any) -> Any:
     return z if (z >= 0 or z != z) else cast(0.0)      # np.maximum(z, 0): NaN kept
 
 
-def _relu_scalar_derivative(z, a, cast):
+def _relu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return cast(1.0) if z > 0 else cast(0.0)
 
 
-def _relu_backward_into(Z, A, D, w):
+def _relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     np.greater(Z, 0, out=w.M)
     D *= w.M
 
@@ -206,25 +206,25 @@ def leaky_relu(Z: np.ndarray) -> np.ndarray:
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
 
 
-def _leaky_relu_backward(Z, A, dA):
+def _leaky_relu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * np.where(Z > 0, 1.0, LEAKY_SLOPE).astype(Z.dtype, copy=False)
 
 
-def _leaky_relu_into(Z, A, w):
+def _leaky_relu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.multiply(Z, LEAKY_SLOPE, out=A)
     np.greater(Z, 0, out=w.M)
     np.copyto(A, Z, where=w.M)
 
 
-def _leaky_relu_scalar(z, cast):
+def _leaky_relu_scalar(z: Any, cast: Any) -> Any:
     return z if z > 0 else cast(LEAKY_SLOPE) * z
 
 
-def _leaky_relu_scalar_derivative(z, a, cast):
+def _leaky_relu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return cast(1.0) if z > 0 else cast(LEAKY_SLOPE)
 
 
-def _leaky_relu_backward_into(Z, A, D, w):
+def _leaky_relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     w.T[...] = LEAKY_SLOPE
     np.greater(Z, 0, out=w.M)
     np.copyto(w.T, 1.0, where=w.M)
@@ -236,11 +236,11 @@ def elu(Z: np.ndarray) -> np.ndarray:
     return np.where(Z > 0, Z, ELU_ALPHA * np.expm1(np.minimum(Z, 0)))
 
 
-def _elu_backward(Z, A, dA):
+def _elu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * np.where(Z > 0, 1.0, A + ELU_ALPHA).astype(Z.dtype, copy=False)
 
 
-def _elu_into(Z, A, w):
+def _elu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.minimum(Z, 0, out=A)
     np.expm1(A, out=A)
     A *= ELU_ALPHA
@@ -248,15 +248,15 @@ def _elu_into(Z, A, w):
     np.copyto(A, Z, where=w.M)
 
 
-def _elu_scalar(z, cast):
+def _elu_scalar(z: Any, cast: Any) -> Any:
     return z if z > 0 else cast(ELU_ALPHA) * np.expm1(min(z, cast(0.0)))
 
 
-def _elu_scalar_derivative(z, a, cast):
+def _elu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return cast(1.0) if z > 0 else a + cast(ELU_ALPHA)
 
 
-def _elu_backward_into(Z, A, D, w):
+def _elu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     np.add(A, ELU_ALPHA, out=w.T)
     np.greater(Z, 0, out=w.M)
     np.copyto(w.T, 1.0, where=w.M)
@@ -268,11 +268,11 @@ def softplus(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
 
 
-def _softplus_backward(Z, A, dA):
+def _softplus_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * sigmoid(Z)
 
 
-def _softplus_into(Z, A, w):
+def _softplus_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.maximum(Z, 0, out=A)
     np.abs(Z, out=w.T)
     np.negative(w.T, out=w.T)
@@ -281,15 +281,15 @@ def _softplus_into(Z, A, w):
     A += w.T
 
 
-def _softplus_scalar(z, cast):
+def _softplus_scalar(z: Any, cast: Any) -> Any:
     return max(z, cast(0.0)) + np.log1p(np.exp(-abs(z)))
 
 
-def _softplus_scalar_derivative(z, a, cast):
+def _softplus_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return _sigmoid_scalar(z, cast)
 
 
-def _softplus_backward_into(Z, A, D, w):
+def _softplus_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     _sigmoid_into(Z, w.T, Workspace(w.T2, w.T2, w.M, w.col))
     D *= w.T
 
@@ -299,24 +299,24 @@ def identity(Z: np.ndarray) -> np.ndarray:
     return Z
 
 
-def _identity_backward(Z, A, dA):
+def _identity_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA
 
 
-def _identity_into(Z, A, w):
+def _identity_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     if A is not Z:
         np.copyto(A, Z)
 
 
-def _identity_scalar(z, cast):
+def _identity_scalar(z: Any, cast: Any) -> Any:
     return z
 
 
-def _identity_scalar_derivative(z, a, cast):
+def _identity_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
     return cast(1.0)
 
 
-def _identity_backward_into(Z, A, D, w):
+def _identity_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     pass
 
 
@@ -326,13 +326,13 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     return E / E.sum(axis=-1, keepdims=True)
 
 
-def _softmax_backward(Z, A, dA):
+def _softmax_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     # Jacobian-vector product without the (n, k, k) Jacobian:
     # dZ_j = A_j * (dA_j - sum_k dA_k A_k)
     return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
 
 
-def _softmax_into(Z, A, w):
+def _softmax_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
     np.max(Z, axis=-1, keepdims=True, out=w.col)
     np.subtract(Z, w.col, out=A)
     np.exp(A, out=A)
@@ -340,7 +340,7 @@ def _softmax_into(Z, A, w):
     A /= w.col
 
 
-def _softmax_backward_into(Z, A, D, w):
+def _softmax_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
     np.multiply(D, A, out=w.T)
     np.sum(w.T, axis=-1, keepdims=True, out=w.col)
     D -= w.col

@@ -93,15 +93,15 @@ def mse(target: Any, output: Any) -> float:
     return float(np.mean((target - output) ** 2))
 
 
-def _mse_value(P, Y):
+def _mse_value(P: np.ndarray, Y: np.ndarray) -> float:
     return mse(Y, P)
 
 
-def _mse_gradient(P, Y):
+def _mse_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (2.0 / P.size) * (P - Y)
 
 
-def _mse_gradient_into(P, Y, D, w):
+def _mse_gradient_into(P: np.ndarray, Y: np.ndarray, D: np.ndarray, w: Workspace) -> float:
     np.subtract(Y, P, out=w.T)
     np.square(w.T, out=w.T)
     value = float(np.mean(w.T))
@@ -115,20 +115,20 @@ def mae(P: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(np.abs(P - Y)))
 
 
-def _mse_scalar_value(z, a, y, mx, lse, cast):
+def _mse_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
     r = y - a
     return r * r
 
 
-def _mse_scalar_delta(z, a, y, scale, cast):
+def _mse_scalar_delta(z: Any, a: Any, y: Any, scale: Any, cast: Any) -> Any:
     return scale * (a - y)
 
 
-def _mse_scale(count, cast):
+def _mse_scale(count: int, cast: Any) -> Any:
     return cast(2.0 / count)
 
 
-def _mae_gradient(P, Y):
+def _mae_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sign(P - Y) * (1.0 / P.size)
 
 
@@ -139,7 +139,7 @@ def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
     return float(np.mean(0.5 * quad * quad + delta * (R - quad)))
 
 
-def _huber_gradient(P, Y):
+def _huber_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
 
 
@@ -152,22 +152,23 @@ def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)))
 
 
-def _bce_gradient(P, Y):
+def _bce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     e = _eps(P)
     P = np.clip(P, e, 1.0 - e)
     return (P - Y) / (P * (1.0 - P)) * (1.0 / P.size)
 
 
-def _bce_from_logits(Z, Y):
+def _bce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
     # log(1 + exp(-|Z|)) + max(Z, 0) - Z * Y  ==  BCE(sigmoid(Z), Y), exactly and stably
     return float(np.mean(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))))
 
 
-def _bce_delta(P, Y):
+def _bce_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (P - Y) * (1.0 / P.size)
 
 
-def _bce_delta_into(Z, P, Y, D, w):
+def _bce_delta_into(Z: np.ndarray, P: np.ndarray, Y: np.ndarray, D: np.ndarray,
+                    w: Workspace) -> float:
     T = w.T
     np.maximum(Z, 0, out=T)
     np.multiply(Z, Y, out=D)
@@ -183,15 +184,15 @@ def _bce_delta_into(Z, P, Y, D, w):
     return value
 
 
-def _bce_scalar_value(z, a, y, mx, lse, cast):
+def _bce_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
     return max(z, cast(0.0)) - z * y + np.log1p(np.exp(-abs(z)))   # as _bce_from_logits
 
 
-def _fused_scalar_delta(z, a, y, scale, cast):
+def _fused_scalar_delta(z: Any, a: Any, y: Any, scale: Any, cast: Any) -> Any:
     return (a - y) * scale                                         # as _bce/_cce_delta
 
 
-def _mean_scale(count, cast):
+def _mean_scale(count: int, cast: Any) -> Any:
     return cast(1.0 / count)
 
 
@@ -201,26 +202,27 @@ def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.sum(Y * np.log(P)) / P.shape[0])
 
 
-def _cce_gradient(P, Y):
+def _cce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     P = np.clip(P, _eps(P), 1.0)
     return -(Y / P) * (1.0 / P.shape[0])
 
 
-def _cce_from_logits(Z, Y):
+def _cce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
     shifted = Z - Z.max(axis=-1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return float(-np.sum(Y * log_p) / Z.shape[0])
 
 
-def _cce_scalar_value(z, a, y, mx, lse, cast):
+def _cce_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
     return -(y * ((z - mx) - lse))                                 # as _cce_from_logits
 
 
-def _cce_delta(P, Y):
+def _cce_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (P - Y) * (1.0 / P.shape[0])
 
 
-def _cce_delta_into(Z, P, Y, D, w):
+def _cce_delta_into(Z: np.ndarray, P: np.ndarray, Y: np.ndarray, D: np.ndarray,
+                    w: Workspace) -> float:
     T, col = w.T, w.col
     np.max(Z, axis=-1, keepdims=True, out=col)
     np.subtract(Z, col, out=T)                 # shifted

@@ -87,7 +87,7 @@ class FolderFeatures(tuple):
         self.X, self.y, self.files, self.skipped = X, y, files, skipped
         return self
 
-    def __getnewargs__(self):
+    def __getnewargs__(self) -> tuple[Any, ...]:
         return self.X, self.y, self.files, self.skipped
 
 

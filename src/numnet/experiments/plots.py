@@ -17,7 +17,7 @@ __all__ = ["plot_factor", "plot_heatmap", "plot_loss_curves"]
 # --- plots -------------------------------------------------------------------------
 
 
-def _pyplot():
+def _pyplot() -> Any:
     require_report_extras()
     import matplotlib
     matplotlib.use("Agg")

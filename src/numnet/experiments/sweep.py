@@ -70,11 +70,11 @@ class SweepResults:
         """Runs recorded as failed."""
         return sum(r["status"] == "failed" for r in self.runs)
 
-    def to_frame(self):
+    def to_frame(self) -> Any:
         """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
         return results_frame(self.runs)
 
-    def summary(self):
+    def summary(self) -> Any:
         """Mean and std over seeds per setting (a pandas DataFrame)."""
         return aggregate(self.to_frame())
 

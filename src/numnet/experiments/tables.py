@@ -37,7 +37,7 @@ def require_report_extras() -> None:
                           f"pip install 'numnet[plots]'")
 
 
-def _pd():
+def _pd() -> Any:
     require_report_extras()
     import pandas as pd
     return pd
@@ -92,7 +92,7 @@ def results_frame(runs: Sequence[dict[str, Any]]) -> Frame:
     return frame
 
 
-def aggregate(frame):
+def aggregate(frame: Frame) -> Frame:
     """Mean and standard deviation over seeds of each setting's measurements.
 
     Parameters

@@ -160,7 +160,7 @@ class AdamW(_AdamBase):
 
 # --- the same update, one element at a time, for compiled code ----------------------
 
-def _adam_constants(hyper, t, cast):
+def _adam_constants(hyper: np.ndarray, t: int, cast: Any) -> tuple[Any, ...]:
     """``hyper = [lr, decoupled, 0, weight_decay, beta_1, beta_2, epsilon]`` at step ``t``.
 
     Returns ``(lr / (1 - beta_1**t), 1 / sqrt(1 - beta_2**t), beta_1, 1 - beta_1,
@@ -178,7 +178,8 @@ def _adam_constants(hyper, t, cast):
             cast(hyper[6]), cast(l2), cast(decay))
 
 
-def _adam_update(p, g, s1, s2, h):
+def _adam_update(p: Any, g: Any, s1: Any, s2: Any, h: tuple[Any, ...]
+                 ) -> tuple[Any, Any, Any]:
     """One parameter: the update of :meth:`_AdamBase._update`; ``s1, s2`` are ``m, v``.
 
     ``sqrt(v) / sqrt(1 - beta_2**t)`` is a product with the reciprocal here, a

@@ -109,14 +109,14 @@ class SGD(Optimizer):
 
 # --- the same update, one element at a time, for compiled code ----------------------
 
-def _sgd_constants(hyper, t, cast):
+def _sgd_constants(hyper: np.ndarray, t: int, cast: Any) -> tuple[Any, ...]:
     """``hyper = [lr, momentum, nesterov, weight_decay, 0, 0, 0]``, cast; no use of ``t``."""
     zero = cast(0.0)
     return (cast(hyper[0]), cast(hyper[1]), cast(hyper[2]), cast(hyper[3]),
             zero, zero, zero, zero, zero)
 
 
-def _sgd_update(p, g, s1, s2, h):
+def _sgd_update(p: Any, g: Any, s1: Any, s2: Any, h: tuple[Any, ...]) -> tuple[Any, Any, Any]:
     """One parameter: the update of :meth:`SGD._update`; ``s1`` is the velocity."""
     lr, momentum, nesterov, weight_decay = h[0], h[1], h[2], h[3]
     if weight_decay > 0:
