@@ -27,7 +27,7 @@ demo: $(VENV)/.demo
 
 # style (ruff), types (mypy) and the layer contracts (import-linter, see pyproject.toml)
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
