@@ -19,9 +19,8 @@ and ``t`` included, so a run may switch runners between epochs):
 * :class:`BufferedRunner`: the same maths on buffers allocated once (the
   batch gathered with ``take(..., out=)``, matrix products with ``out=``,
   activations and derivatives in their in-place forms, in the network's
-  dtype), no ``dX``
-  for the input layer, and with numba the elementwise work and the
-  optimizer's update compiled. An update that is exactly ``p -= lr * g``
+  dtype), no ``dX`` for the input layer, and with numba the elementwise
+  work and the optimizer's update compiled. An update that is exactly ``p -= lr * g``
   (the optimizer's ``linear_rate()``: plain SGD, no ``l2``) goes inside
   each weight matrix's gradient product, one BLAS ``gemm`` with
   ``beta = 1`` (:mod:`numnet.engine.blas`). The path for large networks,
@@ -35,8 +34,8 @@ and ``t`` included, so a run may switch runners between epochs):
 Selection (:func:`select_runner` with ``prefer="auto"``), first match wins:
 
 1. ``dropout > 0`` -> :class:`NumpyRunner` (the masks draw from ``rng``).
-2. numba importable, loss ``mse`` (any output) or a cross-entropy fused with
-   its output activation, an optimizer whose ``kernel_spec()`` names a
+2. numba importable, a loss with a scalar form (``mse`` with any output, or
+   a cross-entropy fused with its output activation), an optimizer whose ``kernel_spec()`` names a
    compiled rule (:class:`~numnet.optimizers.SGD`,
    :class:`~numnet.optimizers.Adam`, :class:`~numnet.optimizers.AdamW`, with
    any schedule; momentum, Nesterov, weight decay and ``l2`` included):
