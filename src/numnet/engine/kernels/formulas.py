@@ -86,7 +86,11 @@ def _fingerprint() -> int:
                                   [rule.per_step for rule in _RULES])).encode())
     here = os.path.dirname(os.path.abspath(__file__))
     sources = {inspect.getsourcefile(fn) or fn.__module__ for fn in _FORMULAS}
-    sources |= {os.path.join(here, name) for name in os.listdir(here) if name.endswith(".py")}
+    try:
+        sources |= {os.path.join(here, name) for name in os.listdir(here)
+                    if name.endswith(".py")}
+    except OSError:                                 # not a directory (a zip): no disk cache
+        pass
     for path in sorted(sources):
         try:
             with open(path, "rb") as source:
