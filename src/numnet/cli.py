@@ -3,7 +3,8 @@
 ``numnet demo`` runs the tutorial end to end; ``numnet train`` trains on a
 built-in data set or a CSV/NPZ file and saves the model, which ``evaluate``
 and ``predict`` load; ``numnet gradcheck`` proves the derivatives of a network
-you describe. ``numnet --help`` lists them all.
+you describe; ``numnet sweep`` (from :mod:`numnet.experiments.command`) runs a
+grid of settings over seeds and writes a report. ``numnet --help`` lists them all.
 """
 
 from __future__ import annotations
@@ -249,6 +250,9 @@ def _build_cli():
         except (ValueError, TypeError) as exc:
             raise click.UsageError(str(exc)) from exc
 
+    # numnet sweep lives with the sweeps; it needs only click, which this group has
+    from .experiments.command import sweep_command
+    cli.add_command(sweep_command)
     return cli
 
 

@@ -13,12 +13,18 @@ and a report that says what each factor did::
 
 ``numnet sweep --preset tutorial`` runs the tutorial's own answer.
 
-Modules: :mod:`~numnet.experiments.grid` (grids, presets, run keys),
-:mod:`~numnet.experiments.runs` (one run), :mod:`~numnet.experiments.store`
-(SQLite), :mod:`~numnet.experiments.executors` (serial, processes, Dask),
-:mod:`~numnet.experiments.report` (CSV, plots, report; ``numnet[plots]``),
-:mod:`~numnet.experiments.sweep` and :mod:`~numnet.experiments.command`
-(``numnet sweep``; ``numnet[cli]``).
+Modules, in the order a sweep uses them: :mod:`~numnet.experiments.grid`
+(grids, presets, run keys), :mod:`~numnet.experiments.runs` (one run),
+:mod:`~numnet.experiments.executors` (serial, processes, Dask),
+:mod:`~numnet.experiments.store` (SQLite), :mod:`~numnet.experiments.sweep`
+(the whole sweep); then the report (``numnet[plots]``):
+:mod:`~numnet.experiments.tables` (``results.csv``, ``summary.csv``: pandas),
+:mod:`~numnet.experiments.studies` (which grids form a section),
+:mod:`~numnet.experiments.findings` (the sentences computed from the tables),
+:mod:`~numnet.experiments.figures` (the PNGs: matplotlib),
+:mod:`~numnet.experiments.formatting` (how values are written) and
+:mod:`~numnet.experiments.report` (writes them all and ``report.md``);
+:mod:`~numnet.experiments.command` is ``numnet sweep`` (``numnet[cli]``).
 """
 
 from __future__ import annotations

@@ -35,6 +35,25 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     Returns ``{"grids": [Grid, ...], ...}``.
     """
     path = Path(path)
+    config = _parse(path)
+    if not set(config) & _CONFIG_KEYS:
+        config = {"grids": [config]}
+    unknown = sorted(set(config) - _CONFIG_KEYS)
+    if unknown:
+        raise click.UsageError(f"{path}: unknown key(s) {unknown}; a sweep file has "
+                               f"{sorted(_CONFIG_KEYS)}, or only factors")
+    raw = config.pop("grids", None) or [config.pop("grid", None)]
+    if raw == [None]:
+        raise click.UsageError(f"{path}: no grid; add a [[grids]] table of factors")
+    try:
+        config["grids"] = [Grid.from_dict(g) for g in raw]
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(f"{path}: {exc}") from exc
+    return config
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    """The table a ``.toml`` or ``.json`` file holds; a usage error if it is anything else."""
     text = path.read_text()
     if path.suffix.lower() == ".toml":
         try:
@@ -56,19 +75,6 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise click.UsageError(f"{path}: expected a table of factors or a sweep, got "
                                f"{type(config).__name__}")
-    if not set(config) & _CONFIG_KEYS:
-        config = {"grids": [config]}
-    unknown = sorted(set(config) - _CONFIG_KEYS)
-    if unknown:
-        raise click.UsageError(f"{path}: unknown key(s) {unknown}; a sweep file has "
-                               f"{sorted(_CONFIG_KEYS)}, or only factors")
-    raw = config.pop("grids", None) or [config.pop("grid", None)]
-    if raw == [None]:
-        raise click.UsageError(f"{path}: no grid; add a [[grids]] table of factors")
-    try:
-        config["grids"] = [Grid.from_dict(g) for g in raw]
-    except (TypeError, ValueError) as exc:
-        raise click.UsageError(f"{path}: {exc}") from exc
     return config
 
 
@@ -167,51 +173,10 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     plots and OUT/report.md, which says what each factor did.
     """
     _show_warnings()
-    config: dict[str, Any] = {}
-    if preset is not None:
-        if grid_file is not None:
-            raise click.UsageError("give --preset or --grid, not both")
-        p = PRESETS[preset]()
-        config = {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
-                  "title": f"The tutorial's challenge, answered ({preset} preset)",
-                  "description": p.description}
-    elif grid_file is not None:
-        config = load_sweep_file(grid_file)
-
-    factors: dict[str, list[Any]] = {}
-    if hidden:
-        factors["hidden_layers"] = _hidden(hidden)
-    if n_samples:
-        factors["n_samples"] = _split(n_samples, int, "--n-samples")
-    if lr:
-        factors["learning_rate"] = _split(lr, float, "--lr")
-    if activation:
-        factors["activation"] = _split(activation, str, "--activation")
-    if batch_size:
-        factors["batch_size"] = _split(batch_size, int, "--batch-size")
-    grids = config.get("grids") or []
-    try:
-        if grids:
-            grids = [Grid({**g.factors, **factors}, g.label) for g in grids]
-        elif factors:
-            grids = [Grid(factors)]
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if not grids:
-        raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
-                               "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")
-
-    fit_kwargs = dict(config.get("fit") or {})
-    if epochs is not None:
-        fit_kwargs["epochs"] = epochs
-    if optimizer is not None:
-        fit_kwargs["optimizer"] = optimizer
-    seed_list = _split(seeds, int, "--seeds") if seeds else None
-    if seed_list is None and repeats is None:
-        seed_list, repeats = config.get("seeds"), config.get("repeats")
-    if seed_list is not None and repeats is not None:
-        raise click.UsageError("give --seeds or --repeats, not both")
-
+    config = _config(preset, grid_file)
+    grids = _grids(config, _option_factors(hidden, n_samples, lr, activation, batch_size))
+    fit_kwargs = _fit_options(config, epochs, optimizer)
+    seed_list, repeats = _seed_options(config, seeds, repeats)
     try:
         executor = get_executor(backend or "serial", scheduler=scheduler, workers=workers)
     except (ValueError, ImportError) as exc:
@@ -235,6 +200,71 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     click.echo(f"report: {Path(out) / 'report.md'}")
     if result.runs and result.failed == len(result.runs):
         sys.exit(1)
+
+
+def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
+    """The sweep a preset or a grid file describes; empty without either."""
+    if preset is None:
+        return load_sweep_file(grid_file) if grid_file is not None else {}
+    if grid_file is not None:
+        raise click.UsageError("give --preset or --grid, not both")
+    p = PRESETS[preset]()
+    return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
+            "title": f"The tutorial's challenge, answered ({preset} preset)",
+            "description": p.description}
+
+
+def _option_factors(hidden: tuple[str, ...], n_samples: str | None, lr: str | None,
+                    activation: str | None, batch_size: str | None) -> dict[str, list[Any]]:
+    """The factors given as options (``--hidden 3 --lr 0.1,1.0``), in this order."""
+    factors: dict[str, list[Any]] = {}
+    if hidden:
+        factors["hidden_layers"] = _hidden(hidden)
+    for factor, text, kind, option in (("n_samples", n_samples, int, "--n-samples"),
+                                       ("learning_rate", lr, float, "--lr"),
+                                       ("activation", activation, str, "--activation"),
+                                       ("batch_size", batch_size, int, "--batch-size")):
+        if text:
+            factors[factor] = _split(text, kind, option)
+    return factors
+
+
+def _grids(config: dict[str, Any], factors: dict[str, list[Any]]) -> list[Grid]:
+    """The configured grids with the option factors laid over each, or one grid of them."""
+    grids = config.get("grids") or []
+    try:
+        if grids:
+            grids = [Grid({**g.factors, **factors}, g.label) for g in grids]
+        elif factors:
+            grids = [Grid(factors)]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not grids:
+        raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
+                               "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")
+    return grids
+
+
+def _fit_options(config: dict[str, Any], epochs: int | None, optimizer: str | None
+                 ) -> dict[str, Any]:
+    """The configured ``fit`` arguments, ``--epochs`` and ``--optimizer`` over them."""
+    fit_kwargs = dict(config.get("fit") or {})
+    if epochs is not None:
+        fit_kwargs["epochs"] = epochs
+    if optimizer is not None:
+        fit_kwargs["optimizer"] = optimizer
+    return fit_kwargs
+
+
+def _seed_options(config: dict[str, Any], seeds: str | None, repeats: int | None
+                  ) -> tuple[list[int] | None, int | None]:
+    """``(seeds, repeats)`` from the options, else from the config; never both."""
+    seed_list = _split(seeds, int, "--seeds") if seeds else None
+    if seed_list is None and repeats is None:
+        seed_list, repeats = config.get("seeds"), config.get("repeats")
+    if seed_list is not None and repeats is not None:
+        raise click.UsageError("give --seeds or --repeats, not both")
+    return seed_list, repeats
 
 
 if __name__ == "__main__":  # pragma: no cover

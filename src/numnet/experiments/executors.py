@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from .runs import RESULT_FIELDS, RunSpec, execute_run
+from .runs import RunSpec, empty_result, execute_run
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "get_executor",
            "run_single_threaded"]
@@ -51,10 +51,7 @@ def run_single_threaded(spec: RunSpec) -> Result:
 
 def _failed(spec: RunSpec, exc: BaseException) -> Result:
     """The result of a run that never returned (its worker died, the task was lost)."""
-    result: Result = {name: None for name in RESULT_FIELDS}
-    result.update(key=spec.key, settings=dict(spec.settings), seed=spec.seed, status="failed",
-                  error=f"{type(exc).__name__}: {exc}")
-    return result
+    return {**empty_result(spec), "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
 
 
 class Executor:

@@ -1,20 +1,17 @@
 """From a sweep's runs to ``results.csv``, ``summary.csv``, plots and ``report.md``.
 
-Everything in the report is computed from the runs' numbers: the table of
-means and standard deviations over seeds per setting (:func:`aggregate`),
-and the sentences that say what each factor did (:func:`analyse`): where
-more data stopped helping (the first step up in ``n_samples`` whose
-improvement is within two standard errors), which learning rates diverged,
-how the error moved with the parameter count (with the rank correlation),
-and, when the same study runs on several networks, which was better where.
+Everything in the report is computed from the runs' numbers: the tables of
+means and standard deviations over seeds (:mod:`~numnet.experiments.tables`),
+the plots (:mod:`~numnet.experiments.figures`) and the sentences that say
+what each factor did (:mod:`~numnet.experiments.findings`): where more data
+stopped helping, which learning rates diverged, how the error moved with the
+parameter count, and, when the same study runs on several networks, which
+was better where. This module writes them and ``report.md``, one section per
+study (:mod:`~numnet.experiments.studies`).
 
 The report is written from ``results.csv`` as read back from disk, so
 :func:`report_from_csv` regenerates the same ``report.md`` from the files
 alone. Needs pandas and matplotlib: ``pip install 'numnet[plots]'``.
-
-The parts are modules of their own: the tables in :mod:`.tables`, the
-sentences in :mod:`.analysis`, the pictures in :mod:`.plots`; this module
-puts them together into the report folder.
 """
 
 from __future__ import annotations
@@ -25,36 +22,46 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .analysis import (
-    _METRIC_NAMES,
-    Study,
-    _primary_metric,
-    _rows_for,
-    _summary_table,
-    _table,
-    analyse,
-    marginal_rows,
-    studies,
-)
-from .grid import Grid, canonical_json
-from .plots import _setting_text, plot_factor, plot_heatmap, plot_loss_curves
+import pandas as pd
+
+from .figures import plot_factor, plot_heatmap, plot_loss_curves
+from .findings import analyse
+from .formatting import METRIC_NAMES, factor_name, fmt, label, plus_minus, setting_text
+from .grid import Grid
+from .studies import Study, studies
 from .tables import (
-    _LAST,
-    _NAMES,
-    Frame,
-    _pd,
-    _pm,
     aggregate,
-    label,
-    require_report_extras,
+    factor_columns,
+    marginal_rows,
+    primary_metric,
+    read_results,
     results_frame,
+    rows_for,
 )
 
-__all__ = ["results_frame", "aggregate", "analyse", "write_report", "report_from_csv",
-           "require_report_extras", "Study"]
+__all__ = ["write_report", "report_from_csv", "require_report_extras",
+           # re-exported from the modules that define them, where they were first documented
+           "results_frame", "aggregate", "analyse", "Study", "studies", "marginal_rows", "label",
+           "plot_factor", "plot_heatmap", "plot_loss_curves"]
+
+Lines = list[str]
 
 
-# --- the report --------------------------------------------------------------------
+def require_report_extras() -> None:
+    """Raise an ImportError naming the extra when pandas or matplotlib is missing.
+
+    Asked at the start of a sweep that writes a report, so that a missing
+    extra stops it before any run, not after the last.
+    """
+    missing = []
+    for module in ("pandas", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
+                          f"pip install 'numnet[plots]'")
 
 
 def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str | os.PathLike,
@@ -79,7 +86,6 @@ def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str
     list of Path
         The files written.
     """
-    pd = _pd()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "results.csv"
@@ -87,115 +93,216 @@ def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str
     meta = out / "sweep.json"
     meta.write_text(json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
                                 "notes": notes or {}}, indent=1) + "\n")
-    frame = pd.read_csv(csv, keep_default_na=False,
-                        na_values={c: [""] for c in _LAST})
-    return [csv, meta, *_write_from_frame(frame, list(grids), out, title, notes or {})]
+    return [csv, meta, *_write_from_csv(csv, list(grids), out, title, notes or {})]
 
 
 def report_from_csv(folder: str | os.PathLike, out: str | os.PathLike | None = None
                     ) -> list[Path]:
     """Regenerate ``summary.csv``, plots and ``report.md`` from ``results.csv`` and
     ``sweep.json`` in ``folder`` (into ``out``, default the same folder)."""
-    pd = _pd()
     folder = Path(folder)
     meta = json.loads((folder / "sweep.json").read_text())
     grids = [Grid.from_dict(g) for g in meta["grids"]]
-    frame = pd.read_csv(folder / "results.csv",
-                        keep_default_na=False, na_values={c: [""] for c in _LAST})
     target = Path(out) if out is not None else folder
     target.mkdir(parents=True, exist_ok=True)
-    return _write_from_frame(frame, grids, target, meta.get("title"), meta.get("notes", {}))
+    return _write_from_csv(folder / "results.csv", grids, target, meta.get("title"),
+                           meta.get("notes", {}))
 
 
-def _write_from_frame(frame: Frame, grids: list[Grid], out: Path, title: str | None,
-                      notes: dict[str, Any]) -> list[Path]:
-    for col in ("final_loss", "train_error", "validation_error", "test_error", "wall_time"):
-        frame[col] = frame[col].astype(float)
+def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
+                    notes: dict[str, Any]) -> list[Path]:
+    """``summary.csv``, the plots and ``report.md`` in ``out``, from the runs in ``csv``."""
+    frame = read_results(csv)
     summary = aggregate(frame)
-    metric = _primary_metric(summary)
+    metric = primary_metric(summary)
     files = [out / "summary.csv"]
     summary.to_csv(files[0], index=False)
 
+    md = _header(frame, summary, metric, title, notes)
+    png = _PngNames(out)
+    epochs = (notes.get("fit") or {}).get("epochs")
+    for study in studies(grids):
+        if study.factors:
+            lines, plots = _study_section(frame, summary, study, metric, epochs, png)
+            md += lines
+            files += plots
+    curves = out / "loss_curves.png"
+    lines = _loss_curve_section(frame, summary, metric, curves)
+    md += lines
+    files += [curves] if lines else []
+    md += _failed_section(frame) + _every_setting_section(summary, metric)
+
+    report = out / "report.md"
+    report.write_text("\n".join(md))
+    return [*files, report]
+
+
+class _PngNames:
+    """PNG paths in ``out``, each name once: a second ``error_vs_n_samples`` is ``..._2``."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.taken: set[str] = set()
+
+    def __call__(self, stem: str) -> Path:
+        name, k = stem, 1
+        while name in self.taken:
+            k += 1
+            name = f"{stem}_{k}"
+        self.taken.add(name)
+        return self.out / f"{name}.png"
+
+
+# --- sections of report.md ------------------------------------------------------------
+
+
+def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str | None,
+            notes: dict[str, Any]) -> Lines:
+    """The title, what the sweep asks, how many runs ran and what the numbers mean."""
     n_ok = int((frame["status"] == "ok").sum())
-    n_failed = len(frame) - n_ok
     n_div = int(frame.loc[frame["status"] == "ok", "diverged"].astype(bool).sum())
     seeds = sorted(set(frame["seed"].astype(int)))
     md = [f"# {title or 'Sweep report'}", ""]
     if notes.get("description"):
         md += [notes["description"], ""]
     md.append(f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) "
-              f"({_seed_text(seeds)}); {n_ok} finished, {n_failed} failed, {n_div} diverged.")
+              f"({_seed_text(seeds)}); {n_ok} finished, {len(frame) - n_ok} failed, "
+              f"{n_div} diverged.")
     md.append("")
     md += _notes_text(notes, metric, frame)
     md.append("")
+    return md
 
-    taken: set[str] = set()
 
-    def unique(stem: str) -> Path:
-        name, k = stem, 1
-        while name in taken:
-            k += 1
-            name = f"{stem}_{k}"
-        taken.add(name)
-        return out / f"{name}.png"
+def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
+                   epochs: Any, png: _PngNames) -> tuple[Lines, list[Path]]:
+    """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
+    when it has two factors or several variants. Returns its lines and its plots."""
+    md = [f"## {study.title[0].upper() + study.title[1:]}", ""]
+    fixed = _fixed_text(study)
+    if fixed:
+        md += [fixed, ""]
+    md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
+    if "n_samples" in study.factors and isinstance(epochs, int):
+        md.append(f"- Every run trains for {epochs} epochs, so N also sets the number of "
+                  f"examples seen ({epochs} × N): part of what more data does here is "
+                  f"more training.")
+    md += ["", _study_table(summary, study, metric), ""]
+    plots = []
+    for factor in study.factors:
+        path = png(f"error_vs_{factor}")
+        _plot_study_factor(frame, summary, study, factor, metric, path)
+        plots.append(path)
+        md += [f"![{METRIC_NAMES[metric]} against {factor_name(factor)}]({path.name})", ""]
+    if len(study.factors) == 2 or len(study.variants) >= 2:
+        path = png(f"heatmap_{study.slug}")
+        plot_heatmap(summary, study, metric, path)
+        plots.append(path)
+        md += [f"![heatmap of {study.title}]({path.name})", ""]
+    return md, plots
 
-    for study in studies(grids):
-        if not study.factors:
-            continue
-        md += [f"## {study.title[0].upper() + study.title[1:]}", ""]
-        fixed = _fixed_text(study)
-        if fixed:
-            md += [fixed, ""]
-        md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
-        epochs = (notes.get("fit") or {}).get("epochs")
-        if "n_samples" in study.factors and isinstance(epochs, int):
-            md.append(f"- Every run trains for {epochs} epochs, so N also sets the number of "
-                      f"examples seen ({epochs} × N): part of what more data does here is "
-                      f"more training.")
-        md += ["", _table(summary, study, metric), ""]
-        for factor in study.factors:
-            one = len(study.factors) == 1
-            per_variant = [(v, _rows_for(summary, g) if one else marginal_rows(frame, g, factor))
-                           for v, g in study.variants]
-            path = unique(f"error_vs_{factor}")
-            others = ", ".join(_NAMES.get(f, f) for f in study.factors if f != factor)
-            plot_factor(per_variant, factor, study.variants[0][1].factors[factor], metric, path,
-                        "" if one else f"\n(averaged over {others})")
-            files.append(path)
-            md += [f"![{_METRIC_NAMES[metric]} against {_NAMES.get(factor, factor)}]"
-                   f"({path.name})", ""]
-        if len(study.factors) == 2 or len(study.variants) >= 2:
-            path = unique(f"heatmap_{study.slug}")
-            plot_heatmap(summary, study, metric, path)
-            files.append(path)
-            md += [f"![heatmap of {study.title}]({path.name})", ""]
 
-    curves = out / "loss_curves.png"
-    picked = plot_loss_curves(frame, summary, metric, curves)
-    if picked is not None:
-        files.append(curves)
-        md += ["## Loss curves of the best and the worst setting", ""]
-        for tag, s in zip(("best", "worst"), picked, strict=True):
-            row = summary[summary["settings"] == s].iloc[0]
-            md.append(f"- {tag}: {_setting_text(s)}: mean {_METRIC_NAMES[metric]} "
-                      f"{_pm(row[f'{metric}_mean'], row[f'{metric}_std'])}")
-        md += ["", f"![loss curves]({curves.name})", ""]
+def _plot_study_factor(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, factor: str,
+                       metric: str, path: Path) -> None:
+    """``metric`` against ``factor``: per setting in a one-factor study, else averaged over
+    the other factors."""
+    one = len(study.factors) == 1
+    per_variant = [(v, rows_for(summary, g) if one else marginal_rows(frame, g, factor))
+                   for v, g in study.variants]
+    others = ", ".join(factor_name(f) for f in study.factors if f != factor)
+    plot_factor(per_variant, factor, study.variants[0][1].factors[factor], metric, path,
+                "" if one else f"\n(averaged over {others})")
 
+
+def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
+                        path: Path) -> Lines:
+    """The best and the worst setting and their loss curves (nothing if no run finished)."""
+    picked = plot_loss_curves(frame, summary, metric, path)
+    if picked is None:
+        return []
+    md = ["## Loss curves of the best and the worst setting", ""]
+    for tag, s in zip(("best", "worst"), picked, strict=True):
+        row = summary[summary["settings"] == s].iloc[0]
+        md.append(f"- {tag}: {setting_text(s)}: mean {METRIC_NAMES[metric]} "
+                  f"{plus_minus(row[f'{metric}_mean'], row[f'{metric}_std'])}")
+    return md + ["", f"![loss curves]({path.name})", ""]
+
+
+def _failed_section(frame: pd.DataFrame) -> Lines:
+    """A table of the runs that raised, with their errors (nothing if none did)."""
     failed = frame[frame["status"] == "failed"]
-    if len(failed):
-        md += ["## Failed runs", "", "| settings | seed | error |", "|---|---|---|"]
-        for _, r in failed.iterrows():
-            md.append(f"| {_setting_text(r['settings'])} | {r['seed']} | "
-                      f"{str(r['error']).replace('|', '/')} |")
-        md.append("")
+    if not len(failed):
+        return []
+    md = ["## Failed runs", "", "| settings | seed | error |", "|---|---|---|"]
+    for _, r in failed.iterrows():
+        md.append(f"| {setting_text(r['settings'])} | {r['seed']} | "
+                  f"{str(r['error']).replace('|', '/')} |")
+    return md + [""]
 
-    md += ["## Every setting", "", _summary_table(summary, metric), "",
-           "Mean ± sample standard deviation over the seeds that finished. One row per run "
-           "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
-    report = out / "report.md"
-    report.write_text("\n".join(md))
-    files.append(report)
-    return files
+
+def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
+    return ["## Every setting", "", _summary_table(summary, metric), "",
+            "Mean ± sample standard deviation over the seeds that finished. One row per run "
+            "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
+
+
+# --- markdown tables ------------------------------------------------------------------
+
+
+def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
+    """One row per setting of the study, its variants' columns side by side."""
+    per_variant = [(v, rows_for(summary, g)) for v, g in study.variants]
+    head = [factor_name(f) for f in study.factors]
+    for v, _ in per_variant:
+        tag = f" ({v})" if v else ""
+        head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"final loss{tag}",
+                 f"diverged{tag}"]
+    base = per_variant[0][1]
+    rows = []
+    for i in range(len(base)):
+        cells = [str(base.iloc[i][f]) for f in study.factors]
+        for _, variant_rows in per_variant:
+            if i >= len(variant_rows):
+                cells += ["–"] * 4
+                continue
+            r = variant_rows.iloc[i]
+            cells += [_count_text(r["num_parameters"]),
+                      plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
+                      plus_minus(r["final_loss_mean"], r["final_loss_std"]),
+                      f"{r['diverged']}/{r['runs'] - r['failed']}"]
+        rows.append(cells)
+    return _markdown_table(head, rows)
+
+
+def _summary_table(summary: pd.DataFrame, metric: str) -> str:
+    """Every setting: counts, parameters, errors, final loss and epochs run."""
+    factors = factor_columns(summary)
+    head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
+            "training error", "final loss", "epochs"]
+    rows = []
+    for _, r in summary.iterrows():
+        cells = [str(r[c]) for c in factors]
+        cells += [str(r["runs"]), str(r["failed"]), str(r["diverged"]),
+                  _count_text(r["num_parameters"]),
+                  plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
+                  plus_minus(r["train_error_mean"], r["train_error_std"]),
+                  plus_minus(r["final_loss_mean"], r["final_loss_std"]),
+                  fmt(r["epochs_run_mean"])]
+        rows.append(cells)
+    return _markdown_table(head, rows)
+
+
+def _count_text(value: Any) -> str:
+    """A parameter count, or a dash where no run finished to have one."""
+    return "–" if value is None or pd.isna(value) else str(int(value))
+
+
+# --- what the header says ---------------------------------------------------------------
 
 
 def _seed_text(seeds: list[int]) -> str:
@@ -205,17 +312,13 @@ def _seed_text(seeds: list[int]) -> str:
 
 
 def _fixed_text(study: Study) -> str:
-    common = None
-    for _, g in study.variants:
-        items = {k: canonical_json(v) for k, v in g.fixed.items()}
-        common = items if common is None else {k: v for k, v in common.items()
-                                               if items.get(k) == v}
-    g0 = study.variants[0][1]
-    shown = [f"{k} = {label(k, g0.fixed[k])}" for k in (common or {}) if k != "lr_scale"]
+    """The fixed factors the study's variants share (``lr_scale`` is said in the notes)."""
+    shown = [f"{k} = {label(k, v)}" for k, v in study.shared_fixed().items() if k != "lr_scale"]
     return ("Fixed: " + ", ".join(shown) + ".") if shown else ""
 
 
-def _notes_text(notes: dict[str, Any], metric: str, frame: Frame) -> list[str]:
+def _notes_text(notes: dict[str, Any], metric: str, frame: pd.DataFrame) -> Lines:
+    """Bullets on the data, the fixed fit arguments and what the measurements mean."""
     lines = []
     data = notes.get("data", {})
     if "name" in data:
@@ -232,7 +335,7 @@ def _notes_text(notes: dict[str, Any], metric: str, frame: Frame) -> list[str]:
     lines.append(f"- Errors are the loss each network trained on (the mean squared error "
                  f"unless a loss is set; the misclassification rate for class labels), measured "
                  f"after training on the training, validation and test sets; the conclusions "
-                 f"use the {_METRIC_NAMES[metric]}. \"Final loss\" is "
+                 f"use the {METRIC_NAMES[metric]}. \"Final loss\" is "
                  f"the last epoch's running training loss, the tutorial's printed `Error`. "
                  f"\"Diverged\" counts runs whose loss became NaN/inf or exploded (numnet's "
                  f"divergence guard stopped them).")

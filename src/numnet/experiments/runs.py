@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 import numnet
-from numnet import MLP, fit
+from numnet import MLP, History, fit
 
-__all__ = ["RunSpec", "DataSource", "execute_run", "one_minus_x_grid", "DATA_SETS",
+__all__ = ["RunSpec", "DataSource", "execute_run", "empty_result", "one_minus_x_grid", "DATA_SETS",
            "MLP_ARGS", "FIT_ARGS", "DATA_ARGS", "RUN_ARGS", "RESULT_FIELDS"]
 
 logger = logging.getLogger(__name__)
@@ -200,6 +200,14 @@ def _build(settings: Mapping[str, Any], X: np.ndarray, y: np.ndarray,
     return net, extra, classification
 
 
+def empty_result(spec: RunSpec) -> dict[str, Any]:
+    """A result of ``spec`` with nothing measured: its key, settings and seed, the other
+    fields of :data:`RESULT_FIELDS` None."""
+    result: dict[str, Any] = {name: None for name in RESULT_FIELDS}
+    result.update(key=spec.key, settings=dict(spec.settings), seed=int(spec.seed))
+    return result
+
+
 def execute_run(spec: RunSpec) -> dict[str, Any]:
     """Train one network as ``spec`` says and measure it; never raises.
 
@@ -224,9 +232,8 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         ``status="failed"`` and the exception in ``error``.
     """
     began = time.perf_counter()
-    result: dict[str, Any] = {name: None for name in RESULT_FIELDS}
-    result.update(key=spec.key, settings=dict(spec.settings), seed=int(spec.seed),
-                  worker=f"{platform.node()}:{os.getpid()}")
+    result = empty_result(spec)
+    result["worker"] = f"{platform.node()}:{os.getpid()}"
     try:
         result.update(_train_and_measure(spec))
         result["status"] = "ok"
@@ -239,6 +246,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 
 
 def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
+    """Make the run's data, build and fit its network, and measure it."""
     settings = spec.settings
     unknown = sorted(set(settings) - set(MLP_ARGS + FIT_ARGS + DATA_ARGS + RUN_ARGS))
     if unknown:
@@ -247,7 +255,45 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
     train, val, test = spec.data.make(settings.get("n_samples"), np.random.default_rng(data_seq))
     X, y = train
     net, extra, classification = _build(settings, X, y, np.random.default_rng(init_seq))
+    fit_kwargs = _fit_arguments(spec, net, extra, val)
+    history = fit(net, X, y, verbose=False, random_state=np.random.default_rng(fit_seq),
+                  **fit_kwargs)
+    if history.interrupted:       # Ctrl-C: a cut-short run is not a result; stop the sweep
+        raise KeyboardInterrupt
+    return _measure(net, history, fit_kwargs, train, val, test, classification)
 
+
+def _measure(net: MLP, history: History, fit_kwargs: Mapping[str, Any], train: Arrays,
+             val: Arrays | None, test: Arrays | None, classification: bool) -> dict[str, Any]:
+    """The measured fields of a run's result, from its fitted ``net`` and ``fit``'s
+    ``history``: errors on each set, the loss curve, epochs run and whether it diverged."""
+    loss = fit_kwargs.get("loss")
+    split = fit_kwargs.get("validation_split", 0.0)
+    curve = [float(v) for v in history.loss]
+    final = curve[-1] if curve else math.nan
+    stop = history.stop_reason
+    return {
+        "num_parameters": int(net.num_parameters),
+        "final_loss": final,
+        "train_error": _error(net, *train, loss, classification),
+        "validation_error": (history.val_loss[-1] if split and history.val_loss
+                             else _error(net, *val, loss, classification) if val is not None
+                             else None),
+        "test_error": _error(net, *test, loss, classification) if test is not None else None,
+        "epochs_run": history.epochs,
+        "diverged": bool(stop is not None and stop.startswith("diverged")
+                         or not math.isfinite(final)),
+        "stop_reason": stop,
+        "loss_curve": curve,
+    }
+
+
+def _fit_arguments(spec: RunSpec, net: MLP, extra: Mapping[str, Any],
+                   val: Arrays | None) -> dict[str, Any]:
+    """The run's ``fit`` keyword arguments: the spec's fixed ones, updated by its settings,
+    then ``extra`` (the loss class labels need) where unset, the learning rate on
+    ``fit``'s scale, and the validation set unless ``fit`` splits one off."""
+    settings = spec.settings
     fit_kwargs = copy.deepcopy(spec.fit_kwargs)      # optimizer objects hold state: one per run
     fit_kwargs.update({k: settings[k] for k in FIT_ARGS if k in settings})
     for k, v in extra.items():
@@ -259,29 +305,6 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
         if "learning_rate" not in fit_kwargs:
             raise ValueError("lr_scale='tutorial' needs a learning_rate setting")
         fit_kwargs["learning_rate"] = fit_kwargs["learning_rate"] * net.num_outputs / 2.0
-    split = fit_kwargs.get("validation_split", 0.0)
-    if val is not None and not split:
+    if val is not None and not fit_kwargs.get("validation_split", 0.0):
         fit_kwargs.setdefault("validation_data", val)
-    history = fit(net, X, y, verbose=False, random_state=np.random.default_rng(fit_seq),
-                  **fit_kwargs)
-    if history.interrupted:       # Ctrl-C: a cut-short run is not a result; stop the sweep
-        raise KeyboardInterrupt
-
-    loss = fit_kwargs.get("loss")
-    stop = history.stop_reason
-    curve = [float(v) for v in history.loss]
-    final = curve[-1] if curve else math.nan
-    return {
-        "num_parameters": int(net.num_parameters),
-        "final_loss": final,
-        "train_error": _error(net, X, y, loss, classification),
-        "validation_error": (history.val_loss[-1] if split and history.val_loss
-                             else _error(net, *val, loss, classification) if val is not None
-                             else None),
-        "test_error": _error(net, *test, loss, classification) if test is not None else None,
-        "epochs_run": history.epochs,
-        "diverged": bool(stop is not None and stop.startswith("diverged")
-                         or not math.isfinite(final)),
-        "stop_reason": stop,
-        "loss_curve": curve,
-    }
+    return fit_kwargs

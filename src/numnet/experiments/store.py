@@ -22,8 +22,8 @@ import json
 import math
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 from .runs import RESULT_FIELDS
@@ -116,7 +116,7 @@ class ResultStore:
         if missing:
             raise ValueError(f"a run result needs {missing}; got keys {sorted(result)}")
         row = {name: _to_sql(name, result.get(name)) for name in RESULT_FIELDS}
-        row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # UTC
         names = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
         conflict = "DO NOTHING"

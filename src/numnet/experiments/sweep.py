@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,9 +24,11 @@ from numnet import fit
 
 from .executors import Executor, get_executor
 from .grid import Grid, GridLike, as_grids, canonical_json, expand, run_key
-from .report import aggregate, require_report_extras, results_frame, write_report
 from .runs import DataSource, RunSpec
 from .store import ResultStore
+
+if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
+    import pandas as pd
 
 __all__ = ["sweep", "SweepResults", "make_data_source"]
 
@@ -70,12 +72,14 @@ class SweepResults:
         """Runs recorded as failed."""
         return sum(r["status"] == "failed" for r in self.runs)
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
+        from .tables import results_frame
         return results_frame(self.runs)
 
-    def summary(self) -> Any:
+    def summary(self) -> pd.DataFrame:
         """Mean and std over seeds per setting (a pandas DataFrame)."""
+        from .tables import aggregate
         return aggregate(self.to_frame())
 
 
@@ -266,7 +270,6 @@ def sweep(
     identical wherever they ran.
     """
     grids = as_grids(grid)
-    settings = expand(grids)
     seed_list = _seeds(seeds, repeats)
     fit_kwargs = _check_fit_kwargs(fit_kwargs)
     source = make_data_source(data, n_validation, n_test)
@@ -274,32 +277,44 @@ def sweep(
     if out_dir is not None:
         _check_report_extra()
         out_dir.mkdir(parents=True, exist_ok=True)
-
-    fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
-    specs = [RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source, fit_kwargs)
-             for s in settings for seed in seed_list]
-    meta = {"grids": [g.to_dict() for g in grids], "seeds": seed_list, **fixed}
+    specs, meta = _plan(grids, seed_list, source, fit_kwargs)
 
     db, owned = _open_store(store, out_dir)
     try:
         db.set_meta(f"sweep:{run_key(meta, 0)}", meta)
-        done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
-        todo = [s for s in specs if s.key not in done]
-        skipped = len(specs) - len(todo)
-        if skipped:
-            logger.info("%d of %d runs already in %s; running the other %d", skipped,
-                        len(specs), db.path, len(todo))
+        todo = _missing(specs, db, retry_failed)
         ran = _execute(todo, executor, scheduler, workers, db, retry_failed, progress)
         runs = db.results([s.key for s in specs])
     finally:
         if owned:
             db.close()
-    result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=skipped, store=db.path,
-                          out=out_dir)
+    result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=len(specs) - len(todo),
+                          store=db.path, out=out_dir)
     if out_dir is not None:
+        from .report import write_report
         result.files = write_report(runs, grids, out_dir, title=title,
                                     notes=_notes(fit_kwargs, source, seed_list, description))
     return result
+
+
+def _plan(grids: list[Grid], seeds: list[int], source: DataSource, fit_kwargs: dict[str, Any]
+          ) -> tuple[list[RunSpec], dict[str, Any]]:
+    """Every run of the sweep, in grid order (each setting times each seed), and what
+    describes the sweep in the store: its grids, seeds, fixed ``fit`` arguments and data."""
+    fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
+    specs = [RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source, fit_kwargs)
+             for s in expand(grids) for seed in seeds]
+    return specs, {"grids": [g.to_dict() for g in grids], "seeds": seeds, **fixed}
+
+
+def _missing(specs: list[RunSpec], db: ResultStore, retry_failed: bool) -> list[RunSpec]:
+    """The runs the store does not hold yet (nor as failed, unless ``retry_failed``)."""
+    done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
+    todo = [s for s in specs if s.key not in done]
+    if len(todo) < len(specs):
+        logger.info("%d of %d runs already in %s; running the other %d",
+                    len(specs) - len(todo), len(specs), db.path, len(todo))
+    return todo
 
 
 def _execute(todo: list[RunSpec], executor: Any, scheduler: Any, workers: int | None,
@@ -341,4 +356,5 @@ def _notes(fit_kwargs: dict[str, Any], source: DataSource, seeds: list[int],
 
 
 def _check_report_extra() -> None:
+    from .report import require_report_extras
     require_report_extras()
