@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable, Sequence
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -321,6 +321,6 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
-def get_dataset(name: str, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+def get_dataset(name: str, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     """Generate a built-in data set by name, e.g. ``get_dataset("sine", n_samples=200)``."""
     return check_name(name, "data set", DATASETS)(**kwargs)

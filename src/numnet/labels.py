@@ -7,7 +7,7 @@ strings, ...). Softmax networks get one-hot rows, a single sigmoid unit gets
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,6 +38,15 @@ def _classes_for(labels: np.ndarray, n_outputs: int, name: str) -> list:
     return found.tolist()
 
 
+class LabelledOutputs(Protocol):
+    """What label encoding needs of a network (:class:`numnet.network.Network` has it)."""
+
+    num_outputs: int
+    output_activation: str
+    dtype: np.dtype
+    classes_: list[Any] | None
+
+
 def _as_column(y: Any) -> np.ndarray | None:
     """``y`` as a 1-D array when it is one value per sample (``(n,)`` or ``(n, 1)``), else None."""
     if isinstance(y, (str, bytes)):
@@ -51,7 +60,7 @@ def _as_column(y: Any) -> np.ndarray | None:
     return arr if arr.ndim == 1 else None
 
 
-def _column_as_labels(y: Any, net) -> Any:
+def _column_as_labels(y: Any, net: LabelledOutputs) -> Any:
     """A single column ``(n, 1)`` of labels (a CSV's last column) as ``(n,)``.
 
     With cross-entropy, one column can only be labels when the network has
@@ -65,7 +74,8 @@ def _column_as_labels(y: Any, net) -> Any:
     return y
 
 
-def _refuse_labels_as_targets(y: Any, net, lossfn: Loss, n_samples: int, name: str) -> None:
+def _refuse_labels_as_targets(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int,
+                              name: str) -> None:
     """Say so when a regression loss is given what can only be class labels.
 
     Strings are labels; so are whole numbers, one per sample, for a network with
@@ -94,8 +104,8 @@ def _refuse_labels_as_targets(y: Any, net, lossfn: Loss, n_samples: int, name: s
     )
 
 
-def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
-                  ) -> tuple[np.ndarray, np.ndarray | None, list | None]:
+def encode_labels(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int, name: str = "y"
+                  ) -> tuple[np.ndarray, np.ndarray | None, list[Any] | None]:
     """Targets for training, from regression targets or class labels.
 
     Returns
@@ -118,7 +128,9 @@ def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
             f"class labels with binary cross-entropy need one sigmoid output, the network has "
             f"{net.num_outputs}; for multi-label targets pass a 2-D 0/1 array instead"
         )
-    classes = net.classes_ if net.classes_ is not None else _classes_for(labels, net.num_outputs, name)
+    classes = net.classes_
+    if classes is None:
+        classes = _classes_for(labels, net.num_outputs, name)
     lookup = {c: i for i, c in enumerate(classes)}
     try:
         index = np.array([lookup[v] for v in labels.tolist()], dtype=np.intp)

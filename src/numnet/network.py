@@ -3,32 +3,62 @@
 One example, followed through the code: a sample ``x`` enters as a row of
 ``X`` (n_samples, num_inputs). Each layer computes ``Z = A_prev @ W + b`` and
 ``A = f(Z)`` (:func:`dense_forward`), keeping ``(A_prev, Z, A)`` in a cache
-that :meth:`MLP.forward_train` returns. Backward walks the layers right to
+that :meth:`Network.forward_train` returns. Backward walks the layers right to
 left (:func:`dense_backward`): ``dZ = f'(Z) * dA``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``. The weight derivative needs the
 layer's *input* ``A_prev``: the tutorial's published code leaves it out.
 
-All parameters live in one contiguous vector (:attr:`MLP.flat_parameters`);
+All parameters live in one contiguous vector (:attr:`Network.flat_parameters`);
 ``W_i`` and ``b_i`` are views into it. Optimizers can then update a whole
 network with a handful of vector operations, and saving is one array.
+
+:class:`Network` is everything the network is and computes; it needs
+nothing but the maths beside it. The public :class:`numnet.MLP` adds what
+needs the layers above (``fit``, ``evaluate``, the tutorial's ``train``).
 """
 
 from __future__ import annotations
 
 import copy
-import os
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import check_random_state, default_for, get_initializer
 from .losses import Loss, get_loss
-from .tutorial import TutorialMixin
-from .validation import (check_dtype, check_features, check_layer_sizes,
-                         check_nonnegative_float, check_positive_int, check_targets)
+from .validation import (
+    check_dtype,
+    check_features,
+    check_fits_in_memory,
+    check_layer_sizes,
+    check_nonnegative_float,
+    check_positive_int,
+    check_targets,
+)
 
-__all__ = ["MLP", "LayerCache", "dense_forward", "dense_backward"]
+if TYPE_CHECKING:                      # typing.Self is Python 3.11+; annotations only
+    from typing_extensions import Self
+
+__all__ = ["Network", "LayerCache", "dense_forward", "dense_backward", "fused_value",
+           "fused_delta"]
+
+
+def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
+    """A fused loss's value from the output layer's pre-activation ``Z``."""
+    if lossfn.value_from_logits is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no value_from_logits")
+    return lossfn.value_from_logits(Z, Y)
+
+
+def fused_delta(lossfn: Loss, P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """A fused loss's ``dL/dZ`` of the output layer, from the outputs ``P``."""
+    if lossfn.delta is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no delta")
+    return lossfn.delta(P, Y)
 
 
 class LayerCache(NamedTuple):
@@ -61,45 +91,8 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     return dA_prev, dW, db
 
 
-def _physical_memory() -> int | None:
-    """Bytes of physical memory (``os.sysconf``), or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):     # e.g. Windows
-        return None
-
-
-def _human_bytes(n: float) -> str:
-    """``70368744177664`` -> ``"64.0 TiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
-
-
-def _check_fits_in_memory(net: "MLP") -> int:
-    """The network's parameter count, after checking its parameters fit in physical memory.
-
-    A deliberately simple limit: the parameters alone (training needs a few
-    times more) against the machine's physical memory, so that a typo such as
-    ``[10**6] * 10`` gets a clear ``ValueError`` instead of NumPy's MemoryError.
-    """
-    count = net._count()
-    needed = count * net.dtype.itemsize
-    available = _physical_memory()
-    if available is not None and needed > available:
-        raise ValueError(
-            f"MLP({net.num_inputs}, {net.hidden_layers}, {net.num_outputs}) would have "
-            f"{count:,} parameters, {_human_bytes(needed)} in {net.dtype.name}, which exceeds "
-            f"this machine's {_human_bytes(available)} of memory; use fewer or narrower "
-            f"hidden layers"
-        )
-    return count
-
-
-class MLP(TutorialMixin):
-    """A fully connected feed-forward network, trained by backpropagation.
+class Network:
+    """A fully connected feed-forward network: parameters, forward and backward passes.
 
     Parameters
     ----------
@@ -159,13 +152,12 @@ class MLP(TutorialMixin):
         exceed the machine's physical memory (the message gives their number
         and size).
 
-    The tutorial's methods (``forward_propagate``/``activate``,
-    ``back_propagate``/``backActivate``, ``gradient_descent``/``gradientDescent``,
-    ``train``) come from :class:`numnet.tutorial.TutorialMixin`.
+    The public :class:`numnet.MLP` is this class with ``fit``, ``evaluate``
+    and the tutorial's methods.
 
     Examples
     --------
-    >>> net = MLP(2, [5], 1, random_state=0)
+    >>> net = Network(2, [5], 1, random_state=0)
     >>> net.forward([0.1, 0.2]).shape
     (1,)
     >>> net.num_parameters
@@ -212,12 +204,15 @@ class MLP(TutorialMixin):
         self.layer_sizes = [num_inputs, *hidden, num_outputs]
         self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
 
-        self.classes_: list | None = None    # set by fit when it is given class labels
+        self.classes_: list[Any] | None = None    # set by fit when it is given class labels
         self.metadata: dict[str, Any] = {}  # saved with the network, restored by numnet.load
-        self.flat_parameters = np.zeros(_check_fits_in_memory(self), dtype=self.dtype)
+        count = self.layer_offsets()[-1][2]
+        check_fits_in_memory(count, self.dtype,
+                             f"MLP({num_inputs}, {self.hidden_layers}, {num_outputs})")
+        self.flat_parameters = np.zeros(count, dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
-        for W, (n_in, n_out) in zip(self.weights, self.shapes):
+        for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):
             W[...] = initializer(n_in, n_out, rng, self.dtype)
         self.rng: np.random.Generator | None = None if random_state is None else rng
 
@@ -226,7 +221,7 @@ class MLP(TutorialMixin):
     @property
     def shapes(self) -> list[tuple[int, int]]:
         """``(n_in, n_out)`` of each layer's weight matrix."""
-        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
 
     @property
     def num_layers(self) -> int:
@@ -239,7 +234,8 @@ class MLP(TutorialMixin):
         ``W_i`` (row-major) starts at the first, ``b_i`` at the second, and the
         next layer at the third. The one definition of the flat layout.
         """
-        offsets, start = [], 0
+        offsets: list[tuple[int, int, int]] = []
+        start = 0
         for n_in, n_out in self.shapes:
             bias_start = start + n_in * n_out if self.bias else -1
             end = start + n_in * n_out + (n_out if self.bias else 0)
@@ -258,19 +254,20 @@ class MLP(TutorialMixin):
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
         weights, biases = [], []
-        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets()):
+        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets(), strict=True):
             weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
             if self.bias:
                 biases.append(flat[b:end])
         return weights, (biases if self.bias else None)
 
-    def _interleave(self, weights, biases) -> list[np.ndarray]:
+    def _interleave(self, weights: list[np.ndarray], biases: list[np.ndarray] | None
+                    ) -> list[np.ndarray]:
         if biases is None:
             return list(weights)
-        return [p for pair in zip(weights, biases) for p in pair]
+        return [p for pair in zip(weights, biases, strict=True) for p in pair]
 
     def parameter_names(self) -> list[str]:
-        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), in :meth:`parameters` order."""
+        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), as :meth:`parameters`."""
         return [name for i in range(self.num_layers)
                 for name in ((f"W{i}", f"b{i}") if self.bias else (f"W{i}",))]
 
@@ -287,7 +284,7 @@ class MLP(TutorialMixin):
             "init": self.init, "dtype": self.dtype.name,
         }
 
-    def copy(self) -> "MLP":
+    def copy(self) -> Self:
         """An independent network with the same architecture and weights."""
         twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
@@ -299,10 +296,9 @@ class MLP(TutorialMixin):
         twin.rng = copy.deepcopy(self.rng)       # the copy trains as the original would
         twin.flat_parameters = self.flat_parameters.copy()
         twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
-        twin._tutorial_cache = twin._tutorial_derivatives = None
         return twin
 
-    def astype(self, dtype: str | np.dtype) -> "MLP":
+    def astype(self, dtype: str | np.dtype) -> Self:
         """A copy of this network with parameters (and all later computation) in ``dtype``."""
         twin = self.copy()
         twin.dtype = check_dtype(dtype)
@@ -313,7 +309,8 @@ class MLP(TutorialMixin):
     def __repr__(self) -> str:
         extra = "" if self.output_activation == self.activation else \
             f", output_activation={self.output_activation!r}"
-        return (f"MLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+        return (f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, "
+                f"{self.num_outputs}, "
                 f"activation={self.activation!r}{extra}, bias={self.bias}, "
                 f"dtype={self.dtype.name!r})")
 
@@ -332,12 +329,14 @@ class MLP(TutorialMixin):
         cache: list[LayerCache] = []
         A = X
         last = self.num_layers - 1
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A_prev = A
             Z, A = dense_forward(A_prev, W, b, act)
             mask = None
             if dropout > 0.0 and i < last:
+                if rng is None:
+                    raise ValueError("dropout needs a random generator: pass rng")
                 keep = 1.0 - dropout
                 mask = (rng.random(A.shape) < keep).astype(self.dtype) * (1.0 / keep)
             cache.append(LayerCache(A_prev, Z, A, mask))
@@ -364,7 +363,7 @@ class MLP(TutorialMixin):
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
         A = X2
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A = dense_forward(A, W, b, act)[1]
         if single:
@@ -410,11 +409,12 @@ class MLP(TutorialMixin):
         loss). Returns ``(grads, dX)``: grads in :meth:`parameters` order, each
         the shape of its parameter, and ``dX = dL/dX`` (n, num_inputs).
         """
-        flat, dX = self._backward_flat(dA, cache, output_delta)
+        flat, dX = self.backward_flat(dA, cache, output_delta)
         return self._interleave(*self.unflatten(flat)), dX
 
-    def _backward_flat(self, dA, cache, output_delta=False, out=None):
-        """:meth:`backward` into one flat gradient vector (``out``, if given)."""
+    def backward_flat(self, dA: np.ndarray, cache: list[LayerCache], output_delta: bool = False,
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`backward` into one flat gradient vector (``out``, if given), and ``dX``."""
         flat = np.empty_like(self.flat_parameters) if out is None else out
         dWs, dbs = self.unflatten(flat)
         delta = dA                                  # dL/d(this layer's output)
@@ -454,34 +454,27 @@ class MLP(TutorialMixin):
         Y = check_targets(y, X2.shape[0], self.num_outputs, self.dtype)
         lossfn = get_loss(loss)
         l2 = check_nonnegative_float(l2, "l2")
-        value, flat = self._loss_and_flat_gradient(X2, Y, lossfn, l2)
+        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2)
         return value, self._interleave(*self.unflatten(flat))
 
-    def _loss_and_flat_gradient(self, X, Y, lossfn: Loss, l2: float = 0.0,
-                                dropout: float = 0.0, rng: np.random.Generator | None = None,
-                                out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-        """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector."""
+    def loss_and_flat_gradient(self, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
+                               l2: float = 0.0, dropout: float = 0.0,
+                               rng: np.random.Generator | None = None,
+                               out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector.
+
+        ``X: (n, num_inputs)`` and ``Y: (n, num_outputs)`` in the network's
+        dtype; ``out`` (``(num_parameters,)``) receives the gradient if given.
+        """
         P, cache = self.forward_train(X, dropout, rng)
         if lossfn.fused_with == self.output_activation:
-            value = lossfn.value_from_logits(cache[-1].Z, Y)
-            flat, _ = self._backward_flat(lossfn.delta(P, Y), cache, True, out)
+            value = fused_value(lossfn, cache[-1].Z, Y)
+            flat, _ = self.backward_flat(fused_delta(lossfn, P, Y), cache, True, out)
         else:
             value = lossfn.value(P, Y)
-            flat, _ = self._backward_flat(lossfn.gradient(P, Y), cache, False, out)
+            flat, _ = self.backward_flat(lossfn.gradient(P, Y), cache, False, out)
         if l2:
             value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
-            for W, dW in zip(self.weights, self.unflatten(flat)[0]):
+            for W, dW in zip(self.weights, self.unflatten(flat)[0], strict=True):
                 dW += l2 * W
         return value, flat
-
-    # --- training (see numnet.training) --------------------------------------------
-
-    def fit(self, X: Any, y: Any, **kwargs: Any):
-        """Train this network in place: :func:`numnet.training.fit` as a method."""
-        from .training import fit
-        return fit(self, X, y, **kwargs)
-
-    def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
-        """Loss and metrics on ``(X, y)``: :func:`numnet.training.evaluate` as a method."""
-        from .training import evaluate
-        return evaluate(self, X, y, **kwargs)

@@ -37,14 +37,23 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .activations import sigmoid_into
+from .fitting import LambdaCallback, Run, fit
 from .losses import mse as _mse
+from .network import LayerCache, Network
+from .optimizers import SGD
 from .validation import check_features, check_positive_float, check_positive_int
+
+if TYPE_CHECKING:                  # the mixin's methods run on a Network
+    from typing_extensions import Self
+
+    _Base = Network
+else:
+    _Base = object
 
 __all__ = ["TutorialMixin", "mse"]
 
@@ -69,7 +78,7 @@ class _OneExample:
     one product, as is the derivative ``[dW; db] = [A, 1]^T dZ``.
     """
 
-    def __init__(self, net) -> None:
+    def __init__(self, net: Network) -> None:
         dt = net.dtype
         extra = 1 if net.bias else 0
         self.flat = net.flat_parameters            # stale once the network's vector is replaced
@@ -140,24 +149,24 @@ class _OneExample:
         return self.inputs[0][:self.n_in]
 
 
-class TutorialMixin:
-    """The tutorial's methods, on top of :class:`numnet.MLP`'s forward and backward."""
+class TutorialMixin(_Base):
+    """The tutorial's methods, on top of :class:`numnet.network.Network`'s forward and backward.
 
-    # Provided by numnet.MLP (declared here for type checkers only).
-    num_inputs: int
-    num_outputs: int
-    dtype: np.dtype
-    flat_parameters: np.ndarray
-    forward_train: Callable[..., Any]
-    _backward_flat: Callable[..., Any]
-    unflatten: Callable[..., Any]
+    Mixed into :class:`numnet.MLP` (``class MLP(TutorialMixin, Network)``).
+    """
 
     # Set by forward_propagate / back_propagate; None until then. The cache is the
     # general path's list of LayerCache, or the _OneExample that did the last pass.
-    _tutorial_cache = None
+    _tutorial_cache: list[LayerCache] | _OneExample | None = None
     _tutorial_single = False
-    _tutorial_derivatives = None
+    _tutorial_derivatives: np.ndarray | None = None
     _tutorial_plan: _OneExample | None = None
+
+    def copy(self) -> Self:
+        """An independent network with the same weights, and no remembered tutorial pass."""
+        twin = super().copy()
+        twin._tutorial_cache = twin._tutorial_derivatives = twin._tutorial_plan = None
+        return twin
 
     def _one_example(self, inputs: Any) -> _OneExample | None:
         """The single-example buffers when ``inputs`` can take the fast path, else None.
@@ -245,7 +254,7 @@ class TutorialMixin:
         if not np.isfinite(err).all():
             raise ValueError("error contains NaN or infinite values")
         # dE/d(output) for E = 0.5 * sum((target - output)**2) is -(target - output).
-        flat, dX = self._backward_flat(-err.reshape(n, self.num_outputs), cache)
+        flat, dX = self.backward_flat(-err.reshape(n, self.num_outputs), cache)
         np.negative(flat, out=flat)
         self._tutorial_derivatives = flat
         return -dX[0] if self._tutorial_single else -dX
@@ -270,7 +279,7 @@ class TutorialMixin:
         else:
             self.flat_parameters += derivatives * learning_rate
 
-    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803
+    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803 (its names)
         """The tutorial's name for :meth:`gradient_descent`."""
         self.gradient_descent(learningRate)
 
@@ -306,19 +315,15 @@ class TutorialMixin:
         is the same step as SGD on the mean squared error with rate
         ``lr * num_outputs / 2``.
         """
-        from . import optimizers
-        from .callbacks import LambdaCallback
-        from .training import fit
-
         epochs = check_positive_int(epochs, "epochs")
         learning_rate = check_positive_float(learning_rate, "learning_rate")
 
-        def report(run, epoch, logs):
+        def report(run: Run, epoch: int, logs: dict[str, float]) -> None:
             print(f"Epoch: {epoch + 1}\tError: {logs['loss']:.4f}", file=sys.stdout)
 
         history = fit(
             self, inputs, targets, loss="mse",
-            optimizer=optimizers.SGD(learning_rate * self.num_outputs / 2.0),
+            optimizer=SGD(learning_rate * self.num_outputs / 2.0),
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
             callbacks=[LambdaCallback(on_epoch_end=report), *(callbacks or [])],
         )

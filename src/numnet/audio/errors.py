@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 __all__ = ["ARRAY", "AudioError"]
 
@@ -27,5 +28,5 @@ class AudioError(ValueError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return type(self), (self.path, self.problem)

@@ -87,7 +87,7 @@ class FolderFeatures(tuple):
         self.X, self.y, self.files, self.skipped = X, y, files, skipped
         return self
 
-    def __getnewargs__(self):
+    def __getnewargs__(self) -> tuple[Any, ...]:
         return self.X, self.y, self.files, self.skipped
 
 
@@ -244,7 +244,7 @@ def _progress(items: Sequence[Any], show: bool) -> Iterable[Any]:
     if not show:
         return items
     try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
+        from tqdm.auto import tqdm
     except ImportError:
         logger.info("install tqdm for a progress bar; reading %d files", len(items))
         return items

@@ -31,7 +31,7 @@ def export(model, fmt, out, dtype):
     """
     m = load_model(model)
     try:
-        from numnet import onnx as numnet_onnx
+        from numnet import onnx as numnet_onnx  # type: ignore[attr-defined, unused-ignore]
     except ImportError as exc:
         raise CliError(f"ONNX export needs the onnx extra: pip install 'numnet[onnx]' "
                        f"({exc})") from exc

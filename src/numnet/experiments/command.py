@@ -57,7 +57,7 @@ def _parse(path: Path) -> dict[str, Any]:
     text = path.read_text()
     if path.suffix.lower() == ".toml":
         try:
-            import tomllib
+            import tomllib  # type: ignore[import-not-found, unused-ignore]  # 3.11+, see below
         except ImportError as exc:  # Python 3.10
             raise click.UsageError(f"{path}: TOML needs Python 3.11+ (tomllib); "
                                    f"use a JSON file") from exc

@@ -79,7 +79,8 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def run(self, specs, fn=run_single_threaded):
+    def run(self, specs: list[RunSpec], fn: Callable[[RunSpec], Result] = run_single_threaded
+            ) -> Iterator[Result]:
         for spec in specs:
             yield fn(spec)
 
@@ -118,7 +119,8 @@ class ProcessExecutor(Executor):
         self.context = _default_context() if context is None else multiprocessing.get_context(
             context)
 
-    def run(self, specs, fn=run_single_threaded):
+    def run(self, specs: list[RunSpec], fn: Callable[[RunSpec], Result] = run_single_threaded
+            ) -> Iterator[Result]:
         if not specs:
             return
         workers = min(self.max_workers or os.cpu_count() or 1, len(specs))
@@ -184,7 +186,8 @@ class DaskExecutor(Executor):
                             f"distributed.Client, got {type(scheduler).__name__}")
         self.retries = retries
 
-    def run(self, specs, fn=run_single_threaded):
+    def run(self, specs: list[RunSpec], fn: Callable[[RunSpec], Result] = run_single_threaded
+            ) -> Iterator[Result]:
         if not specs:
             return
         shared = _share_arrays(self.client, specs)

@@ -172,7 +172,8 @@ def _is_labels(y: np.ndarray) -> bool:
     return y.ndim == 1 and (y.dtype.kind in "iub" or y.dtype.kind in "OUS")
 
 
-def _error(net, X, y, loss, classification: bool) -> float:
+def _error(net: MLP, X: np.ndarray, y: np.ndarray, loss: str | None, classification: bool
+           ) -> float:
     """The loss (regression) or the misclassification rate (class labels) of ``net``."""
     if classification:
         return 1.0 - numnet.evaluate(net, X, y, loss=loss, metrics=["accuracy"])["accuracy"]

@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from .executors import Executor, get_executor
 from .grid import Grid, GridLike, as_grids, canonical_json, expand, run_key
 from .runs import DataSource, RunSpec
 from .store import ResultStore
+
+if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
+    import pandas as pd
 
 __all__ = ["sweep", "SweepResults", "make_data_source"]
 
@@ -69,12 +72,12 @@ class SweepResults:
         """Runs recorded as failed."""
         return sum(r["status"] == "failed" for r in self.runs)
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
         from .tables import results_frame
         return results_frame(self.runs)
 
-    def summary(self):
+    def summary(self) -> pd.DataFrame:
         """Mean and std over seeds per setting (a pandas DataFrame)."""
         from .tables import aggregate
         return aggregate(self.to_frame())
@@ -185,7 +188,7 @@ def _open_store(store: Any, out: Path | None) -> tuple[ResultStore, bool]:
     return ResultStore(store), True
 
 
-def _progress_bar(total: int, enabled: bool):
+def _progress_bar(total: int, enabled: bool) -> Any:
     if not enabled:
         return None
     try:
