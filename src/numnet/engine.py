@@ -30,7 +30,8 @@ and ``t`` included, so a run may switch runners between epochs):
 
 Selection (:func:`select_runner` with ``prefer="auto"``), first match wins:
 
-1. ``dropout > 0`` -> :class:`NumpyRunner` (the masks draw from ``rng``).
+1. ``dropout > 0`` or ``sample_weight`` -> :class:`NumpyRunner` (the masks
+   draw from ``rng``; only the reference weights samples).
 2. numba importable, loss ``mse`` (any output) or a cross-entropy fused with
    its output activation, optimizer exactly :class:`~numnet.optimizers.SGD`,
    :class:`~numnet.optimizers.Adam` or :class:`~numnet.optimizers.AdamW`
@@ -127,9 +128,10 @@ class NumpyRunner:
     whole_epochs = False
 
     def __init__(self, net, lossfn: Loss, optimizer, l2: float, dropout: float,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, sample_weight: np.ndarray | None = None) -> None:
         self.net, self.lossfn, self.optimizer = net, lossfn, optimizer
         self.l2, self.dropout, self.rng = l2, dropout, rng
+        self.sample_weight = sample_weight      # (n,) for the samples fit passes, or None
         self.grad = np.empty_like(net.flat_parameters)
         self.params = [net.flat_parameters]
 
@@ -140,8 +142,10 @@ class NumpyRunner:
         net, step = self.net, self.optimizer.step
         for b in range(first, last):
             idx = order[b * batch_size:(b + 1) * batch_size]
+            weights = None if self.sample_weight is None else self.sample_weight[idx]
             value, grad = net._loss_and_flat_gradient(
-                X[idx], Y[idx], self.lossfn, self.l2, self.dropout, self.rng, out=self.grad)
+                X[idx], Y[idx], self.lossfn, self.l2, self.dropout, self.rng, out=self.grad,
+                sample_weight=weights)
             step(self.params, [grad])
             total += value * len(idx)
         return total
@@ -677,7 +681,8 @@ def _compiled_unsupported(net, lossfn: Loss, optimizer, dropout: float, kernels)
 
 
 def select_runner(net, lossfn: Loss, optimizer, batch_size: int, l2: float, dropout: float,
-                  rng: np.random.Generator, prefer: str | None = None):
+                  rng: np.random.Generator, prefer: str | None = None,
+                  sample_weight: np.ndarray | None = None):
     """The fastest runner that gives this configuration the reference's results.
 
     Parameters
@@ -690,7 +695,12 @@ def select_runner(net, lossfn: Loss, optimizer, batch_size: int, l2: float, drop
         (the reference with dropout), ``"compiled"`` :class:`ExampleRunner` for
         batch size 1 else :class:`SmallBatchRunner`, or ``ValueError`` when
         they cannot. Default: the :func:`preferred_runner` setting, ``"auto"``.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Per-sample weights of the training set: only the reference runner
+        weights samples, so it is chosen whatever ``prefer`` says.
     """
+    if sample_weight is not None:
+        return NumpyRunner(net, lossfn, optimizer, l2, dropout, rng, sample_weight)
     prefer = _check_preference(_preference if prefer is None else prefer)
     if prefer == "numpy" or dropout > 0 and prefer != "compiled":
         return NumpyRunner(net, lossfn, optimizer, l2, dropout, rng)

@@ -9,6 +9,11 @@ Cross-entropies are fused with their output activation: when the network ends
 in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
 ``delta(P, Y)`` work on the pre-activation ``Z`` directly, giving the stable
 ``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
+
+Every built-in loss is a mean over samples of a per-sample term, which
+``per_sample(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
+gradients scaled row by row then weight the samples (``sample_weight`` in
+:func:`numnet.fit`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import numpy as np
 from .validation import check_name
 
 __all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
-           "binary_cross_entropy", "categorical_cross_entropy"]
+           "binary_cross_entropy", "categorical_cross_entropy", "normalize_weights",
+           "weighted_value"]
 
 HUBER_DELTA = 1.0
 
@@ -31,7 +37,9 @@ class Loss(NamedTuple):
     ``value(P, Y)`` and ``gradient(P, Y)`` work on outputs ``P``. A loss fused
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
-    is ``fused_with``.
+    is ``fused_with``. ``per_sample(P, Y)`` gives each sample's term, shape
+    ``(n_samples,)``, whose mean is ``value(P, Y)``; losses without it cannot
+    weight samples.
     """
 
     name: str
@@ -40,6 +48,7 @@ class Loss(NamedTuple):
     fused_with: Optional[str] = None
     value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
     delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    per_sample: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -85,6 +94,21 @@ def _huber_gradient(P, Y):
     return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
 
 
+def _mse_rows(P, Y):
+    R = P - Y
+    return np.mean(R * R, axis=1)
+
+
+def _mae_rows(P, Y):
+    return np.mean(np.abs(P - Y), axis=1)
+
+
+def _huber_rows(P, Y):
+    R = np.abs(P - Y)
+    quad = np.minimum(R, HUBER_DELTA)
+    return np.mean(0.5 * quad * quad + HUBER_DELTA * (R - quad), axis=1)
+
+
 # --- classification -------------------------------------------------------------
 
 def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
@@ -109,6 +133,12 @@ def _bce_delta(P, Y):
     return (P - Y) * (1.0 / P.size)
 
 
+def _bce_rows(P, Y):
+    e = _eps(P)
+    P = np.clip(P, e, 1.0 - e)
+    return -np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P), axis=1)
+
+
 def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
     P = np.clip(P, _eps(P), 1.0)
@@ -130,16 +160,44 @@ def _cce_delta(P, Y):
     return (P - Y) * (1.0 / P.shape[0])
 
 
+def _cce_rows(P, Y):
+    return -np.sum(Y * np.log(np.clip(P, _eps(P), 1.0)), axis=1)
+
+
+# --- sample weights -------------------------------------------------------------
+
+def normalize_weights(sample_weight: np.ndarray) -> np.ndarray:
+    """Weights of shape ``(n_samples,)`` rescaled to mean 1 (all zeros stay zeros).
+
+    A loss averaged over samples with these factors is ``sum(w * l) / sum(w)``,
+    the weighted mean; a gradient row scaled by them is that mean's gradient.
+    """
+    total = float(sample_weight.sum())
+    if total <= 0.0:
+        return np.zeros_like(sample_weight)
+    return sample_weight * (len(sample_weight) / total)
+
+
+def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarray) -> float:
+    """``mean(weights * lossfn.per_sample(P, Y))``; ``weights`` from :func:`normalize_weights`."""
+    if lossfn.per_sample is None:
+        raise ValueError(f"loss {lossfn.name!r} has no per_sample form, so it cannot weight "
+                         f"samples; give it one or train without sample_weight")
+    return float(np.mean(weights * lossfn.per_sample(P, Y)))
+
+
 LOSSES: dict[str, Loss] = {
     l.name: l
     for l in (
-        Loss("mse", _mse_value, _mse_gradient),
-        Loss("mae", _mae_value, _mae_gradient),
-        Loss("huber", huber, _huber_gradient),
+        Loss("mse", _mse_value, _mse_gradient, per_sample=_mse_rows),
+        Loss("mae", _mae_value, _mae_gradient, per_sample=_mae_rows),
+        Loss("huber", huber, _huber_gradient, per_sample=_huber_rows),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
-             fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta),
+             fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
+             per_sample=_bce_rows),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
-             fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta),
+             fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
+             per_sample=_cce_rows),
     )
 }
 _ALIASES = {

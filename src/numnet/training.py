@@ -32,7 +32,7 @@ from .initializers import check_random_state
 from .labels import encode_labels
 from .losses import Loss, get_loss
 from .validation import (check_features, check_fraction, check_nonnegative_float,
-                         check_positive_int, check_targets)
+                         check_positive_int, check_sample_weight, check_targets)
 
 __all__ = ["fit", "evaluate", "History", "Run"]
 
@@ -158,7 +158,7 @@ class _InterruptFlag:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _split_validation(X, Y, labels, fraction, rng):
+def _split_validation(X, Y, labels, fraction, rng, sample_weight=None):
     n_val = int(round(len(X) * fraction))
     if n_val < 1 or n_val >= len(X):
         raise ValueError(
@@ -169,7 +169,8 @@ def _split_validation(X, Y, labels, fraction, rng):
     val, train = order[:n_val], order[n_val:]
     lab_train = labels[train] if labels is not None else None
     lab_val = labels[val] if labels is not None else None
-    return X[train], Y[train], lab_train, X[val], Y[val], lab_val
+    sw_train = sample_weight[train] if sample_weight is not None else None
+    return X[train], Y[train], lab_train, X[val], Y[val], lab_val, sw_train
 
 
 def _evaluate(net, X, Y, labels, lossfn: Loss, metrics: Sequence[str], prefix: str = ""):
@@ -260,6 +261,7 @@ def fit(
     verbose: bool = True,
     random_state: int | np.random.Generator | None = None,
     resume_from: str | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` in place on ``(X, y)`` and return the :class:`History`.
 
@@ -310,6 +312,10 @@ def fit(
         A checkpoint from :class:`numnet.callbacks.ModelCheckpoint`: weights,
         optimizer state, history and random state are restored and training
         continues at the next epoch, as if it had never stopped.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample: each batch's loss is the weighted
+        mean of its samples' losses (validation losses are unweighted). Trains
+        on the reference NumPy path.
 
     Returns
     -------
@@ -337,16 +343,20 @@ def fit(
     if classes is not None:
         net.classes_ = classes
     metrics = _check_metrics(metrics, labels)
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(X2), net.dtype)
 
     if validation_data is not None:
         Xv_raw, yv_raw = validation_data
         Xv, _ = check_features(Xv_raw, net.num_inputs, net.dtype, name="validation X")
         Yv, labels_v, _ = encode_labels(yv_raw, net, lossfn, len(Xv), name="validation y")
-        Xt, Yt, labels_t = X2, Y, labels
+        Xt, Yt, labels_t, sw_t = X2, Y, labels, sample_weight
     elif validation_split > 0:
-        Xt, Yt, labels_t, Xv, Yv, labels_v = _split_validation(X2, Y, labels, validation_split, rng)
+        Xt, Yt, labels_t, Xv, Yv, labels_v, sw_t = _split_validation(
+            X2, Y, labels, validation_split, rng, sample_weight)
     else:
-        Xt, Yt, labels_t, Xv, Yv, labels_v = X2, Y, labels, None, None, None
+        Xt, Yt, labels_t, sw_t = X2, Y, labels, sample_weight
+        Xv = Yv = labels_v = None
 
     n = len(Xt)
     if batch_size is None:
@@ -387,7 +397,7 @@ def fit(
               verbose=verbose, X_train=Xt, Y_train=Yt, epoch=start_epoch,
               fit_config={"loss": lossfn.name, "batch_size": batch_size, "epochs": epochs,
                           "shuffle": shuffle, "l2": l2, "dropout": dropout})
-    runner = select_runner(net, lossfn, opt, batch_size, l2, dropout, rng)
+    runner = select_runner(net, lossfn, opt, batch_size, l2, dropout, rng, sample_weight=sw_t)
     chunk = _batches_per_chunk(steps, cb, runner.whole_epochs)
     order = np.arange(n)
 
