@@ -384,7 +384,7 @@ def _skl2onnx():
 
 
 def _shape_calculator(operator) -> None:
-    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
     est = operator.raw_operator
     net, kind, classes = _describe(est)
     input_type = operator.inputs[0].type.__class__
@@ -394,7 +394,16 @@ def _shape_calculator(operator) -> None:
         return
     labels = StringTensorType if _onnx_classes(classes).dtype == object else Int64TensorType
     operator.outputs[0].type = labels([N, net.num_outputs] if kind == "multilabel" else [N])
+    if _zipmap_needs_float(operator.scope_inst, est, input_type):
+        input_type = FloatTensorType
     operator.outputs[1].type = input_type([N, net.num_outputs if kind != "binary" else 2])
+
+
+def _zipmap_needs_float(scope, est, input_type) -> bool:
+    """Whether skl2onnx will put a ZipMap (float32 only) after float64 probabilities."""
+    from skl2onnx.common.data_types import DoubleTensorType
+    zipmap = scope.get_options(est, {"zipmap": True})["zipmap"]
+    return zipmap is not False and issubclass(input_type, DoubleTensorType)
 
 
 def _converter(scope, operator, container) -> None:
@@ -408,8 +417,12 @@ def _converter(scope, operator, container) -> None:
         _network(g, net, X, dtype, out=operator.outputs[0].full_name)
         return
     P = _network(g, net, X, dtype)
-    _labels(g, P, classes, kind, dtype, operator.outputs[0].full_name,
-            operator.outputs[1].full_name)
+    proba_out = operator.outputs[1].full_name
+    if _zipmap_needs_float(scope, est, operator.inputs[0].type.__class__):
+        _, P64 = _labels(g, P, classes, kind, dtype, operator.outputs[0].full_name, None)
+        g.node("Cast", [P64], "probabilities", out=proba_out, to=TensorProto.FLOAT)
+        return
+    _labels(g, P, classes, kind, dtype, operator.outputs[0].full_name, proba_out)
 
 
 def register_skl2onnx() -> bool:
