@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import warnings
 
@@ -19,7 +20,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import numnet
 from numnet import callbacks, optimizers
+from numnet import io as numnet_io
 from numnet import estimators as numnet_estimators
 from numnet.estimators import MLPClassifier, MLPRegressor
 
@@ -404,3 +407,69 @@ def test_clone_params_repr_and_pickle():
     joblib.dump(est, buffer)
     buffer.seek(0)
     np.testing.assert_array_equal(joblib.load(buffer).predict(X), est.predict(X))
+
+
+# --- numnet's files -------------------------------------------------------------------------
+
+_SAVED_ATTRIBUTES = ("loss_", "loss_curve_", "best_loss_", "validation_scores_",
+                     "best_validation_score_", "n_iter_", "t_", "n_layers_", "n_outputs_",
+                     "out_activation_", "n_features_in_")
+
+
+@pytest.mark.parametrize("case", ["strings-early-stopping", "multilabel-float32", "lbfgs",
+                                  "frame"])
+def test_save_and_load_round_trip(tmp_path, monkeypatch, case):
+    X, y = _iris()
+    if case == "strings-early-stopping":
+        est = MLPClassifier((8,), early_stopping=True, max_iter=15, random_state=0,
+                            optimizer=optimizers.Adam(0.01))
+        y = np.array(["a", "b", "c"])[y]
+    elif case == "multilabel-float32":
+        est, y = MLPClassifier((8,), max_iter=5, dtype="float32", random_state=0), np.eye(3)[y]
+    elif case == "lbfgs":
+        est = MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=10)
+    else:
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame(X, columns=list("abcd"))
+        est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3)
+    _quiet_fit(est, X, y)
+    path = numnet.save(est, tmp_path / "est.safetensors")
+    monkeypatch.setattr(pickle, "loads", None)           # loading never unpickles
+    monkeypatch.setattr(pickle, "load", None)
+    loaded = numnet.load(path)
+    assert type(loaded) is type(est) and loaded.get_params().keys() == est.get_params().keys()
+    assert repr(loaded) == repr(est)
+    for name in _SAVED_ATTRIBUTES:
+        assert (getattr(loaded, name, "missing") == getattr(est, name, "missing")), name
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    if case == "frame":
+        assert list(loaded.feature_names_in_) == list("abcd")
+    if isinstance(est, MLPClassifier):
+        np.testing.assert_array_equal(loaded.classes_, est.classes_)
+        np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    if est.solver != "lbfgs" and not est.early_stopping:
+        loaded.partial_fit(X, y)                              # and it trains on
+        assert loaded.t_ == est.t_ + len(X)
+
+
+def test_load_refuses_bad_estimator_state(tmp_path):
+    X, y = _iris()
+    est = _quiet_fit(MLPClassifier((4,), max_iter=2), X, y)
+    path = numnet.save(est, tmp_path / "est.safetensors")
+    doc = numnet_io.load_metadata(path)
+    for change, match in [(lambda e: e.update({"class": "os.system"}), "unknown class"),
+                          (lambda e: e["state"]["params"].update({"solver": "evil"}),
+                           "'solver' parameter"),
+                          (lambda e: e["state"]["params"].update({"bogus": 1}), "invalid"),
+                          (lambda e: e["state"]["fitted"].update({"n_features_in_": 9}),
+                           "do not match"),
+                          (lambda e: e["state"].update({"target_type": "continuous"}),
+                           "target type")]:
+        spec = json.loads(json.dumps(doc["estimator"]))
+        change(spec)
+        net = numnet.load(path).network_
+        bad = tmp_path / "bad.safetensors"
+        numnet_io._write(bad, {**doc, "estimator": spec}, dict(zip(net.parameter_names(),
+                                                                    net.parameters())))
+        with pytest.raises(numnet_io.FormatError, match=match):
+            numnet.load(bad)

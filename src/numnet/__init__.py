@@ -23,13 +23,13 @@ except PackageNotFoundError:  # running from a source tree
 
 
 def save(net, path, metadata=None):
-    """Save ``net`` to a ``.safetensors`` file (see :func:`numnet.io.save`)."""
+    """Save ``net`` (or a fitted numnet estimator) to a ``.safetensors`` file (see :func:`numnet.io.save`)."""
     from .io import save as _save
     return _save(net, path, metadata)
 
 
 def load(path):
-    """Load a network saved by :func:`save` (see :func:`numnet.io.load`); never runs code."""
+    """Load a network or estimator saved by :func:`save` (see :func:`numnet.io.load`); never runs code."""
     from .io import load as _load
     return _load(path)
 

@@ -85,6 +85,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the module hidde
     ) from exc
 
 from numnet import MLP, callbacks, fit, optimizers
+from numnet.io import ESTIMATOR_LOADERS
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -108,6 +109,25 @@ def _as_generator(random_state: Any) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     return np.random.default_rng(int(random_state))
+
+
+def _finite_json(value: Any) -> Any:
+    """``value`` with non-finite floats as the strings "inf", "-inf", "nan" (JSON has none)."""
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite_json(value.tolist())
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return str(float(value))
+    return value
+
+
+def _float_from_json(value: Any) -> float:
+    if isinstance(value, str) and value not in ("inf", "-inf", "nan"):
+        raise ValueError(f"expected a number, got {value!r:.50}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"expected a number, got {value!r:.50}")
+    return float(value)
 
 
 class _SklearnRules(callbacks.Callback):
@@ -443,6 +463,79 @@ class _BaseMLP(BaseEstimator):
                                  f"{self.solver} is not stochastic.")
         return True
 
+    # --- numnet's files --------------------------------------------------------------
+
+    def numnet_state(self) -> dict[str, Any]:
+        """Parameters and fitted attributes as JSON, for :func:`numnet.save`.
+
+        The network's weights are saved beside it as tensors. Not saved: the
+        optimizer's moments (a ``partial_fit`` after loading starts a fresh
+        optimizer), a ``random_state`` that is not an int, ``callbacks``.
+        """
+        check_is_fitted(self)
+        params = self.get_params(deep=False)
+        params["hidden_layer_sizes"] = self._hidden_sizes()
+        if not (params["random_state"] is None or isinstance(params["random_state"],
+                                                             numbers.Integral)):
+            params["random_state"] = None
+        if params["optimizer"] is not None:
+            params["optimizer"] = params["optimizer"].get_config()
+        if params["callbacks"]:
+            logger.warning("callbacks are not saved with the estimator")
+        params["callbacks"] = None
+        if params["dtype"] is not None:
+            params["dtype"] = np.dtype(params["dtype"]).name
+        fitted = {name: _finite_json(getattr(self, name)) for name in self._FITTED
+                  if hasattr(self, name)}
+        fitted["classes_"] = getattr(self, "classes_", None)
+        return {"params": params, "fitted": fitted, "loss": self._loss, "scale": self._scale,
+                "no_improvement_count": getattr(self, "_no_improvement_count", 0),
+                "target_type": self._target_type()}
+
+    _FITTED = ("loss_", "loss_curve_", "best_loss_", "validation_scores_",
+               "best_validation_score_", "n_iter_", "t_", "n_layers_", "n_outputs_",
+               "out_activation_", "n_features_in_", "feature_names_in_")
+
+    def _target_type(self) -> str | None:
+        return None
+
+    @classmethod
+    def _from_numnet_state(cls, net: MLP, state: dict[str, Any]) -> _BaseMLP:
+        """Inverse of :meth:`numnet_state` around the loaded ``net`` (checked, never trusted)."""
+        params = dict(state["params"])
+        if params.get("optimizer") is not None:
+            params["optimizer"] = optimizers.optimizer_from_config(params["optimizer"])
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        est = cls(**params)
+        est._validate_params()
+        fitted = state["fitted"]
+        unknown = set(fitted) - set(cls._FITTED) - {"classes_"}
+        if unknown:
+            raise ValueError(f"unknown fitted attributes {sorted(unknown)}")
+        for name, value in fitted.items():
+            if name == "feature_names_in_":
+                value = np.asarray(value, dtype=object)
+            elif name in ("loss_curve_", "validation_scores_") and value is not None:
+                value = [_float_from_json(v) for v in value]
+            elif name in ("loss_", "best_loss_", "best_validation_score_") and value is not None:
+                value = _float_from_json(value)
+            setattr(est, name, value)
+        if est.n_features_in_ != net.num_inputs or est.n_outputs_ != net.num_outputs:
+            raise ValueError(f"the estimator's {est.n_features_in_} features and "
+                             f"{est.n_outputs_} outputs do not match its network, {net!r}")
+        if list(net.hidden_layers) != est._hidden_sizes():
+            raise ValueError(f"hidden_layer_sizes={est.hidden_layer_sizes} does not match the "
+                             f"network's {net.hidden_layers}")
+        est._net, est._loss, est._scale = net, str(state["loss"]), float(state["scale"])
+        est._no_improvement_count = int(state["no_improvement_count"])
+        est._best_parameters = net.flat_parameters.copy()
+        est._restore_targets(state["target_type"], fitted.get("classes_"))
+        return est
+
+    def _restore_targets(self, target_type: str | None, classes: Any) -> None:
+        pass
+
     # --- prediction ---------------------------------------------------------------
 
     def _forward(self, X, check_input: bool = True) -> np.ndarray:
@@ -667,6 +760,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _score(self, X, y, sample_weight=None):
         return self._score_with(X, y, sample_weight, accuracy_score)
 
+    def _target_type(self) -> str | None:
+        return self._label_binarizer.y_type_
+
+    def _restore_targets(self, target_type, classes) -> None:
+        if target_type not in ("binary", "multiclass", "multilabel-indicator") or \
+                not isinstance(classes, list) or not classes:
+            raise ValueError(f"a classifier needs its target type and classes, got "
+                             f"{target_type!r} and {classes!r:.100}")
+        if target_type == "multilabel-indicator":
+            binarizer = LabelBinarizer().fit(np.array([[0] * len(classes), [1] * len(classes)]))
+        else:
+            binarizer = LabelBinarizer().fit(np.array(classes))
+        if binarizer.y_type_ != target_type or binarizer.classes_.tolist() != classes:
+            raise ValueError(f"classes {classes!r:.100} do not make {target_type!r} targets")
+        self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -744,3 +853,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with(X, y, sample_weight, r2_score)
+
+
+ESTIMATOR_LOADERS["MLPClassifier"] = MLPClassifier._from_numnet_state
+ESTIMATOR_LOADERS["MLPRegressor"] = MLPRegressor._from_numnet_state

@@ -16,6 +16,12 @@ then the raw little-endian tensor bytes. It holds
        "config": {...MLP.get_config()...}, "classes": [...] or null,
        "metadata": {...user and training metadata...}}
 
+A fitted estimator (:mod:`numnet.estimators`) is saved as its network with
+one more field, ``"estimator": {"class": "MLPClassifier", "state": {...}}``:
+its parameters and fitted attributes as JSON (``estimator.numnet_state()``),
+rebuilt on load by the loader registered under that class name
+(:data:`ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
+
 A checkpoint (:func:`save_checkpoint`) is the same with ``"format":
 "numnet-checkpoint"`` and, in the document, ``"epoch"``, ``"history"``,
 ``"fit_config"``, ``"optimizer"`` and ``"rng_state"``. Arrays and NumPy scalars
@@ -64,6 +70,7 @@ extra) is imported when a file is read or written.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import logging
@@ -76,7 +83,7 @@ import zlib
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 
@@ -85,7 +92,8 @@ from .initializers import get_initializer
 from .network import MLP
 
 __all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint",
-           "Checkpoint", "FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "CHECKPOINT_FORMAT"]
+           "Checkpoint", "FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "CHECKPOINT_FORMAT",
+           "ESTIMATOR_LOADERS"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +115,13 @@ _CONFIG_FIELDS = ("num_inputs", "hidden_layers", "num_outputs", "activation",
                   "output_activation", "bias", "init", "dtype")
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 _TENSOR_KEY = "$tensor"
+
+#: Estimator class name -> ``loader(net, state) -> estimator``, filled by the modules that
+#: define estimators (:mod:`numnet.estimators` registers its own on import). Names read
+#: from a file are only looked up here.
+ESTIMATOR_LOADERS: dict[str, Callable[[MLP, dict], Any]] = {}
+# where the loaders of numnet's own estimators live (an optional extra, imported on demand)
+_ESTIMATOR_MODULES = {"MLPClassifier": "numnet.estimators", "MLPRegressor": "numnet.estimators"}
 
 
 class FormatError(ValueError):
@@ -153,13 +168,14 @@ class Checkpoint:
 # Saving
 # ---------------------------------------------------------------------------------------
 
-def save(net: MLP, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+def save(net: Any, path: str | os.PathLike, metadata: dict | None = None) -> Path:
     """Write ``net`` to ``path`` as a safetensors file, atomically.
 
     Parameters
     ----------
-    net : MLP
-        The network; its weights must be finite.
+    net : MLP or fitted numnet estimator
+        The network (its weights must be finite), or an estimator with a
+        ``network_`` and a ``numnet_state()`` (see the module docstring).
     path : str or path-like
         The target file (conventionally ``*.safetensors``); its directory must
         exist. An existing file is replaced, keeping its permissions.
@@ -180,7 +196,14 @@ def save(net: MLP, path: str | os.PathLike, metadata: dict | None = None) -> Pat
     ValueError
         If a parameter is NaN or infinite.
     """
+    estimator = None
+    if not isinstance(net, MLP) and hasattr(net, "numnet_state"):
+        estimator = {"class": type(net).__name__,
+                     "state": _plain_json(net.numnet_state(), "estimator state")}
+        net = net.network_
     doc, tensors = _model_document(net, MODEL_FORMAT, metadata)
+    if estimator is not None:
+        doc["estimator"] = estimator
     return _write(path, doc, tensors)
 
 
@@ -456,8 +479,8 @@ def _alive(pid: int) -> bool:
 # Loading
 # ---------------------------------------------------------------------------------------
 
-def load(path: str | os.PathLike) -> MLP:
-    """Load a network from a file written by :func:`save` (or :func:`save_checkpoint`).
+def load(path: str | os.PathLike) -> Any:
+    """Load a network (or an estimator) from a file written by :func:`save` or :func:`save_checkpoint`.
 
     Never runs code from the file; see the module docstring for what is checked.
 
@@ -468,7 +491,8 @@ def load(path: str | os.PathLike) -> MLP:
     Returns
     -------
     MLP
-        With the saved architecture, weights (bit for bit) and ``classes_``.
+        With the saved architecture, weights (bit for bit) and ``classes_``;
+        or the estimator, when the file holds one.
 
     Raises
     ------
@@ -634,6 +658,13 @@ def _check_document(doc: Any) -> None:
         _fail(f"classes must be null or a list of bool/int/float/str labels, got {classes!r:.200}")
     if not isinstance(doc["metadata"], dict):
         _fail(f"metadata must be a JSON object, got {type(doc['metadata']).__name__}")
+    estimator = doc.get("estimator")
+    if estimator is not None and not (
+            fmt == MODEL_FORMAT and isinstance(estimator, dict)
+            and isinstance(estimator.get("class"), str)
+            and isinstance(estimator.get("state"), dict)):
+        _fail("estimator must be a JSON object with a 'class' name and a 'state' object, "
+              "in a model file")
     if fmt == CHECKPOINT_FORMAT:
         if not _is_int(doc["epoch"]) or doc["epoch"] < 0:
             _fail(f"epoch must be a non-negative integer, got {doc['epoch']!r}")
@@ -796,13 +827,32 @@ def _read_tensors(f, size: int, raw: bytes, doc: dict[str, Any],
         p[...] = tensors[name]
     net.classes_ = None if doc["classes"] is None else list(doc["classes"])
     if fmt == MODEL_FORMAT:
-        return net
+        return net if doc.get("estimator") is None else _estimator(net, doc["estimator"])
 
     rng_state = _decode_state(doc["rng_state"], tensors)
     _check_rng_state(rng_state)
     return Checkpoint(net=net, optimizer_state=_decode_state(doc["optimizer"], tensors),
                       epoch=doc["epoch"], history=doc["history"], rng_state=rng_state,
                       fit_config=doc["fit_config"], metadata=doc["metadata"])
+
+
+def _estimator(net: MLP, spec: dict[str, Any]) -> Any:
+    """The estimator ``spec`` describes, around ``net``, by its registered loader."""
+    name = spec["class"]
+    if name not in ESTIMATOR_LOADERS and name in _ESTIMATOR_MODULES:
+        try:
+            importlib.import_module(_ESTIMATOR_MODULES[name])   # registers its loaders
+        except ImportError as exc:
+            raise FormatError(f"it holds a numnet {name}, which needs scikit-learn: "
+                              f"pip install 'numnet[sklearn]' ({exc})") from exc
+    loader = ESTIMATOR_LOADERS.get(name)
+    if loader is None:
+        _fail(f"it holds an estimator of unknown class {name!r:.100}; known: "
+              f"{sorted(set(ESTIMATOR_LOADERS) | set(_ESTIMATOR_MODULES))}")
+    try:
+        return loader(net, spec["state"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise FormatError(f"its {name} state is invalid: {exc}") from exc
 
 
 def _decode_state(obj: Any, tensors: dict[str, np.ndarray]) -> Any:
