@@ -26,6 +26,7 @@ as ``warm_up_s``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import statistics
 import subprocess
@@ -74,10 +75,8 @@ def measure(case: str, impl: str, quick: bool) -> dict[str, Any]:
     """Fit ``impl``'s estimator on ``case`` ``repeats`` times; the median timings."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
-    if impl == "numnet":
-        from numnet import estimators as module
-    else:
-        from sklearn import neural_network as module
+    module = importlib.import_module("numnet.estimators" if impl == "numnet"
+                                     else "sklearn.neural_network")
     spec = CASES[case]
     params = {**spec["params"], **(spec["quick"] if quick else {}), "random_state": 0}
     if params.get("solver", "adam") != "lbfgs":
@@ -158,8 +157,8 @@ def table(results: list[dict[str, Any]]) -> str:
                "speed-up", "loss_ numnet / sklearn", "test score numnet / sklearn", "error"]
     return ("## numnet.estimators vs sklearn.neural_network (same hyperparameters)\n\n"
             + render(headers, rows) + "\n\ns/epoch: fit time / n_iter_ (per L-BFGS iteration "
-            "for lbfgs), median of the fits after a one-epoch warm-up; score: accuracy (classifiers) or R^2 on a 25% "
-            "held-out split.\n")
+            "for lbfgs), median of the fits after a one-epoch warm-up; score: accuracy "
+            "(classifiers) or R^2 on a 25% held-out split.\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,12 @@ import numpy as np
 import pytest
 from sklearn import neural_network as sk
 from sklearn.base import clone
-from sklearn.datasets import (load_diabetes, load_digits, load_iris,
-                              make_multilabel_classification)
+from sklearn.datasets import (
+    load_diabetes,
+    load_digits,
+    load_iris,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
@@ -22,8 +26,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import numnet
 from numnet import callbacks, optimizers
-from numnet import io as numnet_io
 from numnet import estimators as numnet_estimators
+from numnet import io as numnet_io
 from numnet.estimators import MLPClassifier, MLPRegressor
 
 # scikit-learn runs its own MLPs through these checks with max_iter=100; a
@@ -143,12 +147,13 @@ def test_loss_is_sklearns_objective(problem):
         est.fit(X, y)
     assert est.loss_ == pytest.approx(_sklearn_objective(est, X, y), rel=1e-9)
     # full-batch stochastic epochs report the same quantity, before each update
-    est = Est(hidden_layer_sizes=(8,), solver="sgd", alpha=0.5, batch_size=len(X), max_iter=1, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), solver="sgd", alpha=0.5, batch_size=len(X),
+                  random_state=0, max_iter=1)
+    est = Est(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
-        before = Est(hidden_layer_sizes=(8,), solver="sgd", alpha=0.5, batch_size=len(X), random_state=0,
-                     max_iter=1, learning_rate_init=1e-300).fit(X, y)
+        before = Est(**params, learning_rate_init=1e-300).fit(X, y)   # the initial weights
     assert est.loss_curve_[0] == pytest.approx(_sklearn_objective(before, X, y), rel=1e-9)
 
 
@@ -239,7 +244,7 @@ def test_early_stopping_keeps_the_best_weights():
     again = MLPClassifier((16,), early_stopping=True, validation_fraction=0.2,
                           max_iter=best_epoch, n_iter_no_change=1000, random_state=0)
     _quiet_fit(again, X, y)
-    for W, W2 in zip(clf.coefs_, again.coefs_):
+    for W, W2 in zip(clf.coefs_, again.coefs_, strict=True):
         np.testing.assert_array_equal(W, W2)
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         clf.partial_fit(X, y)
@@ -470,6 +475,6 @@ def test_load_refuses_bad_estimator_state(tmp_path):
         net = numnet.load(path).network_
         bad = tmp_path / "bad.safetensors"
         numnet_io._write(bad, {**doc, "estimator": spec}, dict(zip(net.parameter_names(),
-                                                                    net.parameters())))
+                                                                    net.parameters(), strict=True)))
         with pytest.raises(numnet_io.FormatError, match=match):
             numnet.load(bad)

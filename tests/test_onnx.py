@@ -38,7 +38,7 @@ def _assert_runs_like(session, X, expected: dict[str, np.ndarray], dtype) -> Non
     """Outputs at batch sizes 1, 7 and 256 of one session equal ``expected``'s rows."""
     for n in BATCHES:
         got = dict(zip([o.name for o in session.get_outputs()],
-                       session.run(None, {"X": X[:n]})))
+                       session.run(None, {"X": X[:n]}), strict=True))
         for name, want in expected.items():
             assert got[name].shape == want[:n].shape, name
             if want.dtype.kind == "f":
@@ -140,7 +140,8 @@ def test_pipeline(tmp_path, dtype):
         # the pipeline runs in float64 (StandardScaler's statistics are float64), so compare
         # with the same pipeline run on the float32 model's own inputs and weights
         pipe = Pipeline([("scale", pipe[0]), ("mlp", _float32_copy(pipe[1]))])
-    expected = dict(zip(names, [pipe.predict(X), pipe.predict_proba(X).astype(dtype)]))
+    expected = dict(zip(names, [pipe.predict(X), pipe.predict_proba(X).astype(dtype)],
+                        strict=True))
     _assert_runs_like(session, X, expected, dtype)
 
 

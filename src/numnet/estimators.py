@@ -75,9 +75,16 @@ try:
     from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
     from sklearn.utils.metaestimators import available_if
-    from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
-    from sklearn.utils.multiclass import unique_labels
-    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+    from sklearn.utils.multiclass import (
+        _check_partial_fit_first_call,
+        type_of_target,
+        unique_labels,
+    )
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        validate_data,
+    )
 except ImportError as exc:  # pragma: no cover - exercised with the module hidden
     raise ImportError(
         "numnet.estimators needs scikit-learn and scipy; install them with "
@@ -270,7 +277,7 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """``coefs_[i]`` of shape ``(n_units[i], n_units[i + 1])``: views of the network's weights."""
+        """``coefs_[i]``, ``(n_units[i], n_units[i + 1])``: views of the network's weights."""
         return list(self.network_.weights)
 
     @coefs_.setter
@@ -281,11 +288,12 @@ class _BaseMLP(BaseEstimator):
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """``intercepts_[i]`` of shape ``(n_units[i + 1],)``: views of the network's biases."""
-        return list(self.network_.biases)
+        biases = self.network_.biases
+        return [] if biases is None else list(biases)
 
     @intercepts_.setter
     def intercepts_(self, values: list[np.ndarray]) -> None:
-        for b, value in zip(self.network_.biases, values, strict=True):
+        for b, value in zip(self.network_.biases or [], values, strict=True):
             b[...] = value
 
     def _hidden_sizes(self) -> list[int]:

@@ -80,10 +80,11 @@ import socket
 import stat
 import tempfile
 import zlib
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -480,7 +481,7 @@ def _alive(pid: int) -> bool:
 # ---------------------------------------------------------------------------------------
 
 def load(path: str | os.PathLike) -> Any:
-    """Load a network (or an estimator) from a file written by :func:`save` or :func:`save_checkpoint`.
+    """Load a network (or estimator) from a file written by :func:`save`/:func:`save_checkpoint`.
 
     Never runs code from the file; see the module docstring for what is checked.
 

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -192,7 +193,7 @@ def _network(g, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> st
     _check_exportable(net)
     A = X
     last = net.num_layers - 1
-    for i, (W, act) in enumerate(zip(net.weights, net.activation_fns)):
+    for i, (W, act) in enumerate(zip(net.weights, net.activation_fns, strict=True)):
         W_name = g.const(W.astype(dtype), f"W{i}")
         if net.biases is not None:
             b_name = g.const(net.biases[i].astype(dtype), f"b{i}")
@@ -205,7 +206,7 @@ def _network(g, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> st
     return A
 
 
-def _labels(g, P: str, classes: np.ndarray, kind: str, dtype: np.dtype,
+def _labels(g, P: str, classes: Any, kind: str, dtype: np.dtype,
             label_out: str | None, proba_out: str | None) -> tuple[str, str]:
     """Labels and probabilities from the network's output ``P``.
 
@@ -301,7 +302,7 @@ def to_onnx_model(model: Any, dtype: str | np.dtype | None = None) -> onnx.Model
         n_classes = net.num_outputs if kind != "binary" else 2
         label_type = TensorProto.STRING if _onnx_classes(classes).dtype == object \
             else TensorProto.INT64
-        label_shape = ["N", net.num_outputs] if kind == "multilabel" else ["N"]
+        label_shape: list[str | int] = ["N", net.num_outputs] if kind == "multilabel" else ["N"]
         outputs = [helper.make_tensor_value_info(label_name, label_type, label_shape),
                    helper.make_tensor_value_info(proba_name, elem, ["N", n_classes])]
     graph = helper.make_graph(g.nodes, f"numnet_{type(model).__name__}", inputs, outputs,
@@ -384,7 +385,11 @@ def _skl2onnx():
 
 
 def _shape_calculator(operator) -> None:
-    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
     est = operator.raw_operator
     net, kind, classes = _describe(est)
     input_type = operator.inputs[0].type.__class__
