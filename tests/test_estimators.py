@@ -287,6 +287,8 @@ def test_partial_fit_and_warm_start():
     assert not np.array_equal(warm.coefs_[0], cold.coefs_[0])
     with pytest.raises(ValueError, match="warm_start can only be used"):
         warm.fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match="continue the fitted network"):
+        warm.set_params(hidden_layer_sizes=(9,)).fit(X, y)
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     reg = MLPRegressor(hidden_layer_sizes=(4,), random_state=0)
     for _ in range(3):

@@ -343,9 +343,11 @@ class _BaseMLP(BaseEstimator):
         rng = _as_generator(self.random_state)
         if first_pass:
             self._initialize(X, Y, rng)
-        elif Y.shape[1] != self.n_outputs_:
-            raise ValueError(f"y has {Y.shape[1]} output(s) but the fitted network has "
-                             f"{self.n_outputs_}; fit again without warm_start")
+        elif Y.shape[1] != self.n_outputs_ or self._hidden_sizes() != self._net.hidden_layers:
+            raise ValueError(f"warm_start and partial_fit continue the fitted network "
+                             f"{self._net.hidden_layers} with {self.n_outputs_} output(s); got "
+                             f"hidden_layer_sizes={self.hidden_layer_sizes} and {Y.shape[1]} "
+                             f"output(s): fit again without warm_start")
         dtype = self._net.dtype
         X = np.asarray(X, dtype=dtype)
         Y = np.asarray(Y, dtype=dtype)
