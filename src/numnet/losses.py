@@ -38,8 +38,8 @@ class Loss(NamedTuple):
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
     is ``fused_with``. ``per_sample(P, Y)`` gives each sample's term, shape
-    ``(n_samples,)``, whose mean is ``value(P, Y)``; losses without it cannot
-    weight samples.
+    ``(n_samples,)``, whose mean is ``value(P, Y)`` (a fused loss also has
+    ``per_sample_from_logits(Z, Y)``); losses without it cannot weight samples.
     """
 
     name: str
@@ -49,6 +49,7 @@ class Loss(NamedTuple):
     value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
     delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
     per_sample: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    per_sample_from_logits: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -124,9 +125,17 @@ def _bce_gradient(P, Y):
     return (P - Y) / (P * (1.0 - P)) * (1.0 / P.size)
 
 
-def _bce_from_logits(Z, Y):
+def _bce_logit_terms(Z, Y):
     # log(1 + exp(-|Z|)) + max(Z, 0) - Z * Y  ==  BCE(sigmoid(Z), Y), exactly and stably
-    return float(np.mean(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))))
+    return np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+
+
+def _bce_from_logits(Z, Y):
+    return float(np.mean(_bce_logit_terms(Z, Y)))
+
+
+def _bce_rows_from_logits(Z, Y):
+    return np.mean(_bce_logit_terms(Z, Y), axis=1)
 
 
 def _bce_delta(P, Y):
@@ -150,10 +159,17 @@ def _cce_gradient(P, Y):
     return -(Y / P) * (1.0 / P.shape[0])
 
 
-def _cce_from_logits(Z, Y):
+def _log_softmax(Z):
     shifted = Z - Z.max(axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return float(-np.sum(Y * log_p) / Z.shape[0])
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _cce_from_logits(Z, Y):
+    return float(-np.sum(Y * _log_softmax(Z)) / Z.shape[0])
+
+
+def _cce_rows_from_logits(Z, Y):
+    return -np.sum(Y * _log_softmax(Z), axis=1)
 
 
 def _cce_delta(P, Y):
@@ -178,8 +194,15 @@ def normalize_weights(sample_weight: np.ndarray) -> np.ndarray:
     return sample_weight * (len(sample_weight) / total)
 
 
-def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarray) -> float:
-    """``mean(weights * lossfn.per_sample(P, Y))``; ``weights`` from :func:`normalize_weights`."""
+def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarray,
+                   Z: np.ndarray | None = None) -> float:
+    """``mean(weights * per-sample loss)``; ``weights`` from :func:`normalize_weights`.
+
+    With the pre-activation ``Z`` of a fused output, the terms come from the
+    logits (stable, as ``value_from_logits``); else from the outputs ``P``.
+    """
+    if Z is not None and lossfn.per_sample_from_logits is not None:
+        return float(np.mean(weights * lossfn.per_sample_from_logits(Z, Y)))
     if lossfn.per_sample is None:
         raise ValueError(f"loss {lossfn.name!r} has no per_sample form, so it cannot weight "
                          f"samples; give it one or train without sample_weight")
@@ -194,10 +217,10 @@ LOSSES: dict[str, Loss] = {
         Loss("huber", huber, _huber_gradient, per_sample=_huber_rows),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
-             per_sample=_bce_rows),
+             per_sample=_bce_rows, per_sample_from_logits=_bce_rows_from_logits),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
-             per_sample=_cce_rows),
+             per_sample=_cce_rows, per_sample_from_logits=_cce_rows_from_logits),
     )
 }
 _ALIASES = {

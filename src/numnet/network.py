@@ -405,7 +405,7 @@ class MLP(TutorialMixin):
         dA = lossfn.delta(P, Y) if fused else lossfn.gradient(P, Y)
         if sample_weight is not None:
             w = normalize_weights(sample_weight)
-            value = weighted_value(lossfn, P, Y, w)
+            value = weighted_value(lossfn, P, Y, w, cache[-1].Z if fused else None)
             dA *= w[:, None]
         elif fused:
             value = lossfn.value_from_logits(cache[-1].Z, Y)
