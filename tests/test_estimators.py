@@ -30,15 +30,23 @@ from numnet import estimators as numnet_estimators
 from numnet import io as numnet_io
 from numnet.estimators import MLPClassifier, MLPRegressor
 
-# scikit-learn runs its own MLPs through these checks with max_iter=100; a
-# smaller max_iter keeps the file fast (the checks use tiny data sets).
-_CHECKED = [MLPClassifier(max_iter=50, random_state=0), MLPRegressor(max_iter=100, random_state=0)]
+# scikit-learn runs its own MLPs through these checks with max_iter=100; 50 keeps the
+# classifiers fast (the checks use tiny data sets; the regressors need 100 to reach the
+# R^2 > 0.5 that check_regressors_train asks for). Every solver, and float32 training.
+_CHECKED = [MLPClassifier(max_iter=50, random_state=0), MLPRegressor(max_iter=100, random_state=0),
+            MLPClassifier(solver="lbfgs", max_iter=50, random_state=0),
+            MLPRegressor(solver="lbfgs", max_iter=100, random_state=0),
+            MLPClassifier(solver="sgd", max_iter=50, random_state=0),
+            MLPRegressor(solver="sgd", max_iter=100, random_state=0),
+            MLPClassifier(max_iter=50, dtype="float32", random_state=0)]
 
-_EXPECTED_FAILURES: dict[str, str] = {}
 
-
-def _expected_failed_checks(estimator):
-    return _EXPECTED_FAILURES
+def _expected_failed_checks(estimator) -> dict[str, str]:
+    if estimator.dtype == "float32":
+        return {"check_sample_weight_equivalence_on_dense_data":
+                "trained in float32: weighted and repeated samples give probabilities that "
+                "differ by float32 rounding (4e-7 relative), over the check's rtol=1e-7"}
+    return {}
 
 
 @parametrize_with_checks(_CHECKED, expected_failed_checks=_expected_failed_checks)
