@@ -84,20 +84,25 @@ def _mae_gradient(P, Y):
     return np.sign(P - Y) * (1.0 / P.size)
 
 
-def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
-    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
+def _huber_terms(P, Y, delta: float = HUBER_DELTA):
     R = np.abs(P - Y)
     quad = np.minimum(R, delta)
-    return float(np.mean(0.5 * quad * quad + delta * (R - quad)))
+    return 0.5 * quad * quad + delta * (R - quad)
+
+
+def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
+    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
+    return float(np.mean(_huber_terms(P, Y, delta)))
 
 
 def _huber_gradient(P, Y):
     return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
 
 
+# each sample's term (mean over its outputs), for weighted losses
+
 def _mse_rows(P, Y):
-    R = P - Y
-    return np.mean(R * R, axis=1)
+    return np.mean((Y - P) ** 2, axis=1)
 
 
 def _mae_rows(P, Y):
@@ -105,18 +110,20 @@ def _mae_rows(P, Y):
 
 
 def _huber_rows(P, Y):
-    R = np.abs(P - Y)
-    quad = np.minimum(R, HUBER_DELTA)
-    return np.mean(0.5 * quad * quad + HUBER_DELTA * (R - quad), axis=1)
+    return np.mean(_huber_terms(P, Y), axis=1)
 
 
 # --- classification -------------------------------------------------------------
 
-def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
-    """-mean(Y log P + (1 - Y) log(1 - P)) over elements; P clipped away from 0 and 1."""
+def _bce_terms(P, Y):
     e = _eps(P)
     P = np.clip(P, e, 1.0 - e)
-    return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)))
+    return Y * np.log(P) + (1.0 - Y) * np.log1p(-P)
+
+
+def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
+    """-mean(Y log P + (1 - Y) log(1 - P)) over elements; P clipped away from 0 and 1."""
+    return float(-np.mean(_bce_terms(P, Y)))
 
 
 def _bce_gradient(P, Y):
@@ -143,15 +150,16 @@ def _bce_delta(P, Y):
 
 
 def _bce_rows(P, Y):
-    e = _eps(P)
-    P = np.clip(P, e, 1.0 - e)
-    return -np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P), axis=1)
+    return -np.mean(_bce_terms(P, Y), axis=1)
+
+
+def _cce_terms(P, Y):
+    return Y * np.log(np.clip(P, _eps(P), 1.0))
 
 
 def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
-    P = np.clip(P, _eps(P), 1.0)
-    return float(-np.sum(Y * np.log(P)) / P.shape[0])
+    return float(-np.sum(_cce_terms(P, Y)) / P.shape[0])
 
 
 def _cce_gradient(P, Y):
@@ -177,7 +185,7 @@ def _cce_delta(P, Y):
 
 
 def _cce_rows(P, Y):
-    return -np.sum(Y * np.log(np.clip(P, _eps(P), 1.0)), axis=1)
+    return -np.sum(_cce_terms(P, Y), axis=1)
 
 
 # --- sample weights -------------------------------------------------------------
