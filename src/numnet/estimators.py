@@ -158,9 +158,13 @@ class _SklearnRules(callbacks.Callback):
         est.t_ += self.n_samples
         est.loss_ = loss
         est.loss_curve_.append(loss)
+        if est.verbose:
+            logger.info("Iteration %d, loss = %.8f", est.n_iter_, loss)
         if self.validation is not None:
             score = est._score(*self.validation)
             est.validation_scores_.append(score)
+            if est.verbose:
+                logger.info("Validation score: %f", score)
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
