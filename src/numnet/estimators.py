@@ -655,7 +655,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier, trained by numnet.
 
     Softmax outputs for several classes, one logistic output for two, one
-    logistic output per label for a 0/1 indicator matrix (multilabel).
+    logistic output per label for a 0/1 indicator matrix (multilabel), all
+    trained on the log-loss (``loss`` is None or ``"log_loss"``).
     """
 
     __doc__ = (__doc__ or "") + _DOC_PARAMETERS
