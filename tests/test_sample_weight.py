@@ -25,12 +25,12 @@ def _problem(loss: str, rng):
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
-def test_per_sample_terms_average_to_the_loss(loss):
+def test_sample_values_average_to_the_loss(loss):
     rng = np.random.default_rng(0)
     lossfn = LOSSES[loss]
     net, X, Y = _problem(loss, rng)
     P, cache = net.forward_train(X)
-    np.testing.assert_allclose(lossfn.per_sample(P, Y).mean(), lossfn.value(P, Y), rtol=1e-12)
+    np.testing.assert_allclose(lossfn.sample_values(P, Y).mean(), lossfn.value(P, Y), rtol=1e-12)
     ones = np.ones(len(X))
     if lossfn.fused_with:
         Z = cache[-1].Z

@@ -11,7 +11,7 @@ in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
 ``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
 
 Every built-in loss is a mean over samples of a per-sample term, which
-``per_sample(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
+``sample_values(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
 gradients scaled row by row then weight the samples (``sample_weight`` in
 :func:`numnet.fit`).
 """
@@ -37,9 +37,9 @@ class Loss(NamedTuple):
     ``value(P, Y)`` and ``gradient(P, Y)`` work on outputs ``P``. A loss fused
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
-    is ``fused_with``. ``per_sample(P, Y)`` gives each sample's term, shape
+    is ``fused_with``. ``sample_values(P, Y)`` gives each sample's term, shape
     ``(n_samples,)``, whose mean is ``value(P, Y)`` (a fused loss also has
-    ``per_sample_from_logits(Z, Y)``); losses without it cannot weight samples.
+    ``sample_values_from_logits(Z, Y)``); losses without it cannot weight samples.
     """
 
     name: str
@@ -48,8 +48,8 @@ class Loss(NamedTuple):
     fused_with: Optional[str] = None
     value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
     delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
-    per_sample: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
-    per_sample_from_logits: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    sample_values: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    sample_values_from_logits: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -209,26 +209,26 @@ def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarr
     With the pre-activation ``Z`` of a fused output, the terms come from the
     logits (stable, as ``value_from_logits``); else from the outputs ``P``.
     """
-    if Z is not None and lossfn.per_sample_from_logits is not None:
-        return float(np.mean(weights * lossfn.per_sample_from_logits(Z, Y)))
-    if lossfn.per_sample is None:
-        raise ValueError(f"loss {lossfn.name!r} has no per_sample form, so it cannot weight "
+    if Z is not None and lossfn.sample_values_from_logits is not None:
+        return float(np.mean(weights * lossfn.sample_values_from_logits(Z, Y)))
+    if lossfn.sample_values is None:
+        raise ValueError(f"loss {lossfn.name!r} has no sample_values form, so it cannot weight "
                          f"samples; give it one or train without sample_weight")
-    return float(np.mean(weights * lossfn.per_sample(P, Y)))
+    return float(np.mean(weights * lossfn.sample_values(P, Y)))
 
 
 LOSSES: dict[str, Loss] = {
     l.name: l
     for l in (
-        Loss("mse", _mse_value, _mse_gradient, per_sample=_mse_rows),
-        Loss("mae", _mae_value, _mae_gradient, per_sample=_mae_rows),
-        Loss("huber", huber, _huber_gradient, per_sample=_huber_rows),
+        Loss("mse", _mse_value, _mse_gradient, sample_values=_mse_rows),
+        Loss("mae", _mae_value, _mae_gradient, sample_values=_mae_rows),
+        Loss("huber", huber, _huber_gradient, sample_values=_huber_rows),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
-             per_sample=_bce_rows, per_sample_from_logits=_bce_rows_from_logits),
+             sample_values=_bce_rows, sample_values_from_logits=_bce_rows_from_logits),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
-             per_sample=_cce_rows, per_sample_from_logits=_cce_rows_from_logits),
+             sample_values=_cce_rows, sample_values_from_logits=_cce_rows_from_logits),
     )
 }
 _ALIASES = {
