@@ -10,6 +10,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+import safetensors.numpy
 from sklearn import neural_network as sk
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -484,7 +485,8 @@ def test_load_refuses_bad_estimator_state(tmp_path):
         change(spec)
         net = numnet.load(path).network_
         bad = tmp_path / "bad.safetensors"
-        numnet_io._write(bad, {**doc, "estimator": spec}, dict(zip(net.parameter_names(),
-                                                                    net.parameters(), strict=True)))
+        tensors = dict(zip(net.parameter_names(), net.parameters(), strict=True))
+        safetensors.numpy.save_file(tensors, bad, metadata={
+            "numnet": json.dumps({**doc, "estimator": spec})})
         with pytest.raises(numnet_io.FormatError, match=match):
             numnet.load(bad)
