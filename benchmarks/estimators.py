@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 
-def _data(name: str):
+def _data(name: str) -> tuple[Any, Any]:
     import numpy as np
     from sklearn.datasets import load_diabetes, load_digits
     from sklearn.preprocessing import StandardScaler
@@ -122,7 +123,8 @@ def run_one(case: str, impl: str, quick: bool, timeout: float = 600.0) -> dict[s
             "error": f"exit code {proc.returncode}: {tail}"}
 
 
-def run_all(quick: bool, progress=None) -> list[dict[str, Any]]:
+def run_all(quick: bool, progress: Callable[[str], None] | None = None
+            ) -> list[dict[str, Any]]:
     """Every case with both implementations."""
     results = []
     for case in CASES:

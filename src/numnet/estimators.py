@@ -62,7 +62,8 @@ from __future__ import annotations
 import logging
 import numbers
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -92,6 +93,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the module hidde
     ) from exc
 
 from numnet import MLP, callbacks, fit, optimizers
+from numnet.callbacks import Callback
 from numnet.io import ESTIMATOR_LOADERS
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -109,7 +111,10 @@ _REGRESSION_LOSSES = {"squared_error": ("mse", 0.5), "absolute_error": ("mae", 1
 _ADAPTIVE_FLOOR = 1e-6       # scikit-learn's: "adaptive" stops once the rate is this small
 
 
-def _as_generator(random_state: Any) -> np.random.Generator:
+RandomState = int | np.random.Generator | np.random.RandomState | None
+
+
+def _as_generator(random_state: RandomState) -> np.random.Generator:
     """A Generator from None, an int, a Generator or a legacy RandomState (drawn from once)."""
     if random_state is None or isinstance(random_state, np.random.Generator):
         return np.random.default_rng(random_state)
@@ -146,12 +151,13 @@ class _SklearnRules(callbacks.Callback):
     ``"invscaling"`` and ``"adaptive"`` rates, and stops the run.
     """
 
-    def __init__(self, est: _BaseMLP, scale: float, n_samples: int, validation=None) -> None:
+    def __init__(self, est: _BaseMLP, scale: float, n_samples: int,
+                 validation: tuple[np.ndarray, Any, np.ndarray | None] | None = None) -> None:
         self.est, self.scale, self.n_samples = est, scale, n_samples
         self.validation = validation          # (X_val, y_val, sample_weight_val) or None
         self.converged = False
 
-    def on_epoch_end(self, run, epoch, logs):
+    def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
         est = self.est
         loss = self.scale * logs["loss"]
         est.n_iter_ += 1
@@ -162,16 +168,18 @@ class _SklearnRules(callbacks.Callback):
             logger.info("Iteration %d, loss = %.8f", est.n_iter_, loss)
         if self.validation is not None:
             score = est._score(*self.validation)
-            est.validation_scores_.append(score)
+            cast(list, est.validation_scores_).append(score)
             if est.verbose:
                 logger.info("Validation score: %f", score)
-            improved = score >= est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
+            best = cast(float, est.best_validation_score_)
+            improved = score >= best + est.tol
+            if score > best:
                 est.best_validation_score_ = score
                 est._best_parameters = run.net.flat_parameters.copy()
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
+            best = cast(float, est.best_loss_)
+            improved = loss <= best - est.tol
+            est.best_loss_ = min(best, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
 
         sgd = est.optimizer is None and est.solver == "sgd"
@@ -225,11 +233,15 @@ class _BaseMLP(BaseEstimator):
         "callbacks": ["array-like", None],
     }
 
-    def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
-                 learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
-                 warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
-                 beta_1, beta_2, epsilon, n_iter_no_change, max_fun, dtype, output_activation,
-                 dropout, optimizer, callbacks):
+    def __init__(self, hidden_layer_sizes: Any, activation: str, solver: str, alpha: float,
+                 batch_size: int | str, learning_rate: str, learning_rate_init: float,
+                 power_t: float, max_iter: int, shuffle: bool, random_state: RandomState,
+                 tol: float, verbose: bool, warm_start: bool, momentum: float,
+                 nesterovs_momentum: bool, early_stopping: bool, validation_fraction: float,
+                 beta_1: float, beta_2: float, epsilon: float, n_iter_no_change: float,
+                 max_fun: int, dtype: Any, output_activation: str | None, dropout: float,
+                 optimizer: optimizers.Optimizer | None,
+                 callbacks: list[Callback] | None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -261,14 +273,15 @@ class _BaseMLP(BaseEstimator):
 
     # --- what subclasses define -------------------------------------------------------
 
-    def _validate_input(self, X, y, incremental: bool, reset: bool):
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def _output(self, n_outputs: int) -> tuple[str, str, float]:
         """``(numnet output activation, numnet loss name, scale s)`` for this target."""
         raise NotImplementedError
 
-    def _score(self, X, y, sample_weight=None) -> float:
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         raise NotImplementedError
 
     # --- the fitted network ---------------------------------------------------------------
@@ -337,7 +350,8 @@ class _BaseMLP(BaseEstimator):
 
     # --- fitting ------------------------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight=None, incremental: bool = False):
+    def _fit(self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False
+             ) -> _BaseMLP:
         self._validate_params()
         self._hidden_sizes()
         first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
@@ -377,7 +391,8 @@ class _BaseMLP(BaseEstimator):
         return optimizers.Adam(self.learning_rate_init, beta_1=self.beta_1, beta_2=self.beta_2,
                                epsilon=self.epsilon / s)
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental, rng):
+    def _fit_stochastic(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None,
+                        incremental: bool, rng: np.random.Generator) -> None:
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer()
         if self.early_stopping and incremental:
@@ -425,7 +440,8 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             self._net.flat_parameters[...] = self._best_parameters
 
-    def _fit_lbfgs(self, X, Y, sample_weight):
+    def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None
+                   ) -> None:
         net, scale = self._net, self._scale
         total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         l2 = self.alpha / (scale * total) if total > 0 else 0.0
@@ -449,13 +465,13 @@ class _BaseMLP(BaseEstimator):
                           f"max_fun, or scale the data (e.g. sklearn's StandardScaler).",
                           ConvergenceWarning, stacklevel=3)
 
-    def _stratify(self, Y):
+    def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
         return None
 
-    def _decode(self, Y):
+    def _decode(self, Y: np.ndarray) -> Any:
         return Y
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
         """Fit the network to ``X`` and ``y``.
 
         Parameters
@@ -552,23 +568,24 @@ class _BaseMLP(BaseEstimator):
 
     # --- prediction ---------------------------------------------------------------
 
-    def _forward(self, X, check_input: bool = True) -> np.ndarray:
+    def _forward(self, X: Any, check_input: bool = True) -> np.ndarray:
         """Network outputs ``(n_samples, n_outputs)`` in the network's dtype."""
         check_is_fitted(self)
         if check_input:
             X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         return self._net.forward(np.asarray(X, dtype=self._net.dtype))
 
-    def _score_with(self, X, y, sample_weight, score_function) -> float:
+    def _score_with(self, X: Any, y: Any, sample_weight: Any,
+                    score_function: Callable[..., float]) -> float:
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return float(score_function(y, y_pred, sample_weight=sample_weight))
 
-    def _predict(self, X, check_input: bool = True):
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         raise NotImplementedError
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
@@ -664,14 +681,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _parameter_constraints = {**_BaseMLP._parameter_constraints,
                               "loss": [StrOptions({"log_loss"}), None]}
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 loss=None, dtype=None, output_activation=None, dropout=0.0, optimizer=None,
-                 callbacks=None):
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: RandomState = None, tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: float = 10, max_fun: int = 15000,
+                 loss: str | None = None, dtype: Any = None,
+                 output_activation: str | None = None, dropout: float = 0.0,
+                 optimizer: optimizers.Optimizer | None = None,
+                 callbacks: list[Callback] | None = None) -> None:
         super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
                          learning_rate, learning_rate_init, power_t, max_iter, shuffle,
                          random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
@@ -680,7 +702,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                          optimizer, callbacks)
         self.loss = loss
 
-    def _output(self, n_outputs):
+    def _output(self, n_outputs: int) -> tuple[str, str, float]:
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         natural = "softmax" if multiclass else "sigmoid"
         wanted = self.output_activation
@@ -692,7 +714,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return "softmax", "categorical_cross_entropy", 1.0
         return "sigmoid", "binary_cross_entropy", float(n_outputs)
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
                              reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -716,16 +739,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Y = self._label_binarizer.transform(y)
         return X, Y
 
-    def _stratify(self, Y):
+    def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
         return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
 
-    def _decode(self, Y):
+    def _decode(self, Y: np.ndarray) -> Any:
         return self._label_binarizer.inverse_transform(Y)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+                    ) -> MLPClassifier:
         """One epoch over ``(X, y)``; ``classes`` (all labels) is needed on the first call.
 
         Parameters
@@ -747,18 +771,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self._label_binarizer.fit(classes)
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def _predict(self, X, check_input=True):
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         P = self._forward(X, check_input)
         if self.n_outputs_ == 1:
             P = P.ravel()
         return self._label_binarizer.inverse_transform(P)
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
         """Labels ``(n_samples,)``, or a 0/1 matrix ``(n_samples, n_labels)`` for multilabel."""
         check_is_fitted(self)
         return self._predict(X)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order."""
         check_is_fitted(self)
         P = self._forward(X)
@@ -766,19 +790,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return np.hstack([1.0 - P, P])
         return P
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``, ``(n_samples, n_classes)``."""
         P = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(P, out=P)
 
-    def _score(self, X, y, sample_weight=None):
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         return self._score_with(X, y, sample_weight, accuracy_score)
 
     def _target_type(self) -> str | None:
         return self._label_binarizer.y_type_
 
-    def _restore_targets(self, target_type, classes) -> None:
+    def _restore_targets(self, target_type: str | None, classes: Any) -> None:
         if target_type not in ("binary", "multiclass", "multilabel-indicator") or \
                 not isinstance(classes, list) or not classes:
             raise ValueError(f"a classifier needs its target type and classes, got "
@@ -791,7 +815,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"classes {classes!r:.100} do not make {target_type!r} targets")
         self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
@@ -810,14 +834,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     _parameter_constraints = {**_BaseMLP._parameter_constraints,
                               "loss": [StrOptions(set(_REGRESSION_LOSSES))]}
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dtype=None, output_activation=None, dropout=0.0, optimizer=None,
-                 callbacks=None):
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,),
+                 activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: RandomState = None, tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: float = 10, max_fun: int = 15000,
+                 dtype: Any = None, output_activation: str | None = None,
+                 dropout: float = 0.0, optimizer: optimizers.Optimizer | None = None,
+                 callbacks: list[Callback] | None = None) -> None:
         super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
                          learning_rate, learning_rate_init, power_t, max_iter, shuffle,
                          random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
@@ -826,12 +855,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          optimizer, callbacks)
         self.loss = loss
 
-    def _output(self, n_outputs):
+    def _output(self, n_outputs: int) -> tuple[str, str, float]:
         loss, scale = _REGRESSION_LOSSES[self.loss]
-        out = _ACTIVATIONS.get(self.output_activation or "identity", self.output_activation)
+        name = self.output_activation or "identity"
+        out = _ACTIVATIONS.get(name, name)
         return out, loss, scale
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -842,7 +873,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return X, y
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``.
 
         Parameters
@@ -857,16 +888,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def _predict(self, X, check_input=True):
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         Y = self._forward(X, check_input)
         return Y.ravel() if Y.shape[1] == 1 else Y
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
         """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` for several outputs."""
         check_is_fitted(self)
         return self._predict(X)
 
-    def _score(self, X, y, sample_weight=None):
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         return self._score_with(X, y, sample_weight, r2_score)
 
 

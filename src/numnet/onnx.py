@@ -37,7 +37,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -61,6 +61,17 @@ _DTYPES = {np.dtype("float32"): TensorProto.FLOAT, np.dtype("float64"): TensorPr
 
 
 # --- building graphs -------------------------------------------------------------------
+
+class _Builder(Protocol):
+    """Where graph code adds nodes: a plain graph (:class:`_Graph`) or skl2onnx's container."""
+
+    def unique(self, hint: str) -> str: ...
+
+    def const(self, value: np.ndarray, hint: str) -> str: ...
+
+    def node(self, op: str, inputs: list[str], hint: str, out: str | None = None,
+             **attrs: Any) -> str: ...
+
 
 class _Graph:
     """Nodes and initializers of one ONNX graph, with unique names."""
@@ -96,7 +107,7 @@ class _Graph:
 class _Skl2OnnxGraph:
     """The :class:`_Graph` interface on a skl2onnx scope and container."""
 
-    def __init__(self, scope, container) -> None:
+    def __init__(self, scope: Any, container: Any) -> None:
         self.scope, self.container = scope, container
 
     def unique(self, hint: str) -> str:
@@ -123,11 +134,11 @@ class _Skl2OnnxGraph:
 
 # --- activations: one ONNX form each ------------------------------------------------------
 
-def _scalar(g, value: float, dtype: np.dtype, hint: str) -> str:
+def _scalar(g: _Builder, value: float, dtype: np.dtype, hint: str) -> str:
     return g.const(np.array(value, dtype=dtype), hint)
 
 
-def _leaky_relu(g, Z: str, dtype: np.dtype, hint: str) -> str:
+def _leaky_relu(g: _Builder, Z: str, dtype: np.dtype, hint: str) -> str:
     if dtype == np.float32:      # ONNX Runtime's alpha is a float32 attribute: exact here only
         return g.node("LeakyRelu", [Z], hint, alpha=activations.LEAKY_SLOPE)
     positive = g.node("Greater", [Z, _scalar(g, 0.0, dtype, "zero")], f"{hint}_pos")
@@ -136,7 +147,7 @@ def _leaky_relu(g, Z: str, dtype: np.dtype, hint: str) -> str:
     return g.node("Where", [positive, Z, scaled], hint)
 
 
-def _elu(g, Z: str, dtype: np.dtype, hint: str) -> str:
+def _elu(g: _Builder, Z: str, dtype: np.dtype, hint: str) -> str:
     if dtype == np.float32:
         return g.node("Elu", [Z], hint, alpha=activations.ELU_ALPHA)
     zero = _scalar(g, 0.0, dtype, "zero")
@@ -148,7 +159,7 @@ def _elu(g, Z: str, dtype: np.dtype, hint: str) -> str:
     return g.node("Where", [positive, Z, negative], hint)
 
 
-def _softplus(g, Z: str, dtype: np.dtype, hint: str) -> str:
+def _softplus(g: _Builder, Z: str, dtype: np.dtype, hint: str) -> str:
     # max(Z, 0) + log(1 + exp(-|Z|)), numnet's stable form, in every dtype: ONNX Runtime's
     # float32 Softplus loses accuracy for large |Z| and has no float64 kernel
     zero, one = _scalar(g, 0.0, dtype, "zero"), _scalar(g, 1.0, dtype, "one")
@@ -159,12 +170,12 @@ def _softplus(g, Z: str, dtype: np.dtype, hint: str) -> str:
 
 
 def _unary(op: str, **attrs: Any) -> Callable[..., str]:
-    def build(g, Z: str, dtype: np.dtype, hint: str) -> str:
+    def build(g: _Builder, Z: str, dtype: np.dtype, hint: str) -> str:
         return g.node(op, [Z], hint, **attrs)
     return build
 
 
-def _identity(g, Z: str, dtype: np.dtype, hint: str) -> str:
+def _identity(g: _Builder, Z: str, dtype: np.dtype, hint: str) -> str:
     return Z
 
 
@@ -188,7 +199,7 @@ def _check_exportable(net: MLP) -> None:
                          f"{sorted(ACTIVATIONS)}; add a builder to numnet.onnx.ACTIVATIONS")
 
 
-def _network(g, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> str:
+def _network(g: _Builder, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> str:
     """Emit ``net``'s forward pass on input ``X``; returns the output's name."""
     _check_exportable(net)
     A = X
@@ -206,7 +217,7 @@ def _network(g, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> st
     return A
 
 
-def _labels(g, P: str, classes: Any, kind: str, dtype: np.dtype,
+def _labels(g: _Builder, P: str, classes: Any, kind: str, dtype: np.dtype,
             label_out: str | None, proba_out: str | None) -> tuple[str, str]:
     """Labels and probabilities from the network's output ``P``.
 
@@ -375,7 +386,7 @@ def _pipeline_model(model: Any, dtype: str | np.dtype | None) -> onnx.ModelProto
 
 # --- the skl2onnx converter ---------------------------------------------------------------
 
-def _skl2onnx():
+def _skl2onnx() -> Any:
     try:
         import skl2onnx
     except ImportError as exc:
@@ -384,7 +395,7 @@ def _skl2onnx():
     return skl2onnx
 
 
-def _shape_calculator(operator) -> None:
+def _shape_calculator(operator: Any) -> None:
     from skl2onnx.common.data_types import (
         FloatTensorType,
         Int64TensorType,
@@ -404,14 +415,14 @@ def _shape_calculator(operator) -> None:
     operator.outputs[1].type = input_type([N, net.num_outputs if kind != "binary" else 2])
 
 
-def _zipmap_needs_float(scope, est, input_type) -> bool:
+def _zipmap_needs_float(scope: Any, est: Any, input_type: type) -> bool:
     """Whether skl2onnx will put a ZipMap (float32 only) after float64 probabilities."""
     from skl2onnx.common.data_types import DoubleTensorType
     zipmap = scope.get_options(est, {"zipmap": True})["zipmap"]
     return zipmap is not False and issubclass(input_type, DoubleTensorType)
 
 
-def _converter(scope, operator, container) -> None:
+def _converter(scope: Any, operator: Any, container: Any) -> None:
     from skl2onnx.common.data_types import guess_numpy_type
     est = operator.raw_operator
     net, kind, classes = _describe(est)
