@@ -120,7 +120,7 @@ _TENSOR_KEY = "$tensor"
 #: Estimator class name -> ``loader(net, state) -> estimator``, filled by the modules that
 #: define estimators (:mod:`numnet.estimators` registers its own on import). Names read
 #: from a file are only looked up here.
-ESTIMATOR_LOADERS: dict[str, Callable[[MLP, dict], Any]] = {}
+ESTIMATOR_LOADERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
 # where the loaders of numnet's own estimators live (an optional extra, imported on demand)
 _ESTIMATOR_MODULES = {"MLPClassifier": "numnet.estimators", "MLPRegressor": "numnet.estimators"}
 
