@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test bench clean
+.PHONY: demo lint test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,19 @@ $(VENV)/.bench: pyproject.toml | $(PY)
 demo: $(VENV)/.demo
 	$(PY) -m numnet demo
 
-test: $(VENV)/.test
+# style (ruff), types (mypy) and the layer contracts (import-linter, see pyproject.toml)
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.tutorial_loop
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	find src tests benchmarks -name __pycache__ -prune -exec rm -rf {} +   # numba caches too

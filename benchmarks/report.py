@@ -6,8 +6,9 @@ no measurement happens here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 PEERS = ("sklearn", "torch", "numpy")
 
@@ -131,7 +132,9 @@ def render(headers: list[str], rows: list[list[str]]) -> str:
     rows = [[c.replace("|", "\\|") for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
@@ -168,7 +171,9 @@ def results_table(results: list[dict], workloads: dict[str, dict], checks: list[
             rows.append(head + ["", message[:100]] + [""] * (len(HEADERS) - 4))
             continue
         flops = workloads[r["workload"]]["report_flops"]
-        get = lambda peer: check_of.get((r["workload"], r["impl"], peer))  # noqa: E731
+        def get(peer, r=r):
+            return check_of.get((r["workload"], r["impl"], peer))
+
         rows.append(head + [
             r["dtype"], fmt_s(r["s_per_epoch"]), fmt_s(r["per_call_s"]), fmt_s(r["compile_s"]),
             _with_target(r.get("vs_sklearn"), get("sklearn")),
@@ -269,7 +274,8 @@ def markdown_report(doc: dict) -> str:
     """The full markdown document: machine, results table, footnotes, targets."""
     table, footnotes = results_table(doc["results"], doc["workloads"], doc["targets"])
     parts = ["# numnet benchmarks" + (" (quick run)" if doc["quick"] else ""), "",
-             "## Machine", "", *(f"- {line}" for line in machine_lines(doc["machine"], doc["gemm"])),
+             "## Machine", "",
+             *(f"- {line}" for line in machine_lines(doc["machine"], doc["gemm"])),
              "", "## Workloads", ""]
     for w in doc["workloads"].values():
         parts.append(f"- **{w['id']}** {w['title']}: {w['architecture']} {w['activation']}/"

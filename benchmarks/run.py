@@ -152,7 +152,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="fewer repeats and a smaller W4 (a smoke run, about 1.5 minutes on 2 cores)")
+                   help="fewer repeats and a smaller W4 (a smoke run, about 1.5 minutes on 2 "
+                        "cores)")
     p.add_argument("--only", metavar="W1,W3", help="comma-separated workload ids")
     p.add_argument("--impl", metavar="numnet,sklearn",
                    help=f"comma-separated implementations ({', '.join(IMPLEMENTATIONS)})")

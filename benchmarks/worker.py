@@ -19,6 +19,7 @@ was printed.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -26,7 +27,8 @@ import statistics
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 RESULT_PREFIX = "BENCH_RESULT "
 GEMM_N = 2048
@@ -65,7 +67,7 @@ class OtherLoad:
 
     percent: float | None = None
 
-    def __enter__(self) -> "OtherLoad":
+    def __enter__(self) -> OtherLoad:
         self._start = (time.perf_counter(), _machine_busy_s(), _own_cpu_s())
         return self
 
@@ -171,17 +173,19 @@ def measure_gemm(library: str, quick: bool) -> dict[str, Any]:
         out["threads"] = torch.get_num_threads()
         mats = {name: [torch.randn(GEMM_N, GEMM_N, dtype=dt) for _ in range(3)]
                 for name, dt in (("float32", torch.float32), ("float64", torch.float64))}
-        matmul = lambda A, B, C: torch.mm(A, B, out=C)  # noqa: E731
+        def matmul(A, B, C):
+            return torch.mm(A, B, out=C)
     else:
         import numpy as np
         rng = np.random.default_rng(0)
         mats = {name: [rng.standard_normal((GEMM_N, GEMM_N), dtype=name) for _ in range(3)]
                 for name in ("float32", "float64")}
-        matmul = lambda A, B, C: np.matmul(A, B, out=C)  # noqa: E731
+        def matmul(A, B, C):
+            return np.matmul(A, B, out=C)
     with OtherLoad() as other:
         for name, (A, B, C) in mats.items():
             matmul(A, B, C)  # warm-up
-            times = [timed(lambda: matmul(A, B, C)) for _ in range(repeats)]
+            times = [timed(functools.partial(matmul, A, B, C)) for _ in range(repeats)]
             out[name] = {"gflops": flops / statistics.median(times) / 1e9, "times": times}
     out["other_load_pct"] = other.percent
     return out

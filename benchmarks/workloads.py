@@ -85,7 +85,7 @@ class Workload:
     def num_parameters(self) -> int:
         """Weights plus biases."""
         sizes = self.layer_sizes
-        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
     @property
     def is_classification(self) -> bool:
@@ -101,7 +101,7 @@ class Workload:
         hidden = ",".join(str(h) for h in self.hidden)
         return f"{self.n_in}->[{hidden}]->{self.n_out}"
 
-    def quick_version(self) -> "Workload":
+    def quick_version(self) -> Workload:
         """This workload with its ``quick`` overrides applied."""
         return dataclasses.replace(self, **self.quick)
 

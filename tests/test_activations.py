@@ -58,7 +58,8 @@ def test_known_values():
     Z = np.array([[1.0, 2.0, 3.0]])
     np.testing.assert_allclose(get_activation("softmax").forward(Z).sum(), 1.0)
     np.testing.assert_allclose(get_activation("softplus").forward(np.array([0.0])), [np.log(2)])
-    np.testing.assert_allclose(get_activation("leaky_relu").forward(np.array([-2.0, 3.0])), [-0.02, 3.0])
+    np.testing.assert_allclose(get_activation("leaky_relu").forward(np.array([-2.0, 3.0])),
+                               [-0.02, 3.0])
     np.testing.assert_allclose(get_activation("elu").forward(np.array([-1.0])), [np.exp(-1) - 1])
 
 

@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 
 from numnet import MLP, engine, fit, optimizers
-from numnet.engine import (BufferedRunner, ExampleRunner, NumpyRunner, SmallBatchRunner,
-                           preferred_runner, select_runner)
+from numnet.engine import (
+    BufferedRunner,
+    ExampleRunner,
+    NumpyRunner,
+    SmallBatchRunner,
+    preferred_runner,
+    select_runner,
+)
 from numnet.losses import get_loss
 
 N_SAMPLES = 37          # not a multiple of the batch sizes below: a short last batch
@@ -98,7 +104,7 @@ def _assert_same(got, ref, dtype):
     assert opt.t == ref_opt.t
     assert sorted(opt.state) == sorted(ref_opt.state)
     for name, arrays in ref_opt.state.items():
-        for a, b in zip(opt.state[name], arrays):
+        for a, b in zip(opt.state[name], arrays, strict=True):
             assert a.dtype == b.dtype
             np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b)))
 
@@ -108,7 +114,7 @@ def _assert_same(got, ref, dtype):
 @pytest.mark.parametrize("with_numba", [False, True], ids=["numpy-ufuncs", "numba-helpers"])
 @pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
 def test_buffered_matches_reference(config, with_numba):
-    kernels = pytest.importorskip("numnet._kernels") if with_numba else None
+    kernels = pytest.importorskip("numnet.engine.kernels") if with_numba else None
 
     def buffered(net, lossfn, opt, batch_size, l2):
         return BufferedRunner(net, lossfn, opt, l2, batch_size, kernels)
@@ -120,7 +126,7 @@ def test_buffered_matches_reference(config, with_numba):
 
 @pytest.mark.parametrize("with_numba", [False, True], ids=["numpy-ufuncs", "numba-helpers"])
 def test_buffered_with_other_losses_and_optimizers(with_numba):
-    kernels = pytest.importorskip("numnet._kernels") if with_numba else None
+    kernels = pytest.importorskip("numnet.engine.kernels") if with_numba else None
     for config in [("sigmoid", "tanh", "mae", "rmsprop", 6, "float64", True, 0.0),
                    ("relu", "sigmoid", "huber", "sgd", 4, "float64", True, 0.01),
                    ("tanh", "softmax", "mse", "rmsprop", 5, "float32", False, 0.0)]:
@@ -131,8 +137,8 @@ def test_buffered_with_other_losses_and_optimizers(with_numba):
 
 
 def test_buffered_steps_large_networks_layer_by_layer(monkeypatch):
-    pytest.importorskip("numnet._kernels")
-    monkeypatch.setattr(engine, "_STEP_BY_LAYER_BYTES", 0)
+    pytest.importorskip("numnet.engine.kernels")
+    monkeypatch.setattr(engine.buffered, "STEP_BY_LAYER_BYTES", 0)
     config = ("relu", "softmax", "categorical_cross_entropy", "momentum", 8, "float64", True,
               0.01)
 
@@ -193,7 +199,7 @@ def test_fit_gives_the_same_history_on_every_path():
                 history = fit(net, X, y, optimizer=optimizers.SGD(0.5, momentum=0.5),
                               epochs=4, batch_size=batch_size, verbose=False, random_state=3)
             runs[prefer, batch_size] = (history.loss, net.flat_parameters)
-    for (prefer, batch_size), (loss, params) in runs.items():
+    for (_, batch_size), (loss, params) in runs.items():
         ref_loss, ref_params = runs["numpy", batch_size]
         np.testing.assert_allclose(loss, ref_loss, rtol=1e-9)
         np.testing.assert_allclose(params, ref_params, rtol=1e-9, atol=1e-12)
@@ -253,7 +259,7 @@ def test_forcing_compiled_says_why_it_cannot():
 
 
 def test_without_numba_everything_runs_in_numpy(monkeypatch):
-    monkeypatch.setattr(engine, "_kernels", lambda: None)
+    monkeypatch.setattr(engine.selection, "load_kernels", lambda: None)
     assert not engine.compiled_available()
     for batch_size in (1, 32):
         runner = _select(batch_size=batch_size)
@@ -307,7 +313,7 @@ def test_float32_stays_float32(prefer, batch_size):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_plain_sgd_fused_into_the_gradient_product_matches_reference(dtype, bias):
-    from numnet import _blas
+    from numnet.engine import blas as _blas
     if not _blas.available(dtype):
         pytest.skip("NumPy's BLAS is not the bundled scipy-openblas")
     config = ("relu", "softmax", "categorical_cross_entropy", "sgd", 7, dtype, bias, 0.0)
@@ -316,12 +322,12 @@ def test_plain_sgd_fused_into_the_gradient_product_matches_reference(dtype, bias
         return BufferedRunner(net, lossfn, opt, l2, batch_size, None)
 
     got = _train(buffered, config)
-    assert got[0].blas_sgd and got[0]._plain_sgd_rate() == 0.1
+    assert got[0].blas and got[0]._fused_rate() == 0.1
     _assert_same(got, _train(_reference, config), dtype)
 
 
 def test_gemm_accumulate_in_blas_and_in_numpy():
-    from numnet import _blas
+    from numnet.engine import blas as _blas
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64):
         A, B = rng.standard_normal((9, 4)).astype(dtype), rng.standard_normal((9, 6)).astype(dtype)

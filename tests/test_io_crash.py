@@ -32,15 +32,16 @@ ARCH = dict(num_inputs=512, hidden_layers=[1024, 1024], num_outputs=10, activati
             dtype="float32")
 KILLS = 24
 
-CHILD = r"""
+CHILD = rf"""
 import sys
 from pathlib import Path
 from numnet import MLP
 from numnet import io as nio
+from numnet.files.atomic import _remove_stale_temps as remove_stale_temps
 
 target = Path(sys.argv[1])
 net = MLP(**{ARCH!r}, random_state=0)
-nio._remove_stale_temps(target)     # what every save does first; done here so the parent
+remove_stale_temps(target)          # what every save does first; done here so the parent
 print("ready", flush=True)          # knows earlier children's temporaries are gone
 i = 0
 while True:
@@ -48,7 +49,7 @@ while True:
     net.flat_parameters[0] = i      # each save is different; the file says which it is
     nio.save(net, target, metadata={{"i": i}})
     print("saved", i, flush=True)
-""".format(ARCH=ARCH)
+"""
 
 
 def _temps(target: Path) -> list[Path]:

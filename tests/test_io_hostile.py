@@ -222,8 +222,8 @@ def test_header_not_a_json_object(tmp_path, header):
 def test_duplicate_keys_in_header_are_refused(tmp_path):
     doc, tensors = _parts(_small_model(tmp_path))
     good = json.dumps(doc)
-    text = ('{"__metadata__": {"numnet": %s}, "__metadata__": {"numnet": %s}}'
-            % (json.dumps(good), json.dumps(good)))
+    text = (f'{{"__metadata__": {{"numnet": {json.dumps(good)}}}, '
+            f'"__metadata__": {{"numnet": {json.dumps(good)}}}}}')
     path = tmp_path / "dup.safetensors"
     path.write_bytes(_raw(text))
     _refused(path, "twice")

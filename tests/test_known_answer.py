@@ -21,7 +21,8 @@ def test_two_two_one_by_hand():
 
     # forward, by hand
     z1 = [1 * 0.1 + 2 * 0.3 + 0.5, 1 * 0.2 + 2 * 0.4 - 0.5]        # [1.2, 0.5]
-    a1 = [sig(1.2), sig(0.5)]                                     # [0.76852478, 0.62245933]
+    assert z1 == pytest.approx([1.2, 0.5])
+    a1 = [sig(z1[0]), sig(z1[1])]                                 # [0.76852478, 0.62245933]
     z2 = a1[0] * 0.6 + a1[1] * -0.7 + 0.2
     a2 = sig(z2)
     assert net.forward(x)[0, 0] == pytest.approx(a2, rel=1e-12)

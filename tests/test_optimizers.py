@@ -8,7 +8,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numnet.optimizers import (
     OPTIMIZERS,
@@ -204,7 +205,7 @@ def reference_sgd(params, grad_seq, lr, momentum=0.0, nesterov=False, weight_dec
     params = [p.copy() for p in params]
     velocity = [np.zeros_like(p) for p in params]
     for grads in grad_seq:
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             g = g + weight_decay * p
             if momentum:
                 velocity[i] = momentum * velocity[i] + g
@@ -220,7 +221,7 @@ def reference_adam(params, grad_seq, lr, beta_1, beta_2, epsilon, weight_decay=0
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     for t, grads in enumerate(grad_seq, start=1):
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if decoupled:
                 p = p - lr * weight_decay * p
             else:
@@ -239,7 +240,7 @@ def reference_rmsprop(params, grad_seq, lr, rho, epsilon, momentum=0.0, centered
     ga = [np.zeros_like(p) for p in params]
     buf = [np.zeros_like(p) for p in params]
     for grads in grad_seq:
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             sq[i] = rho * sq[i] + (1 - rho) * g ** 2
             if centered:
                 ga[i] = rho * ga[i] + (1 - rho) * g
@@ -258,7 +259,7 @@ def reference_adagrad(params, grad_seq, lr, epsilon, initial):
     params = [p.copy() for p in params]
     acc = [np.full_like(p, initial) for p in params]
     for grads in grad_seq:
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             acc[i] = acc[i] + g ** 2
             params[i] = p - lr * g / (np.sqrt(acc[i]) + epsilon)
     return params
@@ -300,7 +301,7 @@ def test_matches_reference_over_ten_steps(make, reference):
     opt = make()
     for grads in grad_seq:
         opt.step(params, grads)
-    for p, e in zip(params, expected):
+    for p, e in zip(params, expected, strict=True):
         np.testing.assert_allclose(p, e, rtol=1e-12, atol=1e-14)
 
 
@@ -329,10 +330,10 @@ def test_matches_torch(make, torch_make):
     for _ in range(20):
         grads = random_grads(rng, params)
         opt.step(params, grads)
-        for tp, g in zip(tparams, grads):
+        for tp, g in zip(tparams, grads, strict=True):
             tp.grad = torch.tensor(g)
         topt.step()
-    for p, tp in zip(params, tparams):
+    for p, tp in zip(params, tparams, strict=True):
         np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
@@ -354,7 +355,7 @@ def test_float32_stays_float32(make, grad_dtype):
         assert all(a.dtype == np.float32 for a in arrays)
     _, saved = split_state(opt32.state_dict())
     assert all(a.dtype == np.float32 for a in saved.values())
-    for p32, p64 in zip(params32, params64):  # same maths, float32 rounding
+    for p32, p64 in zip(params32, params64, strict=True):  # same maths, float32 rounding
         np.testing.assert_allclose(p32, p64, rtol=1e-4, atol=1e-5)
 
 
@@ -370,11 +371,11 @@ def test_several_shapes_equal_one_flat_array_and_separate_optimizers(make):
         grads = random_grads(rng, params)
         opt_list.step(params, grads)
         opt_flat.step([flat], [np.concatenate([g.ravel() for g in grads])])
-        for o, p, g in zip(opt_each, separate, grads):
+        for o, p, g in zip(opt_each, separate, grads, strict=True):
             o.step([p], [g])
     # the rules are elementwise, so the three ways agree bit for bit
     assert np.array_equal(flat, np.concatenate([p.ravel() for p in params]))
-    for p, s in zip(params, separate):
+    for p, s in zip(params, separate, strict=True):
         assert np.array_equal(p, s)
     for arrays in opt_list.state.values():
         assert [a.shape for a in arrays] == [(3, 4), (4,), (1,)]
@@ -391,7 +392,7 @@ def test_updates_in_place_and_leaves_grads_alone(make):
     make().step([W, b], grads)
     assert not np.array_equal(buffer, buffer_before)
     assert np.array_equal(buffer[:12].reshape(3, 4), W)
-    for g, g0 in zip(grads, grads_before):
+    for g, g0 in zip(grads, grads_before, strict=True):
         assert np.array_equal(g, g0)
 
 
@@ -468,7 +469,7 @@ def test_state_dict_round_trip_continues_bit_identically(make, dtype):
     assert resumed.t == first.t and resumed.learning_rate == first.learning_rate
     run(resumed, params, range(3, 6))
 
-    for p, q in zip(params, params_straight):
+    for p, q in zip(params, params_straight, strict=True):
         assert p.dtype == dtype
         assert np.array_equal(p, q)
     assert resumed.learning_rate == straight.learning_rate
@@ -618,7 +619,9 @@ def test_reduce_on_plateau_details():
 
 
 def test_reduce_on_plateau_state_round_trip():
-    make = lambda: ReduceLROnPlateau(factor=0.5, patience=2, min_delta=0.01, min_lr=0.2)
+    def make():
+        return ReduceLROnPlateau(factor=0.5, patience=2, min_delta=0.01, min_lr=0.2)
+
     straight, first = make(), make()
     for m in PLATEAU_METRICS:
         straight.update(m)

@@ -22,7 +22,7 @@ def _sklearn_regressor(activation, hidden, lr):
 
 
 def _copy_weights(net, coefs, intercepts):
-    for W, b, c, i in zip(net.weights, net.biases, coefs, intercepts):
+    for W, b, c, i in zip(net.weights, net.biases, coefs, intercepts, strict=True):
         W[...] = c
         b[...] = i
 
@@ -41,7 +41,7 @@ def test_same_predictions_and_sgd_steps_as_sklearn(activation, rng):
         sk.partial_fit(X, y)
     fit(net, X, y, optimizer=optimizers.SGD(0.05 / 2), epochs=5, batch_size=None,
         shuffle=False, verbose=False)
-    for W, c in zip(net.weights, sk.coefs_):
+    for W, c in zip(net.weights, sk.coefs_, strict=True):
         np.testing.assert_allclose(W, c, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(net.forward(X)[:, 0], sk.predict(X), rtol=1e-9, atol=1e-12)
 
@@ -100,5 +100,5 @@ def test_outputs_and_gradients_match_pytorch_autograd(seed):
     np.testing.assert_allclose(net.forward(X), out.detach().numpy(), rtol=1e-12, atol=1e-14)
     ours, grads = net.loss_and_gradients(X, Y, loss)
     assert ours == pytest.approx(value.item(), rel=1e-12)
-    for g, p in zip(grads, params):
+    for g, p in zip(grads, params, strict=True):
         np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)

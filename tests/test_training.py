@@ -217,7 +217,8 @@ def test_evaluate_checks_labels_against_the_classes():
     fit(net, X, names, epochs=2, verbose=False)
     result = net.evaluate(X, names)
     assert set(result) == {"loss", "accuracy"} and 0 <= result["accuracy"] <= 1
-    with pytest.raises(ValueError, match=r"labels \['z'\] that are not among the network's classes"):
+    with pytest.raises(ValueError,
+                       match=r"labels \['z'\] that are not among the network's classes"):
         net.evaluate(X[:2], ["a", "z"])
     with pytest.raises(ValueError, match="3 feature|2 feature"):
         net.evaluate(np.zeros((2, 3)), ["a", "b"])

@@ -10,14 +10,14 @@ from numnet import MLP, datasets, mse
 
 
 def test_the_tutorials_own_loop_runs_and_learns():
-    """The tutorial's main program, as its readers wrote it (random.random data, per-example loop)."""
+    """The tutorial's main program, as its readers wrote it (random data, per-example loop)."""
     random = Random(0).random                       # the tutorial uses `from random import random`
     items = np.array([[random() / 2 for _ in range(2)] for _ in range(1000)])
     targets = np.array([[i[0] + i[1]] for i in items])
 
     mlp = MLP(2, [5], 1, random_state=0)
     errors = []
-    for epoch in range(10):
+    for _epoch in range(10):
         sum_errors = 0.0
         for j, input in enumerate(items):
             target = targets[j]
@@ -55,7 +55,7 @@ def test_derivatives_are_true_gradients(rng):
     net.back_propagate(T - net.forward_propagate(X))
     # E = 0.5 * sum (t - o)^2 = 0.5 * n * m * mse  =>  dE/dW = 0.5 * n * m * d(mse)/dW
     _, grads = net.loss_and_gradients(X, T, "mse")
-    for derivative, grad in zip(net.derivatives, grads[::2]):
+    for derivative, grad in zip(net.derivatives, grads[::2], strict=True):
         np.testing.assert_allclose(derivative, -0.5 * 5 * 2 * grad, rtol=1e-10)
 
 
@@ -64,7 +64,9 @@ def test_back_propagate_returns_the_error_at_the_input(rng):
     x, t = np.array([0.3, 0.6]), np.array([0.2])
     err_in = net.back_propagate(t - net.forward_propagate(x))
     eps = 1e-6
-    E = lambda v: 0.5 * np.sum((t - net.forward(v)) ** 2)
+    def E(v):
+        return 0.5 * np.sum((t - net.forward(v)) ** 2)
+
     numeric = [(E(x + eps * e) - E(x - eps * e)) / (2 * eps) for e in np.eye(2)]
     np.testing.assert_allclose(err_in, -np.array(numeric), rtol=1e-6)
 
@@ -88,7 +90,7 @@ def test_train_is_the_tutorials_loop(capsys):
     b = a.copy()
     a.train(X, y, 3, 0.2)
     for _ in range(3):
-        for x, t in zip(X, y):
+        for x, t in zip(X, y, strict=True):
             b.back_propagate(t - b.forward_propagate(x))
             b.gradient_descent(0.2)
     np.testing.assert_allclose(a.flat_parameters, b.flat_parameters, rtol=1e-12, atol=1e-14)

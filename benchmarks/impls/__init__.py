@@ -8,8 +8,9 @@ NumPy-only worker never loads PyTorch (and its OpenMP thread pool).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # name -> "module:function"
 IMPLEMENTATIONS: dict[str, str] = {

@@ -45,7 +45,7 @@ class SGD:
         self.params, self.lr = params, lr
 
     def step(self, grads):
-        for p, g in zip(self.params, grads):
+        for p, g in zip(self.params, grads, strict=True):
             p -= self.lr * g
 
 
@@ -61,7 +61,7 @@ class Adam:
     def step(self, grads):
         self.t += 1
         lr_t = self.lr * math.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
             m *= self.b1
             m += (1 - self.b1) * g
             v *= self.b2
@@ -75,7 +75,7 @@ class NumpyMLP:
     def __init__(self, sizes, activation, output_activation, dtype, rng):
         self.activation, self.output_activation = activation, output_activation
         self.W, self.b = [], []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             scale = np.sqrt(2.0 / n_in) if activation == "relu" else np.sqrt(2.0 / (n_in + n_out))
             self.W.append((rng.standard_normal((n_in, n_out)) * scale).astype(dtype))
             self.b.append(np.zeros(n_out, dtype=dtype))
@@ -87,7 +87,7 @@ class NumpyMLP:
         """Activations of every layer, input first."""
         acts = [X]
         last = len(self.W) - 1
-        for i, (W, b) in enumerate(zip(self.W, self.b)):
+        for i, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
             f = ACTIVATIONS[self.output_activation if i == last else self.activation]
             acts.append(f(acts[-1] @ W + b))
         return acts

@@ -7,6 +7,7 @@ scikit-learn (it has no sigmoid output layer): the W1/W2 rows say so.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -37,13 +38,16 @@ def build(w, data) -> Trainer:
         model = MLPClassifier(**params)
         y = data["labels"]
         classes = np.arange(w.n_out)
-        fit_once = lambda: model.partial_fit(X, y, classes=classes)  # noqa: E731
+        fit_once = functools.partial(model.partial_fit, X, y, classes=classes)
         predict = model.predict_proba
     else:
         model = MLPRegressor(**params)
         y = data["Y"].ravel()
-        fit_once = lambda: model.partial_fit(X, y)  # noqa: E731
-        predict = lambda X_: model.predict(X_).reshape(-1, w.n_out)  # noqa: E731
+        fit_once = functools.partial(model.partial_fit, X, y)
+
+        def predict(X_):
+            return model.predict(X_).reshape(-1, w.n_out)
+
         if w.output_activation != "identity":
             notes.append(f"scikit-learn's MLPRegressor has an identity output layer, "
                          f"not {w.output_activation}")

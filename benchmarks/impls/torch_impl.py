@@ -30,7 +30,7 @@ def build(w, data) -> Trainer:
     act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[w.activation]
     sizes = w.layer_sizes
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.append(act())

@@ -6,13 +6,20 @@
 
 The tutorial's API (``activate``, ``backActivate``, ``gradientDescent``,
 ``train``) works on the same ``MLP``, with true gradients.
+
+This package is the facade over four layers, each importing only from the
+ones below it (see ``docs/architecture.md``): maths, training, files, faces.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from __future__ import annotations
 
-from . import activations, callbacks, datasets, initializers, losses, optimizers
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from . import activations, callbacks, datasets, initializers, io, losses, optimizers
 from .gradcheck import GradcheckReport, gradcheck
-from .network import MLP
+from .io import load, save
+from .mlp import MLP
 from .training import History, evaluate, fit
 from .tutorial import mse
 
@@ -21,19 +28,6 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
-
-def save(net, path, metadata=None):
-    """Save ``net`` (or a fitted numnet estimator) to a ``.safetensors`` file (see :func:`numnet.io.save`)."""
-    from .io import save as _save
-    return _save(net, path, metadata)
-
-
-def load(path):
-    """Load a network or estimator saved by :func:`save` (see :func:`numnet.io.load`); never runs code."""
-    from .io import load as _load
-    return _load(path)
-
-
-__all__ = ["MLP", "fit", "evaluate", "History", "gradcheck", "GradcheckReport", "mse", "save", "load",
-           "activations", "callbacks", "datasets", "initializers", "losses", "optimizers",
-           "__version__"]
+__all__ = ["MLP", "fit", "evaluate", "History", "gradcheck", "GradcheckReport", "mse", "save",
+           "load", "activations", "callbacks", "datasets", "initializers", "io", "losses",
+           "optimizers", "__version__"]

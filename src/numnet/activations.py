@@ -6,13 +6,29 @@ Derivatives reuse the output ``A`` where the maths allows (sigmoid's
 ``A * (1 - A)``, tanh's ``1 - A**2``), as the tutorial does. All functions keep
 the input's dtype and never emit overflow warnings, even for inputs of +-1000.
 
+Beside each pair sit its other forms, so that an activation is written in
+one place:
+
+* the in-place form, used by the buffered runner of :mod:`numnet.engine` on
+  buffers allocated once: ``forward_into(Z, A, work)`` writes ``f(Z)`` into
+  ``A``, and ``backward_into(Z, A, D, work)`` turns ``D = dL/dA`` into
+  ``dL/dZ`` in place, with the same arithmetic as the pair (``work`` is a
+  :class:`Workspace` of scratch arrays shaped like ``Z``);
+* the scalar form, ``scalar(z, cast)`` and ``scalar_derivative(z, a, cast)``
+  for one element: plain Python that numba compiles into the engine's
+  kernels (:mod:`numnet.engine.kernels.formulas`). ``cast`` is the
+  parameters' scalar type (``numpy.float32`` or ``numpy.float64``), so that
+  constants stay in the network's dtype. Softmax, which is not elementwise,
+  has none; the kernels treat it as the one row-wise activation.
+
 Shapes: ``Z, A, dA, dZ`` are ``(n_samples, n_units)`` (any shape for the
 elementwise ones; softmax works along the last axis).
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,9 +36,11 @@ from .validation import check_name
 
 __all__ = [
     "Activation",
+    "Workspace",
     "ACTIVATIONS",
     "get_activation",
     "sigmoid",
+    "sigmoid_into",
     "sigmoid_derivative",
     "tanh",
     "relu",
@@ -37,12 +55,32 @@ LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
 
+class Workspace(NamedTuple):
+    """Scratch for the in-place forms: ``T``, ``T2`` like ``Z``, ``M`` (bool), ``col`` (n, 1)."""
+
+    T: np.ndarray
+    T2: np.ndarray
+    M: np.ndarray
+    col: np.ndarray
+
+
 class Activation(NamedTuple):
-    """A named pair: ``forward(Z) -> A`` and ``backward(Z, A, dA) -> dZ``."""
+    """A named pair ``forward(Z) -> A``, ``backward(Z, A, dA) -> dZ``, and its in-place form.
+
+    ``forward_into(Z, A, work)`` and ``backward_into(Z, A, D, work)`` compute the
+    same in place (None for an activation without one: the buffered runner
+    then leaves it to the reference path); ``scalar(z, cast) -> a`` and
+    ``scalar_derivative(z, a, cast) -> f'(z)`` for one element, for compiled
+    code (None without: the compiled runners then leave it to the others).
+    """
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    forward_into: Callable[[np.ndarray, np.ndarray, Workspace], None] | None = None
+    backward_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], None] | None = None
+    scalar: Callable[[Any, Any], Any] | None = None
+    scalar_derivative: Callable[[Any, Any, Any], Any] | None = None
 
 
 # --- sigmoid: the tutorial's activation -------------------------------------
@@ -53,13 +91,59 @@ def sigmoid(Z: np.ndarray) -> np.ndarray:
     return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
 
 
+def sigmoid_into(Z: np.ndarray, out: np.ndarray, half: np.ndarray | float = 0.5,
+                 scratch: np.ndarray | None = None) -> np.ndarray:
+    """``out = sigmoid(Z)`` in place, as ``(1 + tanh(Z / 2)) / 2``; returns ``out``.
+
+    The in-place form for tiny arrays, where each NumPy call costs more than
+    its arithmetic: four calls, no branch, no overflow (``tanh`` saturates).
+    It agrees with :func:`sigmoid` to one unit in the last place of 1.0
+    (absolute difference at most 2.2e-16 in float64). ``Z`` is left as it is.
+
+    For speed on arrays of a few values: ``half`` may be ``np.array(0.5,
+    dtype=Z.dtype)``, which NumPy applies faster than a Python float, and a
+    ``scratch`` array of ``out``'s shape avoids operating in place, which NumPy
+    2 does slowly on one-element arrays.
+    """
+    tmp = out if scratch is None else scratch
+    np.multiply(Z, half, tmp)
+    np.tanh(tmp, out)
+    np.multiply(out, half, tmp)
+    return np.add(tmp, half, out)
+
+
 def sigmoid_derivative(A: np.ndarray) -> np.ndarray:
     """The tutorial's ``y * (1 - y)``: sigmoid'(Z) written with its output A."""
     return A * (1.0 - A)
 
 
-def _sigmoid_backward(Z, A, dA):
+def _sigmoid_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * sigmoid_derivative(A)
+
+
+def _sigmoid_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.abs(Z, out=A)
+    np.negative(A, out=A)
+    np.exp(A, out=A)                           # E = exp(-|Z|)
+    np.add(A, 1.0, out=w.T)                    # 1 + E
+    np.divide(A, w.T, out=A)                   # E / (1 + E) ...
+    np.greater_equal(Z, 0, out=w.M)
+    np.divide(1.0, w.T, out=A, where=w.M)      # ... and 1 / (1 + E) where Z >= 0
+
+
+def _sigmoid_scalar(z: Any, cast: Any) -> Any:
+    e = np.exp(-abs(z))                        # 1 / (1 + E) or E / (1 + E), E = exp(-|z|)
+    return (cast(1.0) if z >= 0 else e) / (cast(1.0) + e)
+
+
+def _sigmoid_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return a * (cast(1.0) - a)
+
+
+def _sigmoid_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    np.subtract(1.0, A, out=w.T)
+    np.multiply(w.T, A, out=w.T)
+    D *= w.T
 
 
 # --- the rest -----------------------------------------------------------------
@@ -69,8 +153,26 @@ def tanh(Z: np.ndarray) -> np.ndarray:
     return np.tanh(Z)
 
 
-def _tanh_backward(Z, A, dA):
+def _tanh_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * (1.0 - A * A)
+
+
+def _tanh_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.tanh(Z, out=A)
+
+
+def _tanh_scalar(z: Any, cast: Any) -> Any:
+    return np.tanh(z)
+
+
+def _tanh_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return cast(1.0) - a * a
+
+
+def _tanh_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    np.multiply(A, A, out=w.T)
+    np.subtract(1.0, w.T, out=w.T)
+    D *= w.T
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
@@ -78,8 +180,25 @@ def relu(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0)
 
 
-def _relu_backward(Z, A, dA):
+def _relu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * (Z > 0)
+
+
+def _relu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.maximum(Z, 0, out=A)
+
+
+def _relu_scalar(z: Any, cast: Any) -> Any:
+    return z if (z >= 0 or z != z) else cast(0.0)      # np.maximum(z, 0): NaN kept
+
+
+def _relu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return cast(1.0) if z > 0 else cast(0.0)
+
+
+def _relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    np.greater(Z, 0, out=w.M)
+    D *= w.M
 
 
 def leaky_relu(Z: np.ndarray) -> np.ndarray:
@@ -87,8 +206,29 @@ def leaky_relu(Z: np.ndarray) -> np.ndarray:
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
 
 
-def _leaky_relu_backward(Z, A, dA):
+def _leaky_relu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * np.where(Z > 0, 1.0, LEAKY_SLOPE).astype(Z.dtype, copy=False)
+
+
+def _leaky_relu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.multiply(Z, LEAKY_SLOPE, out=A)
+    np.greater(Z, 0, out=w.M)
+    np.copyto(A, Z, where=w.M)
+
+
+def _leaky_relu_scalar(z: Any, cast: Any) -> Any:
+    return z if z > 0 else cast(LEAKY_SLOPE) * z
+
+
+def _leaky_relu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return cast(1.0) if z > 0 else cast(LEAKY_SLOPE)
+
+
+def _leaky_relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    w.T[...] = LEAKY_SLOPE
+    np.greater(Z, 0, out=w.M)
+    np.copyto(w.T, 1.0, where=w.M)
+    D *= w.T
 
 
 def elu(Z: np.ndarray) -> np.ndarray:
@@ -96,8 +236,31 @@ def elu(Z: np.ndarray) -> np.ndarray:
     return np.where(Z > 0, Z, ELU_ALPHA * np.expm1(np.minimum(Z, 0)))
 
 
-def _elu_backward(Z, A, dA):
+def _elu_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * np.where(Z > 0, 1.0, A + ELU_ALPHA).astype(Z.dtype, copy=False)
+
+
+def _elu_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.minimum(Z, 0, out=A)
+    np.expm1(A, out=A)
+    A *= ELU_ALPHA
+    np.greater(Z, 0, out=w.M)
+    np.copyto(A, Z, where=w.M)
+
+
+def _elu_scalar(z: Any, cast: Any) -> Any:
+    return z if z > 0 else cast(ELU_ALPHA) * np.expm1(min(z, cast(0.0)))
+
+
+def _elu_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return cast(1.0) if z > 0 else a + cast(ELU_ALPHA)
+
+
+def _elu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    np.add(A, ELU_ALPHA, out=w.T)
+    np.greater(Z, 0, out=w.M)
+    np.copyto(w.T, 1.0, where=w.M)
+    D *= w.T
 
 
 def softplus(Z: np.ndarray) -> np.ndarray:
@@ -105,8 +268,30 @@ def softplus(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
 
 
-def _softplus_backward(Z, A, dA):
+def _softplus_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA * sigmoid(Z)
+
+
+def _softplus_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.maximum(Z, 0, out=A)
+    np.abs(Z, out=w.T)
+    np.negative(w.T, out=w.T)
+    np.exp(w.T, out=w.T)
+    np.log1p(w.T, out=w.T)
+    A += w.T
+
+
+def _softplus_scalar(z: Any, cast: Any) -> Any:
+    return max(z, cast(0.0)) + np.log1p(np.exp(-abs(z)))
+
+
+def _softplus_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return _sigmoid_scalar(z, cast)
+
+
+def _softplus_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    _sigmoid_into(Z, w.T, Workspace(w.T2, w.T2, w.M, w.col))
+    D *= w.T
 
 
 def identity(Z: np.ndarray) -> np.ndarray:
@@ -114,8 +299,25 @@ def identity(Z: np.ndarray) -> np.ndarray:
     return Z
 
 
-def _identity_backward(Z, A, dA):
+def _identity_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     return dA
+
+
+def _identity_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    if A is not Z:
+        np.copyto(A, Z)
+
+
+def _identity_scalar(z: Any, cast: Any) -> Any:
+    return z
+
+
+def _identity_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return cast(1.0)
+
+
+def _identity_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    pass
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
@@ -124,23 +326,46 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     return E / E.sum(axis=-1, keepdims=True)
 
 
-def _softmax_backward(Z, A, dA):
+def _softmax_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
     # Jacobian-vector product without the (n, k, k) Jacobian:
     # dZ_j = A_j * (dA_j - sum_k dA_k A_k)
     return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
 
 
+def _softmax_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    np.max(Z, axis=-1, keepdims=True, out=w.col)
+    np.subtract(Z, w.col, out=A)
+    np.exp(A, out=A)
+    np.sum(A, axis=-1, keepdims=True, out=w.col)
+    A /= w.col
+
+
+def _softmax_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    np.multiply(D, A, out=w.T)
+    np.sum(w.T, axis=-1, keepdims=True, out=w.col)
+    D -= w.col
+    D *= A
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, _sigmoid_backward),
-        Activation("tanh", tanh, _tanh_backward),
-        Activation("relu", relu, _relu_backward),
-        Activation("leaky_relu", leaky_relu, _leaky_relu_backward),
-        Activation("elu", elu, _elu_backward),
-        Activation("softplus", softplus, _softplus_backward),
-        Activation("identity", identity, _identity_backward),
-        Activation("softmax", softmax, _softmax_backward),
+        Activation("sigmoid", sigmoid, _sigmoid_backward, _sigmoid_into, _sigmoid_backward_into,
+                   _sigmoid_scalar, _sigmoid_scalar_derivative),
+        Activation("tanh", tanh, _tanh_backward, _tanh_into, _tanh_backward_into,
+                   _tanh_scalar, _tanh_scalar_derivative),
+        Activation("relu", relu, _relu_backward, _relu_into, _relu_backward_into,
+                   _relu_scalar, _relu_scalar_derivative),
+        Activation("leaky_relu", leaky_relu, _leaky_relu_backward, _leaky_relu_into,
+                   _leaky_relu_backward_into, _leaky_relu_scalar, _leaky_relu_scalar_derivative),
+        Activation("elu", elu, _elu_backward, _elu_into, _elu_backward_into,
+                   _elu_scalar, _elu_scalar_derivative),
+        Activation("softplus", softplus, _softplus_backward, _softplus_into,
+                   _softplus_backward_into, _softplus_scalar, _softplus_scalar_derivative),
+        Activation("identity", identity, _identity_backward, _identity_into,
+                   _identity_backward_into, _identity_scalar, _identity_scalar_derivative),
+        Activation("softmax", softmax, _softmax_backward,
+                   _softmax_into, _softmax_backward_into),
     )
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}

@@ -3,21 +3,26 @@
 ``numnet demo`` runs the tutorial end to end; ``numnet train`` trains on a
 built-in data set or a CSV/NPZ file and saves the model, which ``evaluate``
 and ``predict`` load; ``numnet gradcheck`` proves the derivatives of a network
-you describe. ``numnet --help`` lists them all.
+you describe; ``numnet sweep`` (from :mod:`numnet.experiments.command`) runs a
+grid of settings over seeds and writes a report. ``numnet --help`` lists them all.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 try:
     import click
 except ImportError:  # pragma: no cover - the cli extra is missing
-    click = None
+    click = None  # type: ignore[assignment]  # main() says which extra to install
 
 import numpy as np
 
+from . import MLP, callbacks, datasets, fit, io, mse
 from .datasets import DATASETS
+from .gradcheck import gradcheck as check
+from .losses import get_loss
 
 __all__ = ["main"]
 
@@ -27,36 +32,37 @@ def _hidden(value: str) -> list[int]:
     try:
         return [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers such as 5,3; got {value!r}")
+        raise click.BadParameter(
+            f"expected comma-separated integers such as 5,3; got {value!r}") from None
 
 
 def run_demo(epochs: int = 50, learning_rate: float = 0.1, samples: int = 1000,
              hidden: list[int] | None = None, seed: int = 0, exact: bool = False) -> float:
     """The tutorial end to end: learn ``1 - x`` one example at a time, then test it."""
-    from . import MLP, datasets, mse
 
     hidden = [3] if hidden is None else hidden
     X, y = datasets.one_minus_x(samples, random_state=seed)
-    kwargs = {"bias": False, "init": "uniform"} if exact else {}
+    kwargs: dict[str, Any] = {"bias": False, "init": "uniform"} if exact else {}
     net = MLP(1, hidden, 1, random_state=seed, **kwargs)
-    print(f"numnet demo: the tutorial's task, learn y = 1 - x for x in [0, 1)")
+    print("numnet demo: the tutorial's task, learn y = 1 - x for x in [0, 1)")
     print(f"network: {net!r}, {net.num_parameters} parameters")
-    print(f"training: {samples} examples one by one, {epochs} epochs, learning rate {learning_rate}\n")
+    print(f"training: {samples} examples one by one, {epochs} epochs, "
+          f"learning rate {learning_rate}\n")
     net.train(X, y, epochs, learning_rate)
 
     X_test, y_test = datasets.one_minus_x(5, random_state=seed + 1)
     predictions = net.forward(X_test)
     print("\n   input   prediction   target")
-    for x, p, t in zip(X_test[:, 0], predictions[:, 0], y_test[:, 0]):
+    for x, p, t in zip(X_test[:, 0], predictions[:, 0], y_test[:, 0], strict=True):
         print(f"  {x:6.3f}   {p:10.4f}   {t:6.3f}")
     final = mse(y_test, predictions)
     print(f"\nfinal error on 5 new inputs: {final:.5f}")
     return final
 
 
-def _load_data(data: str, target_columns: int, samples: int, seed: int):
+def _load_data(data: str, target_columns: int, samples: int, seed: int
+               ) -> tuple[np.ndarray, np.ndarray]:
     """A built-in data set by name, or a CSV/NPZ file: ``(X, y)``."""
-    from . import datasets
     if data in datasets.DATASETS:
         return datasets.get_dataset(data, n_samples=samples, random_state=seed)
     if data.endswith(".npz"):
@@ -68,7 +74,7 @@ def _load_data(data: str, target_columns: int, samples: int, seed: int):
         f"file", param_hint="--data")
 
 
-def _is_labels(y) -> bool:
+def _is_labels(y: Any) -> bool:
     y = np.asarray(y)
     return y.ndim == 1 and (y.dtype.kind in "iuUSOb")
 
@@ -81,7 +87,7 @@ def _build_cli():
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(package_name="numnet")
     def cli():
-        """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial to practice."""
+        """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial."""
 
     @cli.command()
     @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1),
@@ -102,7 +108,8 @@ def _build_cli():
 
     @cli.command()
     @click.option("--inputs", default=3, show_default=True, type=click.IntRange(min=1))
-    @click.option("--hidden", default="4,5", show_default=True, help="Hidden widths, comma-separated.")
+    @click.option("--hidden", default="4,5", show_default=True,
+                  help="Hidden widths, comma-separated.")
     @click.option("--outputs", default=2, show_default=True, type=click.IntRange(min=1))
     @click.option("--activation", default="sigmoid", show_default=True)
     @click.option("--output-activation", default=None, help="Default: same as --activation.")
@@ -111,9 +118,6 @@ def _build_cli():
     @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
     def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samples, seed):
         """Check backpropagation against central differences on a random network and data."""
-        from . import MLP
-        from .gradcheck import gradcheck as check
-        from .losses import get_loss
         rng = np.random.default_rng(seed)
         try:
             net = MLP(inputs, _hidden(hidden), outputs, activation=activation,
@@ -128,7 +132,7 @@ def _build_cli():
                 Y = rng.normal(size=(samples, outputs))
             report = check(net, X, Y, loss)
         except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
         click.echo(f"{net!r}, loss {loss}")
         click.echo(str(report))
         sys.exit(0 if report.passed else 1)
@@ -139,7 +143,8 @@ def _build_cli():
                   help="How many trailing CSV columns are targets.")
     @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
                   help="Size of a generated data set.")
-    @click.option("--hidden", default="16", show_default=True, help="Hidden widths, comma-separated.")
+    @click.option("--hidden", default="16", show_default=True,
+                  help="Hidden widths, comma-separated.")
     @click.option("--activation", default="tanh", show_default=True)
     @click.option("--output-activation", default=None,
                   help="Default: softmax/sigmoid for class labels, identity otherwise.")
@@ -171,7 +176,6 @@ def _build_cli():
         Ctrl-C stops at the end of the current batch, saves the model (and a
         checkpoint with --checkpoint) and exits with code 130.
         """
-        from . import MLP, callbacks, fit, io
         X, y = _load_data(data, target_columns, samples, seed)
         labels = _is_labels(y)
         n_out = 1 if not labels else len(np.unique(y))
@@ -182,7 +186,7 @@ def _build_cli():
         else:
             n_out = 1 if np.ndim(y) == 1 else np.shape(y)[1]
             head, default_loss = "identity", "mse"
-        cbs = []
+        cbs: list[callbacks.Callback] = []
         if patience is not None:
             cbs.append(callbacks.EarlyStopping(patience=patience))
         if checkpoint:
@@ -196,7 +200,7 @@ def _build_cli():
                           validation_split=validation_split, callbacks=cbs,
                           verbose=not quiet, random_state=seed, resume_from=resume)
         except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
         io.save(net, out, metadata={"data": data, "epochs": history.epochs,
                                     "loss": history.loss[-1] if history.loss else None})
         last = f"loss {history.loss[-1]:.4g}" if history.loss else "no complete epoch"
@@ -219,31 +223,36 @@ def _build_cli():
                   help="Seed of a generated data set (default differs from train's 0).")
     def evaluate(model, data, target_columns, samples, seed):
         """Report a saved model's error (and accuracy for classifiers) on a data set."""
-        from . import io, mse
         try:
             net = io.load(model)
             X, y = _load_data(data, target_columns, samples, seed)
-            if net.classes_ is not None:
-                accuracy = float(np.mean(net.predict(X) == np.asarray(y)))
-                click.echo(f"accuracy {accuracy:.4f} on {len(X)} samples")
+            if net.classes_ is not None:        # the Python API's figures, whatever the file
+                logs = net.evaluate(X, y)
+                click.echo(f"accuracy {logs['accuracy']:.4f} on {len(X)} samples "
+                           f"(loss {logs['loss']:.6g})")
             else:
-                click.echo(f"mse {mse(np.asarray(y).reshape(len(X), -1), net.forward(X)):.6g} "
-                           f"on {len(X)} samples")
+                logs = net.evaluate(X, y, loss="mse")
+                click.echo(f"mse {logs['loss']:.6g} on {len(X)} samples")
         except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
 
     @cli.command()
     @click.argument("model", type=click.Path(exists=True, dir_okay=False))
     @click.argument("inputs", nargs=-1, type=float, required=True)
     def predict(model, inputs):
-        """Predict for one sample given on the command line, e.g. numnet predict m.safetensors 0.3 0.1"""
-        from . import io
+        """Predict for one sample given on the command line.
+
+        Example: numnet predict m.safetensors 0.3 0.1
+        """
         try:
             net = io.load(model)
             click.echo(" ".join(str(v) for v in np.atleast_1d(net.predict(np.array(inputs)))))
         except (ValueError, TypeError) as exc:
-            raise click.UsageError(str(exc))
+            raise click.UsageError(str(exc)) from exc
 
+    # numnet sweep lives with the sweeps; it needs only click, which this group has
+    from .experiments.command import sweep_command
+    cli.add_command(sweep_command)
     return cli
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .initializers import check_random_state
 from .losses import Loss, get_loss
+from .network import Network
 from .validation import check_features, check_nonnegative_float, check_positive_float, check_targets
 
 __all__ = ["gradcheck", "GradcheckReport"]
@@ -60,7 +61,7 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
-def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-6,
+def gradcheck(net: Network, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-6,
               tolerance: float = 1e-6, l2: float = 0.0, max_per_param: int | None = None,
               random_state: int | np.random.Generator | None = 0) -> GradcheckReport:
     """Compare :meth:`MLP.loss_and_gradients` with central differences.
@@ -98,11 +99,11 @@ def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-
     lossfn = get_loss(loss)
     rng = check_random_state(random_state)
 
-    _, analytic = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)
+    _, analytic = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)
     flat = net64.flat_parameters
     errors, worst, checked = {}, {}, {}
     offsets = np.cumsum([0] + [p.size for p in net64.parameters()])
-    for name, start, stop in zip(net64.parameter_names(), offsets[:-1], offsets[1:]):
+    for name, start, stop in zip(net64.parameter_names(), offsets[:-1], offsets[1:], strict=True):
         idx = np.arange(start, stop)
         if max_per_param is not None and idx.size > max_per_param:
             idx = np.sort(rng.choice(idx, size=max_per_param, replace=False))
@@ -110,9 +111,9 @@ def gradcheck(net, X: Any, y: Any, loss: str | Loss = "mse", *, eps: float = 1e-
         for k, j in enumerate(idx):
             saved = flat[j]
             flat[j] = saved + eps
-            plus = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
+            plus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
             flat[j] = saved - eps
-            minus = net64._loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
+            minus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
             flat[j] = saved
             numeric[k] = (plus - minus) / (2.0 * eps)
         g = analytic[idx]

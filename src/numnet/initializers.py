@@ -8,7 +8,7 @@ same for the ReLU family. :func:`default_for` picks one from the activation.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,35 +35,38 @@ def check_random_state(random_state: int | np.random.Generator | None) -> np.ran
     )
 
 
-def uniform(fan_in, fan_out, rng, dtype):
+def uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     """The tutorial's weights: uniform on [0, 1)."""
     return rng.random((fan_in, fan_out)).astype(dtype, copy=False)
 
 
-def uniform_symmetric(fan_in, fan_out, rng, dtype):
+def uniform_symmetric(fan_in: int, fan_out: int, rng: np.random.Generator,
+                      dtype: np.dtype) -> np.ndarray:
     """Uniform on [-1, 1)."""
     return rng.uniform(-1.0, 1.0, (fan_in, fan_out)).astype(dtype, copy=False)
 
 
-def glorot_uniform(fan_in, fan_out, rng, dtype):
+def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator,
+                   dtype: np.dtype) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)): Var = 2 / (fan_in + fan_out)."""
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype, copy=False)
 
 
-def glorot_normal(fan_in, fan_out, rng, dtype):
+def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator,
+                  dtype: np.dtype) -> np.ndarray:
     """N(0, 2 / (fan_in + fan_out))."""
     std = np.sqrt(2.0 / (fan_in + fan_out))
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)
 
 
-def he_uniform(fan_in, fan_out, rng, dtype):
+def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / fan_in): Var = 2 / fan_in, for ReLU layers."""
     limit = np.sqrt(6.0 / fan_in)
     return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype, copy=False)
 
 
-def he_normal(fan_in, fan_out, rng, dtype):
+def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     """N(0, 2 / fan_in), for ReLU layers."""
     std = np.sqrt(2.0 / fan_in)
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)

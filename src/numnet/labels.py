@@ -7,7 +7,7 @@ strings, ...). Softmax networks get one-hot rows, a single sigmoid unit gets
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,8 +38,74 @@ def _classes_for(labels: np.ndarray, n_outputs: int, name: str) -> list:
     return found.tolist()
 
 
-def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
-                  ) -> tuple[np.ndarray, np.ndarray | None, list | None]:
+class LabelledOutputs(Protocol):
+    """What label encoding needs of a network (:class:`numnet.network.Network` has it)."""
+
+    num_outputs: int
+    output_activation: str
+    dtype: np.dtype
+    classes_: list[Any] | None
+
+
+def _as_column(y: Any) -> np.ndarray | None:
+    """``y`` as a 1-D array when it is one value per sample (``(n,)`` or ``(n, 1)``), else None."""
+    if isinstance(y, (str, bytes)):
+        return None
+    try:
+        arr = np.asarray(y)
+    except ValueError:                              # ragged: the checks say so
+        return None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        return arr[:, 0]
+    return arr if arr.ndim == 1 else None
+
+
+def _column_as_labels(y: Any, net: LabelledOutputs) -> Any:
+    """A single column ``(n, 1)`` of labels (a CSV's last column) as ``(n,)``.
+
+    With cross-entropy, one column can only be labels when the network has
+    several outputs (targets would need one column each) or already knows its
+    classes; for one sigmoid unit it stays as given (0/1 targets or labels
+    give the same training).
+    """
+    column = _as_column(y)
+    if column is not None and np.ndim(y) == 2 and (net.num_outputs > 1 or net.classes_ is not None):
+        return column
+    return y
+
+
+def _refuse_labels_as_targets(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int,
+                              name: str) -> None:
+    """Say so when a regression loss is given what can only be class labels.
+
+    Strings are labels; so are whole numbers, one per sample, for a network with
+    several outputs (regression targets would need one column per output).
+    """
+    column = _as_column(y)
+    if column is None or column.shape[0] != n_samples:
+        return
+    kind = column.dtype.kind
+    if kind == "O":
+        kind = "U" if any(isinstance(v, (str, bytes)) for v in column.tolist()) else "O"
+    whole = kind in "iub" or (kind == "f" and bool(np.all(np.isfinite(column)))
+                              and bool(np.all(column == np.round(column))))
+    if not (kind in "US" or (whole and net.num_outputs > 1)):
+        return
+    found = np.unique(column)
+    k = len(found)
+    two = (" (or, for two classes, MLP(..., 1, output_activation='sigmoid') with "
+           "loss='binary_cross_entropy')") if k == 2 else ""
+    raise ValueError(
+        f"{name} looks like class labels ({k} classes: {found.tolist()[:10]}), but the "
+        f"network's output activation is {net.output_activation!r} with loss "
+        f"{lossfn.name!r}, which fit numbers; for classification build "
+        f"MLP(..., {max(k, 2)}, output_activation='softmax'), one output per class, and fit "
+        f"uses cross-entropy{two}"
+    )
+
+
+def encode_labels(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int, name: str = "y"
+                  ) -> tuple[np.ndarray, np.ndarray | None, list[Any] | None]:
     """Targets for training, from regression targets or class labels.
 
     Returns
@@ -49,8 +115,9 @@ def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
     classes : list of labels (output order), or None when ``y`` is not labels
     """
     if lossfn.fused_with is None:                   # regression losses: y is targets
+        _refuse_labels_as_targets(y, net, lossfn, n_samples, name)
         return check_targets(y, n_samples, net.num_outputs, net.dtype, name), None, None
-    labels = check_labels(y, n_samples, name)
+    labels = check_labels(_column_as_labels(y, net), n_samples, name)
     if labels is None:                              # 2-D: one-hot or probabilities
         return check_targets(y, n_samples, net.num_outputs, net.dtype, name), None, None
     if lossfn.fused_with == "softmax" and net.num_outputs < 2:
@@ -61,7 +128,9 @@ def encode_labels(y: Any, net, lossfn: Loss, n_samples: int, name: str = "y"
             f"class labels with binary cross-entropy need one sigmoid output, the network has "
             f"{net.num_outputs}; for multi-label targets pass a 2-D 0/1 array instead"
         )
-    classes = net.classes_ if net.classes_ is not None else _classes_for(labels, net.num_outputs, name)
+    classes = net.classes_
+    if classes is None:
+        classes = _classes_for(labels, net.num_outputs, name)
     lookup = {c: i for i, c in enumerate(classes)}
     try:
         index = np.array([lookup[v] for v in labels.tolist()], dtype=np.intp)

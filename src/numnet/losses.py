@@ -10,6 +10,14 @@ in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
 ``delta(P, Y)`` work on the pre-activation ``Z`` directly, giving the stable
 ``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
 
+Beside mse and the fused cross-entropies sits their in-place form, used by
+the buffered runner of :mod:`numnet.engine`: ``gradient_into(P, Y, D, work)``
+and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
+(``dL/dZ``) into ``D``, with the same arithmetic, on scratch arrays
+(:class:`numnet.activations.Workspace`); and their scalar form
+(:class:`ScalarLoss`), one element at a time in plain Python, which numba
+compiles into the engine's kernels (:mod:`numnet.engine.kernels.formulas`).
+
 Every built-in loss is a mean over samples of a per-sample term, which
 ``sample_values(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
 gradients scaled row by row then weight the samples (``sample_weight`` in
@@ -18,17 +26,38 @@ gradients scaled row by row then weight the samples (``sample_weight`` in
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .activations import Workspace
 from .validation import check_name
 
-__all__ = ["Loss", "LOSSES", "get_loss", "mse", "mae", "huber",
+__all__ = ["Loss", "ScalarLoss", "LOSSES", "get_loss", "mse", "mae", "huber",
            "binary_cross_entropy", "categorical_cross_entropy", "normalize_weights",
            "weighted_value"]
 
 HUBER_DELTA = 1.0
+
+
+class ScalarLoss(NamedTuple):
+    """A loss one element at a time, written so that numba can compile it.
+
+    ``value(z, a, y, mx, lse, cast)`` is the element's term of the loss sum
+    and ``delta(z, a, y, scale, cast)`` its ``dL/da`` (``dL/dz`` for a fused
+    loss), where ``scale = scale_for(count, cast)`` and the sum is divided by
+    ``count``: the batch's samples when ``per_sample``, else its elements.
+    With ``logsumexp``, ``mx`` and ``lse`` are the sample's ``max(z)`` and
+    ``log(sum(exp(z - mx)))`` (0 otherwise). ``cast`` is the parameters'
+    scalar type, so that constants stay in the network's dtype.
+    """
+
+    value: Callable[..., Any]
+    delta: Callable[..., Any]
+    scale_for: Callable[[int, Any], Any]
+    per_sample: bool = False
+    logsumexp: bool = False
 
 
 class Loss(NamedTuple):
@@ -37,19 +66,26 @@ class Loss(NamedTuple):
     ``value(P, Y)`` and ``gradient(P, Y)`` work on outputs ``P``. A loss fused
     with an output activation (``fused_with``) also has ``value_from_logits(Z, Y)``
     and ``delta(P, Y) = dL/dZ``, used whenever the network's output activation
-    is ``fused_with``. ``sample_values(P, Y)`` gives each sample's term, shape
-    ``(n_samples,)``, whose mean is ``value(P, Y)`` (a fused loss also has
+    is ``fused_with``. ``gradient_into`` and ``delta_into`` are the in-place
+    forms of ``(value, gradient)`` and ``(value_from_logits, delta)``, and
+    ``scalar`` the form for compiled code, where there is one.
+    ``sample_values(P, Y)`` gives each sample's term, shape ``(n_samples,)``,
+    whose mean is ``value(P, Y)`` (a fused loss also has
     ``sample_values_from_logits(Z, Y)``); losses without it cannot weight samples.
     """
 
     name: str
     value: Callable[[np.ndarray, np.ndarray], float]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    fused_with: Optional[str] = None
-    value_from_logits: Optional[Callable[[np.ndarray, np.ndarray], float]] = None
-    delta: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
-    sample_values: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
-    sample_values_from_logits: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    fused_with: str | None = None
+    value_from_logits: Callable[[np.ndarray, np.ndarray], float] | None = None
+    delta: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    gradient_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], float] | None = None
+    delta_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Workspace],
+                         float] | None = None
+    scalar: ScalarLoss | None = None
+    sample_values: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    sample_values_from_logits: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -58,7 +94,7 @@ def _eps(P: np.ndarray) -> float:
 
 # --- regression ---------------------------------------------------------------
 
-def mse(target, output) -> float:
+def mse(target: Any, output: Any) -> float:
     """The tutorial's mean squared error, ``mean((target - output) ** 2)``.
 
     Averages over every element (samples and outputs), as the tutorial and
@@ -68,23 +104,46 @@ def mse(target, output) -> float:
     return float(np.mean((target - output) ** 2))
 
 
-def _mse_value(P, Y):
+def _mse_value(P: np.ndarray, Y: np.ndarray) -> float:
     return mse(Y, P)
 
 
-def _mse_gradient(P, Y):
+def _mse_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (2.0 / P.size) * (P - Y)
 
 
-def _mae_value(P, Y):
+def _mse_gradient_into(P: np.ndarray, Y: np.ndarray, D: np.ndarray, w: Workspace) -> float:
+    np.subtract(Y, P, out=w.T)
+    np.square(w.T, out=w.T)
+    value = float(np.mean(w.T))
+    np.subtract(P, Y, out=D)
+    D *= 2.0 / P.size
+    return value
+
+
+def mae(P: np.ndarray, Y: np.ndarray) -> float:
+    """Mean absolute error, ``mean(|P - Y|)`` over elements."""
     return float(np.mean(np.abs(P - Y)))
 
 
-def _mae_gradient(P, Y):
+def _mse_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
+    r = y - a
+    return r * r
+
+
+def _mse_scalar_delta(z: Any, a: Any, y: Any, scale: Any, cast: Any) -> Any:
+    return scale * (a - y)
+
+
+def _mse_scale(count: int, cast: Any) -> Any:
+    return cast(2.0 / count)
+
+
+def _mae_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sign(P - Y) * (1.0 / P.size)
 
 
-def _huber_terms(P, Y, delta: float = HUBER_DELTA):
+def _huber_terms(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> np.ndarray:
     R = np.abs(P - Y)
     quad = np.minimum(R, delta)
     return 0.5 * quad * quad + delta * (R - quad)
@@ -95,27 +154,27 @@ def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
     return float(np.mean(_huber_terms(P, Y, delta)))
 
 
-def _huber_gradient(P, Y):
+def _huber_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
 
 
 # each sample's term (mean over its outputs), for weighted losses
 
-def _mse_rows(P, Y):
+def _mse_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.mean((Y - P) ** 2, axis=1)
 
 
-def _mae_rows(P, Y):
+def _mae_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(P - Y), axis=1)
 
 
-def _huber_rows(P, Y):
+def _huber_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.mean(_huber_terms(P, Y), axis=1)
 
 
 # --- classification -------------------------------------------------------------
 
-def _bce_terms(P, Y):
+def _bce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     e = _eps(P)
     P = np.clip(P, e, 1.0 - e)
     return Y * np.log(P) + (1.0 - Y) * np.log1p(-P)
@@ -126,34 +185,63 @@ def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.mean(_bce_terms(P, Y)))
 
 
-def _bce_gradient(P, Y):
+def _bce_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -np.mean(_bce_terms(P, Y), axis=1)
+
+
+def _bce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     e = _eps(P)
     P = np.clip(P, e, 1.0 - e)
     return (P - Y) / (P * (1.0 - P)) * (1.0 / P.size)
 
 
-def _bce_logit_terms(Z, Y):
+def _bce_logit_terms(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     # log(1 + exp(-|Z|)) + max(Z, 0) - Z * Y  ==  BCE(sigmoid(Z), Y), exactly and stably
     return np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
 
 
-def _bce_from_logits(Z, Y):
+def _bce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(_bce_logit_terms(Z, Y)))
 
 
-def _bce_rows_from_logits(Z, Y):
+def _bce_rows_from_logits(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.mean(_bce_logit_terms(Z, Y), axis=1)
 
 
-def _bce_delta(P, Y):
+def _bce_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (P - Y) * (1.0 / P.size)
 
 
-def _bce_rows(P, Y):
-    return -np.mean(_bce_terms(P, Y), axis=1)
+def _bce_delta_into(Z: np.ndarray, P: np.ndarray, Y: np.ndarray, D: np.ndarray,
+                    w: Workspace) -> float:
+    T = w.T
+    np.maximum(Z, 0, out=T)
+    np.multiply(Z, Y, out=D)
+    T -= D
+    np.abs(Z, out=D)
+    np.negative(D, out=D)
+    np.exp(D, out=D)
+    np.log1p(D, out=D)
+    T += D
+    value = float(np.mean(T))
+    np.subtract(P, Y, out=D)
+    D *= 1.0 / P.size
+    return value
 
 
-def _cce_terms(P, Y):
+def _bce_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
+    return max(z, cast(0.0)) - z * y + np.log1p(np.exp(-abs(z)))   # as _bce_from_logits
+
+
+def _fused_scalar_delta(z: Any, a: Any, y: Any, scale: Any, cast: Any) -> Any:
+    return (a - y) * scale                                         # as _bce/_cce_delta
+
+
+def _mean_scale(count: int, cast: Any) -> Any:
+    return cast(1.0 / count)
+
+
+def _cce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return Y * np.log(np.clip(P, _eps(P), 1.0))
 
 
@@ -162,30 +250,50 @@ def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.sum(_cce_terms(P, Y)) / P.shape[0])
 
 
-def _cce_gradient(P, Y):
+def _cce_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -np.sum(_cce_terms(P, Y), axis=1)
+
+
+def _cce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     P = np.clip(P, _eps(P), 1.0)
     return -(Y / P) * (1.0 / P.shape[0])
 
 
-def _log_softmax(Z):
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
     shifted = Z - Z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def _cce_from_logits(Z, Y):
+def _cce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.sum(Y * _log_softmax(Z)) / Z.shape[0])
 
 
-def _cce_rows_from_logits(Z, Y):
+def _cce_rows_from_logits(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return -np.sum(Y * _log_softmax(Z), axis=1)
 
 
-def _cce_delta(P, Y):
+def _cce_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
+    return -(y * ((z - mx) - lse))                                 # as _cce_from_logits
+
+
+def _cce_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (P - Y) * (1.0 / P.shape[0])
 
 
-def _cce_rows(P, Y):
-    return -np.sum(_cce_terms(P, Y), axis=1)
+def _cce_delta_into(Z: np.ndarray, P: np.ndarray, Y: np.ndarray, D: np.ndarray,
+                    w: Workspace) -> float:
+    T, col = w.T, w.col
+    np.max(Z, axis=-1, keepdims=True, out=col)
+    np.subtract(Z, col, out=T)                 # shifted
+    np.exp(T, out=D)
+    np.sum(D, axis=-1, keepdims=True, out=col)
+    np.log(col, out=col)
+    T -= col                                   # log_p
+    T *= Y
+    value = float(-np.sum(T) / Z.shape[0])
+    np.subtract(P, Y, out=D)
+    D *= 1.0 / P.shape[0]
+    return value
 
 
 # --- sample weights -------------------------------------------------------------
@@ -212,22 +320,29 @@ def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarr
     if Z is not None and lossfn.sample_values_from_logits is not None:
         return float(np.mean(weights * lossfn.sample_values_from_logits(Z, Y)))
     if lossfn.sample_values is None:
-        raise ValueError(f"loss {lossfn.name!r} has no sample_values form, so it cannot weight "
-                         f"samples; give it one or train without sample_weight")
+        raise ValueError(f"loss {lossfn.name!r} has no sample_values form, so it cannot "
+                         f"weight samples; give it one or train without sample_weight")
     return float(np.mean(weights * lossfn.sample_values(P, Y)))
 
 
 LOSSES: dict[str, Loss] = {
-    l.name: l
-    for l in (
-        Loss("mse", _mse_value, _mse_gradient, sample_values=_mse_rows),
-        Loss("mae", _mae_value, _mae_gradient, sample_values=_mae_rows),
+    loss.name: loss
+    for loss in (
+        Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into,
+             scalar=ScalarLoss(_mse_scalar_value, _mse_scalar_delta, _mse_scale),
+             sample_values=_mse_rows),
+        Loss("mae", mae, _mae_gradient, sample_values=_mae_rows),
         Loss("huber", huber, _huber_gradient, sample_values=_huber_rows),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
+             delta_into=_bce_delta_into,
+             scalar=ScalarLoss(_bce_scalar_value, _fused_scalar_delta, _mean_scale),
              sample_values=_bce_rows, sample_values_from_logits=_bce_rows_from_logits),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
+             delta_into=_cce_delta_into,
+             scalar=ScalarLoss(_cce_scalar_value, _fused_scalar_delta, _mean_scale,
+                               per_sample=True, logsumexp=True),
              sample_values=_cce_rows, sample_values_from_logits=_cce_rows_from_logits),
     )
 }

@@ -3,31 +3,63 @@
 One example, followed through the code: a sample ``x`` enters as a row of
 ``X`` (n_samples, num_inputs). Each layer computes ``Z = A_prev @ W + b`` and
 ``A = f(Z)`` (:func:`dense_forward`), keeping ``(A_prev, Z, A)`` in a cache
-that :meth:`MLP.forward_train` returns. Backward walks the layers right to
+that :meth:`Network.forward_train` returns. Backward walks the layers right to
 left (:func:`dense_backward`): ``dZ = f'(Z) * dA``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``. The weight derivative needs the
 layer's *input* ``A_prev``: the tutorial's published code leaves it out.
 
-All parameters live in one contiguous vector (:attr:`MLP.flat_parameters`);
+All parameters live in one contiguous vector (:attr:`Network.flat_parameters`);
 ``W_i`` and ``b_i`` are views into it. Optimizers can then update a whole
 network with a handful of vector operations, and saving is one array.
+
+:class:`Network` is everything the network is and computes; it needs
+nothing but the maths beside it. The public :class:`numnet.MLP` adds what
+needs the layers above (``fit``, ``evaluate``, the tutorial's ``train``).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+import copy
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import check_random_state, default_for, get_initializer
 from .losses import Loss, get_loss, normalize_weights, weighted_value
-from .tutorial import TutorialMixin
-from .validation import (check_dtype, check_features, check_layer_sizes,
-                         check_nonnegative_float, check_positive_int, check_sample_weight,
-                         check_targets)
+from .validation import (
+    check_dtype,
+    check_features,
+    check_fits_in_memory,
+    check_layer_sizes,
+    check_nonnegative_float,
+    check_positive_int,
+    check_sample_weight,
+    check_targets,
+)
 
-__all__ = ["MLP", "LayerCache", "dense_forward", "dense_backward"]
+if TYPE_CHECKING:                      # typing.Self is Python 3.11+; annotations only
+    from typing_extensions import Self
+
+__all__ = ["Network", "LayerCache", "dense_forward", "dense_backward", "fused_value",
+           "fused_delta"]
+
+
+def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
+    """A fused loss's value from the output layer's pre-activation ``Z``."""
+    if lossfn.value_from_logits is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no value_from_logits")
+    return lossfn.value_from_logits(Z, Y)
+
+
+def fused_delta(lossfn: Loss, P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """A fused loss's ``dL/dZ`` of the output layer, from the outputs ``P``."""
+    if lossfn.delta is None:
+        raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
+                         f"no delta")
+    return lossfn.delta(P, Y)
 
 
 class LayerCache(NamedTuple):
@@ -60,8 +92,8 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     return dA_prev, dW, db
 
 
-class MLP(TutorialMixin):
-    """A fully connected feed-forward network, trained by backpropagation.
+class Network:
+    """A fully connected feed-forward network: parameters, forward and backward passes.
 
     Parameters
     ----------
@@ -86,7 +118,8 @@ class MLP(TutorialMixin):
     dtype : {"float64", "float32"}, default "float64"
         Kept end to end: parameters, activations and gradients.
     random_state : int, numpy.random.Generator or None
-        Seeds the initial weights.
+        Seeds the initial weights, and then the training (see :attr:`rng`), as
+        scikit-learn's ``random_state`` does. A Generator is used, not copied.
 
     Attributes
     ----------
@@ -99,14 +132,33 @@ class MLP(TutorialMixin):
         Every parameter, in :meth:`parameters` order.
     activation_fns : list of Activation
         Each layer's activation pair.
+    classes_ : list or None
+        The class labels, in output order, once :func:`numnet.fit` has seen labels.
+    metadata : dict
+        Free-form JSON-safe data, saved by :func:`numnet.save` and restored by
+        :func:`numnet.load` (``{}`` for a new network).
+    rng : numpy.random.Generator or None
+        The generator of ``random_state``, continued after drawing the initial
+        weights. :func:`numnet.fit` given no ``random_state`` of its own draws
+        its shuffles, validation split and dropout from it: a network built
+        with a seed trains the same way on every run of a script, and each
+        later ``fit`` continues the stream (new shuffles, still repeatable).
+        None without a seed: each ``fit`` then draws fresh entropy.
 
-    The tutorial's methods (``forward_propagate``/``activate``,
-    ``back_propagate``/``backActivate``, ``gradient_descent``/``gradientDescent``,
-    ``train``) come from :class:`numnet.tutorial.TutorialMixin`.
+    Raises
+    ------
+    ValueError
+        For a softmax output over one unit (constant: use a sigmoid for two
+        classes, or one output per class), or when the parameters alone would
+        exceed the machine's physical memory (the message gives their number
+        and size).
+
+    The public :class:`numnet.MLP` is this class with ``fit``, ``evaluate``
+    and the tutorial's methods.
 
     Examples
     --------
-    >>> net = MLP(2, [5], 1, random_state=0)
+    >>> net = Network(2, [5], 1, random_state=0)
     >>> net.forward([0.1, 0.2]).shape
     (1,)
     >>> net.num_parameters
@@ -134,6 +186,11 @@ class MLP(TutorialMixin):
         if hidden_act.name == "softmax" and hidden:
             raise ValueError("softmax is an output activation; use it as output_activation "
                              "and pick e.g. 'relu' or 'sigmoid' for activation")
+        if output_act.name == "softmax" and num_outputs == 1:
+            raise ValueError("output_activation='softmax' with num_outputs=1: a softmax over "
+                             "one unit is constant (always 1.0) and learns nothing; use "
+                             "output_activation='sigmoid' for two classes, or one output per "
+                             "class (num_outputs=n_classes) with softmax")
         init_name = init if init is not None else default_for(hidden_act.name)
         initializer = get_initializer(init_name)
 
@@ -148,19 +205,24 @@ class MLP(TutorialMixin):
         self.layer_sizes = [num_inputs, *hidden, num_outputs]
         self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
 
-        self.classes_: list | None = None    # set by fit when it is given class labels
-        self.flat_parameters = np.zeros(self._count(), dtype=self.dtype)
+        self.classes_: list[Any] | None = None    # set by fit when it is given class labels
+        self.metadata: dict[str, Any] = {}  # saved with the network, restored by numnet.load
+        count = self.layer_offsets()[-1][2]
+        check_fits_in_memory(count, self.dtype,
+                             f"MLP({num_inputs}, {self.hidden_layers}, {num_outputs})")
+        self.flat_parameters = np.zeros(count, dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
-        for W, (n_in, n_out) in zip(self.weights, self.shapes):
+        for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):
             W[...] = initializer(n_in, n_out, rng, self.dtype)
+        self.rng: np.random.Generator | None = None if random_state is None else rng
 
     # --- structure ---------------------------------------------------------------
 
     @property
     def shapes(self) -> list[tuple[int, int]]:
         """``(n_in, n_out)`` of each layer's weight matrix."""
-        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
 
     @property
     def num_layers(self) -> int:
@@ -173,7 +235,8 @@ class MLP(TutorialMixin):
         ``W_i`` (row-major) starts at the first, ``b_i`` at the second, and the
         next layer at the third. The one definition of the flat layout.
         """
-        offsets, start = [], 0
+        offsets: list[tuple[int, int, int]] = []
+        start = 0
         for n_in, n_out in self.shapes:
             bias_start = start + n_in * n_out if self.bias else -1
             end = start + n_in * n_out + (n_out if self.bias else 0)
@@ -192,19 +255,20 @@ class MLP(TutorialMixin):
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
         weights, biases = [], []
-        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets()):
+        for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets(), strict=True):
             weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
             if self.bias:
                 biases.append(flat[b:end])
         return weights, (biases if self.bias else None)
 
-    def _interleave(self, weights, biases) -> list[np.ndarray]:
+    def _interleave(self, weights: list[np.ndarray], biases: list[np.ndarray] | None
+                    ) -> list[np.ndarray]:
         if biases is None:
             return list(weights)
-        return [p for pair in zip(weights, biases) for p in pair]
+        return [p for pair in zip(weights, biases, strict=True) for p in pair]
 
     def parameter_names(self) -> list[str]:
-        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), in :meth:`parameters` order."""
+        """``["W0", "b0", "W1", "b1", ...]`` (no ``b`` without bias), as :meth:`parameters`."""
         return [name for i in range(self.num_layers)
                 for name in ((f"W{i}", f"b{i}") if self.bias else (f"W{i}",))]
 
@@ -221,7 +285,7 @@ class MLP(TutorialMixin):
             "init": self.init, "dtype": self.dtype.name,
         }
 
-    def copy(self) -> "MLP":
+    def copy(self) -> Self:
         """An independent network with the same architecture and weights."""
         twin = type(self).__new__(type(self))
         twin.__dict__.update(self.__dict__)
@@ -229,12 +293,13 @@ class MLP(TutorialMixin):
         twin.layer_sizes = list(self.layer_sizes)
         twin.activation_fns = list(self.activation_fns)
         twin.classes_ = None if self.classes_ is None else list(self.classes_)
+        twin.metadata = copy.deepcopy(self.metadata)
+        twin.rng = copy.deepcopy(self.rng)       # the copy trains as the original would
         twin.flat_parameters = self.flat_parameters.copy()
         twin.weights, twin.biases = twin.unflatten(twin.flat_parameters)
-        twin._tutorial_cache = twin._tutorial_derivatives = None
         return twin
 
-    def astype(self, dtype: str | np.dtype) -> "MLP":
+    def astype(self, dtype: str | np.dtype) -> Self:
         """A copy of this network with parameters (and all later computation) in ``dtype``."""
         twin = self.copy()
         twin.dtype = check_dtype(dtype)
@@ -245,7 +310,8 @@ class MLP(TutorialMixin):
     def __repr__(self) -> str:
         extra = "" if self.output_activation == self.activation else \
             f", output_activation={self.output_activation!r}"
-        return (f"MLP({self.num_inputs}, {self.hidden_layers}, {self.num_outputs}, "
+        return (f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, "
+                f"{self.num_outputs}, "
                 f"activation={self.activation!r}{extra}, bias={self.bias}, "
                 f"dtype={self.dtype.name!r})")
 
@@ -264,12 +330,14 @@ class MLP(TutorialMixin):
         cache: list[LayerCache] = []
         A = X
         last = self.num_layers - 1
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A_prev = A
             Z, A = dense_forward(A_prev, W, b, act)
             mask = None
             if dropout > 0.0 and i < last:
+                if rng is None:
+                    raise ValueError("dropout needs a random generator: pass rng")
                 keep = 1.0 - dropout
                 mask = (rng.random(A.shape) < keep).astype(self.dtype) * (1.0 / keep)
             cache.append(LayerCache(A_prev, Z, A, mask))
@@ -283,16 +351,20 @@ class MLP(TutorialMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, num_inputs), (num_inputs,) or scalar
-            A 1-D input is one sample.
+            A 1-D input of ``num_inputs`` values is one sample. For a
+            one-input network a flat sequence of ``n`` values is ``n``
+            samples (as ``X.reshape(-1, 1)``), and one value is one sample.
 
         Returns
         -------
         ndarray of shape (n_samples, num_outputs), (num_outputs,) for one sample,
-        or a scalar for a scalar input to a one-output network.
+        or a scalar for a scalar input to a one-output network. A flat
+        sequence of ``n`` values to a one-input network gives ``(n, num_outputs)``,
+        as for any batch.
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
         A = X2
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns)):
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
             b = self.biases[i] if self.biases is not None else None
             A = dense_forward(A, W, b, act)[1]
         if single:
@@ -338,11 +410,12 @@ class MLP(TutorialMixin):
         loss). Returns ``(grads, dX)``: grads in :meth:`parameters` order, each
         the shape of its parameter, and ``dX = dL/dX`` (n, num_inputs).
         """
-        flat, dX = self._backward_flat(dA, cache, output_delta)
+        flat, dX = self.backward_flat(dA, cache, output_delta)
         return self._interleave(*self.unflatten(flat)), dX
 
-    def _backward_flat(self, dA, cache, output_delta=False, out=None):
-        """:meth:`backward` into one flat gradient vector (``out``, if given)."""
+    def backward_flat(self, dA: np.ndarray, cache: list[LayerCache], output_delta: bool = False,
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`backward` into one flat gradient vector (``out``, if given), and ``dX``."""
         flat = np.empty_like(self.flat_parameters) if out is None else out
         dWs, dbs = self.unflatten(flat)
         delta = dA                                  # dL/d(this layer's output)
@@ -387,45 +460,36 @@ class MLP(TutorialMixin):
         weights = None
         if sample_weight is not None:
             weights = check_sample_weight(sample_weight, X2.shape[0], self.dtype)
-        value, flat = self._loss_and_flat_gradient(X2, Y, lossfn, l2, sample_weight=weights)
+        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2, sample_weight=weights)
         return value, self._interleave(*self.unflatten(flat))
 
-    def _loss_and_flat_gradient(self, X, Y, lossfn: Loss, l2: float = 0.0,
-                                dropout: float = 0.0, rng: np.random.Generator | None = None,
-                                out: np.ndarray | None = None,
-                                sample_weight: np.ndarray | None = None
-                                ) -> tuple[float, np.ndarray]:
+    def loss_and_flat_gradient(self, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
+                               l2: float = 0.0, dropout: float = 0.0,
+                               rng: np.random.Generator | None = None,
+                               out: np.ndarray | None = None,
+                               sample_weight: np.ndarray | None = None
+                               ) -> tuple[float, np.ndarray]:
         """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector.
 
+        ``X: (n, num_inputs)`` and ``Y: (n, num_outputs)`` in the network's
+        dtype; ``out`` (``(num_parameters,)``) receives the gradient if given.
         ``sample_weight`` (n,) weights each sample's term of the loss (weighted
         mean): its gradient rows are scaled by the weights rescaled to mean 1.
         """
         P, cache = self.forward_train(X, dropout, rng)
         fused = lossfn.fused_with == self.output_activation
-        dA = lossfn.delta(P, Y) if fused else lossfn.gradient(P, Y)
+        dA = fused_delta(lossfn, P, Y) if fused else lossfn.gradient(P, Y)
         if sample_weight is not None:
             w = normalize_weights(sample_weight)
             value = weighted_value(lossfn, P, Y, w, cache[-1].Z if fused else None)
             dA *= w[:, None]
         elif fused:
-            value = lossfn.value_from_logits(cache[-1].Z, Y)
+            value = fused_value(lossfn, cache[-1].Z, Y)
         else:
             value = lossfn.value(P, Y)
-        flat, _ = self._backward_flat(dA, cache, fused, out)
+        flat, _ = self.backward_flat(dA, cache, fused, out)
         if l2:
             value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
-            for W, dW in zip(self.weights, self.unflatten(flat)[0]):
+            for W, dW in zip(self.weights, self.unflatten(flat)[0], strict=True):
                 dW += l2 * W
         return value, flat
-
-    # --- training (see numnet.training) --------------------------------------------
-
-    def fit(self, X: Any, y: Any, **kwargs: Any):
-        """Train this network in place: :func:`numnet.training.fit` as a method."""
-        from .training import fit
-        return fit(self, X, y, **kwargs)
-
-    def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
-        """Loss and metrics on ``(X, y)``: :func:`numnet.training.evaluate` as a method."""
-        from .training import evaluate
-        return evaluate(self, X, y, **kwargs)

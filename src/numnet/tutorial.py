@@ -35,13 +35,25 @@ derivatives for ``gradient_descent``. The modern API (``forward``,
 
 from __future__ import annotations
 
+import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .activations import sigmoid_into
+from .fitting import LambdaCallback, Run, fit
 from .losses import mse as _mse
+from .network import LayerCache, Network
+from .optimizers import SGD
 from .validation import check_features, check_positive_float, check_positive_int
+
+if TYPE_CHECKING:                  # the mixin's methods run on a Network
+    from typing_extensions import Self
+
+    _Base = Network
+else:
+    _Base = object
 
 __all__ = ["TutorialMixin", "mse"]
 
@@ -51,13 +63,127 @@ def mse(target: Any, output: Any) -> float:
     return _mse(target, output)
 
 
-class TutorialMixin:
-    """The tutorial's methods, on top of :class:`numnet.MLP`'s forward and backward."""
+class _OneExample:
+    """Buffers for the tutorial's methods on one 1-D example, allocated once per network.
 
-    # Set by forward_propagate / back_propagate; None until then.
-    _tutorial_cache = None
+    On one example of a small network the tutorial's three methods spend their
+    time in NumPy call overhead, not arithmetic. This path reuses per-layer
+    buffers (``out=``), skips the general validation (an example of the right
+    length and dtype needs only a finiteness check) and computes the tutorial's
+    quantities directly: the same numbers as the general path (to rounding).
+
+    It uses the flat layout: a layer's ``W_i`` (row-major) is followed by its
+    ``b_i``, so ``[W_i; b_i]`` is one ``(n_in + 1, n_out)`` matrix, and with
+    each activation buffer ending in a constant 1, ``Z = [A, 1] @ [W; b]`` is
+    one product, as is the derivative ``[dW; db] = [A, 1]^T dZ``.
+    """
+
+    def __init__(self, net: Network) -> None:
+        dt = net.dtype
+        extra = 1 if net.bias else 0
+        self.flat = net.flat_parameters            # stale once the network's vector is replaced
+        self.derivatives = np.zeros_like(self.flat)
+        self.step = np.empty_like(self.flat)
+        self.half, self.one = np.array(0.5, dt), np.array(1.0, dt)   # 0-d: cheap to apply
+        self.rate = np.array(1.0, dt)
+        # inputs[i] = [A_i, 1]: the layer's input with the bias's constant 1 at the end
+        self.inputs = [np.ones(n + extra, dt) for n in net.layer_sizes]
+        self.n_in = net.num_inputs
+        self.layers = []
+        for i, ((n_in, n_out), act, (w, _, end)) in enumerate(zip(
+                net.shapes, net.activation_fns, net.layer_offsets(), strict=True)):
+            self.layers.append((
+                self.flat[w:end].reshape(n_in + extra, n_out),          # [W; b]
+                self.flat[w:w + n_in * n_out].reshape(n_in, n_out),     # W
+                self.derivatives[w:end].reshape(n_in + extra, n_out),   # [dW; db]
+                self.inputs[i].reshape(-1, 1),                          # [A_prev, 1] as a column
+                np.empty(n_out, dt),                                    # Z
+                self.inputs[i + 1][:n_out],                             # A
+                self.inputs[i + 1],                                     # [A, 1]
+                np.empty(n_out, dt), np.empty(n_out, dt),               # scratch, then dZ
+                np.empty(n_in, dt),                                     # -dE/dA_prev
+                act, act.name))
+        # NumPy 2 runs a ufunc in place on a one-element array several times slower than
+        # into another array, so no step below writes over one of its own operands.
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``x: (num_inputs,)`` -> a new ``(num_outputs,)`` array; keeps the activations."""
+        A = self.inputs[0]
+        A[:self.n_in] = x
+        half = self.half
+        for Wb, _, _, _, Z, A_out, A_next, S, _, _, act, name in self.layers:
+            A.dot(Wb, Z)                               # Z = A_prev @ W + b
+            if name == "sigmoid":
+                sigmoid_into(Z, A_out, half, S)
+            elif name == "tanh":
+                np.tanh(Z, A_out)
+            else:
+                A_out[...] = act.forward(Z)
+            A = A_next
+        return A_out.copy()
+
+    def backward(self, error: np.ndarray) -> np.ndarray:
+        """``error = target - output: (num_outputs,)`` -> ``-dE/dx: (num_inputs,)``.
+
+        Fills :attr:`derivatives` with ``-dE/dW`` and ``-dE/db``, layer by layer.
+        """
+        delta = error                                 # -dE/dA of the current layer
+        one, layers = self.one, self.layers
+        for i in range(len(layers) - 1, -1, -1):
+            _, W, dWb, A_prev, Z, A, _, S, T, dA_prev, act, name = layers[i]
+            if name == "sigmoid":                      # dZ = delta * (A * (1 - A))
+                np.subtract(one, A, S)
+                np.multiply(A, S, T)
+                dZ = np.multiply(delta, T, S)
+            elif name == "identity":
+                dZ = delta
+            else:
+                dZ = act.backward(Z, A, delta)
+            np.multiply(A_prev, dZ, dWb)              # [dW; db] = [A_prev, 1]^T dZ
+            delta = W.dot(dZ, dA_prev) if i else W.dot(dZ)     # -dE/dA_prev = W @ dZ
+        return delta
+
+    @property
+    def x(self) -> np.ndarray:
+        """The last input, ``(num_inputs,)``."""
+        return self.inputs[0][:self.n_in]
+
+
+class TutorialMixin(_Base):
+    """The tutorial's methods, on top of :class:`numnet.network.Network`'s forward and backward.
+
+    Mixed into :class:`numnet.MLP` (``class MLP(TutorialMixin, Network)``).
+    """
+
+    # Set by forward_propagate / back_propagate; None until then. The cache is the
+    # general path's list of LayerCache, or the _OneExample that did the last pass.
+    _tutorial_cache: list[LayerCache] | _OneExample | None = None
     _tutorial_single = False
-    _tutorial_derivatives = None
+    _tutorial_derivatives: np.ndarray | None = None
+    _tutorial_plan: _OneExample | None = None
+
+    def copy(self) -> Self:
+        """An independent network with the same weights, and no remembered tutorial pass."""
+        twin = super().copy()
+        twin._tutorial_cache = twin._tutorial_derivatives = twin._tutorial_plan = None
+        return twin
+
+    def _one_example(self, inputs: Any) -> _OneExample | None:
+        """The single-example buffers when ``inputs`` can take the fast path, else None.
+
+        The fast path takes a 1-D float array of ``num_inputs`` finite values
+        (lists and anything else go through :func:`check_features`, as do
+        non-finite values, so errors are the general path's own).
+        """
+        if type(inputs) is not np.ndarray or inputs.ndim != 1 \
+                or inputs.shape[0] != self.num_inputs or inputs.dtype != self.dtype:
+            return None
+        if not math.isfinite(inputs.dot(inputs)):      # NaN/inf (or a huge value): general path
+            return None
+        plan = self._tutorial_plan
+        if plan is None or plan.flat is not self.flat_parameters:
+            plan = self._tutorial_plan = _OneExample(self)
+        return plan
 
     # --- forward ------------------------------------------------------------
 
@@ -65,8 +191,13 @@ class TutorialMixin:
         """One example (1-D) or a batch (2-D) forward; remembers what back-propagation needs.
 
         Returns the output: ``(num_outputs,)`` for one example, else
-        ``(n_samples, num_outputs)``.
+        ``(n_samples, num_outputs)``. For a one-input network a flat sequence
+        of ``n`` values is ``n`` examples, as in :meth:`numnet.MLP.forward`.
         """
+        plan = self._one_example(inputs)
+        if plan is not None:
+            self._tutorial_cache, self._tutorial_single = plan, True
+            return plan.forward(inputs)
         X, single = check_features(inputs, self.num_inputs, self.dtype, name="inputs")
         output, cache = self.forward_train(X)
         self._tutorial_cache, self._tutorial_single = cache, single
@@ -78,7 +209,10 @@ class TutorialMixin:
 
     @property
     def derivatives(self) -> list[np.ndarray] | None:
-        """The tutorial's ``derivatives``: ``-dE/dW`` for each weight matrix, after back-propagation."""
+        """The tutorial's ``derivatives``: ``-dE/dW`` for each weight matrix.
+
+        Views, set by back-propagation and overwritten by the next one.
+        """
         if self._tutorial_derivatives is None:
             return None
         return self.unflatten(self._tutorial_derivatives)[0]
@@ -98,10 +232,20 @@ class TutorialMixin:
         ndarray
             The error at the input, ``-dE/dX``, shaped like those inputs.
         """
-        if self._tutorial_cache is None:
+        cache = self._tutorial_cache
+        if cache is None:
             raise RuntimeError("call forward_propagate (or activate) before back_propagate")
-        n = self._tutorial_cache[0].A_prev.shape[0]
-        err = np.asarray(error, dtype=self.dtype)
+        err = error if type(error) is np.ndarray and error.dtype == self.dtype \
+            else np.asarray(error, dtype=self.dtype)
+        if isinstance(cache, _OneExample):
+            if err.ndim != 1:
+                err = err.reshape(-1)
+            if err.shape[0] == self.num_outputs and math.isfinite(err.dot(err)):
+                self._tutorial_derivatives = cache.derivatives
+                return cache.backward(err)
+            # A wrong or non-finite error: redo the pass the general way, which says so.
+            cache = self._tutorial_cache = self.forward_train(cache.x.reshape(1, -1))[1]
+        n = cache[0].A_prev.shape[0]
         if err.size != n * self.num_outputs:
             raise ValueError(
                 f"error has {err.size} value(s), but the last forward_propagate produced "
@@ -110,7 +254,7 @@ class TutorialMixin:
         if not np.isfinite(err).all():
             raise ValueError("error contains NaN or infinite values")
         # dE/d(output) for E = 0.5 * sum((target - output)**2) is -(target - output).
-        flat, dX = self._backward_flat(-err.reshape(n, self.num_outputs), self._tutorial_cache)
+        flat, dX = self.backward_flat(-err.reshape(n, self.num_outputs), cache)
         np.negative(flat, out=flat)
         self._tutorial_derivatives = flat
         return -dX[0] if self._tutorial_single else -dX
@@ -123,12 +267,19 @@ class TutorialMixin:
 
     def gradient_descent(self, learning_rate: float = 1.0) -> None:
         """``W += derivatives * learning_rate`` (biases too), the tutorial's sign convention."""
-        learning_rate = check_positive_float(learning_rate, "learning_rate")
-        if self._tutorial_derivatives is None:
+        if not (type(learning_rate) is float and 0.0 < learning_rate < math.inf):
+            learning_rate = check_positive_float(learning_rate, "learning_rate")
+        derivatives = self._tutorial_derivatives
+        if derivatives is None:
             raise RuntimeError("call back_propagate (or backActivate) before gradient_descent")
-        self.flat_parameters += self._tutorial_derivatives * learning_rate
+        plan = self._tutorial_plan
+        if plan is not None and plan.flat is self.flat_parameters:   # no temporary array
+            plan.rate[...] = learning_rate
+            self.flat_parameters += np.multiply(derivatives, plan.rate, plan.step)
+        else:
+            self.flat_parameters += derivatives * learning_rate
 
-    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803
+    def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803 (its names)
         """The tutorial's name for :meth:`gradient_descent`."""
         self.gradient_descent(learningRate)
 
@@ -136,6 +287,11 @@ class TutorialMixin:
 
     def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float) -> float:
         """The tutorial's loop: every example in turn, forward, back, descend; for each epoch.
+
+        ``inputs`` is ``(n_samples, num_inputs)``; for a one-input network a
+        flat list (the tutorial's ``[x / 10 for x in range(10)]``) is one value
+        per example. ``targets`` is ``(n_samples, num_outputs)``, or flat for
+        one output.
 
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
@@ -154,19 +310,15 @@ class TutorialMixin:
         is the same step as SGD on the mean squared error with rate
         ``lr * num_outputs / 2``.
         """
-        from . import optimizers
-        from .callbacks import LambdaCallback
-        from .training import fit
-
         epochs = check_positive_int(epochs, "epochs")
         learning_rate = check_positive_float(learning_rate, "learning_rate")
 
-        def report(run, epoch, logs):
+        def report(run: Run, epoch: int, logs: dict[str, float]) -> None:
             print(f"Epoch: {epoch + 1}\tError: {logs['loss']:.4f}", file=sys.stdout)
 
         history = fit(
             self, inputs, targets, loss="mse",
-            optimizer=optimizers.SGD(learning_rate * self.num_outputs / 2.0),
+            optimizer=SGD(learning_rate * self.num_outputs / 2.0),
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
             callbacks=[LambdaCallback(on_epoch_end=report)],
         )

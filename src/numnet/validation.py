@@ -8,7 +8,9 @@ here computes; nothing deeper in numnet re-checks.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +26,7 @@ __all__ = [
     "check_layer_sizes",
     "check_name",
     "check_consistent_length",
+    "check_fits_in_memory",
 ]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -79,20 +82,25 @@ def check_features(
 ) -> tuple[np.ndarray, bool]:
     """Samples as a 2-D float array ``(n_samples, n_features)``.
 
-    A scalar or 1-D array is one sample; the second value returned says so,
-    so the caller can give a matching shape back.
+    A scalar, or a 1-D array of ``n_features`` values, is one sample; the
+    second value returned says so, so the caller can give a matching shape
+    back. For one feature (``n_features == 1``) a 1-D array of ``n`` values
+    can only mean one value per sample: it is ``n`` samples, exactly as
+    ``X.reshape(-1, 1)`` (not single, so the caller answers for a batch).
     """
     arr = _as_numeric_array(X, name, np.dtype(dtype))
-    single = arr.ndim <= 1
+    single = arr.ndim == 0 or (
+        arr.ndim == 1 and (n_features is None or arr.shape[0] == n_features))
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
+    elif arr.ndim == 1 and n_features == 1:
+        arr = arr.reshape(-1, 1)
     elif arr.ndim == 1:
         if n_features is not None and arr.shape[0] != n_features:
             raise ValueError(
                 f"{name} is 1-D with {arr.shape[0]} values, but the network takes "
                 f"{n_features} input(s) per sample; pass one sample of {n_features} values "
-                f"or a 2-D array of shape (n_samples, {n_features}) "
-                f"(for many single-feature samples: X.reshape(-1, 1))"
+                f"or a 2-D array of shape (n_samples, {n_features})"
             )
         arr = arr.reshape(1, -1)
     elif arr.ndim != 2:
@@ -118,7 +126,8 @@ def check_targets(
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
-        arr = arr.reshape(-1, 1) if n_outputs == 1 or arr.shape[0] == n_samples else arr.reshape(1, -1)
+        one_per_sample = n_outputs == 1 or arr.shape[0] == n_samples
+        arr = arr.reshape(-1, 1) if one_per_sample else arr.reshape(1, -1)
     elif arr.ndim != 2:
         raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
     if arr.shape[0] != n_samples:
@@ -165,7 +174,8 @@ def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     if arr.ndim != 1:
         return None
     if arr.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; they must match")
+        raise ValueError(f"X has {n_samples} sample(s) but {name} has {arr.shape[0]}; "
+                         f"they must match")
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} holds complex numbers, which are not class labels")
     if arr.dtype.kind == "O":
@@ -187,7 +197,7 @@ def check_consistent_length(*arrays: Sequence, names: Sequence[str] = ("X", "y")
     """All arrays have the same number of samples."""
     lengths = [len(a) for a in arrays]
     if len(set(lengths)) > 1:
-        detail = ", ".join(f"{n}: {l}" for n, l in zip(names, lengths))
+        detail = ", ".join(f"{n}: {length}" for n, length in zip(names, lengths, strict=True))
         raise ValueError(f"inputs have different numbers of samples ({detail}); they must match")
 
 
@@ -250,7 +260,8 @@ def check_layer_sizes(hidden_layers: Any) -> list[int]:
     """Hidden layer widths: a sequence of positive ints (an int means one layer)."""
     if isinstance(hidden_layers, numbers.Integral) and not isinstance(hidden_layers, bool):
         hidden_layers = [hidden_layers]
-    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers, Sequence | np.ndarray):
+    if isinstance(hidden_layers, (str, bytes)) or not isinstance(hidden_layers,
+                                                                 Sequence | np.ndarray):
         raise TypeError(
             f"hidden_layers must be a list of positive integers, got {hidden_layers!r}; "
             f"try [64, 32] (or [] for none)"
@@ -263,3 +274,38 @@ def check_layer_sizes(hidden_layers: Any) -> list[int]:
             f"hidden_layers must be positive integers, got {sizes}; try [64, 32]"
         )
     return [int(s) for s in sizes]
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (``os.sysconf``), or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):     # e.g. Windows
+        return None
+
+
+def _human_bytes(n: float) -> str:
+    """``70368744177664`` -> ``"64.0 TiB"``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def check_fits_in_memory(count: int, dtype: np.dtype, what: str) -> None:
+    """Refuse ``count`` parameters of ``dtype`` that would not fit in physical memory.
+
+    A deliberately simple limit: the parameters alone (training needs a few
+    times more) against the machine's physical memory, so that a typo such as
+    ``[10**6] * 10`` gets a clear ``ValueError`` instead of NumPy's MemoryError.
+    ``what`` names the network in the message, e.g. ``"MLP(2, [5], 1)"``.
+    """
+    needed = count * np.dtype(dtype).itemsize
+    available = _physical_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"{what} would have {count:,} parameters, {_human_bytes(needed)} in "
+            f"{np.dtype(dtype).name}, which exceeds this machine's "
+            f"{_human_bytes(available)} of memory; use fewer or narrower hidden layers"
+        )

@@ -17,16 +17,17 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+from typing import Any
 
 import numpy as np
 
 __all__ = ["available", "gemm_accumulate"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
-_FUNCS: dict[np.dtype, object] | None = None
+_FUNCS: dict[np.dtype, Any] | None = None     # dtype -> ctypes gemm function
 
 
-def _load() -> dict[np.dtype, object]:
+def _load() -> dict[np.dtype, Any]:
     """The cblas ``sgemm``/``dgemm`` of NumPy's OpenBLAS, checked against ``np.matmul``."""
     try:
         blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
@@ -58,14 +59,14 @@ def _load() -> dict[np.dtype, object]:
     return funcs
 
 
-def _call(fn, A: np.ndarray, B: np.ndarray, C: np.ndarray, alpha: float) -> None:
+def _call(fn: Any, A: np.ndarray, B: np.ndarray, C: np.ndarray, alpha: float) -> None:
     k, m = A.shape
     n = B.shape[1]
     fn(_ROW_MAJOR, _TRANS, _NO_TRANS, m, n, k, alpha, A.ctypes.data, A.strides[0] // A.itemsize,
        B.ctypes.data, B.strides[0] // B.itemsize, 1.0, C.ctypes.data, C.strides[0] // C.itemsize)
 
 
-def _self_test(fn, dtype: np.dtype) -> bool:
+def _self_test(fn: Any, dtype: np.dtype) -> bool:
     rng = np.random.default_rng(0)
     A, B, C = (rng.standard_normal(s).astype(dtype) for s in ((7, 5), (7, 3), (5, 3)))
     expected = C - 0.5 * (A.T @ B)

@@ -1,0 +1,64 @@
+"""Audio files to feature vectors, and models that remember how (the ``audio`` extra).
+
+A folder of labelled clips, one subfolder per class::
+
+    sounds/
+        dog/    bark1.wav  bark2.flac ...
+        cat/    meow1.ogg  ...
+
+becomes a feature matrix with :func:`load_folder`; the same features for new
+files come from :func:`features_for_files`, and :func:`save_model` /
+:func:`load_model` keep the :class:`FeatureSettings` inside the model file, so
+a model always sees the features it was trained on.
+
+The parts, one module each:
+
+- :mod:`~numnet.audio.settings`: :class:`FeatureSettings`, what decides the features;
+- :mod:`~numnet.audio.clips`: one file (or array) read, checked, mixed to mono
+  and resampled (soundfile, librosa's ``soxr_hq``): :func:`load_clip`;
+- :mod:`~numnet.audio.extract`: a clip's MFCC and spectral features, their
+  means and standard deviations over frames: :func:`features`, :func:`feature_names`;
+- :mod:`~numnet.audio.folders`: a class folder or a list of files:
+  :func:`load_folder`, :func:`features_for_files`;
+- :mod:`~numnet.audio.models`: :func:`save_model`, :func:`load_model` (also
+  need the ``io`` extra).
+
+Bad audio
+---------
+Each of these raises an :class:`AudioError` (a ``ValueError``) whose message
+names the file and says what to do (the modules' docstrings give the details):
+
+- a file soundfile cannot decode (not audio, an unknown format, corrupted);
+- an empty file (0 bytes), a file with no samples, a truncated file;
+- NaN or infinite samples (possible in float files);
+- a clip shorter than the analysis window (``n_fft`` samples after resampling);
+- a **silent** clip: RMS level below ``settings.silence_db`` (default -80 dB);
+- a folder with no audio files in class subfolders, or with only one class.
+
+:func:`load_folder` with ``skip_bad=True`` skips bad files instead, logs each
+and lists them in the result's ``skipped``; errors about the folder itself
+still raise. Without it, the first bad file stops the load with an error that
+names it and its position in the folder.
+"""
+
+from __future__ import annotations
+
+try:        # first, so that a missing extra is named before any part of the package loads
+    import librosa  # noqa: F401  (numnet.audio.librosa is the module the parts use)
+    import soundfile  # type: ignore[import-untyped]  # noqa: F401
+except ImportError as exc:
+    raise ImportError(
+        f"numnet.audio needs soundfile and librosa ({exc.name or exc} is missing); "
+        "install them with: pip install 'numnet[audio]'"
+    ) from exc
+
+from .clips import load_clip
+from .errors import AudioError
+from .extract import feature_names, features
+from .folders import AUDIO_EXTENSIONS, FolderFeatures, features_for_files, load_folder
+from .models import load_model, save_model
+from .settings import FeatureSettings
+
+__all__ = ["AUDIO_EXTENSIONS", "AudioError", "FeatureSettings", "FolderFeatures", "feature_names",
+           "features", "features_for_files", "load_clip", "load_folder", "load_model",
+           "save_model"]

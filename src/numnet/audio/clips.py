@@ -1,0 +1,174 @@
+"""One clip: an audio file (or an array) read, checked, mixed to mono and resampled.
+
+Files are read with soundfile (libsndfile): WAV, FLAC and OGG/Vorbis, any
+sample rate, any number of channels, integer or float samples. Each clip is
+mixed to mono by averaging its channels, then resampled to
+``settings.sample_rate`` with librosa's ``soxr_hq`` resampler. With
+``settings.max_duration`` only the first seconds are used.
+
+An :class:`~numnet.audio.AudioError` naming the file refuses one that
+soundfile cannot decode (not audio, an unknown format, corrupted), an empty
+file (0 bytes), a file with no samples, a truncated file (a WAV whose data
+chunk promises more bytes than it holds, a FLAC or OGG stream that stops
+early) and NaN or infinite samples. Whether a clip is long and loud enough for
+features is for :mod:`numnet.audio.extract` to say.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+import soundfile as sf  # type: ignore[import-untyped]
+
+from numnet.validation import check_positive_int
+
+from .errors import ARRAY, AudioError
+from .settings import FeatureSettings, SettingsLike, as_settings
+
+__all__ = ["array_clip", "load_clip"]
+
+_RESAMPLER = "soxr_hq"
+
+# libsndfile's error codes (sndfile.h) -> what to tell the user
+_LIBSNDFILE_PROBLEMS = {
+    1: "is not an audio file soundfile can read ({}); use WAV, FLAC or OGG",
+    3: "is a damaged audio file ({}): it is probably truncated or corrupted",
+    4: "uses an encoding soundfile cannot decode ({}); convert it to WAV, FLAC or OGG",
+}
+_UNDECODABLE = "could not be decoded ({}): it is probably truncated or corrupted"
+
+
+def load_clip(path: str | os.PathLike, settings: SettingsLike = None) -> np.ndarray:
+    """Read an audio file as the mono clip that features are computed from.
+
+    Parameters
+    ----------
+    path : str or path-like
+    settings : FeatureSettings, its dict, or None (defaults)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        float32 at ``settings.sample_rate``, channels averaged, at most
+        ``settings.max_duration`` seconds.
+
+    Raises
+    ------
+    AudioError
+        For a file that is not audio, empty, truncated, or holds no or
+        non-finite samples (see the module docstring). Silence and length are
+        checked by the feature functions, not here.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        From the operating system.
+    """
+    s = as_settings(settings)
+    data, rate = _read(Path(path), s.max_duration)
+    return _to_mono(data, rate, s, path)
+
+
+def array_clip(clip: Any, sample_rate: int, s: FeatureSettings) -> np.ndarray:
+    """What :func:`load_clip` gives for a file, for samples held in memory.
+
+    ``clip``: ``(n_frames,)`` or ``(n_frames, n_channels)``, floats at full
+    scale 1 or integer PCM (scaled by its type's range), at ``sample_rate`` Hz
+    -> ``(n_samples,)`` float32 at ``s.sample_rate``. Errors name ``"<array>"``.
+    """
+    sample_rate = check_positive_int(sample_rate, "sample_rate")
+    data = _full_scale(np.asarray(clip))
+    if data.ndim not in (1, 2):
+        raise ValueError(f"clip must be (n_frames,) or (n_frames, n_channels), "
+                         f"got shape {data.shape}")
+    data = data[:_frames_to_read(len(data), sample_rate, s.max_duration)]
+    return _to_mono(data, sample_rate, s, ARRAY)
+
+
+def _read(path: Path, max_duration: float | None) -> tuple[np.ndarray, int]:
+    """``(samples (n_frames, n_channels) float32, sample rate)`` of a file, checked."""
+    _check_file(path)
+    try:
+        with sf.SoundFile(path) as f:
+            rate = f.samplerate
+            wanted = _frames_to_read(f.frames, rate, max_duration)
+            data = f.read(wanted, dtype="float32", always_2d=True)
+    except sf.LibsndfileError as exc:
+        reason = str(exc.error_string).strip().rstrip(".")
+        problem = _LIBSNDFILE_PROBLEMS.get(exc.code, _UNDECODABLE)
+        raise AudioError(path, problem.format(reason)) from None
+    if len(data) == 0:
+        raise AudioError(path, "holds no audio samples: an empty recording, or a truncated or "
+                               "damaged file")
+    if len(data) < wanted:
+        raise AudioError(path, f"is truncated: its header promises {wanted} frames but only "
+                               f"{len(data)} could be read")
+    return data, rate
+
+
+def _frames_to_read(frames: int, rate: int, max_duration: float | None) -> int:
+    """All ``frames``, or as many as the first ``max_duration`` seconds hold."""
+    return frames if max_duration is None else min(frames, math.ceil(max_duration * rate))
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a non-empty regular file; OS errors keep their types."""
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not an audio file", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError(path, "is not a regular file (a pipe or device?); give an audio file")
+    if info.st_size == 0:
+        raise AudioError(path, "is empty (0 bytes): not an audio file")
+    _check_wav_length(path, info.st_size)
+
+
+def _check_wav_length(path: Path, size: int) -> None:
+    """Refuse a WAV file whose data chunk is cut short (libsndfile reads what is there)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return                                      # not a WAV file
+        while True:
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return                                  # no data chunk: soundfile will say
+            size_field = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                present = size - fh.tell()
+                if size_field not in (0, 0xFFFFFFFF) and present < size_field:  # 0/~0: streamed
+                    raise AudioError(path, f"is truncated: its data chunk declares "
+                                           f"{size_field} bytes but only {present} are present")
+                return
+            fh.seek(size_field + (size_field & 1), os.SEEK_CUR)   # chunks are word-aligned
+
+
+def _full_scale(data: np.ndarray) -> np.ndarray:
+    """Samples as float32 at full scale 1: integer PCM divided by its type's range."""
+    if np.issubdtype(data.dtype, np.signedinteger):
+        return (data / float(-np.iinfo(data.dtype).min)).astype(np.float32)
+    if np.issubdtype(data.dtype, np.unsignedinteger):      # 8-bit WAV style: offset binary
+        middle = float(np.iinfo(data.dtype).max // 2 + 1)
+        return ((data - middle) / middle).astype(np.float32)
+    return data.astype(np.float32)
+
+
+def _to_mono(data: np.ndarray, rate: int, s: FeatureSettings, where: str | os.PathLike
+             ) -> np.ndarray:
+    """Check the samples, average the channels, resample to ``s.sample_rate``.
+
+    ``data``: ``(n_frames,)`` or ``(n_frames, n_channels)`` at ``rate`` Hz ->
+    ``(n_samples,)`` float32.
+    """
+    if data.size == 0:
+        raise AudioError(where, "holds no samples")
+    if not np.isfinite(data).all():
+        raise AudioError(where, "holds NaN or infinite samples")
+    mono = data.mean(axis=1) if data.ndim == 2 else data
+    if rate != s.sample_rate:
+        mono = librosa.resample(mono, orig_sr=rate, target_sr=s.sample_rate, res_type=_RESAMPLER)
+    return np.ascontiguousarray(mono, dtype=np.float32)

@@ -1,0 +1,77 @@
+"""What the compiled kernels share besides the formulas: codes, positions, small loops.
+
+See :mod:`numnet.engine.kernels` for the conventions (codes, ``hyper``,
+offsets). The formulas themselves come from :mod:`.formulas`. None of these
+functions is cached on its own: each is compiled into the kernels that call
+it, which are (see :mod:`.formulas` on what keys their cache).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .formulas import apply
+
+# ``hyper``: the optimizer's KernelSpec.hyper (its rule's own layout), then l2
+H_L2 = 7
+H_SIZE = 8
+
+
+@njit(error_model="numpy")
+def step_all(params, grad, rule, h, s1, s2):
+    """The rule's update over the whole flat vector (one loop per kind of state)."""
+    zero = params.dtype.type(0.0)
+    if s1.shape[0] == 0:
+        for q in range(params.shape[0]):
+            params[q] = apply(rule, h, params[q], grad[q], zero, zero)[0]
+    elif s2.shape[0] == 0:
+        for q in range(params.shape[0]):
+            params[q], s1[q], _ = apply(rule, h, params[q], grad[q], s1[q], zero)
+    else:
+        for q in range(params.shape[0]):
+            params[q], s1[q], s2[q] = apply(rule, h, params[q], grad[q], s1[q], s2[q])
+
+
+@njit(error_model="numpy")
+def sum_of_squared_weights(params, sizes, w_off):
+    """``sum(W ** 2)`` over every weight matrix (biases excluded), in float64."""
+    total = 0.0
+    for i in range(sizes.shape[0] - 1):
+        for q in range(w_off[i], w_off[i] + sizes[i] * sizes[i + 1]):
+            total += float(params[q]) * float(params[q])
+    return total
+
+
+@njit(error_model="numpy")
+def strided_max(Z, start, stride, count):
+    """max of Z[start], Z[start + stride], ... (count values); NaN wins, so it propagates."""
+    mx = Z[start]
+    for j in range(1, count):
+        zz = Z[start + j * stride]
+        if zz > mx or zz != zz:
+            mx = zz
+    return mx
+
+
+@njit(error_model="numpy")
+def logsumexp(Z, start, stride, count):
+    """``(mx, log(sum(exp(z - mx))))`` over Z[start], Z[start + stride], ... (count values)."""
+    mx = strided_max(Z, start, stride, count)
+    total = Z.dtype.type(0.0)
+    for j in range(count):
+        total += np.exp(Z[start + j * stride] - mx)
+    return mx, np.log(total)
+
+
+@njit(error_model="numpy")
+def column_sums(D, db):
+    """``db = D.sum(axis=0)``, rows added in order as NumPy does; nothing if ``db`` is empty."""
+    if db.shape[0] == 0:
+        return
+    n, m = D.shape
+    for j in range(m):
+        db[j] = D[0, j]
+    for s in range(1, n):
+        for j in range(m):
+            db[j] += D[s, j]

@@ -1,0 +1,160 @@
+"""Batch size 1 in one compiled loop: :func:`train_examples`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from .core import H_L2, logsumexp, strided_max, sum_of_squared_weights
+from .formulas import (
+    IDENTITY,
+    SOFTMAX,
+    activate,
+    apply,
+    constants,
+    derivative,
+    loss_delta,
+    loss_fused,
+    loss_logsumexp,
+    loss_per_sample,
+    loss_scale,
+    loss_value,
+    per_step,
+)
+
+
+def build(fingerprint: int) -> Any:
+    """Compile (or load from cache) :func:`train_examples`.
+
+    ``fingerprint`` (:data:`.formulas.FINGERPRINT`) is in each kernel's closure,
+    so that numba's disk cache of them is keyed on the formulas they compile in.
+    """
+    @njit(cache=True, error_model="numpy")
+    def train_examples(X, Y, order, first, last, params, sizes, w_off, b_off, u_off, acts,
+                       loss, Z, A, D, opt, hyper, t0, s1, s2):
+        """Per-example training on samples ``order[first:last]``; returns the loss sum.
+
+        Arguments as :func:`train_batches` without ``batch_size`` and ``grad``;
+        ``Z``, ``A``, ``D`` have shape (u_off[-1],). Row ``k`` of ``W_i`` is updated
+        right after ``dA_prev[k] = dZ . W_i[k]`` has used it, so the update order
+        per parameter is the reference's.
+        """
+        _ = fingerprint                 # part of numba's cache key: see .formulas
+        cast = params.dtype.type
+        zero = cast(0.0)
+        n_layers = sizes.shape[0] - 1
+        top = n_layers - 1
+        n_x, n_out = sizes[0], sizes[n_layers]
+        has1, has2 = s1.shape[0] > 0, s2.shape[0] > 0
+        l2 = hyper[H_L2]
+        l2c = cast(l2)
+        count = 1 if loss_per_sample(loss) else n_out
+        scale = loss_scale(loss, count, cast)
+        h = constants(opt, hyper, t0 + 1, cast)
+        total = 0.0
+        for e in range(first, last):
+            row = order[e]
+            for k in range(n_x):
+                A[k] = X[row, k]
+            # forward: Z = A_prev @ W + b, A = f(Z)
+            for i in range(n_layers):
+                n_in, n_o, wo, bo, act = sizes[i], sizes[i + 1], w_off[i], b_off[i], acts[i]
+                ps, zs = u_off[i], u_off[i + 1]
+                z = Z[zs:zs + n_o]                      # views: their loops vectorize
+                a_k = A[ps]
+                w = params[wo:wo + n_o]
+                for j in range(n_o):
+                    z[j] = a_k * w[j]
+                for k in range(1, n_in):
+                    a_k = A[ps + k]
+                    w = params[wo + k * n_o:wo + (k + 1) * n_o]
+                    for j in range(n_o):
+                        z[j] += a_k * w[j]
+                if act == SOFTMAX:
+                    if bo >= 0:
+                        for j in range(n_o):
+                            Z[zs + j] += params[bo + j]
+                    mx = strided_max(Z, zs, 1, n_o)
+                    total_e = zero
+                    for j in range(n_o):
+                        A[zs + j] = np.exp(Z[zs + j] - mx)
+                        total_e += A[zs + j]
+                    for j in range(n_o):
+                        A[zs + j] = A[zs + j] / total_e
+                elif bo >= 0:
+                    for j in range(n_o):
+                        z = Z[zs + j] + params[bo + j]
+                        Z[zs + j] = z
+                        A[zs + j] = activate(act, z, cast)
+                else:
+                    for j in range(n_o):
+                        A[zs + j] = activate(act, Z[zs + j], cast)
+            # loss, and D = dL/dZ of the output layer
+            zs, out_act = u_off[n_layers], acts[top]
+            mx, lse = zero, zero
+            if loss_logsumexp(loss):
+                mx, lse = logsumexp(Z, zs, 1, n_out)
+            value = 0.0
+            for j in range(n_out):
+                q = zs + j
+                value += loss_value(loss, Z[q], A[q], Y[row, j], mx, lse, cast)
+                D[q] = loss_delta(loss, Z[q], A[q], Y[row, j], scale, cast)
+            value /= count
+            if not loss_fused(loss) and out_act == SOFTMAX:     # dZ = A (dA - sum(dA A))
+                dot = zero
+                for j in range(n_out):
+                    dot += D[zs + j] * A[zs + j]
+                for j in range(n_out):
+                    D[zs + j] = A[zs + j] * (D[zs + j] - dot)
+            elif not loss_fused(loss) and out_act != IDENTITY:
+                for j in range(n_out):
+                    D[zs + j] = D[zs + j] * derivative(out_act, Z[zs + j], A[zs + j], cast)
+            if l2 > 0:
+                value += 0.5 * l2 * sum_of_squared_weights(params, sizes, w_off)
+            total += value
+            # backward, each weight row updated once its dA_prev term (old weights) is taken
+            if per_step(opt):
+                h = constants(opt, hyper, t0 + e - first + 1, cast)
+            for i in range(top, -1, -1):
+                n_in, n_o, wo, bo = sizes[i], sizes[i + 1], w_off[i], b_off[i]
+                ps, zs = u_off[i], u_off[i + 1]
+                prev_act = acts[i - 1] if i > 0 else IDENTITY
+                d = D[zs:zs + n_o]
+                for k in range(n_in):
+                    a_k = A[ps + k]
+                    wk = wo + k * n_o
+                    w = params[wk:wk + n_o]
+                    if i > 0:                           # dA_prev[k] = dZ . W[k], old W[k]
+                        acc = zero
+                        for j in range(n_o):
+                            acc += d[j] * w[j]
+                        D[ps + k] = acc * derivative(prev_act, Z[ps + k], A[ps + k], cast)
+                    if not (has1 or has2 or l2 > 0):
+                        for j in range(n_o):            # dW[k, j] = a_k dZ[j]
+                            w[j] = apply(opt, h, w[j], a_k * d[j], zero, zero)[0]
+                        continue
+                    for j in range(n_o):
+                        q = wk + j
+                        g = a_k * d[j]
+                        if l2 > 0:
+                            g = g + l2c * w[j]
+                        w[j], u, v = apply(opt, h, w[j], g,
+                                            s1[q] if has1 else zero, s2[q] if has2 else zero)
+                        if has1:
+                            s1[q] = u
+                        if has2:
+                            s2[q] = v
+                if bo >= 0:
+                    for j in range(n_o):
+                        q = bo + j
+                        params[q], u, v = apply(opt, h, params[q], D[zs + j],
+                                                 s1[q] if has1 else zero, s2[q] if has2 else zero)
+                        if has1:
+                            s1[q] = u
+                        if has2:
+                            s2[q] = v
+        return total
+
+    return train_examples

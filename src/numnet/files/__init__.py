@@ -1,0 +1,25 @@
+"""Files: model files and checkpoints (safetensors + JSON), written atomically, read safely.
+
+:mod:`~numnet.files.format` (the format, its errors), :mod:`~numnet.files.encode`
+(writing), :mod:`~numnet.files.decode` (reading, with every check),
+:mod:`~numnet.files.atomic` (atomic writes), :mod:`~numnet.files.models`
+(``save``, ``load``, ``load_metadata``) and :mod:`~numnet.files.checkpoints`
+(checkpoints and the ``ModelCheckpoint`` callback). The public face is
+:mod:`numnet.io`.
+"""
+
+from __future__ import annotations
+
+from .checkpoints import ModelCheckpoint, load_checkpoint, resume_state, save_checkpoint
+from .format import (
+    CHECKPOINT_FORMAT,
+    FORMAT_VERSION,
+    MODEL_FORMAT,
+    Checkpoint,
+    FormatError,
+)
+from .models import load, load_metadata, save
+
+__all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint",
+           "resume_state", "ModelCheckpoint", "Checkpoint", "FormatError", "FORMAT_VERSION",
+           "MODEL_FORMAT", "CHECKPOINT_FORMAT"]

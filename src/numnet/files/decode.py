@@ -1,0 +1,382 @@
+"""Reading: every byte of a file checked before it is used, then the network or checkpoint.
+
+See :mod:`numnet.files.format` for what is checked; a bad file is refused with
+a :class:`~numnet.files.format.FormatError` that names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn, TypeGuard
+
+import numpy as np
+
+from numnet.activations import get_activation
+from numnet.initializers import get_initializer
+from numnet.network import Network
+
+from .encode import _numnet_version, _safetensors
+from .format import (
+    _BIT_GENERATORS,
+    _CONFIG_FIELDS,
+    _DTYPES,
+    _PARAM_CODES,
+    _TENSOR_KEY,
+    CHECKPOINT_FORMAT,
+    FORMAT_VERSION,
+    MAX_HEADER_BYTES,
+    MODEL_FORMAT,
+    Checkpoint,
+    FormatError,
+    _fail,
+)
+
+
+def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool = False,
+          network_class: type[Network] = Network,
+          estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Any:
+    path = Path(os.fspath(path))
+    with _open_regular(path) as f:
+        try:
+            size = os.fstat(f.fileno()).st_size
+            header, doc, raw = _read_header(f, size)
+            fmt = doc["format"]
+            if fmt not in want:
+                _fail(f"it is a {fmt} file, not a {' or '.join(want)}"
+                      + ("; use numnet.io.load for a model" if fmt == MODEL_FORMAT else ""))
+            params = _expected_params(doc["config"])
+            refs: dict[str, str] = {}
+            if fmt == CHECKPOINT_FORMAT:
+                _tensor_refs(doc["optimizer"], "optimizer", refs, "optimizer")
+                _tensor_refs(doc["rng_state"], "rng", refs, "rng_state")
+            _check_entries(header, params, refs, size - 8 - len(raw))
+            if header_only:
+                return doc
+            loaded = _read_tensors(f, size, raw, doc, params, refs, network_class)
+            spec = doc.get("estimator")
+            if spec is None or estimator_loader is None or fmt != MODEL_FORMAT:
+                return loaded
+            try:
+                return estimator_loader(loaded, spec)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise FormatError(f"its {spec['class']} state is invalid: {exc}") from exc
+        except FormatError as exc:
+            raise FormatError(f"cannot load '{path}': {exc}") from exc.__cause__
+        except RecursionError:
+            raise FormatError(f"cannot load '{path}': its JSON is nested too deeply") from None
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for reading if it is a regular file; never blocks on a FIFO."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)          # FileNotFoundError / PermissionError name the path
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"cannot load '{path}': it is a directory, not a model file")
+        if not stat.S_ISREG(mode):
+            raise FormatError(f"cannot load '{path}': not a regular file (a device, FIFO or "
+                              f"socket); numnet reads models from files only")
+        return open(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        _fail(f"the file is truncated: expected {n} bytes of {what}, found {len(data)}")
+    return data
+
+
+def _read_header(f: BinaryIO, size: int) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    """``(header, numnet document, raw header bytes)``, all checked; reads ``8 + N`` bytes."""
+    if size < 8:
+        _fail(f"not a safetensors file: it has {size} bytes, fewer than the 8-byte header "
+              f"length (empty or truncated)")
+    n = int.from_bytes(_read_exact(f, 8, "header length"), "little")
+    if n > MAX_HEADER_BYTES or n > size - 8:
+        _fail(f"not a safetensors file (or truncated): its first 8 bytes claim a "
+              f"{n}-byte header, but the file has {size} bytes"
+              + (f" and headers are limited to {MAX_HEADER_BYTES} bytes"
+                 if n > MAX_HEADER_BYTES else ""))
+    if n < 2:
+        _fail(f"not a safetensors file: a {n}-byte header cannot hold a JSON object")
+    raw = _read_exact(f, n, "header")
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                            parse_constant=_no_constants)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"not a safetensors file: its header is not valid JSON ({exc})") from exc
+    if not isinstance(header, dict):
+        _fail(f"not a safetensors file: its header is JSON {type(header).__name__}, not an object")
+    meta = header.get("__metadata__")
+    if meta is None or (isinstance(meta, dict) and "numnet" not in meta):
+        _fail("it is a safetensors file but not a numnet model (no 'numnet' entry in its "
+              "metadata); numnet.io.load reads files written by numnet.io.save")
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        _fail("not a safetensors file: '__metadata__' must map strings to strings")
+    try:
+        doc = json.loads(meta["numnet"], object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"its 'numnet' metadata is not valid JSON ({exc})") from exc
+    _check_document(doc)
+    return header, doc, raw
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            _fail(f"its JSON has the key {key!r} twice")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> NoReturn:
+    _fail(f"not a safetensors file: its header holds {name}, which is not JSON")
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_document(doc: Any) -> None:
+    """The document's format, version and fields (not the tensors)."""
+    if not isinstance(doc, dict):
+        _fail(f"its 'numnet' metadata is JSON {type(doc).__name__}, not an object")
+    fmt = doc.get("format")
+    if fmt not in (MODEL_FORMAT, CHECKPOINT_FORMAT):
+        _fail(f"unknown format {fmt!r}; expected {MODEL_FORMAT!r} or {CHECKPOINT_FORMAT!r}")
+    version = doc.get("format_version")
+    if not _is_int(version) or version < 1:
+        _fail(f"format_version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        _fail(f"it is {fmt} format version {version}, written by numnet "
+              f"{doc.get('numnet_version', '?')}; this numnet ({_numnet_version()}) reads "
+              f"versions up to {FORMAT_VERSION}: upgrade numnet to load it")
+    required = ["numnet_version", "config", "classes", "metadata"]
+    if fmt == CHECKPOINT_FORMAT:
+        required += ["epoch", "history", "fit_config", "optimizer", "rng_state"]
+    missing = [k for k in required if k not in doc]
+    if missing:
+        _fail(f"its {fmt} document is missing {missing}")
+    if not isinstance(doc["numnet_version"], str):
+        _fail(f"numnet_version must be a string, got {doc['numnet_version']!r}")
+    _check_config(doc["config"])
+    classes = doc["classes"]
+    if classes is not None and not (
+            isinstance(classes, list)
+            and all(isinstance(c, (bool, int, float, str)) for c in classes)):
+        _fail(f"classes must be null or a list of bool/int/float/str labels, got {classes!r:.200}")
+    if not isinstance(doc["metadata"], dict):
+        _fail(f"metadata must be a JSON object, got {type(doc['metadata']).__name__}")
+    estimator = doc.get("estimator")
+    if estimator is not None and not (
+            fmt == MODEL_FORMAT and isinstance(estimator, dict)
+            and isinstance(estimator.get("class"), str)
+            and isinstance(estimator.get("state"), dict)):
+        _fail("estimator must be a JSON object with a 'class' name and a 'state' object, "
+              "in a model file")
+    if fmt == CHECKPOINT_FORMAT:
+        if not _is_int(doc["epoch"]) or doc["epoch"] < 0:
+            _fail(f"epoch must be a non-negative integer, got {doc['epoch']!r}")
+        for key in ("history", "fit_config", "optimizer", "rng_state"):
+            if not isinstance(doc[key], dict):
+                _fail(f"{key} must be a JSON object, got {type(doc[key]).__name__}")
+
+
+def _check_config(config: Any) -> None:
+    """The fields ``Network(**config)`` needs, with the types and values it accepts."""
+    if not isinstance(config, dict):
+        _fail(f"config must be a JSON object, got {type(config).__name__}")
+    missing = [k for k in _CONFIG_FIELDS if k not in config]
+    if missing:
+        _fail(f"config is missing {missing}")
+    extra = sorted(set(config) - set(_CONFIG_FIELDS) - _constructor_arguments())
+    if extra:
+        _fail(f"config has unknown fields {extra}; it may come from a newer numnet")
+    for key in ("num_inputs", "num_outputs"):
+        if not _is_int(config[key]) or config[key] < 1:
+            _fail(f"config {key} must be a positive integer, got {config[key]!r}")
+    hidden = config["hidden_layers"]
+    if not isinstance(hidden, list) or not all(_is_int(h) and h >= 1 for h in hidden):
+        _fail(f"config hidden_layers must be a list of positive integers, got {hidden!r:.200}")
+    for key in ("activation", "output_activation", "init"):
+        value = config[key]
+        if value is None and key != "activation":
+            continue
+        if not isinstance(value, str):
+            _fail(f"config {key} must be a name (string), got {value!r:.200}")
+        try:
+            (get_initializer if key == "init" else get_activation)(value)
+        except (ValueError, TypeError) as exc:
+            raise FormatError(f"config {key}: {exc}") from None
+    if config["hidden_layers"] and get_activation(config["activation"]).name == "softmax":
+        _fail("config activation 'softmax' is only valid as output_activation")
+    if not isinstance(config["bias"], bool):
+        _fail(f"config bias must be true or false, got {config['bias']!r:.200}")
+    if config["dtype"] not in _PARAM_CODES:
+        _fail(f"config dtype must be 'float32' or 'float64', got {config['dtype']!r:.200}")
+
+
+def _constructor_arguments() -> set[str]:
+    """Keyword arguments of ``Network`` that a config may carry (it checks their values)."""
+    params = inspect.signature(Network).parameters
+    return {name for name, p in params.items()
+            if name != "random_state" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _expected_params(config: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Parameter tensor name -> (dtype code, shape) for a checked config."""
+    sizes = [config["num_inputs"], *config["hidden_layers"], config["num_outputs"]]
+    code = _PARAM_CODES[config["dtype"]]
+    out: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        out[f"W{i}"] = (code, (n_in, n_out))
+        if config["bias"]:
+            out[f"b{i}"] = (code, (n_out,))
+    return out
+
+
+def _tensor_refs(obj: Any, prefix: str, refs: dict[str, str], where: str) -> None:
+    """Collect ``{"$tensor": name, "kind": ...}`` references in ``obj`` into ``refs``."""
+    if isinstance(obj, dict):
+        if _TENSOR_KEY in obj:
+            name, kind = obj.get(_TENSOR_KEY), obj.get("kind")
+            if set(obj) != {_TENSOR_KEY, "kind"} or kind not in ("array", "scalar") \
+                    or not isinstance(name, str) or not name.startswith(prefix + "/"):
+                _fail(f"{where} has a malformed tensor reference {obj!r:.200}")
+            if name in refs:
+                _fail(f"{where} refers to tensor {name!r} twice")
+            refs[name] = kind
+            return
+        for key, value in obj.items():
+            _tensor_refs(value, prefix, refs, f"{where}[{key!r}]")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            _tensor_refs(value, prefix, refs, f"{where}[{i}]")
+
+
+def _check_entries(header: dict[str, Any], params: dict[str, tuple[str, tuple[int, ...]]],
+                   refs: dict[str, str], data_len: int) -> None:
+    """Every tensor entry: expected name, dtype, shape, and a byte range that fits."""
+    names = [k for k in header if k != "__metadata__"]
+    expected = list(params) + list(refs)
+    missing = [k for k in expected if k not in header]
+    extra = [k for k in names if k not in params and k not in refs]
+    if missing or extra:
+        problems = ([f"missing {missing}"[:300]] if missing else []) + (
+            [f"unexpected {extra}"[:300]] if extra else [])
+        _fail("its tensors do not match the architecture: " + "; ".join(problems))
+    for name in names:
+        entry = header[name]
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            _fail(f"tensor {name!r}: malformed header entry {entry!r:.200}")
+        dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if not isinstance(shape, list) or not all(_is_int(s) and s >= 0 for s in shape):
+            _fail(f"tensor {name!r}: shape must be a list of non-negative integers, "
+                  f"got {shape!r:.200}")
+        if name in params:
+            code, want = params[name]
+            if dtype != code:
+                _fail(f"tensor {name!r} has dtype {dtype!r}, but the config says "
+                      f"{_DTYPES[code].name} ({code})")
+            if tuple(shape) != want:
+                _fail(f"tensor {name!r} has shape {tuple(shape)}, but the architecture "
+                      f"needs {want}")
+        else:
+            if dtype not in _DTYPES:
+                _fail(f"tensor {name!r} has unsupported dtype {dtype!r:.50}")
+            if refs[name] == "scalar" and shape:
+                _fail(f"tensor {name!r} should be a scalar, got shape {tuple(shape)}")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_int, offsets))
+                and 0 <= offsets[0] <= offsets[1] <= data_len):
+            _fail(f"tensor {name!r}: data_offsets {offsets!r:.100} do not fit the "
+                  f"{data_len} bytes of tensor data (truncated?)")
+        nbytes = math.prod(shape) * _DTYPES[dtype].itemsize
+        if offsets[1] - offsets[0] != nbytes:
+            _fail(f"tensor {name!r}: shape {tuple(shape)} needs {nbytes} bytes, its "
+                  f"data_offsets span {offsets[1] - offsets[0]}")
+    # The byte ranges must tile the data exactly: no gaps, overlaps or trailing bytes.
+    end = 0
+    for start, stop, name in sorted((*header[k]["data_offsets"], k) for k in names):
+        if start != end:
+            _fail(f"tensor {name!r} starts at byte {start} of the data, expected {end} "
+                  f"(overlapping or misplaced tensors)")
+        end = stop
+    if end != data_len:
+        _fail(f"the tensors cover {end} bytes but the file holds {data_len} bytes of data "
+              f"(truncated, or trailing bytes)")
+
+
+def _read_tensors(f: BinaryIO, size: int, raw: bytes, doc: dict[str, Any],
+                  params: dict[str, tuple[str, tuple[int, ...]]], refs: dict[str, str],
+                  network_class: type[Network]) -> Any:
+    """Read the checked file's tensors; a network or a :class:`Checkpoint`."""
+    n, fmt, config = len(raw), doc["format"], doc["config"]
+    f.seek(0)
+    data = _read_exact(f, size, "data")
+    if int.from_bytes(data[:8], "little") != n or data[8:8 + n] != raw:
+        _fail("the file changed while it was being read")
+    st_load = _safetensors().load
+    try:
+        tensors = st_load(data)
+    except Exception as exc:            # SafetensorError, KeyError for unknown dtypes, ...
+        raise FormatError(f"not a valid safetensors file ({type(exc).__name__}: {exc})") from exc
+    if set(tensors) != set(params) | set(refs):
+        _fail("safetensors and numnet disagree about the tensors in the header")
+    for name in params:
+        if not np.isfinite(tensors[name]).all():
+            _fail(f"tensor {name!r} holds NaN or infinite values")
+    for name in refs:
+        if tensors[name].dtype.kind == "f" and not np.isfinite(tensors[name]).all():
+            _fail(f"tensor {name!r} holds NaN or infinite values")
+
+    try:
+        net = network_class(**config, random_state=0)
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"config does not describe a valid network: {exc}") from exc
+    for p, name in zip(net.parameters(), net.parameter_names(), strict=True):
+        p[...] = tensors[name]
+    net.classes_ = None if doc["classes"] is None else list(doc["classes"])
+    net.metadata = doc["metadata"]
+    net.rng = None          # built with a dummy seed; a loaded network has no seed of its own
+    if fmt == MODEL_FORMAT:
+        return net
+
+    rng_state = _decode_state(doc["rng_state"], tensors)
+    _check_rng_state(rng_state)
+    return Checkpoint(net=net, optimizer_state=_decode_state(doc["optimizer"], tensors),
+                      epoch=doc["epoch"], history=doc["history"], rng_state=rng_state,
+                      fit_config=doc["fit_config"], metadata=doc["metadata"])
+
+
+def _decode_state(obj: Any, tensors: dict[str, np.ndarray]) -> Any:
+    """Replace tensor references with writable arrays (or NumPy scalars)."""
+    if isinstance(obj, dict):
+        if _TENSOR_KEY in obj:
+            arr = tensors[obj[_TENSOR_KEY]]
+            return arr[()] if obj["kind"] == "scalar" else arr.copy()
+        return {k: _decode_state(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode_state(v, tensors) for v in obj]
+    return obj
+
+
+def _check_rng_state(state: dict[str, Any]) -> None:
+    """The random state must restore into the NumPy bit generator it names."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        _fail(f"rng_state names bit generator {name!r:.100}; expected one of {_BIT_GENERATORS}")
+    try:
+        getattr(np.random, name)().state = state
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise FormatError(f"rng_state does not restore into {name}: {exc}") from exc

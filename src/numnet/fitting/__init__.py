@@ -1,0 +1,27 @@
+"""Training: the ``fit`` loop in stages, its ``History``, ``Run`` and callbacks.
+
+The training layer's loop over the engine's runners and the optimizers. It
+needs nothing above it: the public :func:`numnet.fit` (in
+:mod:`numnet.training`) adds ``resume_from``, reading a checkpoint file
+through :mod:`numnet.files` and handing the restored state here as a
+:class:`Resume`.
+"""
+
+from __future__ import annotations
+
+from .callbacks import (
+    Callback,
+    CallbackList,
+    CSVLogger,
+    DivergenceGuard,
+    EarlyStopping,
+    LambdaCallback,
+    ProgressBar,
+)
+from .evaluation import evaluate
+from .history import History
+from .loop import Resume, fit
+from .run import Run
+
+__all__ = ["fit", "evaluate", "History", "Run", "Resume", "Callback", "CallbackList",
+           "LambdaCallback", "ProgressBar", "EarlyStopping", "CSVLogger", "DivergenceGuard"]

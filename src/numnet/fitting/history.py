@@ -1,0 +1,66 @@
+"""What happened in each epoch of a ``fit``: :class:`History`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["History"]
+
+
+@dataclass
+class History:
+    """What happened in each epoch of a :func:`fit`.
+
+    Attributes
+    ----------
+    loss, val_loss : list of float
+        Training loss per epoch (mean over the epoch's batches) and validation
+        loss (empty without validation data).
+    metrics : dict of str to list of float
+        e.g. ``{"accuracy": [...], "val_accuracy": [...]}``.
+    learning_rate, time : list of float
+        The optimizer's rate and the wall-clock seconds of each epoch.
+    stop_reason : str or None
+        Why training ended before ``epochs`` (early stop, divergence, Ctrl-C).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    learning_rate: list[float] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
+    stop_reason: str | None = None
+    interrupted: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Epochs completed."""
+        return len(self.loss)
+
+    def record(self, logs: dict[str, float]) -> None:
+        """Append one epoch's logs."""
+        self.loss.append(logs["loss"])
+        if "val_loss" in logs:
+            self.val_loss.append(logs["val_loss"])
+        for key, value in logs.items():
+            if key not in ("loss", "val_loss", "learning_rate", "time"):
+                self.metrics.setdefault(key, []).append(value)
+        self.learning_rate.append(logs["learning_rate"])
+        self.time.append(logs["time"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe copy (for checkpoints and logs)."""
+        return {"loss": list(self.loss), "val_loss": list(self.val_loss),
+                "metrics": {k: list(v) for k, v in self.metrics.items()},
+                "learning_rate": list(self.learning_rate), "time": list(self.time),
+                "stop_reason": self.stop_reason, "interrupted": self.interrupted}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Inverse of :meth:`to_dict`."""
+        return cls(loss=list(data.get("loss", [])), val_loss=list(data.get("val_loss", [])),
+                   metrics={k: list(v) for k, v in data.get("metrics", {}).items()},
+                   learning_rate=list(data.get("learning_rate", [])),
+                   time=list(data.get("time", [])), stop_reason=data.get("stop_reason"),
+                   interrupted=bool(data.get("interrupted", False)))

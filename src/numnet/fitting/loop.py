@@ -1,0 +1,377 @@
+"""``fit``: epochs of mini-batches, validation, callbacks, and a ``History``.
+
+The loop, for each epoch: shuffle the sample *indices* (never the data),
+present the batches to a runner (forward, loss, backward, optimizer step),
+measure validation loss and metrics, then let callbacks see the epoch's logs
+and stop the run if they ask. The loss reported for an epoch is the mean of
+each batch's loss as measured before that batch's update, weighted by batch
+size (the tutorial's "error" with ``batch_size=1``).
+
+:func:`fit` is four named stages: :func:`prepare_data` (checks, labels,
+validation split, batch size), :func:`build_run` (optimizer, restored state,
+callbacks, runner), :func:`run_epochs` (the loop) and :func:`finish`.
+
+Runners (:mod:`numnet.engine`) do the batches: the readable NumPy path, or a
+compiled one for per-example and small-network training when numba is
+installed. They give the same numbers (to float tolerance).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+from numnet.engine import Runner, select_runner
+from numnet.initializers import check_random_state
+from numnet.labels import encode_labels
+from numnet.losses import Loss
+from numnet.network import Network
+from numnet.optimizers import Optimizer, get_optimizer
+from numnet.validation import (
+    check_features,
+    check_fraction,
+    check_nonnegative_float,
+    check_positive_int,
+    check_sample_weight,
+)
+
+from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
+from .evaluation import check_metrics, evaluate_arrays, loss_for, split_validation
+from .history import History
+from .run import InterruptFlag, Run
+
+__all__ = ["fit", "Resume", "Data", "prepare_data", "build_run", "run_epochs", "finish"]
+
+logger = logging.getLogger("numnet.training")  # the public module: logging set-ups stay valid
+
+
+@dataclass
+class Resume:
+    """The state of an earlier run, to continue it exactly (what a checkpoint holds).
+
+    Attributes
+    ----------
+    parameters : ndarray of shape (num_parameters,)
+        The network's flat parameters.
+    optimizer_state : dict
+        ``Optimizer.state_dict()``.
+    rng_state : dict
+        ``Generator.bit_generator.state``.
+    history : dict
+        ``History.to_dict()``.
+    epoch : int
+        Epochs completed.
+    classes : list or None
+        The network's ``classes_``.
+    """
+
+    parameters: np.ndarray
+    optimizer_state: dict[str, Any]
+    rng_state: dict[str, Any]
+    history: dict[str, Any]
+    epoch: int
+    classes: list[Any] | None = None
+
+
+@dataclass
+class Data:
+    """The checked training and validation (``*v``) arrays of a ``fit`` call, and its batching."""
+
+    lossfn: Loss
+    X: np.ndarray                       # (n, num_inputs), the net's dtype
+    Y: np.ndarray                       # (n, num_outputs)
+    labels: np.ndarray | None           # (n,) class indices, or None for regression
+    Xv: np.ndarray | None
+    Yv: np.ndarray | None
+    labels_v: np.ndarray | None
+    classes: list[Any] | None
+    metrics: list[str]
+    batch_size: int
+    sample_weight: np.ndarray | None = None     # (n,) of the training samples, or None
+    steps: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.steps = math.ceil(len(self.X) / self.batch_size)
+
+
+def fit(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer = "sgd",
+    learning_rate: float | None = None,
+    epochs: int = 10,
+    batch_size: int | str | None = "auto",
+    shuffle: bool = True,
+    validation_split: float = 0.0,
+    validation_data: tuple[Any, Any] | None = None,
+    callbacks: Sequence[Callback] | None = None,
+    metrics: Sequence[str] | None = None,
+    l2: float = 0.0,
+    dropout: float = 0.0,
+    verbose: bool = True,
+    random_state: int | np.random.Generator | None = None,
+    resume: Resume | None = None,
+    sample_weight: Any = None,
+) -> History:
+    """Train ``net`` in place on ``(X, y)`` and return the :class:`History`.
+
+    Parameters
+    ----------
+    net : Network (numnet.MLP)
+    X : array-like of shape (n_samples, num_inputs)
+        For a one-input network also a flat sequence of ``n_samples`` values
+        (the tutorial's ``[x / 10 for x in range(10)]``).
+    y : array-like
+        Regression targets ``(n_samples, num_outputs)`` (1-D for one output),
+        or class labels ``(n_samples,)`` (ints or strings) with a
+        cross-entropy loss: softmax with ``num_outputs`` classes, or a single
+        sigmoid unit for two classes. Labels set ``net.classes_``, so that
+        ``net.predict`` gives labels back.
+    loss : str or Loss, optional
+        Default: ``"categorical_cross_entropy"`` for a softmax output, else ``"mse"``.
+    optimizer : str or Optimizer, default "sgd"
+        An :mod:`numnet.optimizers` instance, or a name with ``learning_rate``.
+    learning_rate : float, optional
+        Only with an optimizer given by name (default: that optimizer's); with
+        an optimizer instance it is an error, as the instance has its own rate.
+    epochs : int, default 10
+        Passes over the training data.
+    batch_size : int, "auto" or None, default "auto"
+        Samples per update; 1 is the tutorial's per-example training, None the
+        whole set, "auto" 32 (or the whole set when smaller). An int larger
+        than the training set is clipped to it, with a warning.
+    shuffle : bool, default True
+        Present the samples in a new random order each epoch.
+    validation_split : float in [0, 1), default 0
+        Hold out this fraction of the samples (chosen at random) to measure
+        ``val_loss``; ignored when ``validation_data`` is given.
+    validation_data : (X_val, y_val), optional
+    callbacks : list of Callback, optional
+        A :class:`numnet.callbacks.DivergenceGuard` is always added unless one
+        is given; ``verbose=True`` adds a progress bar.
+    metrics : list of str, optional
+        ``"accuracy"``, ``"mse"``, ``"mae"``; default ``["accuracy"]`` when
+        ``y`` holds labels.
+    l2 : float, default 0
+        L2 penalty ``0.5 * l2 * sum(W ** 2)`` on weights (not biases).
+    dropout : float in [0, 1), default 0
+        Probability of zeroing each hidden unit during training (never at predict).
+    verbose : bool, default True
+        Show a progress bar on a terminal; one line per epoch elsewhere (as
+        Keras's ``verbose=2``, no logging set-up needed); both on stderr.
+    random_state : int, Generator or None
+        Seeds shuffling, the validation split and dropout: the same seed and
+        initial weights give bit-identical results. None (the default) draws
+        from the network's own generator ``net.rng`` when it was built with a
+        ``random_state`` (so a seeded script repeats run after run, and each
+        later ``fit`` continues that stream), else from fresh entropy.
+    resume : Resume, optional
+        The state of an earlier run, restored: weights, optimizer state,
+        history, random state and epoch; training continues at the next epoch,
+        as if it had never stopped. :func:`numnet.fit`'s ``resume_from`` reads
+        one from a checkpoint file.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample: each batch's loss is the weighted
+        mean of its samples' losses (validation losses are unweighted). Trains
+        on the reference NumPy path.
+
+    Returns
+    -------
+    History
+        Per-epoch loss, validation loss, metrics, learning rate and time.
+        Ctrl-C stops at the end of the current batch and returns the history
+        so far (``history.interrupted`` is True).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"fit trains a numnet.MLP, got {type(net).__name__}")
+    epochs = check_positive_int(epochs, "epochs")
+    l2 = check_nonnegative_float(l2, "l2")
+    dropout = check_fraction(dropout, "dropout")
+    opt = get_optimizer(optimizer, learning_rate)
+    # fit's own seed wins; else the seeded network's generator (its stream continues
+    # from fit to fit); else fresh entropy.
+    rng = net.rng if random_state is None and net.rng is not None \
+        else check_random_state(random_state)
+    data = prepare_data(net, X, y, loss=loss, batch_size=batch_size, metrics=metrics,
+                        validation_split=validation_split, validation_data=validation_data,
+                        rng=rng, sample_weight=sample_weight)
+    run, cbs, runner = build_run(net, data, opt, epochs=epochs, shuffle=shuffle, l2=l2,
+                                 dropout=dropout, callbacks=callbacks, verbose=verbose, rng=rng,
+                                 resume=resume)
+    with InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
+                                                    divide="ignore", under="ignore"):
+        cbs.on_train_begin(run)
+        run_epochs(run, cbs, runner, data, shuffle, interrupt)
+        finish(run, cbs)
+    return run.history
+
+
+def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
+                 batch_size: int | str | None, metrics: Sequence[str] | None,
+                 validation_split: float, validation_data: tuple[Any, Any] | None,
+                 rng: np.random.Generator, sample_weight: Any = None) -> Data:
+    """Stage 1: check the data, encode labels (setting ``net.classes_``), split, size batches."""
+    validation_split = check_fraction(validation_split, "validation_split")
+    auto_batch = isinstance(batch_size, str) and batch_size == "auto"
+    if not auto_batch and batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size",
+                                        "; try 32, or None for full batch")
+    lossfn = loss_for(net, loss)
+    X2, _ = check_features(X, net.num_inputs, net.dtype)
+    Y, labels, classes = encode_labels(y, net, lossfn, len(X2))
+    if classes is not None:
+        net.classes_ = classes
+    checked_metrics = check_metrics(metrics, labels)
+    weights = None
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, len(X2), net.dtype)
+
+    Xv = Yv = labels_v = None
+    if validation_data is not None:
+        Xv_raw, yv_raw = validation_data
+        Xv, _ = check_features(Xv_raw, net.num_inputs, net.dtype, name="validation X")
+        Yv, labels_v, _ = encode_labels(yv_raw, net, lossfn, len(Xv), name="validation y")
+    elif validation_split > 0:
+        X2, Y, labels, Xv, Yv, labels_v, weights = split_validation(
+            X2, Y, labels, validation_split, rng, weights)
+    n = len(X2)
+    if batch_size is None:
+        size = n
+    elif auto_batch:
+        size = min(32, n)
+    elif isinstance(batch_size, int) and batch_size > n:
+        warnings.warn(f"batch_size={batch_size} is larger than the {n} training sample(s); "
+                      f"using batch_size={n}", stacklevel=_callers_level())
+        size = n
+    else:
+        size = int(batch_size)
+    return Data(lossfn, X2, Y, labels, Xv, Yv, labels_v, classes, checked_metrics, size,
+                weights)
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first caller outside numnet, for a warning about its call.
+
+    ``fit`` is reached through ``numnet.fit``, ``MLP.fit`` or the tutorial's
+    ``train``; the warning should name the user's line whichever it was.
+    """
+    level = 2                                       # 1 is the function that warns
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("numnet."):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle: bool,
+              l2: float, dropout: float, callbacks: Sequence[Callback] | None, verbose: bool,
+              rng: np.random.Generator, resume: Resume | None
+              ) -> tuple[Run, CallbackList, Runner]:
+    """Stage 2: restore an earlier run's state, gather the callbacks, pick the runner."""
+    history, start_epoch = History(), 0
+    if resume is not None:
+        net.flat_parameters[...] = resume.parameters
+        opt.load_state_dict(resume.optimizer_state)
+        rng.bit_generator.state = resume.rng_state
+        history = History.from_dict(resume.history)
+        start_epoch = resume.epoch
+        if data.classes is None and resume.classes is not None:
+            net.classes_ = resume.classes
+
+    cbs = list(callbacks or [])
+    if not any(isinstance(cb, DivergenceGuard) for cb in cbs):
+        cbs.insert(0, DivergenceGuard())   # first: later callbacks see restored weights
+    if verbose and not any(isinstance(cb, ProgressBar) for cb in cbs):
+        cbs.append(ProgressBar())
+
+    n = len(data.X)
+    run = Run(net=net, optimizer=opt, history=history, loss=data.lossfn, epochs=epochs,
+              batch_size=data.batch_size, n_samples=n, steps_per_epoch=data.steps, rng=rng,
+              verbose=verbose, X_train=data.X, Y_train=data.Y, epoch=start_epoch,
+              fit_config={"loss": data.lossfn.name, "batch_size": data.batch_size,
+                          "epochs": epochs, "shuffle": shuffle, "l2": l2, "dropout": dropout})
+    runner = select_runner(net, data.lossfn, opt, data.batch_size, l2, dropout, rng,
+                           sample_weight=data.sample_weight)
+    return run, CallbackList(cbs), runner
+
+
+def _batches_per_chunk(steps: int, callbacks: CallbackList, whole_epochs: bool) -> int:
+    """How many batches run between checks for callbacks and Ctrl-C."""
+    if not whole_epochs:
+        return 1
+    if callbacks.wants_batches:
+        return max(1, steps // 100)
+    return steps
+
+
+def run_epochs(run: Run, cbs: CallbackList, runner: Runner, data: Data, shuffle: bool,
+               interrupt: InterruptFlag) -> None:
+    """Stage 3: the epochs, from ``run.epoch`` to ``run.epochs``, until a callback stops them."""
+    n, steps, batch_size = len(data.X), data.steps, data.batch_size
+    chunk = _batches_per_chunk(steps, cbs, runner.whole_epochs)
+    order = np.arange(n)
+    for epoch in range(run.epoch, run.epochs):
+        if run.stop_training:
+            break
+        run.epoch = epoch
+        run.optimizer.start_epoch(epoch)
+        cbs.on_epoch_begin(run, epoch)
+        began = time.perf_counter()
+        if shuffle:
+            order = run.rng.permutation(n)
+        total, seen = 0.0, 0
+        for first in range(0, steps, chunk):
+            last = min(first + chunk, steps)
+            total += runner.run(data.X, data.Y, order, first, last, batch_size)
+            seen = min(last * batch_size, n)
+            cbs.on_batch_end(run, last - 1, {"loss": total / seen, "seen": seen})
+            if interrupt.raised:
+                _stop_interrupted(run)
+            if run.stop_training:
+                break
+        if seen < n:          # an interrupted epoch is not recorded
+            break
+        logs = _epoch_logs(run, data, total / n, began)
+        run.history.record(logs)
+        run.optimizer.end_epoch(epoch, logs.get("val_loss", logs["loss"]))
+        cbs.on_epoch_end(run, epoch, logs)
+        if interrupt.raised and not run.stop_training:
+            _stop_interrupted(run)
+
+
+def _stop_interrupted(run: Run) -> None:
+    run.stop("interrupted (Ctrl-C)")
+    run.history.interrupted = True
+
+
+def _epoch_logs(run: Run, data: Data, loss: float, began: float) -> dict[str, float]:
+    """One epoch's logs: its loss, metrics, validation loss and metrics, rate and time."""
+    logs = {"loss": loss}
+    if data.metrics:
+        logs.update(evaluate_arrays(run.net, data.X, data.Y, data.labels, data.lossfn,
+                                    data.metrics)[1])
+    if data.Xv is not None and data.Yv is not None:
+        logs.update(evaluate_arrays(run.net, data.Xv, data.Yv, data.labels_v, data.lossfn,
+                                    data.metrics, prefix="val_")[1])
+    logs["learning_rate"] = run.optimizer.learning_rate
+    logs["time"] = time.perf_counter() - began
+    return logs
+
+
+def finish(run: Run, cbs: CallbackList) -> None:
+    """Stage 4: record why the run stopped and let the callbacks end it."""
+    run.history.stop_reason = run.stop_reason
+    cbs.on_train_end(run)
+    if run.history.stop_reason:
+        logger.info("training stopped: %s", run.history.stop_reason)

@@ -1,0 +1,107 @@
+"""The public network: :class:`MLP`, a :class:`~numnet.network.Network` that trains itself.
+
+``MLP`` adds to the network what needs the layers above it: ``fit`` and
+``evaluate`` (the training loop of :mod:`numnet.training`) and the
+tutorial's methods (:class:`numnet.tutorial.TutorialMixin`, with ``train``).
+Defining it here, above them all, is what lets every lower layer import
+only downward: the network knows nothing of training, training knows the
+network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fitting import History
+from .network import Network
+from .training import evaluate, fit
+from .tutorial import TutorialMixin
+
+__all__ = ["MLP"]
+
+
+class MLP(TutorialMixin, Network):
+    """A fully connected feed-forward network, trained by backpropagation.
+
+    Parameters
+    ----------
+    num_inputs : int
+        Features per sample.
+    hidden_layers : list of int
+        Width of each hidden layer, left to right; ``[]`` for none.
+    num_outputs : int
+        Outputs per sample.
+    activation : str, default "sigmoid"
+        Hidden-layer activation (see :mod:`numnet.activations`).
+    output_activation : str or None, default None
+        Output activation; ``None`` means the same as ``activation``, as in the
+        tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
+        ``"sigmoid"`` for classification.
+    bias : bool, default True
+        Whether layers have biases (the tutorial's network has none).
+    init : str or None, default None
+        Weight initializer (see :mod:`numnet.initializers`); ``None`` picks He
+        for the ReLU family and Glorot otherwise. ``"uniform"`` is the
+        tutorial's [0, 1). Biases start at zero.
+    dtype : {"float64", "float32"}, default "float64"
+        Kept end to end: parameters, activations and gradients.
+    random_state : int, numpy.random.Generator or None
+        Seeds the initial weights, and then the training (see :attr:`rng`), as
+        scikit-learn's ``random_state`` does. A Generator is used, not copied.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``W_i`` of shape ``(layer_sizes[i], layer_sizes[i + 1])``: views into
+        :attr:`flat_parameters`.
+    biases : list of ndarray or None
+        ``b_i`` of shape ``(layer_sizes[i + 1],)``, or None without bias.
+    flat_parameters : ndarray of shape (num_parameters,)
+        Every parameter, in :meth:`parameters` order.
+    activation_fns : list of Activation
+        Each layer's activation pair.
+    classes_ : list or None
+        The class labels, in output order, once :func:`numnet.fit` has seen labels.
+    metadata : dict
+        Free-form JSON-safe data, saved by :func:`numnet.save` and restored by
+        :func:`numnet.load` (``{}`` for a new network).
+    rng : numpy.random.Generator or None
+        The generator of ``random_state``, continued after drawing the initial
+        weights. :func:`numnet.fit` given no ``random_state`` of its own draws
+        its shuffles, validation split and dropout from it: a network built
+        with a seed trains the same way on every run of a script, and each
+        later ``fit`` continues the stream (new shuffles, still repeatable).
+        None without a seed: each ``fit`` then draws fresh entropy.
+
+    Raises
+    ------
+    ValueError
+        For a softmax output over one unit (constant: use a sigmoid for two
+        classes, or one output per class), or when the parameters alone would
+        exceed the machine's physical memory (the message gives their number
+        and size).
+
+    Notes
+    -----
+    Forward, backward, parameters and prediction come from
+    :class:`numnet.network.Network`; the tutorial's methods
+    (``forward_propagate``/``activate``, ``back_propagate``/``backActivate``,
+    ``gradient_descent``/``gradientDescent``, ``train``) from
+    :class:`numnet.tutorial.TutorialMixin`.
+
+    Examples
+    --------
+    >>> net = MLP(2, [5], 1, random_state=0)
+    >>> net.forward([0.1, 0.2]).shape
+    (1,)
+    >>> net.num_parameters
+    21
+    """
+
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
+        """Train this network in place: :func:`numnet.fit` as a method."""
+        return fit(self, X, y, **kwargs)
+
+    def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
+        """Loss and metrics on ``(X, y)``: :func:`numnet.evaluate` as a method."""
+        return evaluate(self, X, y, **kwargs)
