@@ -1,9 +1,10 @@
 """Run every benchmark, each in its own process, and report.
 
-``python -m benchmarks.run [--quick] [--only W1,W3] [--impl numnet,sklearn]``
+``python -m benchmarks.run [--quick] [--only W1,W3] [--impl numnet,sklearn] [--no-estimators]``
 
 Prints a table of seconds per epoch, speedups with the issue's targets
-(PASS/MISS), GFLOP/s and peak memory, and writes
+(PASS/MISS), GFLOP/s and peak memory, then numnet's scikit-learn estimators
+against scikit-learn's (:mod:`benchmarks.estimators`), and writes
 ``benchmarks/results/latest.json`` and ``latest.md``. This process imports
 neither NumPy nor PyTorch: all measuring happens in :mod:`benchmarks.worker`
 subprocesses, one per (workload, implementation), so their thread pools never
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import report
+from . import estimators, report
 from .impls import DEFAULT_IMPLS, IMPLEMENTATIONS, TABLE_ORDER
 from .worker import RESULT_PREFIX, _machine_busy_s
 from .workloads import WORKLOADS, Workload
@@ -159,6 +160,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--retry-noisy", type=int, default=1, metavar="N",
                    help="measure again, up to N times, when other processes used over "
                         f"{report.NOISY_PCT:g}%% of the CPU meanwhile (default: 1)")
+    p.add_argument("--no-estimators", action="store_true",
+                   help="skip the numnet.estimators vs sklearn.neural_network table")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                    help="where latest.json and latest.md go (default: benchmarks/results)")
     args = p.parse_args(argv)
@@ -201,14 +204,18 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"workload": wid, "impl": impl, **r})
             progress(f"  {summarize(r)}")
 
+    estimator_results = [] if args.no_estimators else estimators.run_all(args.quick, progress)
+
     report.derive(results, workloads, gemm)
     doc = {"quick": args.quick, "command": " ".join([Path(sys.executable).name, "-m",
                                                       "benchmarks.run", *(argv or sys.argv[1:])]),
            "machine": {**machine, "libraries": libraries}, "gemm": gemm,
            "workloads": workloads, "results": results,
-           "targets": report.check_targets(results),
+           "targets": report.check_targets(results), "estimators": estimator_results,
            "elapsed_s": time.perf_counter() - started}
     text = report.markdown_report(doc)
+    if estimator_results:
+        text += "\n" + estimators.table(estimator_results)
     print(text)
     write_results(doc, text, args.results_dir)
     progress(f"wrote {args.results_dir / 'latest.json'} and latest.md "

@@ -16,6 +16,12 @@ then the raw little-endian tensor bytes. It holds
        "config": {...MLP.get_config()...}, "classes": [...] or null,
        "metadata": {...user and training metadata...}}
 
+A fitted estimator (:mod:`numnet.estimators`) is saved as its network with
+one more field, ``"estimator": {"class": "MLPClassifier", "state": {...}}``:
+its parameters and fitted attributes as JSON (``estimator.numnet_state()``),
+rebuilt on load by the loader registered under that class name
+(:data:`ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
+
 A checkpoint (:func:`save_checkpoint`) is the same with ``"format":
 "numnet-checkpoint"`` and, in the document, ``"epoch"``, ``"history"``,
 ``"fit_config"``, ``"optimizer"`` and ``"rng_state"``. Arrays and NumPy scalars
@@ -67,8 +73,11 @@ here :func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`.
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import cast
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from .files import (
     CHECKPOINT_FORMAT,
@@ -77,19 +86,70 @@ from .files import (
     Checkpoint,
     FormatError,
     load_metadata,
-    save,
     save_checkpoint,
 )
 from .files import load as _load
 from .files import load_checkpoint as _load_checkpoint
+from .files import save as _save
 from .mlp import MLP
+from .network import Network
 
 __all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint",
-           "Checkpoint", "FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "CHECKPOINT_FORMAT"]
+           "Checkpoint", "FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "CHECKPOINT_FORMAT",
+           "ESTIMATOR_LOADERS"]
+
+#: Estimator class name -> ``loader(net, state) -> estimator``, filled by the modules that
+#: define estimators (:mod:`numnet.estimators` registers its own on import). Names read
+#: from a file are only looked up here.
+ESTIMATOR_LOADERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
+# where the loaders of numnet's own estimators live (an optional extra, imported on demand)
+_ESTIMATOR_MODULES = {"MLPClassifier": "numnet.estimators", "MLPRegressor": "numnet.estimators"}
 
 
-def load(path: str | os.PathLike[str]) -> MLP:
-    """Load a network from a file written by :func:`save` (or :func:`save_checkpoint`).
+def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+         ) -> Path:
+    """Write a network, or a fitted numnet estimator, to ``path`` (safetensors), atomically.
+
+    Parameters
+    ----------
+    model : MLP or fitted numnet estimator
+        The network (its weights must be finite), or an estimator with a
+        ``network_`` and a ``numnet_state()`` (see this module's docstring).
+    path : str or path-like
+        The target file (conventionally ``*.safetensors``); its directory must
+        exist. An existing file is replaced, keeping its permissions.
+    metadata : dict, optional
+        JSON-safe data stored in the file; see :func:`load_metadata`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    if not isinstance(model, MLP) and hasattr(model, "numnet_state"):
+        spec = {"class": type(model).__name__, "state": model.numnet_state()}
+        return _save(model.network_, path, metadata, estimator=spec)
+    return _save(model, path, metadata)
+
+
+def _estimator(net: Network, spec: dict[str, Any]) -> Any:
+    """The estimator ``spec`` describes, around ``net``, by its registered loader."""
+    name = spec["class"]
+    if name not in ESTIMATOR_LOADERS and name in _ESTIMATOR_MODULES:
+        try:
+            importlib.import_module(_ESTIMATOR_MODULES[name])   # registers its loaders
+        except ImportError as exc:
+            raise FormatError(f"it holds a numnet {name}, which needs scikit-learn: "
+                              f"pip install 'numnet[sklearn]' ({exc})") from exc
+    loader = ESTIMATOR_LOADERS.get(name)
+    if loader is None:
+        raise FormatError(f"it holds an estimator of unknown class {name!r:.100}; known: "
+                          f"{sorted(set(ESTIMATOR_LOADERS) | set(_ESTIMATOR_MODULES))}")
+    return loader(net, spec["state"])
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Load a network (or estimator) from a file written by :func:`save`/:func:`save_checkpoint`.
 
     Never runs code from the file; see this module's docstring for what is checked.
 
@@ -101,7 +161,8 @@ def load(path: str | os.PathLike[str]) -> MLP:
     -------
     MLP
         With the saved architecture, weights (bit for bit), ``classes_`` and
-        ``metadata`` (the dict given to :func:`save`, ``{}`` if none).
+        ``metadata`` (the dict given to :func:`save`, ``{}`` if none); or the
+        estimator, when the file holds one.
 
     Raises
     ------
@@ -111,7 +172,7 @@ def load(path: str | os.PathLike[str]) -> MLP:
         If the file is not a valid numnet model or checkpoint; the message
         names the file and the problem.
     """
-    return cast(MLP, _load(path, MLP))
+    return _load(path, MLP, estimator_loader=_estimator)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

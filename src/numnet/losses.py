@@ -17,6 +17,11 @@ and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
 (:class:`numnet.activations.Workspace`); and their scalar form
 (:class:`ScalarLoss`), one element at a time in plain Python, which numba
 compiles into the engine's kernels (:mod:`numnet.engine.kernels.formulas`).
+
+Every built-in loss is a mean over samples of a per-sample term, which
+``sample_values(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
+gradients scaled row by row then weight the samples (``sample_weight`` in
+:func:`numnet.fit`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from .activations import Workspace
 from .validation import check_name
 
 __all__ = ["Loss", "ScalarLoss", "LOSSES", "get_loss", "mse", "mae", "huber",
-           "binary_cross_entropy", "categorical_cross_entropy"]
+           "binary_cross_entropy", "categorical_cross_entropy", "normalize_weights",
+           "weighted_value"]
 
 HUBER_DELTA = 1.0
 
@@ -63,6 +69,9 @@ class Loss(NamedTuple):
     is ``fused_with``. ``gradient_into`` and ``delta_into`` are the in-place
     forms of ``(value, gradient)`` and ``(value_from_logits, delta)``, and
     ``scalar`` the form for compiled code, where there is one.
+    ``sample_values(P, Y)`` gives each sample's term, shape ``(n_samples,)``,
+    whose mean is ``value(P, Y)`` (a fused loss also has
+    ``sample_values_from_logits(Z, Y)``); losses without it cannot weight samples.
     """
 
     name: str
@@ -75,6 +84,8 @@ class Loss(NamedTuple):
     delta_into: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Workspace],
                          float] | None = None
     scalar: ScalarLoss | None = None
+    sample_values: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    sample_values_from_logits: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _eps(P: np.ndarray) -> float:
@@ -132,24 +143,50 @@ def _mae_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.sign(P - Y) * (1.0 / P.size)
 
 
-def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
-    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
+def _huber_terms(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> np.ndarray:
     R = np.abs(P - Y)
     quad = np.minimum(R, delta)
-    return float(np.mean(0.5 * quad * quad + delta * (R - quad)))
+    return 0.5 * quad * quad + delta * (R - quad)
+
+
+def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
+    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
+    return float(np.mean(_huber_terms(P, Y, delta)))
 
 
 def _huber_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.clip(P - Y, -HUBER_DELTA, HUBER_DELTA) * (1.0 / P.size)
 
 
+# each sample's term (mean over its outputs), for weighted losses
+
+def _mse_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean((Y - P) ** 2, axis=1)
+
+
+def _mae_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean(np.abs(P - Y), axis=1)
+
+
+def _huber_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean(_huber_terms(P, Y), axis=1)
+
+
 # --- classification -------------------------------------------------------------
+
+def _bce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    e = _eps(P)
+    P = np.clip(P, e, 1.0 - e)
+    return Y * np.log(P) + (1.0 - Y) * np.log1p(-P)
+
 
 def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean(Y log P + (1 - Y) log(1 - P)) over elements; P clipped away from 0 and 1."""
-    e = _eps(P)
-    P = np.clip(P, e, 1.0 - e)
-    return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log1p(-P)))
+    return float(-np.mean(_bce_terms(P, Y)))
+
+
+def _bce_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -np.mean(_bce_terms(P, Y), axis=1)
 
 
 def _bce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -158,9 +195,17 @@ def _bce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return (P - Y) / (P * (1.0 - P)) * (1.0 / P.size)
 
 
-def _bce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+def _bce_logit_terms(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     # log(1 + exp(-|Z|)) + max(Z, 0) - Z * Y  ==  BCE(sigmoid(Z), Y), exactly and stably
-    return float(np.mean(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))))
+    return np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+
+
+def _bce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+    return float(np.mean(_bce_logit_terms(Z, Y)))
+
+
+def _bce_rows_from_logits(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean(_bce_logit_terms(Z, Y), axis=1)
 
 
 def _bce_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -196,10 +241,17 @@ def _mean_scale(count: int, cast: Any) -> Any:
     return cast(1.0 / count)
 
 
+def _cce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return Y * np.log(np.clip(P, _eps(P), 1.0))
+
+
 def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
     """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
-    P = np.clip(P, _eps(P), 1.0)
-    return float(-np.sum(Y * np.log(P)) / P.shape[0])
+    return float(-np.sum(_cce_terms(P, Y)) / P.shape[0])
+
+
+def _cce_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -np.sum(_cce_terms(P, Y), axis=1)
 
 
 def _cce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -207,10 +259,17 @@ def _cce_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return -(Y / P) * (1.0 / P.shape[0])
 
 
-def _cce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
     shifted = Z - Z.max(axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return float(-np.sum(Y * log_p) / Z.shape[0])
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _cce_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+    return float(-np.sum(Y * _log_softmax(Z)) / Z.shape[0])
+
+
+def _cce_rows_from_logits(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return -np.sum(Y * _log_softmax(Z), axis=1)
 
 
 def _cce_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
@@ -237,22 +296,54 @@ def _cce_delta_into(Z: np.ndarray, P: np.ndarray, Y: np.ndarray, D: np.ndarray,
     return value
 
 
+# --- sample weights -------------------------------------------------------------
+
+def normalize_weights(sample_weight: np.ndarray) -> np.ndarray:
+    """Weights of shape ``(n_samples,)`` rescaled to mean 1 (all zeros stay zeros).
+
+    A loss averaged over samples with these factors is ``sum(w * l) / sum(w)``,
+    the weighted mean; a gradient row scaled by them is that mean's gradient.
+    """
+    total = float(sample_weight.sum())
+    if total <= 0.0:
+        return np.zeros_like(sample_weight)
+    return sample_weight * (len(sample_weight) / total)
+
+
+def weighted_value(lossfn: Loss, P: np.ndarray, Y: np.ndarray, weights: np.ndarray,
+                   Z: np.ndarray | None = None) -> float:
+    """``mean(weights * per-sample loss)``; ``weights`` from :func:`normalize_weights`.
+
+    With the pre-activation ``Z`` of a fused output, the terms come from the
+    logits (stable, as ``value_from_logits``); else from the outputs ``P``.
+    """
+    if Z is not None and lossfn.sample_values_from_logits is not None:
+        return float(np.mean(weights * lossfn.sample_values_from_logits(Z, Y)))
+    if lossfn.sample_values is None:
+        raise ValueError(f"loss {lossfn.name!r} has no sample_values form, so it cannot "
+                         f"weight samples; give it one or train without sample_weight")
+    return float(np.mean(weights * lossfn.sample_values(P, Y)))
+
+
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into,
-             scalar=ScalarLoss(_mse_scalar_value, _mse_scalar_delta, _mse_scale)),
-        Loss("mae", mae, _mae_gradient),
-        Loss("huber", huber, _huber_gradient),
+             scalar=ScalarLoss(_mse_scalar_value, _mse_scalar_delta, _mse_scale),
+             sample_values=_mse_rows),
+        Loss("mae", mae, _mae_gradient, sample_values=_mae_rows),
+        Loss("huber", huber, _huber_gradient, sample_values=_huber_rows),
         Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
              delta_into=_bce_delta_into,
-             scalar=ScalarLoss(_bce_scalar_value, _fused_scalar_delta, _mean_scale)),
+             scalar=ScalarLoss(_bce_scalar_value, _fused_scalar_delta, _mean_scale),
+             sample_values=_bce_rows, sample_values_from_logits=_bce_rows_from_logits),
         Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
              delta_into=_cce_delta_into,
              scalar=ScalarLoss(_cce_scalar_value, _fused_scalar_delta, _mean_scale,
-                               per_sample=True, logsumexp=True)),
+                               per_sample=True, logsumexp=True),
+             sample_values=_cce_rows, sample_values_from_logits=_cce_rows_from_logits),
     )
 }
 _ALIASES = {

@@ -27,7 +27,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .initializers import check_random_state, default_for, get_initializer
-from .losses import Loss, get_loss
+from .losses import Loss, get_loss, normalize_weights, weighted_value
 from .validation import (
     check_dtype,
     check_features,
@@ -35,6 +35,7 @@ from .validation import (
     check_layer_sizes,
     check_nonnegative_float,
     check_positive_int,
+    check_sample_weight,
     check_targets,
 )
 
@@ -431,8 +432,8 @@ class Network:
                 dbs[i][...] = db
         return flat, delta
 
-    def loss_and_gradients(self, X: Any, y: Any, loss: str | Loss = "mse",
-                           l2: float = 0.0) -> tuple[float, list[np.ndarray]]:
+    def loss_and_gradients(self, X: Any, y: Any, loss: str | Loss = "mse", l2: float = 0.0,
+                           sample_weight: Any = None) -> tuple[float, list[np.ndarray]]:
         """The loss on ``(X, y)`` and its gradient for every parameter.
 
         Parameters
@@ -443,6 +444,8 @@ class Network:
         loss : str or Loss, default "mse"
         l2 : float, default 0
             Adds ``0.5 * l2 * sum(W ** 2)`` over weights (not biases).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights: the loss becomes the weighted mean over samples.
 
         Returns
         -------
@@ -454,25 +457,37 @@ class Network:
         Y = check_targets(y, X2.shape[0], self.num_outputs, self.dtype)
         lossfn = get_loss(loss)
         l2 = check_nonnegative_float(l2, "l2")
-        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2)
+        weights = None
+        if sample_weight is not None:
+            weights = check_sample_weight(sample_weight, X2.shape[0], self.dtype)
+        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2, sample_weight=weights)
         return value, self._interleave(*self.unflatten(flat))
 
     def loss_and_flat_gradient(self, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
                                l2: float = 0.0, dropout: float = 0.0,
                                rng: np.random.Generator | None = None,
-                               out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+                               out: np.ndarray | None = None,
+                               sample_weight: np.ndarray | None = None
+                               ) -> tuple[float, np.ndarray]:
         """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector.
 
         ``X: (n, num_inputs)`` and ``Y: (n, num_outputs)`` in the network's
         dtype; ``out`` (``(num_parameters,)``) receives the gradient if given.
+        ``sample_weight`` (n,) weights each sample's term of the loss (weighted
+        mean): its gradient rows are scaled by the weights rescaled to mean 1.
         """
         P, cache = self.forward_train(X, dropout, rng)
-        if lossfn.fused_with == self.output_activation:
+        fused = lossfn.fused_with == self.output_activation
+        dA = fused_delta(lossfn, P, Y) if fused else lossfn.gradient(P, Y)
+        if sample_weight is not None:
+            w = normalize_weights(sample_weight)
+            value = weighted_value(lossfn, P, Y, w, cache[-1].Z if fused else None)
+            dA *= w[:, None]
+        elif fused:
             value = fused_value(lossfn, cache[-1].Z, Y)
-            flat, _ = self.backward_flat(fused_delta(lossfn, P, Y), cache, True, out)
         else:
             value = lossfn.value(P, Y)
-            flat, _ = self.backward_flat(lossfn.gradient(P, Y), cache, False, out)
+        flat, _ = self.backward_flat(dA, cache, fused, out)
         if l2:
             value += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in self.weights)
             for W, dW in zip(self.weights, self.unflatten(flat)[0], strict=True):

@@ -143,6 +143,20 @@ def check_targets(
     return arr
 
 
+def check_sample_weight(sample_weight: Any, n_samples: int,
+                        dtype: np.dtype | str = "float64") -> np.ndarray:
+    """Per-sample weights as a 1-D float array of ``n_samples`` finite values >= 0."""
+    arr = _as_numeric_array(sample_weight, "sample_weight", np.dtype(dtype))
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per "
+                         f"sample, got shape {arr.shape}")
+    _check_finite(arr, "sample_weight")
+    if (arr < 0).any():
+        raise ValueError(f"sample_weight must be >= 0, got {int((arr < 0).sum())} negative "
+                         f"value(s) such as {arr[arr < 0][0]}")
+    return arr
+
+
 def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     """``y`` as a 1-D array of class labels, or None when it is not 1-D (targets, one-hot).
 

@@ -21,9 +21,11 @@ class NumpyRunner:
     whole_epochs = False
 
     def __init__(self, net: Network, lossfn: Loss, optimizer: Optimizer, l2: float,
-                 dropout: float, rng: np.random.Generator | None) -> None:
+                 dropout: float, rng: np.random.Generator | None,
+                 sample_weight: np.ndarray | None = None) -> None:
         self.net, self.lossfn, self.optimizer = net, lossfn, optimizer
         self.l2, self.dropout, self.rng = l2, dropout, rng
+        self.sample_weight = sample_weight      # (n,) for the samples fit passes, or None
         self.grad = np.empty_like(net.flat_parameters)
         self.params = [net.flat_parameters]
 
@@ -34,8 +36,10 @@ class NumpyRunner:
         net, step = self.net, self.optimizer.step
         for b in range(first, last):
             idx = order[b * batch_size:(b + 1) * batch_size]
+            weights = None if self.sample_weight is None else self.sample_weight[idx]
             value, grad = net.loss_and_flat_gradient(
-                X[idx], Y[idx], self.lossfn, self.l2, self.dropout, self.rng, out=self.grad)
+                X[idx], Y[idx], self.lossfn, self.l2, self.dropout, self.rng, out=self.grad,
+                sample_weight=weights)
             step(self.params, [grad])
             total += value * len(idx)
         return total

@@ -93,7 +93,7 @@ def _compiled_unsupported(net: Network, lossfn: Loss, optimizer: Optimizer, drop
 
 def select_runner(net: Network, lossfn: Loss, optimizer: Optimizer, batch_size: int,
                   l2: float, dropout: float, rng: np.random.Generator | None,
-                  prefer: str | None = None) -> Runner:
+                  prefer: str | None = None, sample_weight: np.ndarray | None = None) -> Runner:
     """The fastest runner that gives this configuration the reference's results.
 
     Parameters
@@ -107,7 +107,12 @@ def select_runner(net: Network, lossfn: Loss, optimizer: Optimizer, batch_size: 
         :class:`ExampleRunner` for batch size 1 else :class:`SmallBatchRunner`,
         or ``ValueError`` when they cannot. Default: the
         :func:`preferred_runner` setting, ``"auto"``.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Per-sample weights of the training set: only the reference runner
+        weights samples, so it is chosen whatever ``prefer`` says.
     """
+    if sample_weight is not None:
+        return NumpyRunner(net, lossfn, optimizer, l2, dropout, rng, sample_weight)
     prefer = _check_preference(_preference if prefer is None else prefer)
     if prefer == "numpy" or dropout > 0 and prefer != "compiled":
         return NumpyRunner(net, lossfn, optimizer, l2, dropout, rng)

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TypeGuard
 
@@ -38,7 +39,8 @@ from .format import (
 
 
 def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool = False,
-          network_class: type[Network] = Network) -> Any:
+          network_class: type[Network] = Network,
+          estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Any:
     path = Path(os.fspath(path))
     with _open_regular(path) as f:
         try:
@@ -56,7 +58,14 @@ def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool
             _check_entries(header, params, refs, size - 8 - len(raw))
             if header_only:
                 return doc
-            return _read_tensors(f, size, raw, doc, params, refs, network_class)
+            loaded = _read_tensors(f, size, raw, doc, params, refs, network_class)
+            spec = doc.get("estimator")
+            if spec is None or estimator_loader is None or fmt != MODEL_FORMAT:
+                return loaded
+            try:
+                return estimator_loader(loaded, spec)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise FormatError(f"its {spec['class']} state is invalid: {exc}") from exc
         except FormatError as exc:
             raise FormatError(f"cannot load '{path}': {exc}") from exc.__cause__
         except RecursionError:
@@ -169,6 +178,13 @@ def _check_document(doc: Any) -> None:
         _fail(f"classes must be null or a list of bool/int/float/str labels, got {classes!r:.200}")
     if not isinstance(doc["metadata"], dict):
         _fail(f"metadata must be a JSON object, got {type(doc['metadata']).__name__}")
+    estimator = doc.get("estimator")
+    if estimator is not None and not (
+            fmt == MODEL_FORMAT and isinstance(estimator, dict)
+            and isinstance(estimator.get("class"), str)
+            and isinstance(estimator.get("state"), dict)):
+        _fail("estimator must be a JSON object with a 'class' name and a 'state' object, "
+              "in a model file")
     if fmt == CHECKPOINT_FORMAT:
         if not _is_int(doc["epoch"]) or doc["epoch"] < 0:
             _fail(f"epoch must be a non-negative integer, got {doc['epoch']!r}")

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from numnet.network import Network
 
 from .decode import _read
-from .encode import _model_document, _write
+from .encode import _model_document, _plain_json, _write
 from .format import CHECKPOINT_FORMAT, MODEL_FORMAT, Checkpoint
 
 __all__ = ["save", "load", "load_metadata"]
 
-def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
-         ) -> Path:
+def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
+         estimator: dict[str, Any] | None = None) -> Path:
     """Write ``net`` to ``path`` as a safetensors file, atomically.
 
     Parameters
@@ -30,6 +31,10 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
         Python numbers and lists) stored in the file, on top of
         ``net.metadata`` (keys given here win). :func:`load` puts it back on
         the network as ``net.metadata``, so saving a loaded network keeps it.
+    estimator : dict, optional
+        ``{"class": name, "state": {...}}``, JSON-safe: the estimator around
+        ``net`` (:mod:`numnet.estimators`), stored as the document's
+        ``"estimator"`` field and handed to ``load``'s ``estimator_loader``.
 
     Returns
     -------
@@ -45,11 +50,15 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
         If a parameter is NaN or infinite.
     """
     doc, tensors = _model_document(net, MODEL_FORMAT, metadata)
+    if estimator is not None:
+        doc["estimator"] = {"class": str(estimator["class"]),
+                            "state": _plain_json(estimator["state"], "estimator state")}
     return _write(path, doc, tensors)
 
 
 
-def load(path: str | os.PathLike[str], network_class: type[Network] = Network) -> Network:
+def load(path: str | os.PathLike[str], network_class: type[Network] = Network,
+         estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Any:
     """Load a network from a file written by :func:`save` (or :func:`save_checkpoint`).
 
     Never runs code from the file; see the module docstring for what is checked.
@@ -60,6 +69,10 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network) -
     network_class : type, default Network
         What to build: :class:`~numnet.network.Network` or a subclass taking
         the same arguments (:func:`numnet.load` passes :class:`numnet.MLP`).
+    estimator_loader : callable, optional
+        ``estimator_loader(net, spec)`` builds the estimator a file holds
+        (``spec`` is its ``{"class", "state"}``) and is returned instead of
+        ``net``; without it, the network alone.
 
     Returns
     -------
@@ -76,7 +89,8 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network) -
         If the file is not a valid numnet model or checkpoint; the message
         names the file and the problem.
     """
-    loaded = _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT), network_class=network_class)
+    loaded = _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT), network_class=network_class,
+                   estimator_loader=estimator_loader)
     return loaded.net if isinstance(loaded, Checkpoint) else loaded
 
 

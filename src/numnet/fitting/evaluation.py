@@ -17,8 +17,13 @@ __all__ = ["evaluate", "evaluate_arrays", "loss_value", "loss_for", "check_metri
 
 
 def split_validation(X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None, fraction: float,
-                     rng: np.random.Generator) -> tuple:
-    """``(X, Y, labels)`` for training, then for validation: a random ``fraction`` held out."""
+                     rng: np.random.Generator, sample_weight: np.ndarray | None = None
+                     ) -> tuple:
+    """``(X, Y, labels)`` for training, then for validation, then the training weights.
+
+    A random ``fraction`` is held out; the last item is ``sample_weight`` of
+    the training samples (None without weights).
+    """
     n_val = int(round(len(X) * fraction))
     if n_val < 1 or n_val >= len(X):
         raise ValueError(
@@ -29,7 +34,8 @@ def split_validation(X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None, fr
     val, train = order[:n_val], order[n_val:]
     lab_train = labels[train] if labels is not None else None
     lab_val = labels[val] if labels is not None else None
-    return X[train], Y[train], lab_train, X[val], Y[val], lab_val
+    sw_train = sample_weight[train] if sample_weight is not None else None
+    return X[train], Y[train], lab_train, X[val], Y[val], lab_val, sw_train
 
 
 def loss_value(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -> float:

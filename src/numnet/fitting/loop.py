@@ -41,6 +41,7 @@ from numnet.validation import (
     check_fraction,
     check_nonnegative_float,
     check_positive_int,
+    check_sample_weight,
 )
 
 from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
@@ -95,6 +96,7 @@ class Data:
     classes: list[Any] | None
     metrics: list[str]
     batch_size: int
+    sample_weight: np.ndarray | None = None     # (n,) of the training samples, or None
     steps: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,6 +123,7 @@ def fit(
     verbose: bool = True,
     random_state: int | np.random.Generator | None = None,
     resume: Resume | None = None,
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` in place on ``(X, y)`` and return the :class:`History`.
 
@@ -179,6 +182,10 @@ def fit(
         history, random state and epoch; training continues at the next epoch,
         as if it had never stopped. :func:`numnet.fit`'s ``resume_from`` reads
         one from a checkpoint file.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight of each sample: each batch's loss is the weighted
+        mean of its samples' losses (validation losses are unweighted). Trains
+        on the reference NumPy path.
 
     Returns
     -------
@@ -199,7 +206,7 @@ def fit(
         else check_random_state(random_state)
     data = prepare_data(net, X, y, loss=loss, batch_size=batch_size, metrics=metrics,
                         validation_split=validation_split, validation_data=validation_data,
-                        rng=rng)
+                        rng=rng, sample_weight=sample_weight)
     run, cbs, runner = build_run(net, data, opt, epochs=epochs, shuffle=shuffle, l2=l2,
                                  dropout=dropout, callbacks=callbacks, verbose=verbose, rng=rng,
                                  resume=resume)
@@ -214,7 +221,7 @@ def fit(
 def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
                  batch_size: int | str | None, metrics: Sequence[str] | None,
                  validation_split: float, validation_data: tuple[Any, Any] | None,
-                 rng: np.random.Generator) -> Data:
+                 rng: np.random.Generator, sample_weight: Any = None) -> Data:
     """Stage 1: check the data, encode labels (setting ``net.classes_``), split, size batches."""
     validation_split = check_fraction(validation_split, "validation_split")
     auto_batch = isinstance(batch_size, str) and batch_size == "auto"
@@ -227,6 +234,9 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
     if classes is not None:
         net.classes_ = classes
     checked_metrics = check_metrics(metrics, labels)
+    weights = None
+    if sample_weight is not None:
+        weights = check_sample_weight(sample_weight, len(X2), net.dtype)
 
     Xv = Yv = labels_v = None
     if validation_data is not None:
@@ -234,7 +244,8 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         Xv, _ = check_features(Xv_raw, net.num_inputs, net.dtype, name="validation X")
         Yv, labels_v, _ = encode_labels(yv_raw, net, lossfn, len(Xv), name="validation y")
     elif validation_split > 0:
-        X2, Y, labels, Xv, Yv, labels_v = split_validation(X2, Y, labels, validation_split, rng)
+        X2, Y, labels, Xv, Yv, labels_v, weights = split_validation(
+            X2, Y, labels, validation_split, rng, weights)
     n = len(X2)
     if batch_size is None:
         size = n
@@ -246,7 +257,8 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         size = n
     else:
         size = int(batch_size)
-    return Data(lossfn, X2, Y, labels, Xv, Yv, labels_v, classes, checked_metrics, size)
+    return Data(lossfn, X2, Y, labels, Xv, Yv, labels_v, classes, checked_metrics, size,
+                weights)
 
 
 def _callers_level() -> int:
@@ -289,7 +301,8 @@ def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle:
               verbose=verbose, X_train=data.X, Y_train=data.Y, epoch=start_epoch,
               fit_config={"loss": data.lossfn.name, "batch_size": data.batch_size,
                           "epochs": epochs, "shuffle": shuffle, "l2": l2, "dropout": dropout})
-    runner = select_runner(net, data.lossfn, opt, data.batch_size, l2, dropout, rng)
+    runner = select_runner(net, data.lossfn, opt, data.batch_size, l2, dropout, rng,
+                           sample_weight=data.sample_weight)
     return run, CallbackList(cbs), runner
 
 
