@@ -24,7 +24,7 @@ def test_gradcheck_command():
     result = CliRunner().invoke(_build_cli(), ["gradcheck", "--activation", "tanh"])
     assert result.exit_code == 0 and "gradcheck passed" in result.output
     result = CliRunner().invoke(_build_cli(), ["gradcheck", "--activation", "swish"])
-    assert result.exit_code == 2 and "unknown activation" in result.output
+    assert result.exit_code == 1 and "unknown activation" in result.output
 
 
 def test_help_and_module_entry_point():
@@ -41,12 +41,14 @@ def test_train_evaluate_predict(tmp_path):
                                       "--epochs", "300", "--batch-size", "4", "--quiet",
                                       "--out", model])
     assert result.exit_code == 0, result.output
-    assert "output_activation='sigmoid'" in result.output and "saved to" in result.output
+    assert f"saved {model}" in result.output
+    result = CliRunner().invoke(cli, ["info", model])
+    assert "output_activation='sigmoid'" in result.output
     result = CliRunner().invoke(cli, ["evaluate", model, "--data", "xor"])
     assert result.exit_code == 0 and "accuracy 1.0000 on 4 samples" in result.output
     assert CliRunner().invoke(cli, ["predict", model, "1", "0"]).output.strip() == "1"
     result = CliRunner().invoke(cli, ["predict", model, "1", "0", "1"])
-    assert result.exit_code == 2 and "network takes 2 input" in result.output
+    assert result.exit_code == 1 and "model takes 2 feature(s)" in result.output
 
 
 def test_train_from_a_csv_file(tmp_path):
@@ -58,4 +60,46 @@ def test_train_from_a_csv_file(tmp_path):
                                                "--quiet", "--out", model])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(_build_cli(), ["train", "--data", "nope.txt", "--out", model])
-    assert result.exit_code == 2 and "neither a built-in data set" in result.output
+    assert result.exit_code == 1 and "unknown data set 'nope.txt'" in result.output
+
+
+def test_a_plain_numnet_model_takes_columns_by_position(tmp_path):
+    """A model saved with numnet.save (no preprocessing) still evaluates and predicts."""
+    import numpy as np
+
+    import numnet
+    from numnet import MLP, fit
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    net = MLP(2, [4], 2, activation="tanh", output_activation="softmax", random_state=0)
+    fit(net, X, y, optimizer="adam", learning_rate=0.05, epochs=20, verbose=False,
+        random_state=0)
+    numnet.save(net, tmp_path / "m.safetensors")
+    rows = "\n".join(f"{a},{b},{label}" for (a, b), label in zip(X, y, strict=True))
+    (tmp_path / "d.csv").write_text("a,b,label\n" + rows + "\n")
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    expected = f"accuracy {net.evaluate(X, y)['accuracy']:.4f} on 40 samples"
+    for name in ("d.csv", "d.npz"):
+        result = CliRunner().invoke(_build_cli(), ["evaluate", str(tmp_path / "m.safetensors"),
+                                                   str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(expected)
+    result = CliRunner().invoke(_build_cli(), ["predict", str(tmp_path / "m.safetensors"),
+                                               str(tmp_path / "d.csv")])
+    assert result.output.splitlines()[1:] == [str(v) for v in net.predict(X)]
+
+
+def test_every_command_has_help_with_an_example():
+    group = _build_cli()
+    for name in ("demo", "train", "evaluate", "predict", "export", "info", "gradcheck",
+                 "sweep"):
+        result = CliRunner().invoke(group, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert re.search(r"^\s*Examples?:\n\s+numnet " + name, result.output, re.M), name
+
+
+def test_predict_knows_the_audio_file_types():
+    from numnet import audio
+    from numnet.cli.predict import AUDIO_SUFFIXES
+    assert AUDIO_SUFFIXES == audio.AUDIO_EXTENSIONS

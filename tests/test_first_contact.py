@@ -71,9 +71,11 @@ def test_softmax_over_one_output_is_refused(tmp_path):
         MLP(4, [8], 1, output_activation="softmax")
     path = tmp_path / "d.csv"
     path.write_text("\n".join(f"{x / 20},{int(x > 10)}" for x in range(20)) + "\n")
+    # --task regression: by default the CLI sees the 0/1 column as two classes and gives a
+    # softmax one unit per class; as a regression target it is one unit.
     result = CliRunner().invoke(_build_cli(), [
-        "train", "--data", str(path), "--output-activation", "softmax", "--loss", "cce",
-        "--epochs", "1", "--quiet", "--out", str(tmp_path / "m.safetensors")])
+        "train", "--data", str(path), "--task", "regression", "--output-activation", "softmax",
+        "--loss", "cce", "--epochs", "1", "--quiet", "--out", str(tmp_path / "m.safetensors")])
     assert result.exit_code != 0 and "softmax over one unit is constant" in result.output
 
 

@@ -23,8 +23,8 @@ from .validation import (
     check_positive_int,
 )
 
-__all__ = ["one_minus_x", "sum_of_two", "xor", "sine", "spirals", "tones", "TONE_CLASSES",
-           "load_csv", "load_npz", "DATASETS", "get_dataset"]
+__all__ = ["one_minus_x", "sum_of_two", "xor", "sine", "spirals", "moons", "tones",
+           "TONE_CLASSES", "load_csv", "load_npz", "DATASETS", "get_dataset"]
 
 Seed = int | np.random.Generator | None
 
@@ -82,6 +82,28 @@ def spirals(n_samples: int = 600, n_classes: int = 2, noise: float = 0.1,
     X = np.column_stack([r * np.cos(theta), r * np.sin(theta)])
     X += noise * r[:, None] * rng.standard_normal((n, 2))
     return X, y
+
+
+def moons(n_samples: int = 200, noise: float = 0.1, random_state: Seed = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: ``X: (n_samples, 2)``, ``y: (n_samples,)`` labels 0/1.
+
+    Class 0 lies on the upper unit half circle, class 1 on the lower one
+    shifted to ``(1, 0.5)``; each point gets Gaussian noise of standard
+    deviation ``noise``. Half the samples (rounded down) are class 0; the
+    samples are in random order.
+    """
+    n = check_positive_int(n_samples, "n_samples")
+    noise = check_nonnegative_float(noise, "noise")
+    rng = check_random_state(random_state)
+    y = (np.arange(n) >= n // 2).astype(np.int64)
+    t = rng.uniform(0.0, np.pi, n)
+    X = np.where(y[:, None] == 0,
+                 np.column_stack([np.cos(t), np.sin(t)]),
+                 np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)]))
+    X += noise * rng.standard_normal((n, 2))
+    order = rng.permutation(n)
+    return X[order], y[order]
 
 
 TONE_CLASSES = ("sine", "square", "sawtooth", "noise")
@@ -294,6 +316,7 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "xor": lambda n_samples=None, random_state=None: xor(),
     "sine": sine,
     "spirals": spirals,
+    "moons": moons,
     "tones": tones,
 }
 

@@ -11,7 +11,12 @@ with numnet's outputs, to float tolerance:
   :class:`~numnet.MLP` fitted on labels): labels ``(N,)`` as int64 or string
   tensors (``(N, n_labels)`` 0/1 int64 for multilabel), probabilities
   ``(N, n_classes)`` in ``classes_`` order;
-- numnet's metadata (version, architecture, classes) in ``metadata_props``.
+- numnet's metadata (version, architecture, classes) in ``metadata_props``;
+- with ``preprocessing`` (what ``numnet train`` stores in a model file, see
+  :mod:`numnet.preprocessing`), the standardisation as ``Sub`` and ``Div``
+  nodes at the input, so that the graph takes raw features, and for
+  regression ``Mul`` and ``Add`` nodes at the output, so that it gives values
+  in the data's units.
 
 Every numnet activation has one ONNX form here (:data:`ACTIVATIONS`): ONNX
 Runtime's own operator where it has an exact kernel for the dtype, else the
@@ -259,6 +264,37 @@ def _onnx_classes(classes: Any) -> np.ndarray:
                      f"ints or strings")
 
 
+# --- preprocessing: raw features in, the data's units out -----------------------------
+
+def _preprocessing(preprocessing: Any, net: MLP) -> dict[str, Any] | None:
+    """A checked :meth:`numnet.preprocessing.Preprocessing.to_dict` record, or None."""
+    if preprocessing is None:
+        return None
+    from numnet.preprocessing import Preprocessing
+    if not isinstance(preprocessing, Preprocessing):
+        preprocessing = Preprocessing.from_dict(preprocessing)
+    if preprocessing.n_features != net.num_inputs:
+        raise ValueError(f"the preprocessing has {preprocessing.n_features} features but the "
+                         f"network takes {net.num_inputs} inputs")
+    return preprocessing.to_dict()
+
+
+def _standardise(g: _Builder, X: str, scaling: dict[str, Any] | None, dtype: np.dtype) -> str:
+    """``(X - mean) / scale`` (``X`` itself without scaling)."""
+    if scaling is None:
+        return X
+    mean = g.const(np.asarray(scaling["mean"], dtype=dtype), "feature_mean")
+    scale = g.const(np.asarray(scaling["scale"], dtype=dtype), "feature_scale")
+    return g.node("Div", [g.node("Sub", [X, mean], "centred"), scale], "standardised")
+
+
+def _unstandardise(g: _Builder, Y: str, scaling: dict[str, Any], dtype: np.dtype, out: str) -> str:
+    """``Y * scale + mean``: standardised regression outputs back in the data's units."""
+    scale = g.const(np.asarray(scaling["scale"], dtype=dtype), "target_scale")
+    mean = g.const(np.asarray(scaling["mean"], dtype=dtype), "target_mean")
+    return g.node("Add", [g.node("Mul", [Y, scale], "scaled"), mean], "output", out=out)
+
+
 # --- what a model is, for export --------------------------------------------------------
 
 def _describe(model: Any) -> tuple[MLP, str, np.ndarray | None]:
@@ -293,9 +329,11 @@ def _metadata(net: MLP, kind: str, classes: np.ndarray | None, model: Any) -> di
     return meta
 
 
-def to_onnx_model(model: Any, dtype: str | np.dtype | None = None) -> onnx.ModelProto:
+def to_onnx_model(model: Any, dtype: str | np.dtype | None = None,
+                  preprocessing: Any = None) -> onnx.ModelProto:
     """The ONNX model :func:`export` writes (see there), checked by ``onnx.checker``."""
     net, kind, classes = _describe(model)
+    prep = _preprocessing(preprocessing, net)
     dtype = np.dtype(dtype) if dtype is not None else net.dtype
     if dtype not in _DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
@@ -303,11 +341,16 @@ def to_onnx_model(model: Any, dtype: str | np.dtype | None = None) -> onnx.Model
     X = g.unique("X")
     elem = _DTYPES[dtype]
     inputs = [helper.make_tensor_value_info(X, elem, ["N", net.num_inputs])]
+    X_net = _standardise(g, X, prep["scaling"] if prep else None, dtype)
     if kind == "regression":
-        _network(g, net, X, dtype, out=g.unique("output"))
+        if prep and prep["target_scaling"] is not None:
+            Y = _network(g, net, X_net, dtype)
+            _unstandardise(g, Y, prep["target_scaling"], dtype, out=g.unique("output"))
+        else:
+            _network(g, net, X_net, dtype, out=g.unique("output"))
         outputs = [helper.make_tensor_value_info("output", elem, ["N", net.num_outputs])]
     else:
-        P = _network(g, net, X, dtype)
+        P = _network(g, net, X_net, dtype)
         label_name, proba_name = g.unique("label"), g.unique("probabilities")
         _labels(g, P, classes, kind, dtype, label_name, proba_name)
         n_classes = net.num_outputs if kind != "binary" else 2
@@ -321,12 +364,16 @@ def to_onnx_model(model: Any, dtype: str | np.dtype | None = None) -> onnx.Model
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                    producer_name="numnet", producer_version=numnet.__version__)
     onnx_model.ir_version = IR_VERSION
-    helper.set_model_props(onnx_model, _metadata(net, kind, classes, model))
+    props = _metadata(net, kind, classes, model)
+    if prep is not None:
+        props["numnet_preprocessing"] = json.dumps(prep)
+    helper.set_model_props(onnx_model, props)
     onnx.checker.check_model(onnx_model, full_check=True)
     return onnx_model
 
 
-def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = None) -> Path:
+def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = None,
+           preprocessing: Any = None) -> Path:
     """Write ``model`` as an ONNX file that ONNX Runtime runs with numnet's outputs.
 
     Parameters
@@ -337,6 +384,10 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
     path : str or path
     dtype : {"float32", "float64"} or None
         Of the input, weights and outputs; None keeps the model's.
+    preprocessing : numnet.preprocessing.Preprocessing or its dict, optional
+        Built into the graph (see the module docstring): the input takes raw
+        features. For a network or an estimator, not a pipeline (whose own
+        steps preprocess).
 
     Returns
     -------
@@ -352,7 +403,10 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
         For anything that is not one of the models above.
     """
     if isinstance(model, MLP) or type(model).__module__ == "numnet.estimators":
-        onnx_model = to_onnx_model(model, dtype)
+        onnx_model = to_onnx_model(model, dtype, preprocessing)
+    elif preprocessing is not None:
+        raise TypeError("preprocessing is for a network or an estimator; a pipeline's own "
+                        "steps preprocess its input")
     else:
         onnx_model = _pipeline_model(model, dtype)
     path = Path(path)

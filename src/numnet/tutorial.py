@@ -285,7 +285,8 @@ class TutorialMixin(_Base):
 
     # --- the training loop ----------------------------------------------------------
 
-    def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float) -> float:
+    def train(self, inputs: Any, targets: Any, epochs: int, learning_rate: float,
+              callbacks: Any = None) -> float:
         """The tutorial's loop: every example in turn, forward, back, descend; for each epoch.
 
         ``inputs`` is ``(n_samples, num_inputs)``; for a one-input network a
@@ -296,6 +297,10 @@ class TutorialMixin(_Base):
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
         that example's update), then ``Training complete!``.
+
+        ``callbacks`` (a list of :class:`numnet.callbacks.Callback`, an addition
+        to the tutorial's signature) watch the run, e.g. to record each epoch's
+        error.
 
         Returns
         -------
@@ -320,7 +325,7 @@ class TutorialMixin(_Base):
             self, inputs, targets, loss="mse",
             optimizer=SGD(learning_rate * self.num_outputs / 2.0),
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
-            callbacks=[LambdaCallback(on_epoch_end=report)],
+            callbacks=[LambdaCallback(on_epoch_end=report), *(callbacks or [])],
         )
         print("Training complete!")
         return history.loss[-1]

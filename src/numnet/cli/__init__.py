@@ -1,0 +1,79 @@
+"""The ``numnet`` command (also ``python -m numnet``).
+
+``numnet demo`` runs the tutorial end to end; ``numnet train`` trains on a
+built-in data set or a data file and saves the model, which ``evaluate``,
+``predict``, ``export`` and ``info`` load; ``numnet gradcheck`` proves the
+derivatives of a network you describe. ``numnet --help`` lists them all.
+
+Each command lives in its own module of this package; commands defined
+elsewhere in numnet (``numnet sweep``, in :mod:`numnet.experiments.command`)
+are registered at the end of the group, one line each.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+MISSING_EXTRA = "the numnet command needs the cli extra: pip install 'numnet[cli]'"
+
+try:
+    import click
+except ImportError:  # pragma: no cover - the cli extra is missing
+    click = None  # type: ignore[assignment]
+
+__all__ = ["cli", "main"]
+
+if click is not None:
+    from numnet.experiments.command import sweep_command
+
+    from ._common import clean_warnings
+    from .demo import demo
+    from .evaluate import evaluate
+    from .export import export
+    from .gradcheck import gradcheck
+    from .info import info
+    from .predict import predict
+    from .train import train
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]},
+                 epilog="Every command has --help with examples, e.g. numnet train --help.")
+    @click.version_option(package_name="numnet")
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial
+        to practice.
+
+        \b
+        numnet train flowers.csv --target species --out flowers.safetensors
+        numnet predict flowers.safetensors new_flowers.csv
+        """
+        ctx.with_resource(clean_warnings())
+
+    for _command in (demo, train, evaluate, predict, export, info, gradcheck):
+        cli.add_command(_command)
+
+    # Commands defined in other modules of numnet join the group here, one line each.
+    # Such a module keeps its optional dependencies in lazy imports, so that `numnet
+    # --help` works without them.
+    cli.add_command(sweep_command)
+
+
+def _build_cli() -> Any:
+    """The click group (kept for callers of the earlier single-module CLI)."""
+    if click is None:
+        raise ImportError(MISSING_EXTRA)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``numnet`` command."""
+    if click is None:
+        sys.exit(MISSING_EXTRA)
+    cli.main(args=argv, prog_name="numnet")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "cli":            # only reached when click is missing
+        raise ImportError(MISSING_EXTRA)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

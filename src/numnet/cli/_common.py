@@ -1,0 +1,179 @@
+"""What the commands share: option parsing, data and model loading, errors and warnings.
+
+Errors a person can act on (a missing file, a bad column, a model that does
+not fit the data) end the command with a one-line ``Error: ...`` and exit
+code 1, never a traceback; warnings print as one ``warning: ...`` line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from numnet import data
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DATA_HELP = f"DATA is {data.describe_sources()}."
+
+
+class CliError(click.ClickException):
+    """A problem with what the user gave: one line, exit code 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        return f"no such file: '{exc.filename}'"
+    if isinstance(exc, IsADirectoryError) and exc.filename is not None:
+        return f"'{exc.filename}' is a directory, not a file"
+    if isinstance(exc, PermissionError) and exc.filename is not None:
+        return f"permission denied: '{exc.filename}'"
+    return str(exc) or type(exc).__name__
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors that bad input causes into one-line :class:`CliError`\\ s."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, TypeError, OSError, ImportError) as exc:
+            raise CliError(_message(exc)) from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
+@contextlib.contextmanager
+def clean_warnings() -> Iterator[None]:
+    """While the command runs: warnings as one line each, no source line under them."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
+
+
+def parse_ints(value: str, what: str = "hidden layer widths") -> list[int]:
+    """``"64,32"`` -> ``[64, 32]``; ``""`` -> ``[]``."""
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"{what}: expected comma-separated integers such as 64,32; got {value!r}") from None
+
+
+def parse_floats(value: str) -> list[float]:
+    """``"0.1,0.2"`` -> ``[0.1, 0.2]``."""
+    try:
+        values = [float(v) for v in value.replace(" ", ",").split(",") if v.strip()]
+    except ValueError:
+        raise CliError(f"--values: expected comma-separated numbers such as 0.1,0.2; "
+                       f"got {value!r}") from None
+    if not values:
+        raise CliError("--values: give at least one number, e.g. --values 0.1,0.2")
+    return values
+
+
+def split_names(values: Sequence[str] | None) -> list[str] | None:
+    """Column names from repeated options and/or commas: ``("a,b", "c")`` -> ``[a, b, c]``."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def data_source(data_arg: str | None, data_opt: str | None, required: bool = True
+                ) -> str | None:
+    """DATA given as the argument or (the earlier form) as ``--data``."""
+    if data_arg and data_opt and data_arg != data_opt:
+        raise CliError(f"give DATA once: as an argument ({data_arg!r}) or with --data "
+                       f"({data_opt!r}), not both")
+    source = data_arg or data_opt
+    if source is None and required:
+        raise CliError(f"missing DATA: {DATA_HELP}")
+    return source
+
+
+def load_model(path: str) -> Any:
+    """A :class:`numnet.preprocessing.PreprocessedModel` from a model file."""
+    from numnet.preprocessing import PreprocessedModel
+    if not os.path.exists(path):
+        raise CliError(f"no such model file: '{path}'")
+    return PreprocessedModel.load(path)
+
+
+def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
+                seed: int, need_target: bool, target_columns: int | None = None) -> data.Table:
+    """The model's feature columns (and target columns if asked) read from ``source``.
+
+    A model trained by ``numnet train`` knows its column names; a plain
+    :func:`numnet.save` file does not, so its features are the data's columns
+    that are not the target, in order.
+    """
+    prep = model.preprocessing
+    if source.startswith(data.AUDIO_PREFIX):
+        table = data.load_table(source)
+    else:
+        frame = data.read_source(source, n_samples=n_samples, random_state=seed)
+        columns = list(frame.columns)
+        if target_columns is not None:
+            if target_columns >= len(columns):
+                raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
+                               f"columns of {len(columns)}")
+            target = columns[-target_columns:]
+        if model.columns_known:
+            features = prep.feature_names
+        else:
+            default = [data.default_target(columns)]
+            drop = list(target) if target else default if (
+                need_target or len(columns) > prep.n_features) else []
+            features = [c for c in columns if c not in drop]
+            if not target:
+                target = default
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise CliError(
+                f"{source}: the model takes {prep.n_features} feature(s) "
+                f"({', '.join(features[:10])}{', ...' if len(features) > 10 else ''}), but the "
+                f"data lacks {', '.join(map(repr, missing[:5]))}; its columns are "
+                f"{', '.join(columns[:20])}")
+        targets: list[str] = []
+        if need_target:
+            targets = list(target) if target else prep.target_names
+            absent = [t for t in targets if t not in columns]
+            if absent:
+                raise CliError(f"{source}: no target column {absent[0]!r} (the model's "
+                               f"target); its columns are {', '.join(columns[:20])}; "
+                               f"name the target with --target COL")
+        table = data.table_from_frame(frame, source, targets, features)
+    if table.X.shape[1] != prep.n_features:
+        raise CliError(f"{source}: the model takes {prep.n_features} feature(s), the data has "
+                       f"{table.X.shape[1]}")
+    return table
+
+
+def fmt(value: float) -> str:
+    """A score for a table: 4 significant digits."""
+    return f"{value:.4g}"
+
+
+def echo_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None,
+               err: bool = False) -> None:
+    """Print aligned columns: the first left-aligned, the rest right-aligned."""
+    cells = [list(map(str, header))] if header else []
+    cells += [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+    for row in cells:
+        parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                         strict=True)]
+        click.echo("  " + "  ".join(parts).rstrip(), err=err)

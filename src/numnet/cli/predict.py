@@ -1,0 +1,124 @@
+"""``numnet predict``: a saved model's predictions, one row per input row."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+import numpy as np
+
+from numnet import data
+
+from ._common import DATA_HELP, CliError, load_model, model_table, parse_floats, user_errors
+
+EXAMPLE = """
+\b
+Examples:
+  numnet predict iris.safetensors new_flowers.csv --out predictions.csv --proba
+  numnet predict iris.safetensors --values 5.1,3.5,1.4,0.2
+  numnet predict sounds.safetensors clip.wav other.wav      (a model trained on audio:)
+"""
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")      # numnet.audio.AUDIO_EXTENSIONS (tested)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
+    settings = model.metadata.get("audio")
+    if settings is None:
+        raise CliError("this model was not trained on audio (no audio feature settings in "
+                       "it); give a data file or --values")
+    try:
+        from numnet import audio  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        raise ImportError("audio input needs the audio extra: pip install 'numnet[audio]'"
+                          ) from exc
+    for path in paths:
+        if not os.path.isfile(path):
+            raise CliError(f"no such audio file: '{path}'")
+    return np.asarray(audio.features_for_files(paths, settings), dtype=np.float64)
+
+
+def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[str]) -> Any:
+    """The predictions as a DataFrame: one row per input row."""
+    import pandas as pd  # the cli extra: data.load_table needed it already
+    prep = model.preprocessing
+    if model.is_classifier:
+        frame = pd.DataFrame({prep.target_names[0]: pred})
+        if proba is not None:
+            for k, label in enumerate(model.classes):
+                frame[f"p({label})"] = proba[:, k]
+    else:
+        frame = pd.DataFrame(np.asarray(pred).reshape(len(pred), -1), columns=names)
+    return frame
+
+
+@click.command(epilog=EXAMPLE + "\n" + DATA_HELP)
+@click.argument("model")
+@click.argument("inputs", nargs=-1, metavar="[DATA | AUDIO_FILE ...]")
+@click.option("--values", default=None, metavar="V1,V2,...",
+              help="One sample's raw feature values, comma-separated, in the model's "
+                   "feature order (see numnet info).")
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="Write the predictions to this CSV file instead of printing them.")
+@click.option("--proba", is_flag=True, help="Add each class's probability (classification).")
+@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Rows of a generated data set.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Seed of a generated data set.")
+@user_errors
+def predict(model, inputs, values, out, proba, samples, seed):
+    """Predict with the model in file MODEL: for every row of DATA, or one sample.
+
+    Prints CSV (or writes it with --out): the predicted label, with the names
+    the model was trained on, or the predicted value(s) in the data's units.
+    The model's preprocessing is applied to the raw features first.
+    """
+    m = load_model(model)
+    prep = m.preprocessing
+    if values is not None and inputs:
+        raise CliError("give DATA or --values, not both")
+    if values is None and inputs and all(_is_number(v) for v in inputs):
+        values = ",".join(inputs)                   # the earlier form: predict MODEL 0.1 0.2
+        inputs = ()
+    if values is not None:
+        X = np.asarray([parse_floats(values)])
+        if X.shape[1] != prep.n_features:
+            raise CliError(f"--values has {X.shape[1]} value(s) but the model takes "
+                           f"{prep.n_features} feature(s): {', '.join(prep.feature_names)}")
+    elif not inputs:
+        raise CliError("give DATA (a file or data set), audio file(s) or --values V1,V2,...")
+    elif all(p.lower().endswith(AUDIO_SUFFIXES) for p in inputs):
+        X = _audio_features(m, list(inputs))
+    elif len(inputs) > 1:
+        raise CliError(f"give one DATA source, got {len(inputs)}: {' '.join(inputs)}")
+    else:
+        source = inputs[0]
+        if source.startswith(data.AUDIO_PREFIX):
+            table = data.load_table(source)
+        else:
+            table = model_table(m, source, None, samples, seed, need_target=False)
+        X = table.X
+    pred = m.predict(X)
+    P = m.predict_proba(X) if proba and m.is_classifier else None
+    if proba and not m.is_classifier:
+        click.echo("warning: --proba needs a classification model; printing values", err=True)
+    frame = _frame(m, pred, P, prep.target_names)
+    if values is not None and out is None:
+        click.echo(" ".join(f"{c}={v}" if len(frame.columns) > 1 else str(v)
+                            for c, v in zip(frame.columns, frame.iloc[0].tolist(),
+                                            strict=True)))
+        return
+    if out:
+        frame.to_csv(out, index=False)
+        click.echo(f"wrote {len(frame)} prediction(s) to {out}", err=True)
+    else:
+        click.echo(frame.to_csv(index=False), nl=False)

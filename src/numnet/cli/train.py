@@ -1,0 +1,233 @@
+"""``numnet train``: train a network on a data set, report its scores and save it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+import numpy as np
+
+from numnet import MLP, callbacks, data, fit, metrics, optimizers
+from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
+
+from ._common import (
+    DATA_HELP,
+    CliError,
+    data_source,
+    echo_table,
+    fmt,
+    parse_ints,
+    split_names,
+    user_errors,
+)
+
+OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+
+
+def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Scores in the data's units: mse/mae/r2, or accuracy and macro F1."""
+    pred = model.predict(X)
+    if model.is_classifier:
+        s = metrics.classification_scores(y, pred, model.classes or [])
+        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+    return metrics.regression_scores(y, pred)
+
+
+def _split(n: int, fraction: float, rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Training and validation row indices (rows in random order, seeded)."""
+    if fraction <= 0:
+        return np.arange(n), None
+    n_val = int(round(n * fraction))
+    if n_val < 1 or n_val >= n:
+        raise CliError(f"--validation-split {fraction} leaves {n_val} validation and "
+                       f"{n - n_val} training row(s) of {n}; choose a fraction that leaves "
+                       f"at least one of each")
+    order = rng.permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+EXAMPLE = """
+\b
+Examples:
+  numnet train iris --hidden 16 --epochs 100 --validation-split 0.2 --out iris.safetensors
+  numnet train flowers.csv --target species --plot loss.png
+  numnet train houses.parquet --target price --features rooms,area --task regression
+"""
+
+
+@click.command(epilog=EXAMPLE + "\n" + DATA_HELP)
+@click.argument("data_arg", metavar="DATA", required=False)
+@click.option("--data", "data_opt", metavar="DATA", hidden=True,
+              help="The earlier form of the DATA argument.")
+@click.option("--target", "-t", "target", multiple=True, metavar="COL",
+              help="Target column(s), repeated or comma-separated. Default: a column named "
+                   "y or target, else the last column.")
+@click.option("--target-columns", type=click.IntRange(min=1), default=None, hidden=True,
+              help="The earlier form: the last N columns are targets.")
+@click.option("--features", "-f", multiple=True, metavar="COL",
+              help="Feature columns (default: every column that is not a target).")
+@click.option("--task", type=click.Choice(["auto", "regression", "classification"]),
+              default="auto", show_default=True,
+              help="auto: text, true/false and integer targets with at most 20 distinct "
+                   "values (and at most one per two rows) are classes; the rest regression.")
+@click.option("--hidden", default="16", show_default=True,
+              help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for none).")
+@click.option("--activation", default="tanh", show_default=True,
+              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus.")
+@click.option("--output-activation", default=None,
+              help="Default: softmax (several classes), sigmoid (two), identity (regression).")
+@click.option("--loss", default=None, help="Default: cross-entropy for classes, mse otherwise.")
+@click.option("--optimizer", default="adam", show_default=True, type=click.Choice(OPTIMIZERS))
+@click.option("--lr", "--learning-rate", "learning_rate", default=None,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Learning rate. Default: the optimizer's own (adam: 0.001).")
+@click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=None, type=click.IntRange(min=1),
+              help="Rows per update. Default: 32, or all rows when there are fewer.")
+@click.option("--validation-split", default=0.0, show_default=True,
+              type=click.FloatRange(0, 1, max_open=True),
+              help="Hold out this fraction of the rows (at random) to score the model on.")
+@click.option("--early-stopping", "--patience", "patience", default=None,
+              type=click.IntRange(min=1), metavar="PATIENCE",
+              help="Stop after this many epochs without improvement (of the validation "
+                   "loss if there is a validation split), keeping the best weights.")
+@click.option("--no-scale", is_flag=True,
+              help="Do not standardise features (and regression targets).")
+@click.option("--dtype", default="float64", show_default=True,
+              type=click.Choice(["float32", "float64"]))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Seeds the weights, shuffling, the validation split and generated data.")
+@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Rows of a generated data set (one_minus_x, sine, spirals, ...).")
+@click.option("--out", "out", default="model.safetensors", show_default=True,
+              type=click.Path(dir_okay=False), help="Where to save the trained model.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
+              help="Draw the loss curve(s) to this PNG file.")
+@click.option("--checkpoint", default=None, type=click.Path(dir_okay=False),
+              help="Save a checkpoint here after every epoch (resume with --resume).")
+@click.option("--resume", default=None, type=click.Path(dir_okay=False),
+              help="Continue from a checkpoint written by --checkpoint (same data, options).")
+@click.option("--skip-bad", is_flag=True, help="Audio folders: skip clips that cannot be read.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (nor per-epoch lines).")
+@user_errors
+def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
+          output_activation, loss, optimizer, learning_rate, epochs, batch_size,
+          validation_split, patience, no_scale, dtype, seed, samples, out, plot, checkpoint,
+          resume, skip_bad, quiet):
+    """Train a network on DATA, print its scores and save it (with its preprocessing).
+
+    Features are standardised and labels encoded; both are stored in the model
+    file, so evaluate, predict and export take raw rows. Ctrl-C stops at the
+    end of the current batch, saves the model (and the checkpoint) and exits
+    with code 130.
+    """
+    source = data_source(data_arg, data_opt)
+    assert source is not None
+    started = time.perf_counter()
+    targets = split_names(target)
+    if target_columns is not None:
+        if targets:
+            raise CliError("give --target (column names) or --target-columns, not both")
+        frame = data.read_source(source, n_samples=samples, random_state=seed)
+        if target_columns >= frame.shape[1]:
+            raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
+                           f"columns of {frame.shape[1]}")
+        targets = list(frame.columns[-target_columns:])
+        table = data.table_from_frame(frame, source, targets, split_names(features))
+    else:
+        table = data.load_table(source, targets, split_names(features), n_samples=samples,
+                                random_state=seed, skip_bad=skip_bad)
+    assert table.y is not None
+
+    chosen, why = infer_task(table.y, table.target_names)
+    if task == "auto":
+        task = chosen
+        click.echo(f"task: {task} ({why}; say --task to choose)", err=True)
+    rng = np.random.default_rng(seed)
+    train_rows, val_rows = _split(table.n_samples, validation_split, rng)
+    X, y = table.X, table.y
+    prep = Preprocessing.fit(X[train_rows], y[train_rows], table.feature_names,
+                             table.target_names, task, scale=not no_scale)
+
+    if task == "classification":
+        n_classes = len(prep.classes or [])
+        binary = n_classes == 2 and output_activation in (None, "sigmoid")
+        n_out = 1 if binary else n_classes
+        head = "sigmoid" if binary else "softmax"
+        default_loss = "binary_cross_entropy" if binary else "categorical_cross_entropy"
+    else:
+        n_out = len(table.target_names)
+        head, default_loss = "identity", "mse"
+    net = MLP(len(table.feature_names), parse_ints(hidden), n_out, activation=activation,
+              output_activation=output_activation or head, dtype=dtype, random_state=seed)
+
+    cbs: list[callbacks.Callback] = []
+    if patience is not None:
+        cbs.append(callbacks.EarlyStopping(patience=patience))
+    if checkpoint:
+        cbs.append(callbacks.ModelCheckpoint(checkpoint))
+    Xt, Yt = prep.transform(X[train_rows]), prep.encode_targets(y[train_rows])
+    validation = None
+    if val_rows is not None:
+        validation = (prep.transform(X[val_rows]), prep.encode_targets(y[val_rows]))
+    if not quiet:
+        layers = " -> ".join(map(str, net.layer_sizes))
+        click.echo(f"training a {layers} network ({net.activation}, {net.output_activation} "
+                   f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
+                   f"{source}" + (f", validating on {len(val_rows)}"
+                                  if val_rows is not None else ""), err=True)
+    opt = optimizers.get_optimizer(optimizer, learning_rate)
+    history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=opt, epochs=epochs,
+                  batch_size="auto" if batch_size is None else batch_size,
+                  validation_data=validation, callbacks=cbs, verbose=not quiet,
+                  random_state=seed, resume_from=resume)
+    net.classes_ = prep.classes
+    model = PreprocessedModel(net, prep)
+    elapsed = time.perf_counter() - started
+
+    train_scores = scores(model, X[train_rows], y[train_rows])
+    val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
+    record = {"data": source, "task": task, "task_reason": why if task == chosen else
+              f"--task {task}", "epochs": history.epochs, "optimizer": optimizer,
+              "learning_rate": opt.learning_rate,
+              "batch_size": min(32, len(train_rows)) if batch_size is None else batch_size,
+              "seed": seed, "loss": history.loss[-1] if history.loss else None,
+              "val_loss": history.val_loss[-1] if history.val_loss else None,
+              "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
+              else len(val_rows), "train_scores": train_scores, "validation_scores": val_scores,
+              "seconds": round(elapsed, 3), "stop_reason": history.stop_reason}
+    metadata: dict[str, Any] = {"training": record}
+    if table.audio is not None:
+        metadata["audio"] = table.audio
+    model.save(out, metadata)
+
+    _summary(model, history, train_scores, val_scores, elapsed)
+    click.echo(f"saved {out}")
+    if plot:
+        from numnet import plots
+        plots.loss_curve(history, plot)
+        click.echo(f"saved {plot}")
+    if history.stop_reason:
+        click.echo(f"stopped: {history.stop_reason}", err=True)
+    if history.interrupted:
+        where = f" and checkpoint {checkpoint}" if checkpoint else ""
+        click.echo(f"interrupted: the model{where} were saved; resume with --resume", err=True)
+        sys.exit(130)
+
+
+def _summary(model: PreprocessedModel, history: Any, train_scores: dict[str, float],
+             val_scores: dict[str, float] | None, elapsed: float) -> None:
+    """The final table: scores on the training and validation rows, and the run."""
+    names = list(train_scores)
+    header = ["", *names]
+    rows = [["train", *(fmt(train_scores[k]) for k in names)]]
+    if val_scores is not None:
+        rows.append(["validation", *(fmt(val_scores[k]) for k in names)])
+    click.echo("")
+    echo_table(rows, header)
+    loss = f"{history.loss[-1]:.4g}" if history.loss else "-"
+    click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s, final loss {loss}, "
+               f"{model.net.num_parameters} parameters")

@@ -1,0 +1,426 @@
+"""Data for the ``numnet`` command: files read with pandas, built-in sets, audio folders.
+
+:func:`load_table` turns a *source* into a :class:`Table` of named feature and
+target columns. A source is
+
+- a file: ``.csv``, ``.tsv`` (or ``.tab``), ``.parquet`` (or ``.pq``) with a
+  header row, or ``.npz`` holding arrays ``X`` and ``y`` (columns named
+  ``x0, x1, ...`` and ``y``, or ``y0, y1, ...``) or one 1-D array per column;
+- a built-in set by name: the tutorial's ``one_minus_x`` and ``sum_of_two``,
+  ``xor``, ``sine``, ``spirals`` and ``moons`` (generated, seeded; columns
+  ``x0, x1, ...`` and ``y``), ``tones`` (features of synthetic clips, labelled
+  with their waveform's name), and scikit-learn's bundled ``digits``, ``iris``,
+  ``wine``, ``breast_cancer`` and ``diabetes`` (scikit-learn's column names;
+  class sets give their class names as labels);
+- ``audio:PATH``, a folder with one subfolder of audio clips per class (the
+  ``audio`` extra; see :mod:`numnet.audio`).
+
+Every column that is not a target is a feature unless ``features`` names
+them. Features must be numeric (booleans count as 0/1) and complete; a
+problem is a :class:`DataError` (a ``ValueError``) whose message names the
+source and the column and says what to do.
+
+Needs pandas (the ``cli`` extra), and pyarrow for Parquet.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from numnet import datasets
+
+__all__ = ["Table", "DataError", "load_table", "read_frame", "BUILTIN", "GENERATED",
+           "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
+
+GENERATED = tuple(datasets.DATASETS)
+BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
+BUILTIN = GENERATED + BUNDLED
+FILE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".npz")
+AUDIO_PREFIX = "audio:"
+_CLASS_SETS = ("iris", "wine", "breast_cancer")      # labels become the class names
+
+
+class DataError(ValueError):
+    """Data that numnet cannot use as given; the message says what to change."""
+
+
+@dataclass
+class Table:
+    """Named columns, split into features and targets.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,) for one target (any dtype: numbers,
+        strings, booleans), (n_samples, n_targets) float64 for several, or
+        None when no target was asked for
+    feature_names, target_names : list of str
+    source : str
+        What was read, for messages.
+    audio : dict or None
+        Feature settings, for data read from an audio folder.
+    files : list of str or None
+        One file per row, for data read from an audio folder.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list[str]
+    target_names: list[str]
+    source: str
+    audio: dict | None = None
+    files: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError("reading data files needs pandas: pip install 'numnet[cli]'") from exc
+    return pandas
+
+
+def describe_sources() -> str:
+    """One line that lists what a source can be (for help texts and errors)."""
+    return (f"a .csv/.tsv/.parquet/.npz file, {AUDIO_PREFIX}FOLDER, or a built-in set: "
+            f"{', '.join(BUILTIN)}")
+
+
+def read_frame(path: str | os.PathLike) -> Any:
+    """A data file as a pandas DataFrame, by its suffix (see the module docstring).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, empty, has a header but no rows, or is not
+        readable as its suffix says.
+    """
+    pd = _pandas()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise DataError(f"'{path}': unknown file type {suffix or '(no suffix)'}; numnet reads "
+                        f"{', '.join(FILE_SUFFIXES)} files")
+    if not path.exists():
+        raise DataError(f"no such file: '{path}'")
+    if path.is_dir():
+        raise DataError(f"'{path}' is a directory, not a data file")
+    if path.stat().st_size == 0:
+        raise DataError(f"'{path}' is empty (0 bytes)")
+    try:
+        if suffix in (".csv", ".tsv", ".tab"):
+            frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t",
+                                skipinitialspace=True)
+        elif suffix in (".parquet", ".pq"):
+            frame = _read_parquet(pd, path)
+        else:
+            frame = _read_npz(pd, path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"'{path}' holds no data (only blank lines)") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"'{path}' is not a valid {suffix[1:].upper()} file: "
+                        f"{_one_line(exc)}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"'{path}' is not a text file (not UTF-8); is it really "
+                        f"{suffix[1:].upper()}?") from None
+    if frame.shape[1] == 0:
+        raise DataError(f"'{path}' has no columns")
+    if len(frame) == 0:
+        header = ", ".join(map(str, frame.columns[:10]))
+        raise DataError(f"'{path}' has a header ({header}) but no rows of data")
+    frame.columns = [str(c) for c in frame.columns]
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
+    if unnamed:
+        warnings.warn(f"'{path}': {len(unnamed)} column(s) have no name in the header "
+                      f"({', '.join(unnamed[:3])}); a saved row index would be used as a "
+                      f"feature: name the columns, or choose them with --features",
+                      stacklevel=2)
+    if suffix in (".csv", ".tsv", ".tab") and all(_is_number(c) for c in frame.columns):
+        frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", header=None,
+                            skipinitialspace=True)
+        frame.columns = [f"x{j}" for j in range(frame.shape[1] - 1)] + ["y"]
+        warnings.warn(f"'{path}' has no header row; its columns are named "
+                      f"{', '.join(frame.columns[:4])}{', ...' if frame.shape[1] > 4 else ''} "
+                      f"(the last one is y)", stacklevel=2)
+    return frame
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_parquet(pd: Any, path: Path) -> Any:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise ImportError("reading Parquet files needs pyarrow: pip install 'numnet[cli]'"
+                          ) from exc
+    import pyarrow.lib
+    try:
+        return pd.read_parquet(path, engine="pyarrow")
+    except pyarrow.lib.ArrowException as exc:
+        raise DataError(f"'{path}' is not a valid Parquet file: {_one_line(exc)}") from None
+
+
+def _read_npz(pd: Any, path: Path) -> Any:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"'{path}' is not a valid .npz file: {_one_line(exc)}") from None
+    with archive:
+        try:
+            arrays = {key: archive[key] for key in archive.files}
+        except ValueError as exc:          # object arrays: refused, they would need pickle
+            raise DataError(f"'{path}': {_one_line(exc)}; store numbers or fixed-width "
+                            f"strings (no object arrays)") from None
+    if not arrays:
+        raise DataError(f"'{path}' holds no arrays")
+    if "X" in arrays:
+        X = arrays.pop("X")
+        if X.ndim != 2:
+            raise DataError(f"'{path}': array X must be 2-D (n_samples, n_features), "
+                            f"got shape {X.shape}")
+        columns = {f"x{j}": X[:, j] for j in range(X.shape[1])}
+        y = arrays.pop("y", None)
+        if y is not None:
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            if y.ndim == 1:
+                columns["y"] = y
+            elif y.ndim == 2:
+                columns.update({f"y{j}": y[:, j] for j in range(y.shape[1])})
+            else:
+                raise DataError(f"'{path}': array y must be 1-D or 2-D, got shape {y.shape}")
+            if len(y) != len(X):
+                raise DataError(f"'{path}': X has {len(X)} rows but y has {len(y)}")
+    else:
+        bad = [k for k, v in arrays.items() if v.ndim != 1]
+        if bad:
+            raise DataError(f"'{path}': expected arrays X and y, or one 1-D array per "
+                            f"column; {bad[0]!r} has shape {arrays[bad[0]].shape}")
+        lengths = {len(v) for v in arrays.values()}
+        if len(lengths) > 1:
+            raise DataError(f"'{path}': its columns have different lengths {sorted(lengths)}")
+        columns = arrays
+    return pd.DataFrame(columns)
+
+
+def builtin_frame(name: str, n_samples: int | None = None,
+                  random_state: int | np.random.Generator | None = None) -> Any:
+    """A built-in set as a DataFrame with named columns (see the module docstring)."""
+    pd = _pandas()
+    if name in BUNDLED:
+        try:
+            from sklearn import datasets as skd
+        except ImportError as exc:
+            raise ImportError(f"the {name!r} data set comes with scikit-learn: "
+                              f"pip install 'numnet[sklearn]'") from exc
+        bunch = getattr(skd, f"load_{name}")(as_frame=True)
+        frame = bunch.frame.copy()
+        if name in _CLASS_SETS:
+            frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
+        frame.columns = [str(c) for c in frame.columns]
+        return frame
+    if name not in GENERATED:
+        raise DataError(unknown_source_message(name))
+    kwargs: dict[str, Any] = {"random_state": random_state}
+    if n_samples is not None:
+        kwargs["n_samples"] = n_samples
+    X, y = datasets.get_dataset(name, **kwargs)
+    names = [f"x{j}" for j in range(X.shape[1])]
+    y = np.asarray(y)
+    if name == "tones":                 # named features, and the waveform names as labels
+        from numnet.features import FEATURE_NAMES
+        names, y = list(FEATURE_NAMES), np.asarray(datasets.TONE_CLASSES)[y]
+    columns = {n: X[:, j] for j, n in enumerate(names)}
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 1:
+        columns["y"] = y
+    else:
+        columns.update({f"y{j}": y[:, j] for j in range(y.shape[1])})
+    return pd.DataFrame(columns)
+
+
+def unknown_source_message(name: str) -> str:
+    close = difflib.get_close_matches(name, BUILTIN, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (f"unknown data set {name!r}: {hint}give {describe_sources()}")
+
+
+def default_target(columns: Sequence[str]) -> str:
+    """The target column used when none is named: ``y``/``target`` if present, else the last."""
+    for name in ("y", "target"):
+        if name in columns:
+            return name
+    return columns[-1]
+
+
+def is_file_source(source: str) -> bool:
+    return Path(source).suffix.lower() in FILE_SUFFIXES or os.path.exists(source)
+
+
+def read_source(source: str, n_samples: int | None = None,
+                random_state: int | np.random.Generator | None = None) -> Any:
+    """A file or built-in set (not audio) as a DataFrame."""
+    if source in BUILTIN:
+        return builtin_frame(source, n_samples, random_state)
+    if is_file_source(source):
+        return read_frame(source)
+    raise DataError(unknown_source_message(source))
+
+
+def load_table(source: str, target: Sequence[str] | None = None,
+               features: Sequence[str] | None = None, *, n_samples: int | None = None,
+               random_state: int | np.random.Generator | None = None,
+               skip_bad: bool = False) -> Table:
+    """Read ``source`` and split it into features and targets.
+
+    Parameters
+    ----------
+    source : str
+        A file, a built-in set's name or ``audio:FOLDER`` (see the module docstring).
+    target : list of str, optional
+        Target columns. ``None``: ``y`` or ``target`` if there is such a
+        column, else the last column. ``[]``: no target (for prediction);
+        columns that are not features are then ignored.
+    features : list of str, optional
+        Feature columns, in order; default: every column that is not a target.
+    n_samples, random_state
+        Size and seed of a generated set.
+    skip_bad : bool, default False
+        For audio folders: skip clips that cannot be read instead of failing.
+
+    Returns
+    -------
+    Table
+    """
+    if source.startswith(AUDIO_PREFIX):
+        return _load_audio(source[len(AUDIO_PREFIX):], skip_bad)
+    frame = read_source(source, n_samples, random_state)
+    return table_from_frame(frame, source, target, features)
+
+
+def table_from_frame(frame: Any, source: str, target: Sequence[str] | None = None,
+                     features: Sequence[str] | None = None) -> Table:
+    """Split a DataFrame into a :class:`Table` (see :func:`load_table`)."""
+    columns = list(frame.columns)
+    targets = [default_target(columns)] if target is None else list(target)
+    for name in targets:
+        _check_column(name, columns, source, "target")
+    if features is None:
+        if not targets:
+            raise DataError(f"{source}: say which columns are features")
+        feats = [c for c in columns if c not in targets]
+    else:
+        feats = list(features)
+        for name in feats:
+            _check_column(name, columns, source, "feature")
+        both = sorted(set(feats) & set(targets))
+        if both:
+            raise DataError(f"{source}: column {both[0]!r} is both a feature and a target")
+    if not feats:
+        raise DataError(f"{source}: no feature columns left after the target(s) "
+                        f"{targets}; the data needs at least one more column")
+    X = np.column_stack([_feature_column(frame[name], name, source, feats) for name in feats])
+    y = _targets(frame, targets, source) if targets else None
+    return Table(X=X, y=y, feature_names=feats, target_names=targets, source=source)
+
+
+def _check_column(name: str, columns: list[str], source: str, what: str) -> None:
+    if name in columns:
+        return
+    close = difflib.get_close_matches(name, columns, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+    raise DataError(f"{source}: no {what} column {name!r}{hint}; its columns are {shown}")
+
+
+def _missing(series: Any, name: str, source: str, what: str) -> None:
+    missing = series.isna().to_numpy()
+    if missing.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(missing)[:5])
+        raise DataError(f"{source}: {what} column {name!r} has {int(missing.sum())} missing "
+                        f"value(s) (data row(s) {rows}{', ...' if missing.sum() > 5 else ''}); "
+                        f"fill or drop them first")
+
+
+def _feature_column(series: Any, name: str, source: str, feats: list[str]) -> np.ndarray:
+    pd = _pandas()
+    _missing(series, name, source, "feature")
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.float64)
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        example = series.iloc[0]
+        others = [c for c in feats if c != name]
+        hint = (f"--features {','.join(others[:8])}{',...' if len(others) > 8 else ''}"
+                if others else "--features with the numeric columns")
+        raise DataError(f"{source}: feature column {name!r} is not numeric (e.g. {example!r}); "
+                        f"encode it as numbers, or leave it out with {hint}")
+    values = series.to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{source}: feature column {name!r} holds infinite values")
+    return values
+
+
+def _targets(frame: Any, targets: list[str], source: str) -> np.ndarray:
+    pd = _pandas()
+    for name in targets:
+        _missing(frame[name], name, source, "target")
+    if len(targets) == 1:
+        series = frame[targets[0]]
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return series.to_numpy(dtype=bool)
+        if pd.api.types.is_integer_dtype(series.dtype):
+            return series.to_numpy(dtype=np.int64)
+        if pd.api.types.is_float_dtype(series.dtype):
+            return series.to_numpy(dtype=np.float64)
+        return np.asarray(series.astype(str).to_numpy(), dtype=str)
+    for name in targets:
+        if not pd.api.types.is_numeric_dtype(frame[name].dtype):
+            raise DataError(f"{source}: target column {name!r} is not numeric; several target "
+                            f"columns are regression targets (give one label column for "
+                            f"classification)")
+    return frame[targets].to_numpy(dtype=np.float64)
+
+
+def _load_audio(folder: str, skip_bad: bool) -> Table:
+    try:
+        from numnet import audio  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        raise ImportError(f"audio input needs the audio extra: pip install 'numnet[audio]' "
+                          f"({_one_line(exc)})") from exc
+    if not os.path.isdir(folder):
+        raise DataError(f"{AUDIO_PREFIX}{folder}: no such folder (expected one subfolder of "
+                        f"clips per class)")
+    settings = audio.FeatureSettings()
+    loaded = audio.load_folder(folder, settings, skip_bad=skip_bad)
+    X, y, files = loaded
+    skipped = getattr(loaded, "skipped", [])
+    if skipped:
+        warnings.warn(f"{AUDIO_PREFIX}{folder}: skipped {len(skipped)} clip(s) that could not "
+                      f"be used, e.g. {os.fspath(skipped[0][0])}: {skipped[0][1]}", stacklevel=2)
+    X = np.asarray(X, dtype=np.float64)
+    return Table(X=X, y=np.asarray(y), feature_names=list(audio.feature_names(settings)),
+                 target_names=["label"], source=f"{AUDIO_PREFIX}{folder}",
+                 audio=settings.to_dict(), files=[os.fspath(f) for f in files])
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -1,0 +1,114 @@
+"""Scores for regression and classification, in NumPy.
+
+The same definitions as scikit-learn's ``sklearn.metrics`` (the tests check
+them against it), written here so that scoring a model needs nothing beyond
+NumPy. Regression scores average over target columns (scikit-learn's
+``"uniform_average"``); a precision, recall or F1 whose denominator is zero
+is 0 (scikit-learn's ``zero_division=0``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["mean_squared_error", "mean_absolute_error", "r2_score", "accuracy",
+           "confusion_matrix", "precision_recall_f1", "regression_scores",
+           "classification_scores"]
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float ``(n, n_targets)``."""
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    t = t.reshape(len(t), -1)
+    p = p.reshape(len(p), -1)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}; they must match")
+    if len(t) == 0:
+        raise ValueError("no samples to score")
+    return t, p
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> float:
+    """``mean((y_true - y_pred) ** 2)``, averaged over samples and then targets."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(np.mean((t - p) ** 2, axis=0)))
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
+    """``mean(|y_true - y_pred|)``, averaged over samples and then targets."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(np.mean(np.abs(t - p), axis=0)))
+
+
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    """Coefficient of determination ``1 - SS_res / SS_tot`` per target, averaged.
+
+    A constant target scores 1 when predicted exactly and 0 otherwise
+    (scikit-learn's convention).
+    """
+    t, p = _pair(y_true, y_pred)
+    ss_res = np.sum((t - p) ** 2, axis=0)
+    ss_tot = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
+    ok = ss_tot > 0
+    r2 = np.where(ss_res == 0, 1.0, 0.0)
+    r2[ok] = 1.0 - ss_res[ok] / ss_tot[ok]
+    return float(np.mean(r2))
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of labels predicted exactly; ``y_true``, ``y_pred``: ``(n_samples,)``."""
+    t, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    if t.shape != p.shape or len(t) == 0:
+        raise ValueError(f"need as many predictions as labels (at least one), got "
+                         f"{len(p)} and {len(t)}")
+    return float(np.mean(t == p))
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of class ``labels[i]`` predicted as ``labels[j]``.
+
+    Returns ndarray of shape (n_classes, n_classes), int64. Labels not in
+    ``labels`` are not counted.
+    """
+    index = {label: k for k, label in enumerate(labels)}
+    k = len(index)
+    t = np.array([index.get(v, -1) for v in np.asarray(y_true).reshape(-1).tolist()])
+    p = np.array([index.get(v, -1) for v in np.asarray(y_pred).reshape(-1).tolist()])
+    keep = (t >= 0) & (p >= 0)
+    return np.bincount(t[keep] * k + p[keep], minlength=k * k).reshape(k, k).astype(np.int64)
+
+
+def precision_recall_f1(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class precision, recall, F1 and support from a confusion matrix.
+
+    Returns four ndarrays of shape (n_classes,): precision ``TP / (TP + FP)``,
+    recall ``TP / (TP + FN)``, ``F1 = 2 P R / (P + R)`` (0 where undefined)
+    and support (true samples per class).
+    """
+    cm = np.asarray(cm, dtype=np.float64)
+    tp = np.diag(cm)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return precision, recall, f1, support.astype(np.int64)
+
+
+def regression_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """``{"mse": ..., "mae": ..., "r2": ...}``."""
+    return {"mse": mean_squared_error(y_true, y_pred), "mae": mean_absolute_error(y_true, y_pred),
+            "r2": r2_score(y_true, y_pred)}
+
+
+def classification_scores(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> dict[str, Any]:
+    """Accuracy, macro-averaged F1, the confusion matrix and per-class figures."""
+    cm = confusion_matrix(y_true, y_pred, labels)
+    precision, recall, f1, support = precision_recall_f1(cm)
+    return {"accuracy": accuracy(y_true, y_pred), "macro_f1": float(np.mean(f1)),
+            "confusion_matrix": cm, "precision": precision, "recall": recall, "f1": f1,
+            "support": support}

@@ -1,0 +1,328 @@
+"""Preprocessing that travels with a model: standardised features, encoded labels.
+
+A network learns best from features of similar scale, and predicts class
+*indices*; a person has raw columns and label names. :class:`Preprocessing`
+holds what maps one to the other, fitted on the training rows:
+
+- features: ``(x - mean) / scale`` per column (``scale`` is the standard
+  deviation, 1 for a constant column), or nothing with ``scale=False``;
+- classification: the sorted class labels; output ``k`` is ``classes[k]``;
+- regression: the same standardisation of each target, undone on prediction.
+
+:class:`PreprocessedModel` is a network with its preprocessing: it takes raw
+features and gives labels or values in the data's units.
+:meth:`PreprocessedModel.save` stores the preprocessing as plain JSON (float64
+values as JSON numbers, which round-trip exactly) in the model file's
+metadata under ``"preprocessing"``, so loading never runs code.
+
+How ``task="auto"`` decides (:func:`infer_task`): a single target column of
+strings or booleans is a classification target; so is one of integers with
+at most :data:`MAX_AUTO_CLASSES` (20) distinct values and at most one
+distinct value per two rows; anything else (floats, many distinct integers,
+several target columns) is regression.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import numnet
+
+__all__ = ["Preprocessing", "PreprocessedModel", "infer_task", "MAX_AUTO_CLASSES", "TASKS"]
+
+MAX_AUTO_CLASSES = 20
+TASKS = ("regression", "classification")
+_KEY = "preprocessing"
+_VERSION = 1
+
+
+def infer_task(y: np.ndarray, target_names: Sequence[str]) -> tuple[str, str]:
+    """``("classification" | "regression", why)`` for targets ``y`` (see the module docstring).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    target_names : list of str
+        For the explanation.
+    """
+    y = np.asarray(y)
+    names = ", ".join(repr(n) for n in target_names)
+    if y.ndim == 2 and y.shape[1] > 1:
+        return "regression", f"{y.shape[1]} target columns ({names}) are regression targets"
+    y = y.reshape(-1)
+    if y.dtype.kind in "USO":
+        return "classification", f"target {names} holds text labels"
+    if y.dtype.kind == "b":
+        return "classification", f"target {names} holds true/false values"
+    n_distinct, n = len(np.unique(y)), len(y)
+    if y.dtype.kind in "iu":
+        if n_distinct <= MAX_AUTO_CLASSES and 2 * n_distinct <= n:
+            return "classification", (
+                f"target {names} holds {n_distinct} distinct integers in {n} rows (integers "
+                f"with at most {MAX_AUTO_CLASSES} distinct values, and at most one per two "
+                f"rows, are classes)")
+        return "regression", (f"target {names} holds {n_distinct} distinct integers in {n} "
+                              f"rows, too many to be classes")
+    return "regression", f"target {names} holds real numbers"
+
+
+def _standardiser(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations (1 where a column is constant)."""
+    mean = A.mean(axis=0)
+    scale = A.std(axis=0)
+    scale[~(scale > np.finfo(np.float64).tiny)] = 1.0
+    return mean, scale
+
+
+def _floats(values: Any, n: int, what: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,) or not np.isfinite(arr).all():
+        raise ValueError(f"preprocessing {what} must be {n} finite numbers")
+    return arr
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What turns raw rows into network inputs, and network outputs into answers.
+
+    Attributes
+    ----------
+    feature_names, target_names : list of str
+        Column names, in the network's input order and target order.
+    task : {"regression", "classification"}
+    mean, scale : ndarray of shape (n_features,), or None (no scaling)
+    classes : list or None
+        Class labels, output order (classification).
+    target_mean, target_scale : ndarray of shape (n_targets,), or None
+        Standardisation of regression targets.
+    """
+
+    feature_names: list[str]
+    target_names: list[str]
+    task: str
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    classes: list | None = None
+    target_mean: np.ndarray | None = None
+    target_scale: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str],
+            target_names: Sequence[str], task: str, scale: bool = True) -> Preprocessing:
+        """Fit on training rows ``X: (n, n_features)`` and targets ``y`` (see :class:`Table`)."""
+        if task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+        X = np.asarray(X, dtype=np.float64)
+        mean, sd = _standardiser(X) if scale else (None, None)
+        classes = target_mean = target_scale = None
+        if task == "classification":
+            y = np.asarray(y)
+            if y.ndim != 1:
+                raise ValueError(f"classification needs one label column, got "
+                                 f"{len(target_names)} target columns {list(target_names)}")
+            found = np.unique(y)
+            if len(found) < 2:
+                raise ValueError(f"target {target_names[0]!r} has only one class "
+                                 f"({found[0]!r}) in the training rows; a classifier needs "
+                                 f"at least two")
+            classes = found.tolist()
+        else:
+            Y = _regression_targets(y, target_names)
+            if scale:
+                target_mean, target_scale = _standardiser(Y)
+        return cls(list(feature_names), list(target_names), task, mean, sd, classes,
+                   target_mean, target_scale)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    @property
+    def scaled(self) -> bool:
+        return self.mean is not None
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Raw features ``(n, n_features)`` -> network inputs ``(n, n_features)``, float64."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            got = X.shape[1] if X.ndim == 2 else f"shape {X.shape}"
+            raise ValueError(f"the model takes {self.n_features} feature(s) "
+                             f"({', '.join(self.feature_names[:10])}), got {got}")
+        if self.mean is None or self.scale is None:
+            return X
+        return (X - self.mean) / self.scale
+
+    def encode_targets(self, y: Any) -> np.ndarray:
+        """Training targets: class indices ``(n,)`` or standardised values ``(n, n_targets)``."""
+        if self.task == "classification":
+            assert self.classes is not None
+            labels = np.asarray(y).reshape(-1)
+            lookup = {c: i for i, c in enumerate(self.classes)}
+            index = [lookup.get(v) for v in labels.tolist()]
+            unknown = sorted({str(v) for v, i in zip(labels.tolist(), index, strict=True)
+                              if i is None})
+            if unknown:
+                raise ValueError(f"target {self.target_names[0]!r} has label(s) "
+                                 f"{', '.join(unknown[:5])} that the model does not know; "
+                                 f"its classes are {', '.join(map(str, self.classes))}")
+            return np.asarray(index, dtype=np.intp)
+        Y = _regression_targets(y, self.target_names)
+        if self.target_mean is None or self.target_scale is None:
+            return Y
+        return (Y - self.target_mean) / self.target_scale
+
+    def decode_outputs(self, Y: np.ndarray) -> np.ndarray:
+        """Regression outputs ``(n, n_targets)`` back in the data's units."""
+        Y = np.asarray(Y, dtype=np.float64)
+        if self.target_mean is None or self.target_scale is None:
+            return Y
+        return Y * self.target_scale + self.target_mean
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: lists of float64 values as JSON numbers (exact round trip)."""
+        def floats(a: np.ndarray | None) -> list[float] | None:
+            return None if a is None else [float(v) for v in a]
+        return {"version": _VERSION, "task": self.task, "features": list(self.feature_names),
+                "targets": list(self.target_names),
+                "scaling": None if self.mean is None else {
+                    "method": "standardise", "mean": floats(self.mean),
+                    "scale": floats(self.scale)},
+                "classes": self.classes,
+                "target_scaling": None if self.target_mean is None else {
+                    "method": "standardise", "mean": floats(self.target_mean),
+                    "scale": floats(self.target_scale)}}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> Preprocessing:
+        """Inverse of :meth:`to_dict`, checking every field (it comes from a file)."""
+        if not isinstance(doc, dict) or doc.get("version") != _VERSION:
+            raise ValueError(f"unreadable preprocessing record (version "
+                             f"{doc.get('version') if isinstance(doc, dict) else None!r})")
+        task, feats, targets = doc.get("task"), doc.get("features"), doc.get("targets")
+        if task not in TASKS:
+            raise ValueError(f"preprocessing task must be one of {TASKS}, got {task!r}")
+        for value, what in ((feats, "features"), (targets, "targets")):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"preprocessing {what} must be a list of column names")
+        assert isinstance(feats, list) and isinstance(targets, list)
+
+        def scaling(key: str, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+            rec = doc.get(key)
+            if rec is None:
+                return None, None
+            if not isinstance(rec, dict) or rec.get("method") != "standardise":
+                raise ValueError(f"preprocessing {key} must be a standardisation record")
+            scale = _floats(rec.get("scale"), n, f"{key} scale")
+            if not (scale > 0).all():
+                raise ValueError(f"preprocessing {key} scale must be positive")
+            return _floats(rec.get("mean"), n, f"{key} mean"), scale
+
+        mean, scale = scaling("scaling", len(feats))
+        classes = doc.get("classes")
+        if task == "classification" and not (
+                isinstance(classes, list) and len(classes) >= 2
+                and all(isinstance(c, (bool, int, float, str)) for c in classes)):
+            raise ValueError("preprocessing classes must be a list of at least two labels")
+        target_mean, target_scale = scaling("target_scaling", len(targets))
+        return cls(feats, targets, task, mean, scale,
+                   classes if task == "classification" else None, target_mean, target_scale)
+
+
+def _regression_targets(y: Any, names: Sequence[str]) -> np.ndarray:
+    Y = np.asarray(y)
+    if Y.dtype.kind not in "fiub":
+        raise ValueError(f"regression targets must be numbers; target {', '.join(names)} holds "
+                         f"{Y.dtype.name} values (use --task classification for labels)")
+    Y = Y.astype(np.float64)
+    return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+
+class PreprocessedModel:
+    """A network and its :class:`Preprocessing`: raw features in, answers out.
+
+    Parameters
+    ----------
+    net : MLP
+        Trained on ``preprocessing.transform(X)`` and ``encode_targets(y)``.
+    preprocessing : Preprocessing
+    metadata : dict, optional
+        Everything else stored with the model (training record, audio settings).
+
+    Attributes
+    ----------
+    columns_known : bool
+        Whether the feature and target names are the data's (False for a file
+        written by :func:`numnet.save` without preprocessing: its features are
+        then named ``x0, x1, ...`` and taken by position).
+    """
+
+    def __init__(self, net: Any, preprocessing: Preprocessing,
+                 metadata: dict[str, Any] | None = None) -> None:
+        if net.num_inputs != preprocessing.n_features:
+            raise ValueError(f"the network takes {net.num_inputs} inputs but the preprocessing "
+                             f"has {preprocessing.n_features} features")
+        self.net = net
+        self.preprocessing = preprocessing
+        self.metadata = dict(metadata or {})
+        self.columns_known = True       # False for a plain numnet.save file (see load)
+
+    @property
+    def classes(self) -> list | None:
+        return self.preprocessing.classes
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.preprocessing.task == "classification"
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """The network's raw outputs on raw features: ``(n, num_outputs)``."""
+        return np.asarray(self.net.forward(self.preprocessing.transform(X)), dtype=np.float64)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)``, columns in :attr:`classes` order."""
+        if not self.is_classifier:
+            raise ValueError("probabilities need a classification model; this one is regression")
+        P = self.outputs(X)
+        return np.column_stack([1.0 - P[:, 0], P[:, 0]]) if P.shape[1] == 1 else P
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels ``(n,)`` for a classifier; values ``(n, n_targets)`` in the data's units."""
+        if self.is_classifier:
+            assert self.classes is not None
+            return np.asarray(self.classes)[np.argmax(self.predict_proba(X), axis=1)]
+        return self.preprocessing.decode_outputs(self.outputs(X))
+
+    def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> None:
+        """Write the model file: weights, and the preprocessing as JSON metadata."""
+        meta = {**self.metadata, **(metadata or {}), _KEY: self.preprocessing.to_dict()}
+        numnet.save(self.net, path, metadata=meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PreprocessedModel:
+        """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
+        from numnet import io
+        net = numnet.load(path)
+        metadata = dict(getattr(net, "metadata", {}))
+        record = metadata.pop(_KEY, None)
+        if record is None:          # a plain numnet model: identity preprocessing
+            task = "classification" if net.classes_ is not None else "regression"
+            prep = Preprocessing([f"x{j}" for j in range(net.num_inputs)],
+                                 ["y"] if net.num_outputs == 1 or task == "classification"
+                                 else [f"y{j}" for j in range(net.num_outputs)],
+                                 task, classes=net.classes_)
+        else:
+            try:
+                prep = Preprocessing.from_dict(record)
+            except ValueError as exc:
+                raise io.FormatError(f"cannot load '{path}': {exc}") from None
+        try:
+            model = cls(net, prep, metadata)
+        except ValueError as exc:
+            raise io.FormatError(f"cannot load '{path}': {exc}") from None
+        model.columns_known = record is not None
+        return model
