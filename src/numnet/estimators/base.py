@@ -195,7 +195,7 @@ class BaseMLP(BaseEstimator):
              ) -> BaseMLP:
         """Check the data, build or continue the network, and run the solver."""
         self._validate_params()
-        self._hidden_sizes()
+        self._hidden_sizes()                    # bad sizes fail before the data are checked
         rng = as_generator(self.random_state)
         X, Y, sample_weight = self._prepare(X, y, sample_weight, incremental, rng)
         if self.solver == "lbfgs":

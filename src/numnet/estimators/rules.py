@@ -58,8 +58,10 @@ class SklearnRules(Callback):
     def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
         est = self.est
         loss = self._record(logs["loss"])
-        improved = self._score_improved(run) if self.validation is not None else \
-            self._loss_improved(loss)
+        if self.validation is not None:
+            improved = self._score_improved(run)
+        else:
+            improved = self._loss_improved(loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         if self._sgd_schedule("invscaling"):
             run.optimizer.learning_rate = (self.scale * est.learning_rate_init
