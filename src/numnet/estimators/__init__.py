@@ -1,0 +1,95 @@
+"""scikit-learn estimators on numnet: ``MLPClassifier`` and ``MLPRegressor``.
+
+Drop-in replacements for :mod:`sklearn.neural_network`'s estimators: the same
+parameter names, defaults and meanings, the same fitted attributes
+(``coefs_``, ``intercepts_``, ``loss_``, ``loss_curve_``, ``best_loss_``,
+``validation_scores_``, ``best_validation_score_``, ``n_iter_``, ``t_``,
+``n_layers_``, ``n_outputs_``, ``out_activation_``, ``classes_``,
+``n_features_in_``, ``feature_names_in_``) and the same behaviour, trained by
+numnet: a :class:`numnet.MLP` built once and trained by :func:`numnet.fit`
+(its engine, optimizers and callbacks), or by L-BFGS on the network's flat
+parameter vector and its exact gradient.
+
+>>> from sklearn.datasets import load_iris
+>>> from numnet.estimators import MLPClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
+>>> clf.score(X, y) > 0.9
+True
+
+How scikit-learn's rules map onto numnet
+----------------------------------------
+- **The loss.** scikit-learn reports ``s * L + alpha / (2 n_batch) * sum(W ** 2)``
+  where ``L`` is numnet's loss (mean over samples and outputs) and ``s`` is
+  ``0.5`` for ``squared_error`` (half the squared error), the number of
+  outputs for multilabel classification (its binary log-loss sums over
+  labels) and 1 otherwise. numnet trains on that objective divided by ``s``:
+  ``fit(..., l2=alpha / (s * batch_size))``, the SGD rate multiplied by ``s``
+  and Adam's ``epsilon`` divided by it, so the updates are scikit-learn's.
+  ``loss_``/``loss_curve_`` are reported in scikit-learn's units.
+- **Optimizers.** ``solver="sgd"`` is :class:`numnet.optimizers.SGD` with
+  ``momentum``/``nesterovs_momentum``; ``"adam"`` is
+  :class:`numnet.optimizers.Adam` with ``beta_1``, ``beta_2``, ``epsilon``.
+  Both keep PyTorch's update forms, which equal scikit-learn's at a constant
+  rate (momentum is kept as a sum of gradients rather than of steps, and
+  Adam adds ``epsilon`` after the bias correction, which differs at the
+  ``epsilon`` level only). An ``optimizer=`` object replaces the solver and
+  applies to numnet's loss as it is.
+- **Per-epoch rules** (``tol``, ``n_iter_no_change``, ``early_stopping``,
+  ``learning_rate="invscaling"``/``"adaptive"``) are one callback
+  (:class:`numnet.estimators.rules.SklearnRules`) run by ``fit`` after each epoch: no improvement
+  by ``tol`` for more than ``n_iter_no_change`` epochs (training loss, or
+  validation score with ``early_stopping``) stops training, or, for
+  ``sgd`` with ``"adaptive"``, divides the rate by 5 until it falls under
+  1e-6; ``"invscaling"`` sets the rate to ``learning_rate_init / (t + 1) **
+  power_t`` with ``t`` the samples seen. No numnet schedule matches these
+  (they count samples, and share the stopping counter), so the callback
+  sets the optimizer's rate itself.
+- ``alpha``'s penalty is ``alpha / (2 * batch_size)`` for every batch,
+  also for a shorter last batch (scikit-learn divides by that batch's size).
+  With ``sample_weight``, the batch's expected weight total replaces
+  ``batch_size`` (exact for ``lbfgs``, which sees the whole set).
+- Weights start as numnet initialises them (Glorot, He for the ReLU
+  family), biases at zero; scikit-learn draws both uniformly.
+- ``early_stopping`` holds out ``validation_fraction`` of the samples,
+  stratified by class for single-label classification (scikit-learn
+  stratifies binary targets only).
+- Sparse input is refused (scikit-learn's MLPs accept it).
+
+Modules
+-------
+``parameters`` (names, constraints, documentation), ``base`` (what both
+estimators share: the network, fit, predict), ``stochastic`` (``sgd`` and
+``adam`` through :func:`numnet.fit`), ``rules`` (the per-epoch rules),
+``lbfgs`` (scipy's L-BFGS-B), ``persistence`` (the JSON state in numnet's
+files), ``classifier`` and ``regressor``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+
+def _require_extra() -> None:
+    """Name the extra to install when scikit-learn or scipy is missing.
+
+    Checked here, before any submodule is imported, so that the message is
+    the same however ``numnet.estimators`` is reached.
+    """
+    for name in ("sklearn", "scipy.optimize"):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ImportError("numnet.estimators needs scikit-learn and scipy; install them "
+                              "with pip install 'numnet[sklearn]'") from exc
+
+
+_require_extra()
+
+from .classifier import MLPClassifier  # noqa: E402  (after the check of the extra)
+from .persistence import register_loaders  # noqa: E402
+from .regressor import MLPRegressor  # noqa: E402
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+register_loaders(MLPClassifier, MLPRegressor)

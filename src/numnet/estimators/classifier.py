@@ -1,0 +1,180 @@
+"""``MLPClassifier``: scikit-learn's MLP classifier, trained by numnet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from numnet import optimizers
+from numnet.callbacks import Callback
+
+from .base import BaseMLP, ravel_column
+from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
+
+_TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier, trained by numnet.
+
+    Softmax outputs for several classes, one logistic output for two, one
+    logistic output per label for a 0/1 indicator matrix (multilabel), all
+    trained on the log-loss (``loss`` is None or ``"log_loss"``).
+    """
+
+    __doc__ = (__doc__ or "") + DOC_PARAMETERS
+    # the public path, which pickles, reprs and numnet.onnx name (stable if this file moves)
+    __module__ = "numnet.estimators"
+
+    _parameter_constraints = {**BaseMLP._parameter_constraints,
+                              "loss": [StrOptions({"log_loss"}), None]}
+
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: RandomState = None, tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: float = 10, max_fun: int = 15000,
+                 loss: str | None = None, dtype: Any = None,
+                 output_activation: str | None = None, dropout: float = 0.0,
+                 optimizer: optimizers.Optimizer | None = None,
+                 callbacks: list[Callback] | None = None) -> None:
+        super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
+                         learning_rate, learning_rate_init, power_t, max_iter, shuffle,
+                         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+                         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+                         n_iter_no_change, max_fun, dtype, output_activation, dropout,
+                         optimizer, callbacks)
+        self.loss = loss
+
+    # --- targets ------------------------------------------------------------------
+
+    def _output(self, n_outputs: int) -> tuple[str, str, float]:
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        natural = "softmax" if multiclass else "sigmoid"
+        wanted = self.output_activation
+        if wanted is not None and ACTIVATIONS.get(wanted, wanted) != natural:
+            raise ValueError(f"output_activation={wanted!r} cannot fit "
+                             f"{self._label_binarizer.y_type_} targets, which need "
+                             f"{natural!r}; leave output_activation=None")
+        if multiclass:
+            return "softmax", "categorical_cross_entropy", 1.0
+        return "sigmoid", "binary_cross_entropy", float(n_outputs)
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
+                             reset=reset)
+        y = ravel_column(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_known_classes(y)
+        return X, self._label_binarizer.transform(y)
+
+    def _check_known_classes(self, y: np.ndarray) -> None:
+        """``warm_start`` needs the fitted classes exactly; ``partial_fit``, a subset of them."""
+        classes = unique_labels(y)
+        if self.warm_start:
+            if set(classes) != set(self.classes_):
+                raise ValueError(f"warm_start can only be used where `y` has the same "
+                                 f"classes as in the previous call to fit. Previously got "
+                                 f"{self.classes_}, `y` has {classes}")
+        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {classes}.")
+
+    def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+
+    def _decode(self, Y: np.ndarray) -> Any:
+        return self._label_binarizer.inverse_transform(Y)
+
+    def _target_type(self) -> str | None:
+        return self._label_binarizer.y_type_
+
+    def _restore_targets(self, target_type: str | None, classes: Any) -> None:
+        if target_type not in _TARGET_TYPES or not isinstance(classes, list) or not classes:
+            raise ValueError(f"a classifier needs its target type and classes, got "
+                             f"{target_type!r} and {classes!r:.100}")
+        if target_type == "multilabel-indicator":
+            binarizer = LabelBinarizer().fit(np.array([[0] * len(classes), [1] * len(classes)]))
+        else:
+            binarizer = LabelBinarizer().fit(np.array(classes))
+        if binarizer.y_type_ != target_type or binarizer.classes_.tolist() != classes:
+            raise ValueError(f"classes {classes!r:.100} do not make {target_type!r} targets")
+        self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+
+    # --- fitting and predicting ---------------------------------------------------------
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+                    ) -> MLPClassifier:
+        """One epoch over ``(X, y)``; ``classes`` (all labels) is needed on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), optional
+        classes : array-like of shape (n_classes,), optional
+
+        Returns
+        -------
+        self
+        """
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self
+
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
+        P = self._forward(X, check_input)
+        if self.n_outputs_ == 1:
+            P = P.ravel()
+        return self._label_binarizer.inverse_transform(P)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels ``(n_samples,)``, or a 0/1 matrix ``(n_samples, n_labels)`` for multilabel."""
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order."""
+        check_is_fitted(self)
+        P = self._forward(X)
+        if self.n_outputs_ == 1:
+            return np.hstack([1.0 - P, P])
+        return P
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``, ``(n_samples, n_classes)``."""
+        P = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(P, out=P)
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        return self._score_with(X, y, sample_weight, accuracy_score)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

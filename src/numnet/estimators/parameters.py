@@ -1,0 +1,159 @@
+"""scikit-learn's MLP parameters in numnet's terms: names, constraints, documentation.
+
+What both estimators share about their parameters: the activation names
+scikit-learn and numnet use, the constraints scikit-learn validates, the
+``Parameters`` section of both docstrings, and the conversions of
+``random_state``, ``hidden_layer_sizes`` and ``alpha`` into what numnet takes.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+#: Hidden activations by scikit-learn's names and numnet's -> numnet's name.
+ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
+               "sigmoid": "sigmoid", "leaky_relu": "leaky_relu", "elu": "elu",
+               "softplus": "softplus"}
+#: numnet's output activation names -> scikit-learn's ``out_activation_``.
+SKLEARN_OUT = {"sigmoid": "logistic"}
+
+RandomState = int | np.random.Generator | np.random.RandomState | None
+
+#: What scikit-learn's ``_validate_params`` checks, for the parameters both estimators have.
+PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
+    "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+    "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+    "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+    "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state", np.random.Generator],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+    "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
+    "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
+    "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+    "n_iter_no_change": [Interval(numbers.Real, 1, None, closed="left")],
+    "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
+    "dtype": [StrOptions({"float32", "float64"}), type, np.dtype, None],
+    "output_activation": [StrOptions(set(ACTIVATIONS) | {"softmax"}), None],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "optimizer": [HasMethods(["step", "get_config"]), None],
+    "callbacks": ["array-like", None],
+}
+
+
+def as_generator(random_state: RandomState) -> np.random.Generator:
+    """A Generator from None, an int, a Generator or a legacy RandomState (drawn from once)."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    return np.random.default_rng(int(random_state))
+
+
+def hidden_sizes(hidden_layer_sizes: Any) -> list[int]:
+    """``hidden_layer_sizes`` (an int or a sequence of them) as a list of positive ints."""
+    sizes = hidden_layer_sizes
+    sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+    if any(int(h) != h or h <= 0 for h in sizes):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+    return [int(h) for h in sizes]
+
+
+def l2_penalty(alpha: float, scale: float, total: float) -> float:
+    """numnet's ``l2`` for scikit-learn's ``alpha / (2 total) * sum(W ** 2)`` on a loss ``/ scale``.
+
+    ``total`` is the batch size, or the batch's weight total with sample weights.
+    """
+    return alpha / (scale * total) if total > 0 else 0.0
+
+
+DOC_PARAMETERS = """
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer.
+    activation : str, default="relu"
+        Hidden activation: scikit-learn's ``"identity"``, ``"logistic"``,
+        ``"tanh"``, ``"relu"``, or numnet's ``"leaky_relu"``, ``"elu"``,
+        ``"softplus"`` (``"sigmoid"`` is ``"logistic"``).
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+    alpha : float, default=1e-4
+        L2 penalty, ``alpha / (2 * batch_size) * sum(W ** 2)`` per batch.
+    batch_size : int or "auto", default="auto"
+        ``"auto"`` is ``min(200, n_samples)``; ignored by ``lbfgs``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        The ``sgd`` schedule (see the module docstring).
+    learning_rate_init : float, default=0.001
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    max_iter : int, default=200
+        Epochs for ``sgd``/``adam``, iterations for ``lbfgs``.
+    shuffle : bool, default=True
+    random_state : int, numpy Generator, RandomState or None
+        Seeds the weights, shuffling and the early-stopping split.
+    tol : float, default=1e-4
+    verbose : bool, default=False
+        numnet's progress bar (a log line per epoch off a terminal).
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    momentum : float, default=0.9
+    nesterovs_momentum : bool, default=True
+    early_stopping : bool, default=False
+        Stop on the score of a held-out ``validation_fraction``, keep the best weights.
+    validation_fraction : float, default=0.1
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's.
+    n_iter_no_change : int, default=10
+    max_fun : int, default=15000
+        Loss evaluations allowed to ``lbfgs``.
+    dtype : {"float32", "float64"} or None, default=None
+        The network's dtype; None follows ``X`` (float32 stays float32).
+    output_activation : str or None, default=None
+        numnet's: the output activation; None picks scikit-learn's.
+    dropout : float, default=0.0
+        numnet's: probability of dropping each hidden unit while training.
+    optimizer : numnet.optimizers.Optimizer or None, default=None
+        numnet's: replaces ``solver``'s optimizer (a copy is trained).
+    callbacks : list of numnet.callbacks.Callback or None, default=None
+        numnet's: passed to :func:`numnet.fit`.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        ``coefs_[i]`` of shape ``(n_units[i], n_units[i + 1])``, views of the network.
+    loss_ : float
+        The last epoch's loss (scikit-learn's units: see the module docstring).
+    loss_curve_ : list of float
+        Loss per epoch (``sgd``/``adam``).
+    best_loss_ : float or None
+        Lowest training loss (None with ``early_stopping``).
+    validation_scores_ : list of float or None
+        Held-out score per epoch with ``early_stopping``.
+    best_validation_score_ : float or None
+    n_iter_ : int
+        Epochs (or ``lbfgs`` iterations) run by the last fit.
+    t_ : int
+        Samples seen by the optimizer.
+    n_layers_, n_outputs_ : int
+    out_activation_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        When ``X`` had string column names.
+    network_ : numnet.MLP
+        The fitted network.
+"""

@@ -1,0 +1,99 @@
+"""``MLPRegressor``: scikit-learn's MLP regressor, trained by numnet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from numnet import optimizers
+from numnet.callbacks import Callback
+
+from .base import BaseMLP, ravel_column
+from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
+
+#: scikit-learn's loss name -> (numnet's loss, scale s: scikit-learn's loss is s times numnet's)
+REGRESSION_LOSSES = {"squared_error": ("mse", 0.5), "absolute_error": ("mae", 1.0),
+                     "huber": ("huber", 1.0)}
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor, trained by numnet.
+
+    ``loss`` is scikit-learn's ``"squared_error"`` (half the mean squared
+    error) or numnet's ``"absolute_error"`` and ``"huber"``; identity outputs
+    unless ``output_activation`` says otherwise. Several outputs for a 2-D ``y``.
+    """
+
+    __doc__ = (__doc__ or "") + DOC_PARAMETERS
+    # the public path, which pickles, reprs and numnet.onnx name (stable if this file moves)
+    __module__ = "numnet.estimators"
+
+    _parameter_constraints = {**BaseMLP._parameter_constraints,
+                              "loss": [StrOptions(set(REGRESSION_LOSSES))]}
+
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,),
+                 activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: RandomState = None, tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: float = 10, max_fun: int = 15000,
+                 dtype: Any = None, output_activation: str | None = None,
+                 dropout: float = 0.0, optimizer: optimizers.Optimizer | None = None,
+                 callbacks: list[Callback] | None = None) -> None:
+        super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
+                         learning_rate, learning_rate_init, power_t, max_iter, shuffle,
+                         random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+                         early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+                         n_iter_no_change, max_fun, dtype, output_activation, dropout,
+                         optimizer, callbacks)
+        self.loss = loss
+
+    def _output(self, n_outputs: int) -> tuple[str, str, float]:
+        loss, scale = REGRESSION_LOSSES[self.loss]
+        name = self.output_activation or "identity"
+        return ACTIVATIONS.get(name, name), loss, scale
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        return X, ravel_column(y)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self
+
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
+        Y = self._forward(X, check_input)
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` for several outputs."""
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        return self._score_with(X, y, sample_weight, r2_score)
