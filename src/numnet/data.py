@@ -37,7 +37,7 @@ import numpy as np
 
 from numnet import datasets
 
-__all__ = ["Table", "DataError", "load_table", "read_frame", "BUILTIN", "GENERATED",
+__all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "BUILTIN", "GENERATED",
            "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
 
 GENERATED = tuple(datasets.DATASETS)
@@ -147,7 +147,7 @@ def read_frame(path: str | os.PathLike) -> Any:
                       f"({', '.join(unnamed[:3])}); a saved row index would be used as a "
                       f"feature: name the columns, or choose them with --features",
                       stacklevel=2)
-    if suffix in (".csv", ".tsv", ".tab") and all(_is_number(c) for c in frame.columns):
+    if suffix in (".csv", ".tsv", ".tab") and all(is_number(c) for c in frame.columns):
         frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", header=None,
                             skipinitialspace=True)
         frame.columns = [f"x{j}" for j in range(frame.shape[1] - 1)] + ["y"]
@@ -157,7 +157,8 @@ def read_frame(path: str | os.PathLike) -> Any:
     return frame
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (``float(text)`` succeeds)."""
     try:
         float(text)
     except ValueError:

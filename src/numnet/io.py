@@ -1,74 +1,13 @@
-"""Saving and loading networks and training checkpoints: safetensors + JSON, atomically.
+"""Saving and loading networks, fitted estimators and training checkpoints.
 
-The file format
----------------
-A numnet file is a plain `safetensors <https://github.com/huggingface/safetensors>`_
-file: an 8-byte little-endian header length ``N``, ``N`` bytes of JSON header,
-then the raw little-endian tensor bytes. It holds
+The public face of :mod:`numnet.files`, where the work is done: here
+:func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`, and a
+file that holds a fitted estimator comes back as that estimator.
 
-- one tensor per parameter, in :meth:`MLP.parameters` order: ``W0, b0, W1,
-  b1, ...`` (``W0, W1, ...`` without bias), ``W_i`` of shape ``(n_in, n_out)``
-  and ``b_i`` of shape ``(n_out,)``, in the network's dtype (``F32``/``F64``);
-- in the header's ``__metadata__`` (a string-to-string map) one key,
-  ``"numnet"``, whose value is a JSON document::
-
-      {"format": "numnet-model", "format_version": 1, "numnet_version": "0.1.0",
-       "config": {...MLP.get_config()...}, "classes": [...] or null,
-       "metadata": {...user and training metadata...}}
-
-A fitted estimator (:mod:`numnet.estimators`) is saved as its network with
-one more field, ``"estimator": {"class": "MLPClassifier", "state": {...}}``:
-its parameters and fitted attributes as JSON (``estimator.numnet_state()``),
-rebuilt on load by the loader registered under that class name
-(:data:`ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
-
-A checkpoint (:func:`save_checkpoint`) is the same with ``"format":
-"numnet-checkpoint"`` and, in the document, ``"epoch"``, ``"history"``,
-``"fit_config"``, ``"optimizer"`` and ``"rng_state"``. Arrays and NumPy scalars
-inside the optimizer state and the random state are stored as extra tensors
-(``optimizer/m.0``, ``rng/state/key``, ...) and appear in the JSON as
-``{"$tensor": "optimizer/m.0", "kind": "array"}`` (``"kind": "scalar"`` for a
-NumPy scalar, a 0-d tensor), so they come back bit for bit, dtype included.
-Python ints of any size (a PCG64 state's 128-bit ints) are JSON integers and
-round-trip exactly. Any safetensors reader can open the file; the weights are
-ordinary named tensors.
-
-Safety guarantees
------------------
-- **Loading never runs code.** No pickle anywhere: the file is bytes, JSON and
-  fixed-size numbers. Names read from a file are only ever looked up in
-  numnet's registries (activations, initializers, a fixed list of NumPy bit
-  generators).
-- **Everything read is checked** before it is used, and a bad file is refused
-  with a :class:`FormatError` (a ``ValueError``) whose message names the file
-  and the problem: not a safetensors file, truncated, a header length that
-  exceeds the file or 100 MB (checked before anything is allocated), header
-  not JSON (or with duplicate keys), no ``numnet`` metadata, unknown format or
-  newer ``format_version``, config fields missing or of the wrong type,
-  missing or extra tensors, shapes and dtypes that do not match the
-  architecture, byte ranges that do not match the shapes, non-finite values.
-  The architecture is checked against the tensors actually in the file before
-  the network is built, so a file cannot make numnet allocate more than its
-  own size. Only regular files are read (a FIFO or device is refused, never
-  waited on). Operating-system errors keep their types and name the path:
-  ``FileNotFoundError`` for a missing file, ``IsADirectoryError`` for a
-  directory, ``PermissionError``.
-- **Writes are atomic.** The bytes go to a temporary file in the target's
-  directory (named ``.<name>.tmp-<host>-<pid>-<random>``), which is flushed,
-  fsync'ed and renamed over the target with :func:`os.replace`; then the
-  directory is fsync'ed. A crash at any moment leaves either the old file or
-  the new one, whole. A temporary file is removed on any exception; one left
-  by a killed process (SIGKILL, power loss) is removed by the next save to the
-  same target from the same host, once its process is gone.
-- Numbers round-trip bit for bit: a loaded network gives identical outputs.
-  Non-finite parameters are refused on save as well as on load, so numnet
-  never writes a file it would refuse to read.
-
-Only NumPy is needed to import this module; ``safetensors`` (the ``io``
-extra) is imported when a file is read or written.
-
-This is the public face of :mod:`numnet.files`, where the work is done;
-here :func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`.
+The file format (safetensors with a JSON header) and its safety guarantees
+(loading never runs code, every field is checked before use, writes are
+atomic), and how an estimator is stored beside its network, are described
+once, in :mod:`numnet.files.format`.
 """
 
 from __future__ import annotations

@@ -95,66 +95,10 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
 class Network:
     """A fully connected feed-forward network: parameters, forward and backward passes.
 
-    Parameters
-    ----------
-    num_inputs : int
-        Features per sample.
-    hidden_layers : list of int
-        Width of each hidden layer, left to right; ``[]`` for none.
-    num_outputs : int
-        Outputs per sample.
-    activation : str, default "sigmoid"
-        Hidden-layer activation (see :mod:`numnet.activations`).
-    output_activation : str or None, default None
-        Output activation; ``None`` means the same as ``activation``, as in the
-        tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
-        ``"sigmoid"`` for classification.
-    bias : bool, default True
-        Whether layers have biases (the tutorial's network has none).
-    init : str or None, default None
-        Weight initializer (see :mod:`numnet.initializers`); ``None`` picks He
-        for the ReLU family and Glorot otherwise. ``"uniform"`` is the
-        tutorial's [0, 1). Biases start at zero.
-    dtype : {"float64", "float32"}, default "float64"
-        Kept end to end: parameters, activations and gradients.
-    random_state : int, numpy.random.Generator or None
-        Seeds the initial weights, and then the training (see :attr:`rng`), as
-        scikit-learn's ``random_state`` does. A Generator is used, not copied.
-
-    Attributes
-    ----------
-    weights : list of ndarray
-        ``W_i`` of shape ``(layer_sizes[i], layer_sizes[i + 1])``: views into
-        :attr:`flat_parameters`.
-    biases : list of ndarray or None
-        ``b_i`` of shape ``(layer_sizes[i + 1],)``, or None without bias.
-    flat_parameters : ndarray of shape (num_parameters,)
-        Every parameter, in :meth:`parameters` order.
-    activation_fns : list of Activation
-        Each layer's activation pair.
-    classes_ : list or None
-        The class labels, in output order, once :func:`numnet.fit` has seen labels.
-    metadata : dict
-        Free-form JSON-safe data, saved by :func:`numnet.save` and restored by
-        :func:`numnet.load` (``{}`` for a new network).
-    rng : numpy.random.Generator or None
-        The generator of ``random_state``, continued after drawing the initial
-        weights. :func:`numnet.fit` given no ``random_state`` of its own draws
-        its shuffles, validation split and dropout from it: a network built
-        with a seed trains the same way on every run of a script, and each
-        later ``fit`` continues the stream (new shuffles, still repeatable).
-        None without a seed: each ``fit`` then draws fresh entropy.
-
-    Raises
-    ------
-    ValueError
-        For a softmax output over one unit (constant: use a sigmoid for two
-        classes, or one output per class), or when the parameters alone would
-        exceed the machine's physical memory (the message gives their number
-        and size).
-
-    The public :class:`numnet.MLP` is this class with ``fit``, ``evaluate``
-    and the tutorial's methods.
+    The constructor takes the arguments of :class:`numnet.MLP`, the class
+    users build (this one with ``fit``, ``evaluate`` and the tutorial's
+    methods); their documentation, the attributes and the errors raised are
+    written once, there.
 
     Examples
     --------

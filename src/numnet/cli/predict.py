@@ -23,14 +23,6 @@ Examples:
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")      # numnet.audio.AUDIO_EXTENSIONS (tested)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
     settings = model.metadata.get("audio")
     if settings is None:
@@ -86,7 +78,7 @@ def predict(model, inputs, values, out, proba, samples, seed):
     prep = m.preprocessing
     if values is not None and inputs:
         raise CliError("give DATA or --values, not both")
-    if values is None and inputs and all(_is_number(v) for v in inputs):
+    if values is None and inputs and all(data.is_number(v) for v in inputs):
         values = ",".join(inputs)                   # the earlier form: predict MODEL 0.1 0.2
         inputs = ()
     if values is not None:

@@ -16,6 +16,12 @@ then the raw little-endian tensor bytes. It holds
        "config": {...Network.get_config()...}, "classes": [...] or null,
        "metadata": {...user and training metadata...}}
 
+A fitted estimator (:mod:`numnet.estimators`) is saved as its network with
+one more field, ``"estimator": {"class": "MLPClassifier", "state": {...}}``:
+its parameters and fitted attributes as JSON (``estimator.numnet_state()``),
+rebuilt on load by the loader registered under that class name
+(:data:`numnet.io.ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
+
 A checkpoint (:func:`save_checkpoint`) is the same with ``"format":
 "numnet-checkpoint"`` and, in the document, ``"epoch"``, ``"history"``,
 ``"fit_config"``, ``"optimizer"`` and ``"rng_state"``. Arrays and NumPy scalars
