@@ -37,6 +37,7 @@ test: lint
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.tutorial_loop
+	$(PY) -m benchmarks.sweep_preset
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
