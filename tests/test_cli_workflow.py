@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from io import StringIO
 
 import numpy as np
@@ -295,6 +296,25 @@ def test_each_bad_invocation_is_one_line_without_traceback(tmp_path, flowers, tr
         assert "Traceback" not in result.output
     text = _bad_inputs(tmp_path, flowers, model)["non-numeric feature"]
     assert "--features length,width,weight" in run(*text[0], ok=False).stderr
+
+
+def test_an_estimator_file_is_one_line_that_says_how_to_use_it(tmp_path, flowers):
+    estimators = pytest.importorskip("numnet.estimators")
+    frame = blobs()
+    X, y = frame[["length", "width", "weight"]].to_numpy(), frame["colour"].to_numpy()
+    path = tmp_path / "estimator.safetensors"
+    with warnings.catch_warnings():         # a few iterations are enough for this test
+        warnings.simplefilter("ignore")
+        numnet.save(estimators.MLPClassifier((4,), max_iter=20, random_state=0).fit(X, y), path)
+    for command in (["info", path], ["predict", path, flowers],
+                    ["evaluate", path, flowers, "--target", "colour"],
+                    ["export", path, "--out", tmp_path / "e.onnx"]):
+        result = run(*command, ok=False)
+        assert result.exit_code == 1, (command, result.output)
+        assert result.stderr.count("\n") == 1, (command, result.stderr)
+        assert "holds a fitted MLPClassifier" in result.stderr, (command, result.stderr)
+        assert "numnet.onnx.export(numnet.load(" in result.stderr
+        assert "Traceback" not in result.output
 
 
 def test_a_real_process(tmp_path, flowers):

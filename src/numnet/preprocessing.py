@@ -33,6 +33,8 @@ import numpy as np
 
 import numnet
 
+from .network import Network
+
 __all__ = ["Preprocessing", "PreprocessedModel", "infer_task", "MAX_AUTO_CLASSES", "TASKS"]
 
 MAX_AUTO_CLASSES = 20
@@ -307,6 +309,12 @@ class PreprocessedModel:
         """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
         from numnet import io
         net = numnet.load(path)
+        if not isinstance(net, Network):        # a fitted estimator (numnet.estimators)
+            raise io.FormatError(
+                f"'{path}' holds a fitted {type(net).__name__} (numnet.estimators), which the "
+                f"command line does not read; use it from Python: numnet.load('{path}')"
+                f".predict(X), or export it with numnet.onnx.export(numnet.load('{path}'), "
+                f"'model.onnx')")
         metadata = dict(getattr(net, "metadata", {}))
         record = metadata.pop(_KEY, None)
         if record is None:          # a plain numnet model: identity preprocessing
