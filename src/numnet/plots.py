@@ -48,6 +48,17 @@ def _save(fig: Any, path: str | os.PathLike | None) -> Any:
     return fig
 
 
+def _finish_chart(fig: Any, ax: Any, path: str | os.PathLike | None, xlabel: str,
+                  ylabel: str, title: str) -> Any:
+    """Label a line or scatter chart, add its grid and legend, then :func:`_save` it."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
 def loss_curve(history: Any, path: str | os.PathLike | None = None, *, ax: Any = None,
                log_scale: bool | None = None) -> Any:
     """Training (and validation) loss per epoch.
@@ -87,12 +98,7 @@ def loss_curve(history: Any, path: str | os.PathLike | None = None, *, ax: Any =
         log_scale = positive.size == values.size and positive.max() > 20 * positive.min()
     if log_scale:
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title("Loss per epoch")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _finish_chart(fig, ax, path, "epoch", "loss", "Loss per epoch")
 
 
 def fitted_function(model: Any, X: Any, y: Any, path: str | os.PathLike | None = None, *,
@@ -127,12 +133,7 @@ def fitted_function(model: Any, X: Any, y: Any, path: str | os.PathLike | None =
                 color="tab:green", label="true function")
     pred = np.asarray(model.predict(grid), dtype=np.float64).reshape(len(grid), -1)
     ax.plot(grid[:, 0], pred[:, 0], color="tab:blue", linewidth=2, label=label)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title("Fitted function")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _finish_chart(fig, ax, path, "x", "y", "Fitted function")
 
 
 def decision_regions(model: Any, X: Any, y: Any, path: str | os.PathLike | None = None, *,
@@ -245,9 +246,4 @@ def predicted_vs_true(y_true: Any, y_pred: Any, path: str | os.PathLike | None =
         ax.scatter(t[:, j], p[:, j], s=10, alpha=0.6, label=label)
     lo, hi = min(t.min(), p.min()), max(t.max(), p.max())
     ax.plot([lo, hi], [lo, hi], "--", color="k", linewidth=1, label="perfect")
-    ax.set_xlabel("true value")
-    ax.set_ylabel("predicted value")
-    ax.set_title("Predicted against true")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    return _save(fig, path)
+    return _finish_chart(fig, ax, path, "true value", "predicted value", "Predicted against true")
