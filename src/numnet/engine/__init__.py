@@ -23,8 +23,9 @@ and ``t`` included, so a run may switch runners between epochs):
   work and the optimizer's update compiled. An update that is exactly ``p -= lr * g``
   (the optimizer's ``linear_rate()``: plain SGD, no ``l2``) goes inside
   each weight matrix's gradient product, one BLAS ``gemm`` with
-  ``beta = 1`` (:mod:`numnet.engine.blas`). The path for large networks,
-  where the time is BLAS's (:mod:`numnet.engine.buffered`).
+  ``beta = 1`` through :mod:`scipy.linalg.blas` (:mod:`numnet.engine.blas`).
+  The path for large networks, where the time is BLAS's
+  (:mod:`numnet.engine.buffered`).
 * :class:`ExampleRunner` (numba): batch size 1, whole epochs of per-example
   updates in one compiled loop (:mod:`numnet.engine.compiled`, kernels in
   :mod:`numnet.engine.kernels`).
