@@ -34,6 +34,7 @@ if click is not None:
     from .gradcheck import gradcheck
     from .info import info
     from .predict import predict
+    from .terminal import escape_standard_streams
     from .train import train
 
     @click.group(context_settings={"help_option_names": ["-h", "--help"]},
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``numnet`` command."""
     if click is None:
         sys.exit(MISSING_EXTRA)
+    escape_standard_streams()     # no control character from a file reaches the terminal raw
     cli.main(args=argv, prog_name="numnet")
 
 

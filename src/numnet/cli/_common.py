@@ -18,6 +18,8 @@ import click
 
 from numnet import data
 
+from .terminal import printable
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 DATA_HELP = f"DATA is {data.describe_sources()}."
@@ -27,7 +29,7 @@ class CliError(click.ClickException):
     """A problem with what the user gave: one line, exit code 1."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+        super().__init__(printable(" ".join(str(message).split())))
 
 
 def _message(exc: BaseException) -> str:
@@ -53,7 +55,7 @@ def user_errors(func: F) -> F:
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
-    click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+    click.echo(f"warning: {printable(' '.join(str(message).split()))}", err=True)
 
 
 @contextlib.contextmanager
@@ -170,8 +172,8 @@ def fmt(value: float) -> str:
 def echo_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None,
                err: bool = False) -> None:
     """Print aligned columns: the first left-aligned, the rest right-aligned."""
-    cells = [list(map(str, header))] if header else []
-    cells += [[str(c) for c in row] for row in rows]
+    cells = [[printable(c) for c in header]] if header else []
+    cells += [[printable(c) for c in row] for row in rows]
     widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
     for row in cells:
         parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
