@@ -40,7 +40,6 @@ __all__ = [
     "ACTIVATIONS",
     "get_activation",
     "sigmoid",
-    "sigmoid_into",
     "sigmoid_derivative",
     "tanh",
     "relu",

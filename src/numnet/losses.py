@@ -35,8 +35,7 @@ from .activations import Workspace
 from .validation import check_name
 
 __all__ = ["Loss", "ScalarLoss", "LOSSES", "get_loss", "mse", "mae", "huber",
-           "binary_cross_entropy", "categorical_cross_entropy", "normalize_weights",
-           "weighted_value"]
+           "binary_cross_entropy", "categorical_cross_entropy"]
 
 HUBER_DELTA = 1.0
 

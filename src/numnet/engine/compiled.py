@@ -17,7 +17,8 @@ import numpy as np
 
 from numnet.losses import Loss
 from numnet.network import Network
-from numnet.optimizers import KERNEL_RULES, Optimizer
+from numnet.optimizers import Optimizer
+from numnet.optimizers.registry import KERNEL_RULES
 
 __all__ = ["ExampleRunner", "SmallBatchRunner", "loss_code", "optimizer_code",
            "kernel_hyperparameters", "kernel_state"]

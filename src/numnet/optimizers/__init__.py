@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .base import KernelRule, KernelSpec, Optimizer
-from .registry import KERNEL_RULES, OPTIMIZERS, get_optimizer, optimizer_from_config
+from .base import Optimizer
+from .registry import OPTIMIZERS, get_optimizer, optimizer_from_config
 from .rmsprop import RMSprop
 from .schedules import (
     SCHEDULES,
@@ -59,9 +59,6 @@ from .sgd import SGD
 
 __all__ = [
     "Optimizer",
-    "KernelSpec",
-    "KernelRule",
-    "KERNEL_RULES",
     "SGD",
     "Adam",
     "AdamW",

@@ -3,7 +3,7 @@
 Every activation in :data:`numnet.activations.ACTIVATIONS` with a scalar form
 (``scalar(z, cast)``, ``scalar_derivative(z, a, cast)``), every loss in
 :data:`numnet.losses.LOSSES` with one (:class:`numnet.losses.ScalarLoss`) and
-every update rule in :data:`numnet.optimizers.KERNEL_RULES` (``constants``,
+every update rule in :data:`numnet.optimizers.registry.KERNEL_RULES` (``constants``,
 ``update``) is plain Python, written beside its NumPy form. This module makes them callable
 from compiled code (``numba.extending.register_jitable``) and generates the
 functions that dispatch on a code, so the kernels never restate a formula:
@@ -43,7 +43,7 @@ from numba.extending import register_jitable
 
 from numnet.activations import ACTIVATIONS
 from numnet.losses import LOSSES, Loss, ScalarLoss
-from numnet.optimizers import KERNEL_RULES
+from numnet.optimizers.registry import KERNEL_RULES
 
 __all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "SOFTMAX",
            "IDENTITY", "FINGERPRINT", "activate",
