@@ -1,7 +1,37 @@
-"""Shared fixtures: a fresh seeded Generator per test."""
+"""Shared fixtures (a fresh seeded Generator per test) and the Hypothesis profiles.
+
+The property-based tests run under the ``ci`` profile when the ``CI``
+environment variable is set (``CI=true``, as CI services set it): examples are
+derived from each test's name (``derandomize``), no example database is read
+or written, and a failure prints the blob that reproduces it, so a CI run
+fails or passes the same way every time. Elsewhere the ``dev`` profile keeps
+Hypothesis's defaults: random examples, and failures remembered in
+``.hypothesis/`` (ignored by git) to be replayed first. ``HYPOTHESIS_PROFILE``
+picks a profile by name.
+"""
+
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Both from Hypothesis's "default" profile: Hypothesis itself loads its own "ci" profile
+# whenever a CI variable exists (even CI=false), which must not leak into "dev".
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True,
+                          database=None, print_blob=True)
+settings.register_profile("dev", settings.get_profile("default"))
+
+
+def _profile() -> str:
+    chosen = os.environ.get("HYPOTHESIS_PROFILE")
+    if chosen:
+        return chosen
+    ci = os.environ.get("CI", "").strip().lower()
+    return "ci" if ci not in ("", "0", "false", "no") else "dev"
+
+
+settings.load_profile(_profile())
 
 
 @pytest.fixture

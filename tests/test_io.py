@@ -447,6 +447,14 @@ def test_property_round_trip_is_exact(n_in, hidden, n_out, dtype, bias, activati
         loaded = nio.load(nio.save(net, Path(tmp) / "m.safetensors"))
     assert np.array_equal(loaded.flat_parameters.view(np.uint8),
                           net.flat_parameters.view(np.uint8))
-    with np.errstate(all="ignore"):
-        X = _inputs(net, seed)
-        assert np.array_equal(loaded.forward(X), net.forward(X), equal_nan=True)
+    X = _inputs(net, seed)
+    assert _outcome(loaded, X) == _outcome(net, X)
+
+
+def _outcome(net: MLP, X: np.ndarray) -> tuple[str, bytes]:
+    """The outputs' bytes, or the refusal of weights whose sums overflow: equal for twins."""
+    try:
+        with np.errstate(all="ignore"):
+            return "outputs", net.forward(X).tobytes()
+    except ValueError as exc:
+        return "refused", str(exc).encode()

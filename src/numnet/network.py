@@ -37,13 +37,35 @@ from .validation import (
     check_positive_int,
     check_sample_weight,
     check_targets,
+    largest_magnitude,
 )
 
 if TYPE_CHECKING:                      # typing.Self is Python 3.11+; annotations only
     from typing_extensions import Self
 
 __all__ = ["Network", "LayerCache", "dense_forward", "dense_backward", "fused_value",
-           "fused_delta"]
+           "fused_delta", "overflow_message"]
+
+# Activations whose outputs lie in [-1, 1], and those bounded by their input plus 1 (a
+# bound on the next layer's input, for Network.check_overflow).
+_BOUNDED = frozenset({"sigmoid", "tanh", "softmax"})
+_LINEAR_BOUND = frozenset({"identity", "relu", "leaky_relu", "elu", "softplus"})
+
+# Bytes of activations per block when check_overflow runs the forward pass itself.
+_OVERFLOW_BLOCK = 1 << 26
+
+
+def overflow_message(what: str, X: np.ndarray, Y: np.ndarray | None = None) -> str:
+    """``"the loss overflows (inf/NaN) for X values up to 1e+300; scale the features ..."``.
+
+    ``what`` names the quantity that overflowed; the larger of the features
+    ``X`` and the targets ``Y`` in magnitude is named as the cause.
+    """
+    x, y = largest_magnitude(X), largest_magnitude(Y)
+    data = f"X values up to {x:.3g}" + ("" if Y is None else f" and y values up to {y:.3g}")
+    cause = "features" if Y is None or x >= y else "targets"
+    return (f"{what} overflows the network's arithmetic (inf/NaN) for {data}; scale the "
+            f"{cause}, e.g. standardise them, so the values are of order 1")
 
 
 def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
@@ -60,6 +82,21 @@ def fused_delta(lossfn: Loss, P: np.ndarray, Y: np.ndarray) -> np.ndarray:
         raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
                          f"no delta")
     return lossfn.delta(P, Y)
+
+
+def _largest_column_sum(W: np.ndarray) -> float:
+    """``max_k sum_j |W[j, k]|`` of ``W`` (n_in, n_out), in blocks (no copy of ``W``)."""
+    block = 1 << 20
+    n_in, n_out = W.shape
+    width = min(n_out, block)
+    rows = max(1, block // max(1, width))
+    largest = 0.0
+    for c in range(0, n_out, width):
+        sums = np.zeros(min(width, n_out - c), dtype=np.float64)
+        for r in range(0, n_in, rows):
+            sums += np.abs(W[r:r + rows, c:c + width]).sum(axis=0, dtype=np.float64)
+        largest = max(largest, float(sums.max(initial=0.0)))
+    return largest
 
 
 class LayerCache(NamedTuple):
@@ -305,21 +342,97 @@ class Network:
         or a scalar for a scalar input to a one-output network. A flat
         sequence of ``n`` values to a one-input network gives ``(n, num_outputs)``,
         as for any batch.
+
+        Raises
+        ------
+        ValueError
+            For NaN or infinite inputs, and for finite inputs so large that a
+            layer's weighted sums overflow to inf (e.g. 1.7e308): the outputs
+            would not be numbers, so the error names the largest input and
+            says to scale the features. No NumPy RuntimeWarning is emitted.
         """
         X2, single = check_features(X, self.num_inputs, self.dtype)
-        A = X2
-        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
-            b = self.biases[i] if self.biases is not None else None
-            A = dense_forward(A, W, b, act)[1]
+        A = self._forward_checked(X2)
         if single:
             return A[0, 0] if np.ndim(X) == 0 and self.num_outputs == 1 else A[0]
         return A
+
+    def _forward_checked(self, X: np.ndarray, name: str = "X") -> np.ndarray:
+        """Outputs ``(n, num_outputs)`` for validated ``X``, or the ValueError of :meth:`forward`.
+
+        Floating-point overflow raises inside the pass, so an overflow hidden by
+        a saturating activation (a sigmoid of inf is a finite 1.0) is caught
+        too; the outputs are then checked once (NaN parameters propagate quietly).
+        """
+        A = X
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                for i, (W, act) in enumerate(zip(self.weights, self.activation_fns,
+                                                 strict=True)):
+                    b = self.biases[i] if self.biases is not None else None
+                    A = dense_forward(A, W, b, act)[1]
+        except FloatingPointError:
+            raise self._overflow_error(X, name) from None
+        if not np.isfinite(A).all():
+            raise self._overflow_error(X, name)
+        return A
+
+    def _overflow_error(self, X: np.ndarray, name: str) -> ValueError:
+        """The error for a forward pass of finite ``X`` that stopped being finite."""
+        bad = int(np.size(self.flat_parameters) - np.count_nonzero(
+            np.isfinite(self.flat_parameters)))
+        if bad:
+            return ValueError(f"the network's parameters hold {bad} NaN or infinite value(s), "
+                              f"so its outputs are not numbers; retrain it or load a saved copy")
+        return ValueError(f"{name} values up to {largest_magnitude(X):.3g} overflow the network's "
+                          f"arithmetic (its weighted sums reach inf); scale the features, e.g. "
+                          f"standardise them, so the values are of order 1")
+
+    def check_overflow(self, X: np.ndarray, name: str = "X") -> None:
+        """Raise :meth:`forward`'s ValueError if validated ``X`` (n, num_inputs) overflows.
+
+        Cheap when it cannot: a bound on every layer's weighted sums, from the
+        largest ``|x|`` and the weights, is checked first; only when the bound
+        reaches the float range does the forward pass run (in blocks of rows
+        whose activations take at most 64 MiB).
+        """
+        with np.errstate(over="ignore", invalid="ignore"):      # huge weights: no bound
+            if self._overflow_impossible(largest_magnitude(X)):
+                return
+        per_row = 2 * self.dtype.itemsize * sum(self.layer_sizes[1:])
+        rows = max(1, min(len(X), _OVERFLOW_BLOCK // per_row))
+        for start in range(0, len(X), rows):
+            self._forward_checked(X[start:start + rows], name)
+
+    def _overflow_impossible(self, scale: float) -> bool:
+        """Whether inputs with ``|x| <= scale`` provably keep every weighted sum finite.
+
+        ``|z_k| <= max|a| * sum_j |W_jk| + max|b|`` for each layer, with ``max|a|``
+        bounded by the activation before it (1 for sigmoid/tanh/softmax, the
+        bound plus 1 for the others that grow at most linearly).
+        """
+        limit = float(np.finfo(self.dtype).max) / 16       # room for the activations' own steps
+        bound = scale
+        for i, (W, act) in enumerate(zip(self.weights, self.activation_fns, strict=True)):
+            reach = bound * _largest_column_sum(W)
+            if self.biases is not None:
+                reach += largest_magnitude(self.biases[i])
+            if not reach < limit:                           # also False for NaN
+                return False
+            if act.name in _BOUNDED:
+                bound = 1.0
+            elif act.name in _LINEAR_BOUND:
+                bound = reach + 1.0
+            else:
+                return False
+        return True
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels when the network was fitted on labels, else :meth:`forward`'s outputs.
 
         Returns ndarray of shape (n_samples,) of labels (a single label for
-        one sample), or the outputs as :meth:`forward` gives them.
+        one sample), or the outputs as :meth:`forward` gives them. Raises
+        :meth:`forward`'s errors (finite inputs that overflow included).
         """
         if self.classes_ is None:
             return self.forward(X)
@@ -332,7 +445,8 @@ class Network:
         """Class probabilities: ``(n_samples, n_classes)`` (``(n_classes,)`` for one sample).
 
         Needs a softmax output, or a sigmoid output (one unit gives the two
-        columns ``[1 - p, p]``, several units are independent labels).
+        columns ``[1 - p, p]``, several units are independent labels). Raises
+        :meth:`forward`'s errors (finite inputs that overflow included).
         """
         if self.output_activation not in ("softmax", "sigmoid"):
             raise ValueError(
@@ -396,6 +510,13 @@ class Network:
         loss : float
         grads : list of ndarray
             ``dL/dp`` for each ``p`` in :meth:`parameters`, same shapes and dtype.
+
+        Raises
+        ------
+        ValueError
+            Besides bad input, when finite ``X`` or ``y`` make the outputs, the
+            loss or a gradient overflow to inf/NaN (values near the float
+            range); the message names the features or the targets to scale.
         """
         X2, _ = check_features(X, self.num_inputs, self.dtype)
         Y = check_targets(y, X2.shape[0], self.num_outputs, self.dtype)
@@ -404,7 +525,12 @@ class Network:
         weights = None
         if sample_weight is not None:
             weights = check_sample_weight(sample_weight, X2.shape[0], self.dtype)
-        value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2, sample_weight=weights)
+        self.check_overflow(X2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, flat = self.loss_and_flat_gradient(X2, Y, lossfn, l2, sample_weight=weights)
+            finite = bool(np.isfinite(value) and np.isfinite(flat).all())
+        if not finite:
+            raise ValueError(overflow_message("the loss or its gradient", X2, Y))
         return value, self._interleave(*self.unflatten(flat))
 
     def loss_and_flat_gradient(self, X: np.ndarray, Y: np.ndarray, lossfn: Loss,

@@ -27,6 +27,9 @@ __all__ = [
     "check_name",
     "check_consistent_length",
     "check_fits_in_memory",
+    "check_memory",
+    "format_bytes",
+    "largest_magnitude",
 ]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -43,10 +46,35 @@ def check_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
+def _check_range(wide: np.ndarray, out: np.ndarray, dtype: np.dtype, name: str) -> None:
+    """Refuse finite values of ``wide`` that became inf in ``out`` (its cast to ``dtype``)."""
+    lost = np.isfinite(wide) & ~np.isfinite(out)
+    if lost.any():
+        largest = float(np.abs(wide[lost]).max())
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}, beyond {dtype.name}'s range "
+            f"(+-{float(np.finfo(dtype).max):.3g}); scale them, e.g. standardise them, "
+            f"or use dtype='float64'"
+        )
+
+
+def _cast(arr: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """Numeric ``arr`` as ``dtype``; finite values beyond its range (1e39 in float32) are a
+    ValueError rather than an inf and a RuntimeWarning."""
+    if arr.dtype == dtype:
+        return arr
+    with np.errstate(over="ignore"):
+        out = arr.astype(dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > dtype.itemsize \
+            and not np.isfinite(out).all():
+        _check_range(arr, out, dtype, name)
+    return out
+
+
 def _as_numeric_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array, turning NumPy's errors into ones that say what to do."""
     if isinstance(data, np.ndarray) and data.dtype.kind in "fiub":
-        return data.astype(dtype, copy=False)
+        return _cast(data, dtype, name)
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{name} must be numeric array-like, got a string: {data!r}")
     try:
@@ -57,16 +85,30 @@ def _as_numeric_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
             f"number of values"
         ) from exc
     if arr.dtype.kind in "fiub":
-        return arr.astype(dtype, copy=False)
+        return _cast(arr, dtype, name)
     if arr.dtype.kind in "USO":
         try:
-            return arr.astype(dtype)
+            with np.errstate(over="ignore"):
+                out = arr.astype(dtype)
+        except OverflowError as exc:                # a Python int beyond any float
+            raise ValueError(f"{name} holds an integer too large for a float ({exc}); scale "
+                             f"the values, e.g. standardise them") from exc
         except (ValueError, TypeError) as exc:
             raise TypeError(
                 f"{name} must hold numbers, got {arr.dtype.name} values such as "
                 f"{arr.ravel()[:1].tolist()}; convert or encode them first"
             ) from exc
+        if dtype.itemsize < 8 and not np.isfinite(out).all():
+            _check_range(arr.astype(np.float64), out, dtype, name)
+        return out
     raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype.name}")
+
+
+def largest_magnitude(A: np.ndarray | None) -> float:
+    """The largest ``|a|`` of a finite array, without a temporary its size (0 when empty)."""
+    if A is None or A.size == 0:
+        return 0.0
+    return float(max(A.max(), -A.min()))
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
@@ -284,7 +326,7 @@ def _physical_memory() -> int | None:
         return None
 
 
-def _human_bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
     """``70368744177664`` -> ``"64.0 TiB"``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024:
@@ -305,7 +347,24 @@ def check_fits_in_memory(count: int, dtype: np.dtype, what: str) -> None:
     available = _physical_memory()
     if available is not None and needed > available:
         raise ValueError(
-            f"{what} would have {count:,} parameters, {_human_bytes(needed)} in "
+            f"{what} would have {count:,} parameters, {format_bytes(needed)} in "
             f"{np.dtype(dtype).name}, which exceeds this machine's "
-            f"{_human_bytes(available)} of memory; use fewer or narrower hidden layers"
+            f"{format_bytes(available)} of memory; use fewer or narrower hidden layers"
         )
+
+
+def check_memory(parts: dict[str, int], what: str, advice: str) -> int:
+    """Refuse a job whose parts (bytes, by what they hold) add up to more than physical memory.
+
+    Returns the total. The ``ValueError`` names the total, its parts, the
+    machine's memory and ``advice``, e.g. ``"training MLP(1, [100000000], 1)
+    with Adam needs at least 83.8 GiB (weights ... 6.7 GiB, ...), more than this
+    machine's 23.4 GiB of memory; use a smaller batch_size ..."``.
+    """
+    needed = sum(parts.values())
+    available = _physical_memory()
+    if available is not None and needed > available:
+        detail = ", ".join(f"{name} {format_bytes(size)}" for name, size in parts.items() if size)
+        raise ValueError(f"{what} needs at least {format_bytes(needed)} ({detail}), more than "
+                         f"this machine's {format_bytes(available)} of memory; {advice}")
+    return needed

@@ -4,7 +4,8 @@ The training layer's loop over the engine's runners and the optimizers. It
 needs nothing above it: the public :func:`numnet.fit` (in
 :mod:`numnet.training`) adds ``resume_from``, reading a checkpoint file
 through :mod:`numnet.files` and handing the restored state here as a
-:class:`Resume`.
+:class:`Resume`. :class:`TrainingWarning` is what ``fit`` warns with when a
+run learned nothing (:mod:`numnet.fitting.diagnosis` measures why).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from .callbacks import (
     LambdaCallback,
     ProgressBar,
 )
+from .diagnosis import TrainingWarning
 from .evaluation import evaluate
 from .history import History
 from .loop import Resume, fit
 from .run import Run
 
 __all__ = ["fit", "evaluate", "History", "Run", "Resume", "Callback", "CallbackList",
-           "LambdaCallback", "ProgressBar", "EarlyStopping", "CSVLogger", "DivergenceGuard"]
+           "LambdaCallback", "ProgressBar", "EarlyStopping", "CSVLogger", "DivergenceGuard",
+           "TrainingWarning"]

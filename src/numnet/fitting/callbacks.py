@@ -27,6 +27,7 @@ import numpy as np
 
 from numnet.validation import check_nonnegative_float, check_positive_float
 
+from .diagnosis import advice
 from .run import Run
 
 __all__ = ["Callback", "CallbackList", "LambdaCallback", "ProgressBar", "EarlyStopping",
@@ -305,8 +306,11 @@ class DivergenceGuard(Callback):
 
     "Explodes" means an epoch's loss above ``factor`` times the lower of the
     loss before training (on up to 256 training samples) and the best epoch
-    so far. The stop reason suggests a learning rate ten times smaller.
-    ``fit`` adds one of these unless you pass your own.
+    so far. The stop reason, one line starting with ``"diverged"``, names the
+    fix for the measured cause: features or targets on a large scale (100
+    and more) are to be standardised; otherwise the learning rate is to be
+    lowered (ten times, or to the optimizer's default when even a tenth is
+    above 1). ``fit`` adds one of these unless you pass your own.
     """
 
     BASELINE_SAMPLES = 256
@@ -318,7 +322,9 @@ class DivergenceGuard(Callback):
         self.good = run.net.flat_parameters.copy()
         self.good_epoch: int | None = None
         self.best = math.inf
-        if run.X_train is not None and run.Y_train is not None:
+        if run.start is not None:                   # fit measured it before training
+            self.best = run.start.loss
+        elif run.X_train is not None and run.Y_train is not None:
             k = self.BASELINE_SAMPLES
             self.best = run.loss_on(run.X_train[:k], run.Y_train[:k])
 
@@ -330,11 +336,10 @@ class DivergenceGuard(Callback):
             self.good[...] = run.net.flat_parameters
             self.good_epoch = epoch
             return
-        lr = run.optimizer.learning_rate
         what = "exploded" if math.isfinite(loss) and weights_ok else "became NaN/inf"
         since = f"epoch {self.good_epoch + 1}" if self.good_epoch is not None else "before training"
         run.net.flat_parameters[...] = self.good
         reason = (f"diverged: the loss {what} ({loss:.4g}) at epoch {epoch + 1}; restored the "
-                  f"weights from {since}; try learning_rate={lr / 10:.3g} instead of {lr:.3g}")
+                  f"weights from {since}; {advice(run.X_train, run.Y_train, run.optimizer)}")
         logger.warning(reason)
         run.stop(reason)

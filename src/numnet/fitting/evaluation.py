@@ -9,11 +9,11 @@ import numpy as np
 
 from numnet.labels import encode_labels
 from numnet.losses import Loss, get_loss
-from numnet.network import Network, fused_value
+from numnet.network import LayerCache, Network, fused_value, overflow_message
 from numnet.validation import check_features
 
-__all__ = ["evaluate", "evaluate_arrays", "loss_value", "loss_for", "check_metrics",
-           "split_validation"]
+__all__ = ["evaluate", "evaluate_arrays", "loss_value", "loss_from", "loss_for",
+           "check_metrics", "split_validation"]
 
 
 def split_validation(X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None, fraction: float,
@@ -43,16 +43,24 @@ def loss_value(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -> floa
     return evaluate_arrays(net, X, Y, None, lossfn, ())[0]
 
 
+def loss_from(net: Network, P: np.ndarray, cache: list[LayerCache], Y: np.ndarray,
+              lossfn: Loss) -> float:
+    """The loss of outputs ``P`` (n, num_outputs) from ``net.forward_train``, against ``Y``.
+
+    A loss fused with the output activation is computed from the logits in ``cache``.
+    """
+    if lossfn.fused_with == net.output_activation:
+        return fused_value(lossfn, cache[-1].Z, Y)
+    return lossfn.value(P, Y)
+
+
 def evaluate_arrays(net: Network, X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None,
                     lossfn: Loss, metrics: Sequence[str], prefix: str = ""
                     ) -> tuple[float, dict[str, float]]:
     """Loss (and metrics) of ``net`` on validated arrays, without updating anything."""
     logs = {}
     P, cache = net.forward_train(X)
-    if lossfn.fused_with == net.output_activation:
-        value = fused_value(lossfn, cache[-1].Z, Y)
-    else:
-        value = lossfn.value(P, Y)
+    value = loss_from(net, P, cache, Y, lossfn)
     if prefix:
         logs[f"{prefix}loss"] = value
     for name in metrics:
@@ -73,13 +81,19 @@ def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
 
     ``y`` takes the same forms as in :func:`fit`; class labels must be among
     ``net.classes_``. Returns e.g. ``{"loss": 0.08, "accuracy": 0.97}``.
+    Finite data whose outputs or loss overflow to inf (features or targets on
+    a scale near the float range) raise a ``ValueError`` that says which, as
+    :meth:`numnet.MLP.forward` does.
     """
     lossfn = loss_for(net, loss)
     X2, _ = check_features(X, net.num_inputs, net.dtype)
     Y, labels, _ = encode_labels(y, net, lossfn, len(X2))
     checked = check_metrics(metrics, labels)
-    with np.errstate(over="ignore", under="ignore"):
+    net.check_overflow(X2)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         value, logs = evaluate_arrays(net, X2, Y, labels, lossfn, checked)
+    if not np.isfinite([value, *logs.values()]).all():
+        raise ValueError(overflow_message("the loss", X2, Y))
     return {"loss": value, **logs}
 
 

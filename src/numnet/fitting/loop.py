@@ -8,8 +8,10 @@ each batch's loss as measured before that batch's update, weighted by batch
 size (the tutorial's "error" with ``batch_size=1``).
 
 :func:`fit` is four named stages: :func:`prepare_data` (checks, labels,
-validation split, batch size), :func:`build_run` (optimizer, restored state,
-callbacks, runner), :func:`run_epochs` (the loop) and :func:`finish`.
+validation split, batch size; then :func:`check_training_memory`, before
+anything is allocated), :func:`build_run` (optimizer, restored state,
+callbacks, runner), :func:`run_epochs` (the loop) and :func:`finish` (which
+warns when the run learned nothing, :mod:`numnet.fitting.diagnosis`).
 
 Runners (:mod:`numnet.engine`) do the batches: the readable NumPy path, or a
 compiled one for per-example and small-network training when numba is
@@ -18,6 +20,7 @@ installed. They give the same numbers (to float tolerance).
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import sys
@@ -39,17 +42,21 @@ from numnet.optimizers import Optimizer, get_optimizer
 from numnet.validation import (
     check_features,
     check_fraction,
+    check_memory,
     check_nonnegative_float,
     check_positive_int,
     check_sample_weight,
+    format_bytes,
 )
 
 from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
+from .diagnosis import TrainingWarning, learned_nothing, probe
 from .evaluation import check_metrics, evaluate_arrays, loss_for, split_validation
 from .history import History
 from .run import InterruptFlag, Run
 
-__all__ = ["fit", "Resume", "Data", "prepare_data", "build_run", "run_epochs", "finish"]
+__all__ = ["fit", "Resume", "Data", "prepare_data", "check_training_memory", "build_run",
+           "run_epochs", "finish"]
 
 logger = logging.getLogger("numnet.training")  # the public module: logging set-ups stay valid
 
@@ -193,6 +200,26 @@ def fit(
         Per-epoch loss, validation loss, metrics, learning rate and time.
         Ctrl-C stops at the end of the current batch and returns the history
         so far (``history.interrupted`` is True).
+
+    Raises
+    ------
+    ValueError
+        For bad arguments or data; for finite features that overflow the
+        network's arithmetic (values near the float range: scale them); and,
+        before anything is allocated, when training would need more than the
+        machine's physical memory (the message counts it and says whether a
+        smaller batch_size or network is the fix).
+    MemoryError
+        When memory runs out during training all the same, with that count.
+
+    Warns
+    -----
+    TrainingWarning
+        Once, at the end, when the run learned nothing (its loss is not below
+        the loss before training, or a constant prediction's) and the cause
+        can be named: data on a large scale, or units the learning rate drove
+        into saturation (outputs pinned at 0 or 1). A divergence is the stop
+        reason instead (``history.stop_reason`` starts with ``"diverged"``).
     """
     if not isinstance(net, Network):
         raise TypeError(f"fit trains a numnet.MLP, got {type(net).__name__}")
@@ -207,14 +234,23 @@ def fit(
     data = prepare_data(net, X, y, loss=loss, batch_size=batch_size, metrics=metrics,
                         validation_split=validation_split, validation_data=validation_data,
                         rng=rng, sample_weight=sample_weight)
-    run, cbs, runner = build_run(net, data, opt, epochs=epochs, shuffle=shuffle, l2=l2,
-                                 dropout=dropout, callbacks=callbacks, verbose=verbose, rng=rng,
-                                 resume=resume)
-    with InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
-                                                    divide="ignore", under="ignore"):
-        cbs.on_train_begin(run)
-        run_epochs(run, cbs, runner, data, shuffle, interrupt)
-        finish(run, cbs)
+    needed = check_training_memory(net, data, opt)
+    try:
+        run, cbs, runner = build_run(net, data, opt, epochs=epochs, shuffle=shuffle, l2=l2,
+                                     dropout=dropout, callbacks=callbacks, verbose=verbose,
+                                     rng=rng, resume=resume)
+        with InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
+                                                        divide="ignore", under="ignore"):
+            run.start = probe(net, data.X, data.Y, data.lossfn, data.batch_size)
+            epochs_before = run.history.epochs
+            cbs.on_train_begin(run)
+            run_epochs(run, cbs, runner, data, shuffle, interrupt)
+            finish(run, cbs, trained=run.history.epochs > epochs_before)
+    except MemoryError as exc:          # what the estimate could not foresee: memory in use
+        raise MemoryError(
+            f"training {_describe(net)} ran out of memory ({exc}); it needs at least "
+            f"{format_bytes(needed)} with batch_size={data.batch_size}; free memory, or use a "
+            f"smaller batch_size or network") from exc
     return run.history
 
 
@@ -230,6 +266,7 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
                                         "; try 32, or None for full batch")
     lossfn = loss_for(net, loss)
     X2, _ = check_features(X, net.num_inputs, net.dtype)
+    net.check_overflow(X2)                          # finite X that overflows: ValueError
     Y, labels, classes = encode_labels(y, net, lossfn, len(X2))
     if classes is not None:
         net.classes_ = classes
@@ -242,6 +279,7 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
     if validation_data is not None:
         Xv_raw, yv_raw = validation_data
         Xv, _ = check_features(Xv_raw, net.num_inputs, net.dtype, name="validation X")
+        net.check_overflow(Xv, name="validation X")
         Yv, labels_v, _ = encode_labels(yv_raw, net, lossfn, len(Xv), name="validation y")
     elif validation_split > 0:
         X2, Y, labels, Xv, Yv, labels_v, weights = split_validation(
@@ -272,6 +310,59 @@ def _callers_level() -> int:
     while frame is not None and frame.f_globals.get("__name__", "").startswith("numnet."):
         level, frame = level + 1, frame.f_back
     return level
+
+
+def _describe(net: Network) -> str:
+    return f"{type(net).__name__}({net.num_inputs}, {net.hidden_layers}, {net.num_outputs})"
+
+
+def _state_copies(opt: Optimizer, dtype: np.dtype) -> int:
+    """How many parameter-sized state vectors ``opt`` keeps (Adam 2, SGD 0 or 1), found
+    without allocating them: its state if it has one, else a probe on a copy."""
+    if opt.state:
+        return len(opt.state)
+    twin = copy.copy(opt)
+    twin.state = {}
+    return len(twin.state_vectors(np.zeros(1, dtype=dtype)))
+
+
+def check_training_memory(net: Network, data: Data, opt: Optimizer) -> int:
+    """Between stages 1 and 2: refuse a training that cannot fit in physical memory, before
+    anything is allocated.
+
+    Counts what training certainly holds at once (a lower bound, whichever
+    runner trains): the parameters, their gradient and the divergence guard's
+    copy; the optimizer's state (Adam: two more copies); the activations of a
+    batch (``Z`` and ``A`` or ``dL/dZ`` of every unit, per sample) or of the
+    largest set evaluated at once for the epoch's metrics; and the data.
+    Returns the bytes counted; raises ValueError naming them and what to do.
+    """
+    item = net.dtype.itemsize
+    count = net.num_parameters
+    per_sample = item * sum(size if act.name == "identity" else 2 * size
+                            for size, act in zip(net.layer_sizes[1:], net.activation_fns,
+                                                 strict=True))
+    evaluated = max(len(data.X) if data.metrics else 0,
+                    0 if data.Xv is None else len(data.Xv))
+    parts = {
+        "weights, gradient and a copy": 3 * count * item,
+        "optimizer state": _state_copies(opt, net.dtype) * count * item,
+        f"activations of a batch of {data.batch_size}": data.batch_size * per_sample,
+        f"activations of {evaluated} samples evaluated at once": evaluated * per_sample,
+        "data": sum(a.nbytes for a in (data.X, data.Y, data.Xv, data.Yv) if a is not None),
+    }
+    largest = max(parts, key=lambda k: parts[k])
+    if largest.startswith("activations of a batch"):
+        advice = (f"use a smaller batch_size (each sample takes {format_bytes(per_sample)}) "
+                  f"or narrower hidden layers")
+    elif largest.startswith("activations of"):
+        advice = ("evaluate fewer samples per epoch (a smaller validation set, or metrics=[]) "
+                  "or use narrower hidden layers")
+    else:
+        advice = ("use fewer or narrower hidden layers (or an optimizer with less state: sgd "
+                  "keeps none without momentum, adam two copies of the weights)")
+    what = f"training {_describe(net)} with {type(opt).__name__}"
+    return check_memory(parts, what, advice)
 
 
 def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle: bool,
@@ -369,9 +460,19 @@ def _epoch_logs(run: Run, data: Data, loss: float, began: float) -> dict[str, fl
     return logs
 
 
-def finish(run: Run, cbs: CallbackList) -> None:
-    """Stage 4: record why the run stopped and let the callbacks end it."""
+def finish(run: Run, cbs: CallbackList, trained: bool = True) -> None:
+    """Stage 4: record why the run stopped, let the callbacks end it, and say if the run
+    (``trained``: at least one epoch in this call) learned nothing, with why
+    (a :class:`TrainingWarning`, once per fit)."""
     run.history.stop_reason = run.stop_reason
     cbs.on_train_end(run)
     if run.history.stop_reason:
         logger.info("training stopped: %s", run.history.stop_reason)
+    diverged = (run.stop_reason or "").startswith("diverged")
+    if not trained or diverged or run.history.interrupted or run.start is None \
+            or run.X_train is None or run.Y_train is None:
+        return
+    message = learned_nothing(run.start, run.net, run.X_train, run.Y_train, run.loss,
+                              run.optimizer, run.batch_size)
+    if message is not None:
+        warnings.warn(message, TrainingWarning, stacklevel=_callers_level())

@@ -14,6 +14,7 @@ from numnet.losses import Loss
 from numnet.network import Network
 from numnet.optimizers import Optimizer
 
+from .diagnosis import Probe
 from .evaluation import loss_value
 from .history import History
 
@@ -26,6 +27,8 @@ class Run:
 
     Callbacks may read everything and set ``stop_training`` (with a
     ``stop_reason``); the ``net`` and ``optimizer`` are the live objects.
+    ``start`` is the loss and saturation on the first training samples
+    before training (:class:`numnet.fitting.diagnosis.Probe`), set by ``fit``.
     """
 
     net: Network
@@ -44,6 +47,7 @@ class Run:
     stop_training: bool = False
     stop_reason: str | None = None
     fit_config: dict[str, Any] = field(default_factory=dict)
+    start: Probe | None = None
 
     def loss_on(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The loss of the network now on validated arrays ``X``, ``Y`` (no update)."""
