@@ -29,11 +29,27 @@ def test_a_model_saved_by_0_1_0_loads_with_identical_outputs():
     assert io.load_metadata(MODEL)["metadata"] == {"note": "saved by numnet 0.1.0"}
 
 
-def test_saving_a_loaded_0_1_0_model_writes_the_same_bytes(tmp_path):
+def test_saving_a_loaded_0_1_0_model_keeps_it_and_adds_the_checksums(tmp_path):
+    """0.1.0 files have no checksums; saved again, the same weights, document and outputs,
+    with ``tensors_sha256`` in the document and ``numnet_sha256`` beside it."""
+    from safetensors import safe_open
+
+    expected = np.load(DATA / "v1_expected.npz")
     net = load(MODEL)
     meta = io.load_metadata(MODEL)["metadata"]
     written = io.save(net, tmp_path / "again.safetensors", metadata=meta)
-    assert written.read_bytes() == MODEL.read_bytes()
+    old, new = io.load_metadata(MODEL), io.load_metadata(written)
+    assert "tensors_sha256" not in old and len(new.pop("tensors_sha256")) == 64
+    assert new == old
+    with safe_open(MODEL, framework="numpy") as a, safe_open(written, framework="numpy") as b:
+        assert sorted(a.keys()) == sorted(b.keys())
+        for key in a.keys():
+            assert a.get_tensor(key).tobytes() == b.get_tensor(key).tobytes()
+        assert set(a.metadata()) == {"numnet"}
+        assert set(b.metadata()) == {"numnet", "numnet_sha256"}
+    again = load(written)
+    assert np.array_equal(again.forward(expected["X"]), expected["P"])
+    assert again.classes_ == net.classes_
 
 
 def test_a_0_1_0_checkpoint_loads_and_resumes():

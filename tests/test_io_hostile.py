@@ -26,6 +26,7 @@ from safetensors.numpy import save as st_save
 
 from numnet import MLP
 from numnet import io as nio
+from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +77,13 @@ def _parts(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _write(path: Path, tensors: dict[str, np.ndarray], doc=None, metadata=None) -> Path:
-    """A well-formed safetensors file with ``doc`` (any JSON, or a raw str) as numnet metadata."""
+    """A well-formed safetensors file with ``doc`` (any JSON, or a raw str) as numnet metadata.
+
+    Like a file from another writer (or from before numnet recorded checksums), it carries
+    no checksum, so each test reaches the check it is about.
+    """
+    if isinstance(doc, dict):
+        doc = {k: v for k, v in doc.items() if k != "tensors_sha256"}
     if metadata is None:
         metadata = {} if doc is None else {
             "numnet": doc if isinstance(doc, str) else json.dumps(doc)}
@@ -177,7 +184,7 @@ def test_text_and_random_bytes_are_refused(tmp_path):
 
 # --- the header length and the header -------------------------------------------------
 
-@pytest.mark.parametrize("claimed", [2 ** 62, 2 ** 64 - 1, 10 ** 9, 99_999_999])
+@pytest.mark.parametrize("claimed", [2 ** 62, 2 ** 64 - 1, 10 ** 9, 99_999_999, 2 ** 24 - 1])
 def test_absurd_header_length_is_refused_without_allocating(tmp_path, claimed):
     path = tmp_path / "huge.safetensors"
     path.write_bytes(_raw('{"a": 1}', length=claimed))
@@ -196,7 +203,17 @@ def test_header_over_limit_is_refused_even_if_file_is_big_enough(tmp_path):
     with open(path, "wb") as f:           # a sparse 150 MB file: cheap to make
         f.write(struct.pack("<Q", 120_000_000) + b"{")
         f.truncate(150_000_000)
-    assert _peak_bytes_while_refused(path, "limited to 100000000 bytes") < 4 * 2 ** 20
+    assert _peak_bytes_while_refused(path, f"limited to {MAX_HEADER_BYTES} bytes") < 4 * 2 ** 20
+
+
+def test_header_of_too_many_json_items_is_refused_before_parsing(tmp_path):
+    """Under the byte limit, a header of tiny containers would still cost ~25x its size."""
+    body = b'{"x":[' + b"[]," * MAX_HEADER_ITEMS + b"[]]}"
+    assert len(body) < MAX_HEADER_BYTES
+    path = tmp_path / "items.safetensors"
+    path.write_bytes(_raw(body))
+    # measured 2.0x (the header read, and the file buffer), against ~25x if it were parsed
+    assert _peak_bytes_while_refused(path, "JSON items") < 3 * len(body)
 
 
 def test_huge_architecture_with_tiny_data_is_refused_before_building(tmp_path):
@@ -420,7 +437,12 @@ def test_flipped_data_byte_to_nan_is_refused(tmp_path):
     offset = 8 + n + json.loads(data[8:8 + n])["W0"]["data_offsets"][0]
     data[offset:offset + 8] = struct.pack("<d", float("nan"))
     path.write_bytes(bytes(data))
-    _refused(path, "NaN", header_problem=False)
+    message = _refused(path, header_problem=False)
+    assert "is corrupt: its tensor data does not match" in message     # the checksum
+    doc, tensors = _parts(path)                 # the same NaN in a file without a checksum
+    unchecked = _write(tmp_path / "unchecked.safetensors", tensors, doc)
+    message = _refused(unchecked, header_problem=False)
+    assert "tensor 'W0' holds NaN or infinite values" in message
 
 
 @settings(max_examples=150, deadline=None,

@@ -1,8 +1,10 @@
 """Saving and loading networks, fitted estimators and training checkpoints.
 
 The public face of :mod:`numnet.files`, where the work is done: here
-:func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`, and a
-file that holds a fitted estimator comes back as that estimator.
+:func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`, a
+file that holds a fitted estimator comes back as that estimator, and a file
+that holds preprocessing (``numnet train``'s) as a
+:class:`~numnet.preprocessing.PreprocessedModel`, which applies it.
 
 The file format (safetensors with a JSON header) and its safety guarantees
 (loading never runs code, every field is checked before use, writes are
@@ -22,6 +24,7 @@ from .files import (
     CHECKPOINT_FORMAT,
     FORMAT_VERSION,
     MODEL_FORMAT,
+    PREPROCESSING_KEY,
     Checkpoint,
     FormatError,
     load_metadata,
@@ -51,23 +54,37 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
 
     Parameters
     ----------
-    model : MLP or fitted numnet estimator
-        The network (its weights must be finite), or an estimator with a
-        ``network_`` and a ``numnet_state()`` (see this module's docstring).
+    model : MLP, PreprocessedModel or fitted numnet estimator
+        The network (its weights must be finite), a network with its
+        preprocessing (:class:`numnet.preprocessing.PreprocessedModel`, what
+        :func:`load` gives for a ``numnet train`` model), or an estimator with
+        a ``network_`` and a ``numnet_state()`` (see this module's docstring).
     path : str or path-like
         The target file (conventionally ``*.safetensors``); its directory must
         exist. An existing file is replaced, keeping its permissions.
     metadata : dict, optional
         JSON-safe data stored in the file; see :func:`load_metadata`.
+        ``metadata["preprocessing"]`` is the preprocessing record
+        (:mod:`numnet.files.format`), checked against the network.
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    ValueError
+        If :func:`load` would refuse the file (non-finite weights, classes or
+        preprocessing that do not fit the network, ...); nothing is written.
     """
+    from .preprocessing import PreprocessedModel
+    if isinstance(model, PreprocessedModel):
+        return model.save(path, metadata)
     if not isinstance(model, MLP) and hasattr(model, "numnet_state"):
         spec = {"class": type(model).__name__, "state": model.numnet_state()}
-        return _save(model.network_, path, metadata, estimator=spec)
+        return _save(model.network_, path, metadata, estimator=spec,
+                     estimator_loader=_estimator)
     return _save(model, path, metadata)
 
 
@@ -88,9 +105,10 @@ def _estimator(net: Network, spec: dict[str, Any]) -> Any:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Load a network (or estimator) from a file written by :func:`save`/:func:`save_checkpoint`.
+    """Load a model from a file written by :func:`save`, :func:`save_checkpoint`, ``numnet train``.
 
-    Never runs code from the file; see this module's docstring for what is checked.
+    Never runs code from the file; see :mod:`numnet.files.format` for what is
+    checked (a corrupt file is refused).
 
     Parameters
     ----------
@@ -98,10 +116,16 @@ def load(path: str | os.PathLike[str]) -> Any:
 
     Returns
     -------
-    MLP
-        With the saved architecture, weights (bit for bit), ``classes_`` and
-        ``metadata`` (the dict given to :func:`save`, ``{}`` if none); or the
-        estimator, when the file holds one.
+    PreprocessedModel, MLP or estimator
+        For a file that holds preprocessing (``metadata["preprocessing"]``, as
+        ``numnet train`` writes, in a model or a checkpoint), a
+        :class:`numnet.preprocessing.PreprocessedModel`: ``predict(X_raw)``
+        and ``predict_proba`` take raw features and give labels or values in
+        the data's units; the bare network, which expects standardised
+        inputs, is its ``.net``. Otherwise the :class:`MLP`, with the saved
+        architecture, weights (bit for bit), ``classes_`` and ``metadata``
+        (the dict given to :func:`save`, ``{}`` if none); or the estimator,
+        when the file holds one.
 
     Raises
     ------
@@ -111,7 +135,11 @@ def load(path: str | os.PathLike[str]) -> Any:
         If the file is not a valid numnet model or checkpoint; the message
         names the file and the problem.
     """
-    return _load(path, MLP, estimator_loader=_estimator)
+    loaded = _load(path, MLP, estimator_loader=_estimator)
+    if isinstance(loaded, Network) and PREPROCESSING_KEY in loaded.metadata:
+        from .preprocessing import PreprocessedModel
+        return PreprocessedModel.from_network(loaded, path)
+    return loaded
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:

@@ -5,7 +5,9 @@ A network learns best from features of similar scale, and predicts class
 holds what maps one to the other, fitted on the training rows:
 
 - features: ``(x - mean) / scale`` per column (``scale`` is the standard
-  deviation, 1 for a constant column), or nothing with ``scale=False``;
+  deviation, 1 for a constant column), or nothing with ``scale=False``; finite
+  data near float64's limit (1e300) gives a finite mean and scale, and a
+  column whose standardised values would still overflow is refused, by name;
 - classification: the sorted class labels; output ``k`` is ``classes[k]``;
 - regression: the same standardisation of each target, undone on prediction.
 
@@ -13,7 +15,9 @@ holds what maps one to the other, fitted on the training rows:
 features and gives labels or values in the data's units.
 :meth:`PreprocessedModel.save` stores the preprocessing as plain JSON (float64
 values as JSON numbers, which round-trip exactly) in the model file's
-metadata under ``"preprocessing"``, so loading never runs code.
+metadata under ``"preprocessing"``, so loading never runs code; the record's
+layout and checks are part of the file format (:mod:`numnet.files.format`).
+:func:`numnet.load` of such a file gives the :class:`PreprocessedModel` back.
 
 How ``task="auto"`` decides (:func:`infer_task`): a single target column of
 strings or booleans is a classification target; so is one of integers with
@@ -27,20 +31,22 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import numnet
 
+from .files import PREPROCESSING_KEY, TASKS, FormatError, check_preprocessing
+from .files.format import PREPROCESSING_VERSION
 from .network import Network
 
 __all__ = ["Preprocessing", "PreprocessedModel", "infer_task", "MAX_AUTO_CLASSES", "TASKS"]
 
 MAX_AUTO_CLASSES = 20
-TASKS = ("regression", "classification")
-_KEY = "preprocessing"
-_VERSION = 1
+_KEY = PREPROCESSING_KEY
+_VERSION = PREPROCESSING_VERSION
 
 
 def infer_task(y: np.ndarray, target_names: Sequence[str]) -> tuple[str, str]:
@@ -73,19 +79,36 @@ def infer_task(y: np.ndarray, target_names: Sequence[str]) -> tuple[str, str]:
     return "regression", f"target {names} holds real numbers"
 
 
-def _standardiser(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and standard deviations (1 where a column is constant)."""
-    mean = A.mean(axis=0)
-    scale = A.std(axis=0)
+def _standardiser(A: np.ndarray, names: Sequence[str], what: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Means and standard deviations ``(k,)`` of the columns of ``A: (n, k)`` (scale 1 where
+    a column is constant), finite for finite data.
+
+    Each column is divided by a power of two near its largest magnitude first
+    (exact), so squares cannot overflow: ``std`` of values near 1e300 is finite.
+    A column that holds non-finite values, or whose ``(x - mean) / scale``
+    still overflows, is refused with a ``ValueError`` that names it.
+    """
+    A = np.asarray(A, dtype=np.float64).reshape(len(A), -1)
+    finite = np.isfinite(A).all(axis=0)
+    if not finite.all():
+        name = names[int(np.argmin(finite))]
+        raise ValueError(f"{what} column {name!r} holds infinite or NaN values, which cannot "
+                         f"be standardised; remove or fix those rows before training")
+    exponent = np.frexp(np.abs(A).max(axis=0, initial=0.0))[1]   # max|x| < 2**exponent
+    U = np.ldexp(A, -exponent)
+    mean = np.ldexp(U.mean(axis=0), exponent)
+    scale = np.ldexp(U.std(axis=0), exponent)
     scale[~(scale > np.finfo(np.float64).tiny)] = 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        ok = np.isfinite((A - mean) / scale).all(axis=0)
+    if not ok.all():
+        j = int(np.argmin(ok))
+        raise ValueError(f"{what} column {names[j]!r} cannot be standardised: its values, "
+                         f"from {A[:, j].min():.3g} to {A[:, j].max():.3g}, are too far apart "
+                         f"for (x - mean) / scale in float64; rescale the column (divide it "
+                         f"by a power of ten) before training")
     return mean, scale
-
-
-def _floats(values: Any, n: int, what: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.shape != (n,) or not np.isfinite(arr).all():
-        raise ValueError(f"preprocessing {what} must be {n} finite numbers")
-    return arr
 
 
 @dataclass(frozen=True)
@@ -120,7 +143,7 @@ class Preprocessing:
         if task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {task!r}")
         X = np.asarray(X, dtype=np.float64)
-        mean, sd = _standardiser(X) if scale else (None, None)
+        mean, sd = _standardiser(X, feature_names, "feature") if scale else (None, None)
         classes = target_mean = target_scale = None
         if task == "classification":
             y = np.asarray(y)
@@ -136,7 +159,7 @@ class Preprocessing:
         else:
             Y = _regression_targets(y, target_names)
             if scale:
-                target_mean, target_scale = _standardiser(Y)
+                target_mean, target_scale = _standardiser(Y, target_names, "target")
         return cls(list(feature_names), list(target_names), task, mean, sd, classes,
                    target_mean, target_scale)
 
@@ -194,45 +217,33 @@ class Preprocessing:
                 "scaling": None if self.mean is None else {
                     "method": "standardise", "mean": floats(self.mean),
                     "scale": floats(self.scale)},
-                "classes": self.classes,
+                "classes": None if self.classes is None else [
+                    c.item() if isinstance(c, np.generic) else c for c in self.classes],
                 "target_scaling": None if self.target_mean is None else {
                     "method": "standardise", "mean": floats(self.target_mean),
                     "scale": floats(self.target_scale)}}
 
     @classmethod
     def from_dict(cls, doc: Any) -> Preprocessing:
-        """Inverse of :meth:`to_dict`, checking every field (it comes from a file)."""
-        if not isinstance(doc, dict) or doc.get("version") != _VERSION:
-            raise ValueError(f"unreadable preprocessing record (version "
-                             f"{doc.get('version') if isinstance(doc, dict) else None!r})")
-        task, feats, targets = doc.get("task"), doc.get("features"), doc.get("targets")
-        if task not in TASKS:
-            raise ValueError(f"preprocessing task must be one of {TASKS}, got {task!r}")
-        for value, what in ((feats, "features"), (targets, "targets")):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"preprocessing {what} must be a list of column names")
-        assert isinstance(feats, list) and isinstance(targets, list)
+        """Inverse of :meth:`to_dict`, checking every field (it comes from a file).
 
-        def scaling(key: str, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        Raises :class:`numnet.io.FormatError` (a ValueError) for a bad record.
+        """
+        check_preprocessing(doc)
+
+        def scaling(key: str) -> tuple[np.ndarray | None, np.ndarray | None]:
             rec = doc.get(key)
             if rec is None:
                 return None, None
-            if not isinstance(rec, dict) or rec.get("method") != "standardise":
-                raise ValueError(f"preprocessing {key} must be a standardisation record")
-            scale = _floats(rec.get("scale"), n, f"{key} scale")
-            if not (scale > 0).all():
-                raise ValueError(f"preprocessing {key} scale must be positive")
-            return _floats(rec.get("mean"), n, f"{key} mean"), scale
+            return (np.asarray(rec["mean"], dtype=np.float64),
+                    np.asarray(rec["scale"], dtype=np.float64))
 
-        mean, scale = scaling("scaling", len(feats))
-        classes = doc.get("classes")
-        if task == "classification" and not (
-                isinstance(classes, list) and len(classes) >= 2
-                and all(isinstance(c, (bool, int, float, str)) for c in classes)):
-            raise ValueError("preprocessing classes must be a list of at least two labels")
-        target_mean, target_scale = scaling("target_scaling", len(targets))
-        return cls(feats, targets, task, mean, scale,
-                   classes if task == "classification" else None, target_mean, target_scale)
+        mean, scale = scaling("scaling")
+        target_mean, target_scale = scaling("target_scaling")
+        task = doc["task"]
+        return cls(list(doc["features"]), list(doc["targets"]), task, mean, scale,
+                   list(doc["classes"]) if task == "classification" else None,
+                   target_mean, target_scale)
 
 
 def _regression_targets(y: Any, names: Sequence[str]) -> np.ndarray:
@@ -247,11 +258,17 @@ def _regression_targets(y: Any, names: Sequence[str]) -> np.ndarray:
 class PreprocessedModel:
     """A network and its :class:`Preprocessing`: raw features in, answers out.
 
+    :func:`numnet.load` gives one for a file that holds preprocessing (what
+    ``numnet train`` writes, or :meth:`save`); the bare network, which expects
+    standardised inputs, is its :attr:`net`.
+
     Parameters
     ----------
     net : MLP
         Trained on ``preprocessing.transform(X)`` and ``encode_targets(y)``.
     preprocessing : Preprocessing
+        Its features must be the network's inputs, its classes (or targets)
+        its outputs.
     metadata : dict, optional
         Everything else stored with the model (training record, audio settings).
 
@@ -268,6 +285,7 @@ class PreprocessedModel:
         if net.num_inputs != preprocessing.n_features:
             raise ValueError(f"the network takes {net.num_inputs} inputs but the preprocessing "
                              f"has {preprocessing.n_features} features")
+        check_preprocessing(preprocessing.to_dict(), net.num_inputs, net.num_outputs)
         self.net = net
         self.preprocessing = preprocessing
         self.metadata = dict(metadata or {})
@@ -280,6 +298,28 @@ class PreprocessedModel:
     @property
     def is_classifier(self) -> bool:
         return self.preprocessing.task == "classification"
+
+    @property
+    def num_inputs(self) -> int:
+        """Raw features the model takes (the network's inputs)."""
+        return int(self.net.num_inputs)
+
+    @property
+    def num_outputs(self) -> int:
+        """The network's outputs."""
+        return int(self.net.num_outputs)
+
+    def __repr__(self) -> str:
+        prep = self.preprocessing
+        if self.is_classifier:
+            labels = prep.classes or []
+            shown = ", ".join(repr(c) for c in labels[:5]) + (", ..." if len(labels) > 5 else "")
+            what = f"classification into {len(labels)} classes [{shown}]"
+        else:
+            what = f"regression of {len(prep.target_names)} target(s)" + (
+                ", standardised" if prep.target_mean is not None else "")
+        features = f"{prep.n_features} {'standardised' if prep.scaled else 'raw'} feature(s)"
+        return f"PreprocessedModel({self.net!r}, {what}, {features})"
 
     def outputs(self, X: Any) -> np.ndarray:
         """The network's raw outputs on raw features: ``(n, num_outputs)``."""
@@ -299,24 +339,21 @@ class PreprocessedModel:
             return np.asarray(self.classes)[np.argmax(self.predict_proba(X), axis=1)]
         return self.preprocessing.decode_outputs(self.outputs(X))
 
-    def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> None:
+    def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
         """Write the model file: weights, and the preprocessing as JSON metadata."""
         meta = {**self.metadata, **(metadata or {}), _KEY: self.preprocessing.to_dict()}
-        numnet.save(self.net, path, metadata=meta)
+        return numnet.save(self.net, path, metadata=meta)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> PreprocessedModel:
-        """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
-        from numnet import io
-        net = numnet.load(path)
-        if not isinstance(net, Network):        # a fitted estimator (numnet.estimators)
-            raise io.FormatError(
-                f"'{path}' holds a fitted {type(net).__name__} (numnet.estimators), which the "
-                f"command line does not read; use it from Python: numnet.load('{path}')"
-                f".predict(X), or export it with numnet.onnx.export(numnet.load('{path}'), "
-                f"'model.onnx')")
+    def from_network(cls, net: Network, path: str | os.PathLike | None = None
+                     ) -> PreprocessedModel:
+        """``net`` with the preprocessing in its ``metadata`` (identity if it has none).
+
+        ``path`` names the file it came from in errors.
+        """
         metadata = dict(getattr(net, "metadata", {}))
         record = metadata.pop(_KEY, None)
+        where = f"cannot load '{path}': " if path is not None else ""
         if record is None:          # a plain numnet model: identity preprocessing
             task = "classification" if net.classes_ is not None else "regression"
             prep = Preprocessing([f"x{j}" for j in range(net.num_inputs)],
@@ -327,10 +364,24 @@ class PreprocessedModel:
             try:
                 prep = Preprocessing.from_dict(record)
             except ValueError as exc:
-                raise io.FormatError(f"cannot load '{path}': {exc}") from None
+                raise FormatError(f"{where}{exc}") from None
         try:
             model = cls(net, prep, metadata)
         except ValueError as exc:
-            raise io.FormatError(f"cannot load '{path}': {exc}") from None
+            raise FormatError(f"{where}{exc}") from None
         model.columns_known = record is not None
         return model
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PreprocessedModel:
+        """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
+        loaded = numnet.load(path)
+        if isinstance(loaded, PreprocessedModel):
+            return loaded
+        if not isinstance(loaded, Network):        # a fitted estimator (numnet.estimators)
+            raise FormatError(
+                f"'{path}' holds a fitted {type(loaded).__name__} (numnet.estimators), which "
+                f"the command line does not read; use it from Python: numnet.load('{path}')"
+                f".predict(X), or export it with numnet.onnx.export(numnet.load('{path}'), "
+                f"'model.onnx')")
+        return cls.from_network(loaded, path)

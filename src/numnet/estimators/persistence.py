@@ -5,7 +5,11 @@
 back to the loader :func:`register_loaders` put in
 :data:`numnet.io.ESTIMATOR_LOADERS`, which rebuilds the estimator around the
 loaded network with :func:`from_numnet_state`. Nothing on that path is
-pickled, and every field read back is checked.
+pickled, and every field read back is checked, against the network too
+(features, outputs, hidden layers, classes); the file's checksums cover the
+network's tensors and the state (:mod:`numnet.files.format`). :func:`numnet.save`
+runs the same loader on the encoded file before writing it, so a state that
+would not load is refused at save time.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def from_numnet_state(cls: type[BaseMLP], net: MLP, state: dict[str, Any]) -> Ba
     est._no_improvement_count = int(state["no_improvement_count"])
     est._best_parameters = net.flat_parameters.copy()
     est._restore_targets(state["target_type"], fitted.get("classes_"))
+    _check_classes(fitted.get("classes_"), net)
     return est
 
 
@@ -114,6 +119,20 @@ def _check_matches(est: BaseMLP, net: MLP) -> None:
     if list(net.hidden_layers) != est._hidden_sizes():
         raise ValueError(f"hidden_layer_sizes={est.hidden_layer_sizes} does not match the "
                          f"network's {net.hidden_layers}")
+    names = getattr(est, "feature_names_in_", None)
+    if names is not None and len(names) != est.n_features_in_:
+        raise ValueError(f"the estimator's {len(names)} feature names do not match its "
+                         f"{est.n_features_in_} features")
+
+
+def _check_classes(classes: Any, net: MLP) -> None:
+    """A classifier's saved classes: one per output, or two for a single (logistic) output."""
+    if classes is None:
+        return
+    want = 2 if net.num_outputs == 1 else net.num_outputs
+    if len(classes) != want:
+        raise ValueError(f"the estimator's {len(classes)} classes do not match its network's "
+                         f"{net.num_outputs} output(s), which tell {want} classes apart")
 
 
 def _finite_json(value: Any) -> Any:

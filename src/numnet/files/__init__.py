@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 from .checkpoints import ModelCheckpoint, load_checkpoint, resume_state, save_checkpoint
+from .decode import check_preprocessing
 from .format import (
     CHECKPOINT_FORMAT,
     FORMAT_VERSION,
     MODEL_FORMAT,
+    PREPROCESSING_KEY,
+    TASKS,
     Checkpoint,
     FormatError,
 )
@@ -22,4 +25,5 @@ from .models import load, load_metadata, save
 
 __all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint",
            "resume_state", "ModelCheckpoint", "Checkpoint", "FormatError", "FORMAT_VERSION",
-           "MODEL_FORMAT", "CHECKPOINT_FORMAT"]
+           "MODEL_FORMAT", "CHECKPOINT_FORMAT", "PREPROCESSING_KEY", "TASKS",
+           "check_preprocessing"]

@@ -19,9 +19,9 @@ from numnet.fitting import Callback, Resume, Run
 from numnet.network import Network
 from numnet.validation import check_positive_int
 
-from .decode import _check_rng_state, _read
+from .decode import _check_rng_state, _read, check_preprocessing
 from .encode import _encode_state, _model_document, _plain_json, _write
-from .format import CHECKPOINT_FORMAT, Checkpoint
+from .format import CHECKPOINT_FORMAT, PREPROCESSING_KEY, Checkpoint, FormatError
 
 __all__ = ["save_checkpoint", "load_checkpoint", "resume_state", "ModelCheckpoint"]
 
@@ -50,12 +50,20 @@ def save_checkpoint(path: str | os.PathLike[str], net: Network, *,
     fit_config : dict, optional
         The ``fit`` arguments, JSON-safe.
     metadata : dict, optional
-        Free-form JSON-safe metadata.
+        JSON-safe metadata, stored as :func:`save` stores a model's (on top of
+        ``net.metadata``): give the model's own (``{"preprocessing": ...,
+        ...}``) and the checkpoint loads, with :func:`numnet.load`, as that model.
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    ValueError
+        If :func:`load_checkpoint` would refuse the file (see :func:`save`);
+        nothing is written then.
     """
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
@@ -116,26 +124,45 @@ class ModelCheckpoint(Callback):
         Only save when ``monitor`` improves.
     monitor : str, default "val_loss"
         Falls back to ``"loss"`` without validation data.
+    metadata : dict, optional
+        Stored in each checkpoint as :func:`numnet.save` stores it in a model
+        file: pass the model's metadata (its ``"preprocessing"`` record,
+        ``"training"``, ...) so that the checkpoint, loaded with
+        :func:`numnet.load`, predicts as the model it will become. Checked
+        before training starts: JSON-safe, and its preprocessing against the
+        network.
     """
 
     def __init__(self, path: str | os.PathLike[str], every: int = 1, save_best_only: bool = False,
-                 monitor: str = "val_loss") -> None:
+                 monitor: str = "val_loss", metadata: dict[str, Any] | None = None) -> None:
         self.path = os.fspath(path)
         self.every = check_positive_int(every, "every")
         self.save_best_only = save_best_only
         self.monitor = monitor
+        if metadata is not None and not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+        self.metadata: dict[str, Any] | None = (
+            None if metadata is None else _plain_json(metadata, "metadata"))
         self.last_saved: str | None = None
 
     def on_train_begin(self, run: Run) -> None:
         self.best = math.inf
         self._saved_epoch: int | None = None
+        if self.metadata is not None and PREPROCESSING_KEY in self.metadata:
+            try:        # refused now rather than by the first save, an epoch later
+                check_preprocessing(self.metadata[PREPROCESSING_KEY], run.net.num_inputs,
+                                    run.net.num_outputs)
+            except FormatError as exc:
+                raise ValueError(f"refusing to save '{self.path}': numnet would refuse to "
+                                 f"load it, as {exc} (ModelCheckpoint metadata)") from None
 
     def _save(self, run: Run, epochs_done: int) -> None:
         path = self.path.replace("{epoch}", str(epochs_done))
         save_checkpoint(path, run.net, optimizer_state=run.optimizer.state_dict(),
                         epoch=epochs_done, history=run.history.to_dict(),
                         rng_state=dict(run.rng.bit_generator.state),
-                        fit_config=dict(run.fit_config, optimizer=run.optimizer.get_config()))
+                        fit_config=dict(run.fit_config, optimizer=run.optimizer.get_config()),
+                        metadata=self.metadata)
         self.last_saved = path
         self._saved_epoch = epochs_done
 

@@ -21,21 +21,37 @@ from numnet.activations import get_activation
 from numnet.initializers import get_initializer
 from numnet.network import Network
 
-from .encode import _numnet_version, _safetensors
 from .format import (
     _BIT_GENERATORS,
     _CONFIG_FIELDS,
+    _DOC_KEY,
+    _DOC_SHA_KEY,
     _DTYPES,
     _PARAM_CODES,
     _TENSOR_KEY,
+    _TENSORS_SHA_KEY,
     CHECKPOINT_FORMAT,
     FORMAT_VERSION,
     MAX_HEADER_BYTES,
+    MAX_HEADER_ITEMS,
     MODEL_FORMAT,
+    PREPROCESSING_KEY,
+    PREPROCESSING_VERSION,
+    TASKS,
     Checkpoint,
     FormatError,
+    _document_sha256,
     _fail,
+    _numnet_version,
+    _tensors_sha256,
 )
+
+__all__ = ["check_preprocessing"]
+
+_MODEL_FIELDS = ("format", "format_version", "numnet_version", "config", "classes", "metadata",
+                 _TENSORS_SHA_KEY, "estimator")
+_CHECKPOINT_FIELDS = ("epoch", "history", "fit_config", "optimizer", "rng_state")
+_HEX = frozenset("0123456789abcdef")
 
 
 def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool = False,
@@ -44,32 +60,49 @@ def _read(path: str | os.PathLike[str], want: tuple[str, ...], header_only: bool
     path = Path(os.fspath(path))
     with _open_regular(path) as f:
         try:
-            size = os.fstat(f.fileno()).st_size
-            header, doc, raw = _read_header(f, size)
-            fmt = doc["format"]
-            if fmt not in want:
-                _fail(f"it is a {fmt} file, not a {' or '.join(want)}"
-                      + ("; use numnet.io.load for a model" if fmt == MODEL_FORMAT else ""))
-            params = _expected_params(doc["config"])
-            refs: dict[str, str] = {}
-            if fmt == CHECKPOINT_FORMAT:
-                _tensor_refs(doc["optimizer"], "optimizer", refs, "optimizer")
-                _tensor_refs(doc["rng_state"], "rng", refs, "rng_state")
-            _check_entries(header, params, refs, size - 8 - len(raw))
-            if header_only:
-                return doc
-            loaded = _read_tensors(f, size, raw, doc, params, refs, network_class)
-            spec = doc.get("estimator")
-            if spec is None or estimator_loader is None or fmt != MODEL_FORMAT:
-                return loaded
-            try:
-                return estimator_loader(loaded, spec)
-            except (ValueError, TypeError, KeyError) as exc:
-                raise FormatError(f"its {spec['class']} state is invalid: {exc}") from exc
+            return _decode(f, os.fstat(f.fileno()).st_size, want, header_only, network_class,
+                           estimator_loader)
         except FormatError as exc:
             raise FormatError(f"cannot load '{path}': {exc}") from exc.__cause__
-        except RecursionError:
-            raise FormatError(f"cannot load '{path}': its JSON is nested too deeply") from None
+
+
+def _decode(f: BinaryIO, size: int, want: tuple[str, ...], header_only: bool,
+            network_class: type[Network],
+            estimator_loader: Callable[[Network, dict[str, Any]], Any] | None,
+            build: bool = True) -> Any:
+    """Check and decode the ``size`` bytes of ``f`` (a file, or a writer's bytes in memory).
+
+    With ``build=False`` (a writer checking its bytes) every check runs but nothing
+    is built, except the network an estimator's loader needs; returns None then.
+    """
+    try:
+        header, doc, raw = _read_header(f, size)
+        fmt = doc["format"]
+        if fmt not in want:
+            _fail(f"it is a {fmt} file, not a {' or '.join(want)}"
+                  + ("; use numnet.io.load for a model" if fmt == MODEL_FORMAT else ""))
+        params = _expected_params(doc["config"])
+        refs: dict[str, str] = {}
+        if fmt == CHECKPOINT_FORMAT:
+            _tensor_refs(doc["optimizer"], "optimizer", refs, "optimizer")
+            _tensor_refs(doc["rng_state"], "rng", refs, "rng_state")
+        _check_entries(header, params, refs, size - 8 - len(raw))
+        if header_only:
+            return doc
+        spec = doc.get("estimator")
+        needs_net = spec is not None and estimator_loader is not None and fmt == MODEL_FORMAT
+        loaded = _read_tensors(f, size, raw, header, doc, params, refs, network_class,
+                               build=build or needs_net)
+        if not needs_net:
+            return loaded if build else None
+        assert estimator_loader is not None and spec is not None
+        try:
+            estimator = estimator_loader(loaded, spec)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise FormatError(f"its {spec['class']} state is invalid: {exc}") from exc
+        return estimator if build else None
+    except RecursionError:
+        raise FormatError("its JSON is nested too deeply") from None
 
 
 def _open_regular(path: Path) -> BinaryIO:
@@ -110,6 +143,10 @@ def _read_header(f: BinaryIO, size: int) -> tuple[dict[str, Any], dict[str, Any]
     if n < 2:
         _fail(f"not a safetensors file: a {n}-byte header cannot hold a JSON object")
     raw = _read_exact(f, n, "header")
+    items = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    if items > MAX_HEADER_ITEMS:
+        _fail(f"its header holds {items} JSON items (commas and brackets), more than the "
+              f"{MAX_HEADER_ITEMS} numnet reads; numnet does not write such files")
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates,
                             parse_constant=_no_constants)
@@ -118,13 +155,17 @@ def _read_header(f: BinaryIO, size: int) -> tuple[dict[str, Any], dict[str, Any]
     if not isinstance(header, dict):
         _fail(f"not a safetensors file: its header is JSON {type(header).__name__}, not an object")
     meta = header.get("__metadata__")
-    if meta is None or (isinstance(meta, dict) and "numnet" not in meta):
+    if meta is None or (isinstance(meta, dict) and _DOC_KEY not in meta):
         _fail("it is a safetensors file but not a numnet model (no 'numnet' entry in its "
               "metadata); numnet.io.load reads files written by numnet.io.save")
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         _fail("not a safetensors file: '__metadata__' must map strings to strings")
+    if _DOC_SHA_KEY in meta and meta[_DOC_SHA_KEY] != _document_sha256(meta[_DOC_KEY]):
+        _fail(f"it is corrupt: its numnet document does not match the SHA-256 recorded when "
+              f"it was saved ({_DOC_SHA_KEY}); use a good copy of the file, or save the model "
+              f"again")
     try:
-        doc = json.loads(meta["numnet"], object_pairs_hook=_no_duplicates)
+        doc = json.loads(meta[_DOC_KEY], object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise FormatError(f"its 'numnet' metadata is not valid JSON ({exc})") from exc
     _check_document(doc)
@@ -168,6 +209,15 @@ def _check_document(doc: Any) -> None:
     missing = [k for k in required if k not in doc]
     if missing:
         _fail(f"its {fmt} document is missing {missing}")
+    known = _MODEL_FIELDS + (_CHECKPOINT_FIELDS if fmt == CHECKPOINT_FORMAT else ())
+    unknown = [k for k in doc if k not in known]
+    if unknown:
+        _fail(f"its {fmt} document has unknown fields {unknown}"[:300]
+              + "; it may come from a newer numnet: upgrade numnet to load it")
+    checksum = doc.get(_TENSORS_SHA_KEY)
+    if _TENSORS_SHA_KEY in doc and not (isinstance(checksum, str) and len(checksum) == 64
+                                         and set(checksum) <= _HEX):
+        _fail(f"{_TENSORS_SHA_KEY} must be 64 lowercase hex digits, got {checksum!r:.100}")
     if not isinstance(doc["numnet_version"], str):
         _fail(f"numnet_version must be a string, got {doc['numnet_version']!r}")
     _check_config(doc["config"])
@@ -176,6 +226,9 @@ def _check_document(doc: Any) -> None:
             isinstance(classes, list)
             and all(isinstance(c, (bool, int, float, str)) for c in classes)):
         _fail(f"classes must be null or a list of bool/int/float/str labels, got {classes!r:.200}")
+    config = doc["config"]
+    if classes is not None:
+        _check_classes_fit(classes, config["num_outputs"], "its classes")
     if not isinstance(doc["metadata"], dict):
         _fail(f"metadata must be a JSON object, got {type(doc['metadata']).__name__}")
     estimator = doc.get("estimator")
@@ -185,12 +238,108 @@ def _check_document(doc: Any) -> None:
             and isinstance(estimator.get("state"), dict)):
         _fail("estimator must be a JSON object with a 'class' name and a 'state' object, "
               "in a model file")
+    if PREPROCESSING_KEY in doc["metadata"]:
+        if estimator is not None:
+            _fail(f"it holds a fitted estimator and metadata[{PREPROCESSING_KEY!r}], which "
+                  f"the estimator would not apply; put an estimator's preprocessing in a "
+                  f"scikit-learn Pipeline instead")
+        check_preprocessing(doc["metadata"][PREPROCESSING_KEY], config["num_inputs"],
+                            config["num_outputs"])
     if fmt == CHECKPOINT_FORMAT:
         if not _is_int(doc["epoch"]) or doc["epoch"] < 0:
             _fail(f"epoch must be a non-negative integer, got {doc['epoch']!r}")
         for key in ("history", "fit_config", "optimizer", "rng_state"):
             if not isinstance(doc[key], dict):
                 _fail(f"{key} must be a JSON object, got {type(doc[key]).__name__}")
+
+
+def _check_classes_fit(classes: list[Any], num_outputs: int, whose: str) -> None:
+    """A classifier's labels: one per output, or two for a single (sigmoid) output."""
+    want = 2 if num_outputs == 1 else num_outputs
+    if len(classes) != want:
+        _fail(f"{whose} list {len(classes)} label(s) but the network has {num_outputs} "
+              f"output(s), which tell {want} classes apart (one output per class, or one "
+              f"sigmoid output for two classes)")
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:              # an int beyond float64's range
+        return False
+
+
+def _check_scaling(record: Any, key: str, n: int, what: str) -> None:
+    """A standardisation record: ``n`` finite means and ``n`` finite positive scales."""
+    if record is None:
+        return
+    if not isinstance(record, dict) or set(record) != {"method", "mean", "scale"} \
+            or record["method"] != "standardise":
+        _fail(f"preprocessing {key} must be a standardisation record "
+              f"{{'method': 'standardise', 'mean': [...], 'scale': [...]}}, got {record!r:.100}")
+    for part in ("mean", "scale"):
+        values = record[part]
+        if not isinstance(values, list):
+            _fail(f"preprocessing {key} {part} must be a list of numbers, got {values!r:.100}")
+        if len(values) != n:
+            _fail(f"preprocessing {key} {part} has {len(values)} value(s) for {n} {what}(s)")
+        bad = [v for v in values if not _finite(v)]
+        if bad:
+            _fail(f"preprocessing {key} {part} must be {n} finite numbers, found {bad[0]!r:.50}")
+    bad = [v for v in record["scale"] if not v > 0]
+    if bad:
+        _fail(f"preprocessing {key} scale must be positive, found {bad[0]!r:.50}")
+
+
+def check_preprocessing(record: Any, num_inputs: int | None = None,
+                        num_outputs: int | None = None) -> None:
+    """Check a :mod:`numnet.preprocessing` record (a file's ``metadata["preprocessing"]``).
+
+    Every field's type and value, and, when given, that it describes a network
+    with ``num_inputs`` inputs and ``num_outputs`` outputs (see the file format
+    in :mod:`numnet.files.format`). Raises :class:`FormatError` (a ValueError).
+    """
+    version = record.get("version") if isinstance(record, dict) else None
+    if not (_is_int(version) and version == PREPROCESSING_VERSION):
+        _fail(f"unreadable preprocessing record (version {version!r:.50}); this numnet reads "
+              f"version {PREPROCESSING_VERSION}")
+    assert isinstance(record, dict)
+    unknown = sorted(set(record) - {"version", "task", "features", "targets", "scaling",
+                                    "classes", "target_scaling"})
+    if unknown:
+        _fail(f"preprocessing record has unknown fields {unknown}"[:200])
+    task = record.get("task")
+    if task not in TASKS:
+        _fail(f"preprocessing task must be one of {TASKS}, got {task!r:.50}")
+    names: dict[str, list[str]] = {}
+    for key in ("features", "targets"):
+        value = record.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            _fail(f"preprocessing {key} must be a list of column names")
+        names[key] = value
+    features, targets = names["features"], names["targets"]
+    if num_inputs is not None and len(features) != num_inputs:
+        _fail(f"its preprocessing names {len(features)} feature(s) but the network takes "
+              f"{num_inputs} input(s)")
+    _check_scaling(record.get("scaling"), "scaling", len(features), "feature")
+    classes = record.get("classes")
+    if task == "classification":
+        if not (isinstance(classes, list) and len(classes) >= 2
+                and all(isinstance(c, (bool, int, float, str)) for c in classes)):
+            _fail("preprocessing classes must be a list of at least two labels")
+        if num_outputs is not None:
+            _check_classes_fit(classes, num_outputs, "its preprocessing classes")
+        if record.get("target_scaling") is not None:
+            _fail("preprocessing target_scaling must be null for a classifier")
+        return
+    if classes is not None:
+        _fail("preprocessing classes must be null for a regression")
+    if num_outputs is not None and len(targets) != num_outputs:
+        _fail(f"its preprocessing names {len(targets)} target(s) but the network has "
+              f"{num_outputs} output(s)")
+    _check_scaling(record.get("target_scaling"), "target_scaling", len(targets), "target")
 
 
 def _check_config(config: Any) -> None:
@@ -317,28 +466,37 @@ def _check_entries(header: dict[str, Any], params: dict[str, tuple[str, tuple[in
               f"(truncated, or trailing bytes)")
 
 
-def _read_tensors(f: BinaryIO, size: int, raw: bytes, doc: dict[str, Any],
-                  params: dict[str, tuple[str, tuple[int, ...]]], refs: dict[str, str],
-                  network_class: type[Network]) -> Any:
-    """Read the checked file's tensors; a network or a :class:`Checkpoint`."""
+def _read_tensors(f: BinaryIO, size: int, raw: bytes, header: dict[str, Any],
+                  doc: dict[str, Any], params: dict[str, tuple[str, tuple[int, ...]]],
+                  refs: dict[str, str], network_class: type[Network], build: bool = True) -> Any:
+    """Check the file's tensors (checksum, finite values); then a network or a
+    :class:`Checkpoint`, or None if not ``build`` (a writer checking its own bytes)."""
     n, fmt, config = len(raw), doc["format"], doc["config"]
     f.seek(0)
     data = _read_exact(f, size, "data")
     if int.from_bytes(data[:8], "little") != n or data[8:8 + n] != raw:
         _fail("the file changed while it was being read")
-    st_load = _safetensors().load
-    try:
-        tensors = st_load(data)
-    except Exception as exc:            # SafetensorError, KeyError for unknown dtypes, ...
-        raise FormatError(f"not a valid safetensors file ({type(exc).__name__}: {exc})") from exc
-    if set(tensors) != set(params) | set(refs):
-        _fail("safetensors and numnet disagree about the tensors in the header")
-    for name in params:
-        if not np.isfinite(tensors[name]).all():
-            _fail(f"tensor {name!r} holds NaN or infinite values")
-    for name in refs:
+    region = memoryview(data)[8 + n:]
+    names = [name for name in header if name != "__metadata__"]
+    if _TENSORS_SHA_KEY in doc:
+        entries = [(name, header[name]["dtype"], header[name]["shape"],
+                    region[slice(*header[name]["data_offsets"])]) for name in names]
+        if _tensors_sha256(entries) != doc[_TENSORS_SHA_KEY]:
+            _fail(f"it is corrupt: its tensor data does not match the SHA-256 recorded when it "
+                  f"was saved ({_TENSORS_SHA_KEY}); use a good copy of the file, or save the "
+                  f"model again")
+    # Read-only views of the byte ranges _check_entries checked: no copy, nothing to parse.
+    tensors = {name: np.frombuffer(region[slice(*header[name]["data_offsets"])],
+                                   dtype=_DTYPES[header[name]["dtype"]].newbyteorder("<")
+                                   ).reshape(header[name]["shape"]) for name in names}
+    for name in names:
         if tensors[name].dtype.kind == "f" and not np.isfinite(tensors[name]).all():
             _fail(f"tensor {name!r} holds NaN or infinite values")
+    rng_state = _decode_state(doc["rng_state"], tensors) if fmt == CHECKPOINT_FORMAT else None
+    if rng_state is not None:
+        _check_rng_state(rng_state)
+    if not build:
+        return None
 
     try:
         net = network_class(**config, random_state=0)
@@ -351,9 +509,7 @@ def _read_tensors(f: BinaryIO, size: int, raw: bytes, doc: dict[str, Any],
     net.rng = None          # built with a dummy seed; a loaded network has no seed of its own
     if fmt == MODEL_FORMAT:
         return net
-
-    rng_state = _decode_state(doc["rng_state"], tensors)
-    _check_rng_state(rng_state)
+    assert rng_state is not None
     return Checkpoint(net=net, optimizer_state=_decode_state(doc["optimizer"], tensors),
                       epoch=doc["epoch"], history=doc["history"], rng_state=rng_state,
                       fit_config=doc["fit_config"], metadata=doc["metadata"])
@@ -363,8 +519,10 @@ def _decode_state(obj: Any, tensors: dict[str, np.ndarray]) -> Any:
     """Replace tensor references with writable arrays (or NumPy scalars)."""
     if isinstance(obj, dict):
         if _TENSOR_KEY in obj:
-            arr = tensors[obj[_TENSOR_KEY]]
-            return arr[()] if obj["kind"] == "scalar" else arr.copy()
+            arr = tensors[obj[_TENSOR_KEY]]          # a read-only little-endian view
+            if obj["kind"] == "scalar":
+                return arr[()]
+            return np.array(arr, dtype=arr.dtype.newbyteorder("="))   # writable, native
         return {k: _decode_state(v, tensors) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_decode_state(v, tensors) for v in obj]

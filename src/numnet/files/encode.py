@@ -1,12 +1,18 @@
-"""Writing: a network (and training state) as a JSON document plus tensors, then the file."""
+"""Writing: a network (and training state) as a JSON document plus tensors, then the file.
+
+Every file is encoded in memory and read back with the reader's own checks
+(:mod:`numnet.files.decode`) before it is written, so numnet never writes a
+file it would refuse to read.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -14,7 +20,22 @@ import numpy as np
 from numnet.network import Network
 
 from .atomic import _atomic_write
-from .format import _CODE_OF, _TENSOR_KEY, FORMAT_VERSION
+from .decode import _decode
+from .format import (
+    _CODE_OF,
+    _DOC_KEY,
+    _DOC_SHA_KEY,
+    _TENSOR_KEY,
+    _TENSORS_SHA_KEY,
+    FORMAT_VERSION,
+    MAX_HEADER_BYTES,
+    MAX_HEADER_ITEMS,
+    FormatError,
+    _document_sha256,
+    _numnet_version,
+    _safetensors,
+    _tensors_sha256,
+)
 
 logger = logging.getLogger("numnet.io")  # the public module: logging set-ups stay valid
 
@@ -42,14 +63,6 @@ def _model_document(net: Network, fmt: str, metadata: dict[str, Any] | None
                                 "metadata"),
     }
     return doc, tensors
-
-
-def _numnet_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("numnet")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _classes_to_json(classes: Any) -> list[Any] | None:
@@ -122,20 +135,48 @@ def _encode_state(obj: Any, name: str, tensors: dict[str, np.ndarray], where: st
     return _plain_json(obj, where)
 
 
-def _safetensors() -> ModuleType:
-    """The safetensors.numpy module, or an ImportError that says how to get it."""
-    try:
-        import safetensors.numpy
-    except ImportError as exc:
-        raise ImportError("numnet model files need the safetensors package: "
-                          "pip install 'numnet[io]'") from exc
-    return safetensors.numpy
+def _little_endian(arr: np.ndarray) -> memoryview:
+    """The raw bytes of ``arr`` as safetensors stores them: C order, little-endian."""
+    flat = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).reshape(-1)
+    return flat.view(np.uint8).data
 
 
-def _write(path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, np.ndarray]) -> Path:
-    st_save = _safetensors().save
+def _write(path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, np.ndarray],
+           estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Path:
+    """Encode ``doc`` and ``tensors``, check the bytes as a reader would, write them atomically.
+
+    ``estimator_loader`` (for a file holding an estimator) is run on the bytes too.
+    Raises ValueError, naming ``path``, if the reader would refuse the file: then
+    nothing is written and an existing file is left as it was.
+    """
+    doc[_TENSORS_SHA_KEY] = _tensors_sha256(
+        (name, _CODE_OF[arr.dtype.newbyteorder("=")], list(arr.shape), _little_endian(arr))
+        for name, arr in tensors.items())
     text = json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
-    data = st_save(tensors, metadata={"numnet": text})
+    data = _safetensors().save(tensors, metadata={_DOC_KEY: text,
+                                                  _DOC_SHA_KEY: _document_sha256(text)})
+    _check_readable(path, data, doc["format"], estimator_loader)
     target = _atomic_write(path, data)
     logger.debug("saved %s (%d bytes) to %s", doc["format"], len(data), target)
     return target
+
+
+def _check_readable(path: str | os.PathLike, data: bytes, fmt: str,
+                    estimator_loader: Callable[[Network, dict[str, Any]], Any] | None) -> None:
+    """Refuse (ValueError) to write ``data`` if numnet's reader would refuse it."""
+    where = f"refusing to save '{os.fspath(path)}'"
+    n = int.from_bytes(data[:8], "little")
+    if n > MAX_HEADER_BYTES:
+        raise ValueError(f"{where}: its header (classes, names and metadata) would take {n} "
+                         f"bytes, more than the {MAX_HEADER_BYTES} numnet reads; store less "
+                         f"metadata with the model")
+    items = data.count(b",", 8, 8 + n) + data.count(b"[", 8, 8 + n) + data.count(b"{", 8, 8 + n)
+    if items > MAX_HEADER_ITEMS:
+        raise ValueError(f"{where}: its header (classes, names and metadata) would hold "
+                         f"{items} JSON items, more than the {MAX_HEADER_ITEMS} numnet reads; "
+                         f"store less metadata with the model")
+    try:
+        _decode(io.BytesIO(data), len(data), (fmt,), False, Network, estimator_loader,
+                build=False)
+    except FormatError as exc:
+        raise ValueError(f"{where}: numnet would refuse to load it, as {exc}") from None

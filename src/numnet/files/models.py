@@ -16,7 +16,8 @@ from .format import CHECKPOINT_FORMAT, MODEL_FORMAT, Checkpoint
 __all__ = ["save", "load", "load_metadata"]
 
 def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None,
-         estimator: dict[str, Any] | None = None) -> Path:
+         estimator: dict[str, Any] | None = None,
+         estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Path:
     """Write ``net`` to ``path`` as a safetensors file, atomically.
 
     Parameters
@@ -35,6 +36,10 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
         ``{"class": name, "state": {...}}``, JSON-safe: the estimator around
         ``net`` (:mod:`numnet.estimators`), stored as the document's
         ``"estimator"`` field and handed to ``load``'s ``estimator_loader``.
+    estimator_loader : callable, optional
+        What ``load`` will be given to read the estimator back: it is run on
+        the encoded file before it is written, so a state it would refuse is
+        refused here.
 
     Returns
     -------
@@ -47,13 +52,17 @@ def save(net: Network, path: str | os.PathLike[str], metadata: dict[str, Any] | 
         If ``net`` is not a network, or ``metadata`` or ``net.classes_`` holds
         something JSON cannot represent.
     ValueError
-        If a parameter is NaN or infinite.
+        If a parameter is NaN or infinite, or :func:`load` would refuse the
+        file for any other reason (classes or ``metadata["preprocessing"]``
+        that do not fit the network, a header over the size limits, ...):
+        numnet never writes a file it would refuse to read. Nothing is
+        written then, and an existing file is left as it was.
     """
     doc, tensors = _model_document(net, MODEL_FORMAT, metadata)
     if estimator is not None:
         doc["estimator"] = {"class": str(estimator["class"]),
                             "state": _plain_json(estimator["state"], "estimator state")}
-    return _write(path, doc, tensors)
+    return _write(path, doc, tensors, estimator_loader)
 
 
 
@@ -61,7 +70,7 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network,
          estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Any:
     """Load a network from a file written by :func:`save` (or :func:`save_checkpoint`).
 
-    Never runs code from the file; see the module docstring for what is checked.
+    Never runs code from the file; see :mod:`numnet.files.format` for what is checked.
 
     Parameters
     ----------
@@ -99,7 +108,8 @@ def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The file's JSON document (format, version, config, classes, metadata, ...).
 
     Reads and checks only the header (every check that needs no tensor
-    values); builds no network. In a checkpoint, arrays inside ``"optimizer"``
-    and ``"rng_state"`` appear as ``{"$tensor": name, "kind": ...}`` references.
+    values, the document's checksum included); builds no network. In a
+    checkpoint, arrays inside ``"optimizer"`` and ``"rng_state"`` appear as
+    ``{"$tensor": name, "kind": ...}`` references.
     """
     return _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT), header_only=True)
