@@ -109,3 +109,63 @@ def test_audio_without_the_module_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.delattr(numnet, "audio", raising=False)
     with pytest.raises(ImportError, match=r"numnet\[audio\]"):
         data.load_table(f"audio:{tmp_path}")
+
+
+# --- what a file is, and what its header says ---------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".npz"])
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path, suffix):
+    import os
+    path = tmp_path / f"pipe{suffix}"
+    os.mkfifo(path)                         # opening it would block: the check uses stat only
+    assert data.file_kind(path) == "a named pipe (FIFO)"
+    with pytest.raises(data.DataError, match=r"is a named pipe \(FIFO\), not a data file"):
+        data.read_frame(path)
+    assert data.file_kind(tmp_path) == "a directory"
+    assert data.file_kind(tmp_path / "missing.csv") is None
+
+
+def test_repeated_header_names_are_refused_when_used(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,a,b,label\n1,2,3,x\n4,5,6,y\n")
+    with pytest.raises(data.DataError, match=r"'a' is columns 1, 2.*'a', 'a.1'.*--features b"):
+        data.load_table(str(path))
+    with pytest.raises(data.DataError, match="'a' is columns 1, 2"):
+        data.load_table(str(path), ["label"], ["a"])       # which a? neither is guessed
+    assert data.load_table(str(path), ["label"], ["b"]).feature_names == ["b"]
+    parquet = tmp_path / "d.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table([pa.array([1, 2]), pa.array([3, 4]), pa.array(["x", "y"])],
+                            names=["a", "a", "label"]), parquet)
+    with pytest.raises(data.DataError, match="'a' is columns 1, 2"):
+        data.read_frame(parquet)
+
+
+def test_a_column_named_twice_is_refused(tmp_path):
+    path = tmp_path / "d.csv"
+    frame().to_csv(path, index=False)
+    with pytest.raises(data.DataError, match="feature column 'a' is named more than once"):
+        data.load_table(str(path), ["label"], ["a", "b", "a"])
+    with pytest.raises(data.DataError, match="target column 'a' is named more than once"):
+        data.load_table(str(path), ["a", "a"])
+
+
+def test_npz_arrays_beside_X_and_y_are_pointed_out(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.zeros((3, 2)), y=np.array([0, 1, 0]), w=np.ones(3))
+    with pytest.warns(UserWarning, match=r"array\(s\) w are not read"):
+        data.read_frame(tmp_path / "d.npz")
+
+
+def test_the_fingerprint_changes_with_any_value_name_or_order(tmp_path):
+    path = tmp_path / "d.csv"
+    frame().to_csv(path, index=False)
+    table = data.load_table(str(path), ["label"])
+    same = data.load_table(str(path), ["label"])
+    assert data.fingerprint(table) == data.fingerprint(same)
+    changed = [data.Table(table.X.copy(), table.y, table.feature_names, ["label"], "t")
+               for _ in range(3)]
+    changed[0].X[0, 0] += 1e-9
+    changed[1].X = table.X[::-1].copy()
+    changed[2].feature_names = ["a", "b", "flag"]
+    assert len({data.fingerprint(t) for t in [table, *changed]}) == 4

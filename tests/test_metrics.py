@@ -44,3 +44,22 @@ def test_shape_mismatch_is_refused():
         metrics.mean_squared_error(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="at least one"):
         metrics.accuracy([], [])
+
+
+def test_confusion_matrix_refuses_a_label_it_would_not_count():
+    with pytest.raises(ValueError, match=r"y_true holds label\(s\) not in labels: 'c' \(2 row"):
+        metrics.confusion_matrix(["a", "c", "c", "b"], ["a", "a", "b", "b"], ["a", "b"])
+
+
+def test_every_row_counts_when_the_data_has_a_label_the_model_never_saw(rng):
+    t = rng.choice(["a", "b", "c"], 50)
+    p = np.where(rng.random(50) < 0.6, t, rng.choice(["a", "b"], 50))
+    p[p == "c"] = "a"                       # the model knows a and b only
+    scores = metrics.classification_scores(t, p, ["a", "b"])
+    assert scores["labels"] == ["a", "b", "c"]
+    assert scores["unseen"] == {"c": int(np.sum(t == "c"))}
+    assert scores["confusion_matrix"].sum() == scores["support"].sum() == 50
+    assert scores["accuracy"] == pytest.approx(skm.accuracy_score(t, p))
+    assert scores["macro_f1"] == pytest.approx(skm.f1_score(t, p, average="macro",
+                                                            zero_division=0))
+    np.testing.assert_array_equal(scores["confusion_matrix"], skm.confusion_matrix(t, p))

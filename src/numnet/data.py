@@ -26,7 +26,9 @@ Needs pandas (the ``cli`` extra), and pyarrow for Parquet.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
+import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,8 +39,8 @@ import numpy as np
 
 from numnet import datasets
 
-__all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "BUILTIN", "GENERATED",
-           "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
+__all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "file_kind",
+           "fingerprint", "BUILTIN", "GENERATED", "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
 
 GENERATED = tuple(datasets.DATASETS)
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
@@ -46,6 +48,10 @@ BUILTIN = GENERATED + BUNDLED
 FILE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".npz")
 AUDIO_PREFIX = "audio:"
 _CLASS_SETS = ("iris", "wine", "breast_cancer")      # labels become the class names
+_DUPLICATES = "numnet.duplicates"     # frame.attrs key: {name pandas gave: name in the file}
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISDIR, "a directory"))
 
 
 class DataError(ValueError):
@@ -98,16 +104,32 @@ def describe_sources() -> str:
             f"{', '.join(BUILTIN)}")
 
 
+def file_kind(path: str | os.PathLike) -> str | None:
+    """What ``path`` is if it exists but is not a regular file (``"a directory"``, ...), else None.
+
+    Uses ``os.stat`` only (links followed): a named pipe is never opened, as
+    opening one blocks until something writes to it.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    for test, kind in _KINDS:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
 def read_frame(path: str | os.PathLike) -> Any:
     """A data file as a pandas DataFrame, by its suffix (see the module docstring).
 
     Raises
     ------
     DataError
-        If the file is missing, empty, has a header but no rows, or is not
-        readable as its suffix says.
+        If the file is missing, not a regular file (a directory, a named pipe,
+        a device), empty, has a header but no rows, or is not readable as its
+        suffix says.
     """
-    pd = _pandas()
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
@@ -115,10 +137,13 @@ def read_frame(path: str | os.PathLike) -> Any:
                         f"{', '.join(FILE_SUFFIXES)} files")
     if not path.exists():
         raise DataError(f"no such file: '{path}'")
-    if path.is_dir():
-        raise DataError(f"'{path}' is a directory, not a data file")
+    kind = file_kind(path)
+    if kind is not None:
+        raise DataError(f"'{path}' is {kind}, not a data file; numnet reads data from regular "
+                        f"files: save the data to a file first")
     if path.stat().st_size == 0:
         raise DataError(f"'{path}' is empty (0 bytes)")
+    pd = _pandas()
     try:
         if suffix in (".csv", ".tsv", ".tab"):
             frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t",
@@ -140,7 +165,12 @@ def read_frame(path: str | os.PathLike) -> Any:
     if len(frame) == 0:
         header = ", ".join(map(str, frame.columns[:10]))
         raise DataError(f"'{path}' has a header ({header}) but no rows of data")
+    names = _header_names(pd, path, suffix)
     frame.columns = [str(c) for c in frame.columns]
+    if names is not None and len(names) == frame.shape[1]:
+        repeated = {name for name in names if name and names.count(name) > 1}
+        frame.attrs[_DUPLICATES] = {given: name for given, name in
+                                    zip(frame.columns, names, strict=True) if name in repeated}
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
     if unnamed:
         warnings.warn(f"'{path}': {len(unnamed)} column(s) have no name in the header "
@@ -151,10 +181,20 @@ def read_frame(path: str | os.PathLike) -> Any:
         frame = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", header=None,
                             skipinitialspace=True)
         frame.columns = [f"x{j}" for j in range(frame.shape[1] - 1)] + ["y"]
+        frame.attrs.pop(_DUPLICATES, None)
         warnings.warn(f"'{path}' has no header row; its columns are named "
                       f"{', '.join(frame.columns[:4])}{', ...' if frame.shape[1] > 4 else ''} "
                       f"(the last one is y)", stacklevel=2)
     return frame
+
+
+def _header_names(pd: Any, path: Path, suffix: str) -> list[str] | None:
+    """The column names as the file spells them (pandas renames a repeated ``a`` to ``a.1``)."""
+    if suffix in (".csv", ".tsv", ".tab"):
+        row = pd.read_csv(path, sep="," if suffix == ".csv" else "\t", header=None, nrows=1,
+                          dtype=str, keep_default_na=False, skipinitialspace=True)
+        return [str(c) for c in row.iloc[0].tolist()] if len(row) else None
+    return None
 
 
 def is_number(text: str) -> bool:
@@ -173,10 +213,23 @@ def _read_parquet(pd: Any, path: Path) -> Any:
         raise ImportError("reading Parquet files needs pyarrow: pip install 'numnet[cli]'"
                           ) from exc
     import pyarrow.lib
+    import pyarrow.parquet
     try:
+        names = [str(n) for n in pyarrow.parquet.read_schema(path).names]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise DataError(f"'{path}': {_repeated_message(names, repeated)}")
         return pd.read_parquet(path, engine="pyarrow")
     except pyarrow.lib.ArrowException as exc:
         raise DataError(f"'{path}' is not a valid Parquet file: {_one_line(exc)}") from None
+
+
+def _repeated_message(names: list[str], repeated: list[str]) -> str:
+    where = "; ".join(f"{name!r} is columns "
+                      f"{', '.join(str(j + 1) for j, n in enumerate(names) if n == name)}"
+                      for name in repeated[:3])
+    return (f"column names repeat in the header ({where}); numnet finds columns by name, so "
+            f"a repeated name is ambiguous: give each column its own name")
 
 
 def _read_npz(pd: Any, path: Path) -> Any:
@@ -199,6 +252,10 @@ def _read_npz(pd: Any, path: Path) -> Any:
                             f"got shape {X.shape}")
         columns = {f"x{j}": X[:, j] for j in range(X.shape[1])}
         y = arrays.pop("y", None)
+        if arrays:
+            warnings.warn(f"'{path}': array(s) {', '.join(sorted(arrays)[:5])} are not read: "
+                          f"with an array X numnet reads X (the features) and y (the "
+                          f"targets) only", stacklevel=3)
         if y is not None:
             if y.ndim == 2 and y.shape[1] == 1:
                 y = y[:, 0]
@@ -323,6 +380,11 @@ def table_from_frame(frame: Any, source: str, target: Sequence[str] | None = Non
     """Split a DataFrame into a :class:`Table` (see :func:`load_table`)."""
     columns = list(frame.columns)
     targets = [default_target(columns)] if target is None else list(target)
+    for names, what in ((targets, "target"), (features, "feature")):
+        twice = sorted({n for n in names or [] if list(names or []).count(n) > 1})
+        if twice:
+            raise DataError(f"{source}: {what} column {twice[0]!r} is named more than once; "
+                            f"name each column once")
     for name in targets:
         _check_column(name, columns, source, "target")
     if features is None:
@@ -339,9 +401,38 @@ def table_from_frame(frame: Any, source: str, target: Sequence[str] | None = Non
     if not feats:
         raise DataError(f"{source}: no feature columns left after the target(s) "
                         f"{targets}; the data needs at least one more column")
+    renamed = frame.attrs.get(_DUPLICATES, {})
+    used = [c for c in [*targets, *feats] if c in renamed]
+    if used:
+        header = [renamed.get(c, c) for c in columns]
+        repeated = sorted({renamed[c] for c in used})
+        others = [c for c in feats if c not in renamed]
+        hint = (f", or leave them out with --features {','.join(others[:8])}"
+                if others else "")
+        raise DataError(f"{source}: {_repeated_message(header, repeated)} (pandas would read "
+                        f"them as {', '.join(repr(c) for c in columns if c in renamed)})"
+                        f"{hint}")
     X = np.column_stack([_feature_column(frame[name], name, source, feats) for name in feats])
     y = _targets(frame, targets, source) if targets else None
     return Table(X=X, y=y, feature_names=feats, target_names=targets, source=source)
+
+
+def fingerprint(table: Table) -> str:
+    """SHA-256 of a table's features and targets: values, dtypes, shapes and column names.
+
+    Two tables with the same fingerprint hold the same rows in the same order;
+    ``numnet train --resume`` compares it with the checkpoint's.
+    """
+    h = hashlib.sha256()
+    for name, arr in (("X", table.X), ("y", table.y)):
+        if arr is None:
+            h.update(f"{name}:none;".encode())
+            continue
+        a = np.ascontiguousarray(arr)
+        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    h.update(repr((table.feature_names, table.target_names)).encode())
+    return h.hexdigest()
 
 
 def _check_column(name: str, columns: list[str], source: str, what: str) -> None:

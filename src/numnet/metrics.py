@@ -5,6 +5,12 @@ them against it), written here so that scoring a model needs nothing beyond
 NumPy. Regression scores average over target columns (scikit-learn's
 ``"uniform_average"``); a precision, recall or F1 whose denominator is zero
 is 0 (scikit-learn's ``zero_division=0``).
+
+Every row counts: :func:`confusion_matrix` refuses a label that is not in
+its ``labels`` rather than leave the row out, and
+:func:`classification_scores` adds the labels a model never saw to its
+table (as scikit-learn does with the labels found in the data), so the
+per-class supports and the confusion matrix add up to the number of rows.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "r2_score", "accuracy",
            "confusion_matrix", "precision_recall_f1", "regression_scores",
-           "classification_scores"]
+           "classification_scores", "unlisted_labels"]
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -68,18 +74,52 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     return float(np.mean(t == p))
 
 
+def _values(y: Any) -> list[Any]:
+    """Labels as Python values (``np.str_("a")`` -> ``"a"``), flattened: ``(n,)``."""
+    return np.asarray(y).reshape(-1).tolist()
+
+
+def unlisted_labels(y: Any, labels: Sequence[Any]) -> dict[Any, int]:
+    """Labels of ``y`` (shape ``(n,)``) that are not in ``labels``, with their row counts.
+
+    In order of first appearance, e.g. ``{"c": 6}``; empty when every row's
+    label is listed.
+    """
+    known = set(labels)
+    counts: dict[Any, int] = {}
+    for v in _values(y):
+        if v not in known:
+            counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of class ``labels[i]`` predicted as ``labels[j]``.
 
-    Returns ndarray of shape (n_classes, n_classes), int64. Labels not in
-    ``labels`` are not counted.
+    Returns ndarray of shape (n_classes, n_classes), int64, whose entries add
+    up to the number of samples.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` or ``y_pred`` (shape ``(n,)``) holds a label that is not
+        in ``labels``: its rows would not be counted.
     """
+    t_list, p_list = _values(y_true), _values(y_pred)
+    if len(t_list) != len(p_list):
+        raise ValueError(f"need as many predictions as labels, got {len(p_list)} and "
+                         f"{len(t_list)}")
+    for values, what in ((t_list, "y_true"), (p_list, "y_pred")):
+        missing = unlisted_labels(values, labels)
+        if missing:
+            shown = ", ".join(f"{v!r} ({n} row(s))" for v, n in list(missing.items())[:5])
+            raise ValueError(f"{what} holds label(s) not in labels: {shown}; add them to "
+                             f"labels so that every row is counted")
     index = {label: k for k, label in enumerate(labels)}
     k = len(index)
-    t = np.array([index.get(v, -1) for v in np.asarray(y_true).reshape(-1).tolist()])
-    p = np.array([index.get(v, -1) for v in np.asarray(y_pred).reshape(-1).tolist()])
-    keep = (t >= 0) & (p >= 0)
-    return np.bincount(t[keep] * k + p[keep], minlength=k * k).reshape(k, k).astype(np.int64)
+    t = np.array([index[v] for v in t_list], dtype=np.int64)
+    p = np.array([index[v] for v in p_list], dtype=np.int64)
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
 def precision_recall_f1(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -106,9 +146,27 @@ def regression_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
 
 
 def classification_scores(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> dict[str, Any]:
-    """Accuracy, macro-averaged F1, the confusion matrix and per-class figures."""
-    cm = confusion_matrix(y_true, y_pred, labels)
+    """Accuracy, macro-averaged F1, the confusion matrix and per-class figures.
+
+    ``y_true``, ``y_pred``: ``(n,)``. The figures are over every row: labels
+    found in ``y_true`` or ``y_pred`` but not in ``labels`` (a class the
+    model never saw) are added after ``labels``, so their rows count in the
+    per-class table and the matrix as they do in the accuracy.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1`` (over all the labels), ``labels`` (the
+        labels the arrays below are indexed by: ``labels``, then the unlisted
+        ones), ``confusion_matrix`` ``(k, k)``, ``precision``, ``recall``,
+        ``f1``, ``support`` ``(k,)``, and ``unseen``: ``{label: rows}`` of the
+        true labels that were not in ``labels``.
+    """
+    unseen = unlisted_labels(y_true, labels)
+    extra = list(unseen) + [v for v in unlisted_labels(y_pred, labels) if v not in unseen]
+    every = [*labels, *extra]
+    cm = confusion_matrix(y_true, y_pred, every)
     precision, recall, f1, support = precision_recall_f1(cm)
     return {"accuracy": accuracy(y_true, y_pred), "macro_f1": float(np.mean(f1)),
-            "confusion_matrix": cm, "precision": precision, "recall": recall, "f1": f1,
-            "support": support}
+            "labels": every, "confusion_matrix": cm, "precision": precision,
+            "recall": recall, "f1": f1, "support": support, "unseen": unseen}

@@ -3,11 +3,14 @@
 The loop itself (stages, ``History``, ``Run``) is the training layer's,
 :mod:`numnet.fitting`. The public :func:`fit` adds one thing that needs the
 files layer: ``resume_from`` reads a checkpoint (:mod:`numnet.files`) and
-hands the restored state to the loop.
+hands the restored state to the loop. A ``learning_rate`` given with
+``resume_from`` sets the resumed optimizer's rate (the checkpoint's otherwise),
+so that a run can go on with a smaller step, e.g. after it diverged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 from typing import Any
@@ -27,6 +30,11 @@ def fit(net: Network, X: Any, y: Any, *, resume_from: str | os.PathLike[str] | N
         if not isinstance(net, Network):
             raise TypeError(f"fit trains a numnet.MLP, got {type(net).__name__}")
         resume = resume_state(resume_from, net)
+        rate = options.get("learning_rate")
+        if rate is not None:     # the caller's rate wins over the one saved with the state
+            state = dict(resume.optimizer_state, initial_learning_rate=rate,
+                         learning_rate=rate)
+            resume = dataclasses.replace(resume, optimizer_state=state)
     return _fit(net, X, y, resume=resume, **options)
 
 
@@ -48,5 +56,7 @@ fit.__doc__ = (_fit.__doc__ or "").replace(
     """    resume_from : str or path, optional
         A checkpoint from :class:`numnet.callbacks.ModelCheckpoint`: weights,
         optimizer state, history and random state are restored and training
-        continues at the next epoch, as if it had never stopped.""")
+        continues at the next epoch, as if it had never stopped. A
+        ``learning_rate`` given with it (and the optimizer by name) replaces the
+        saved rate; the rest of the optimizer's state is restored as saved.""")
 fit.__signature__ = _public_signature()  # type: ignore[attr-defined]  # for help() and IDEs

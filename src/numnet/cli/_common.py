@@ -1,8 +1,11 @@
 """What the commands share: option parsing, data and model loading, errors and warnings.
 
 Errors a person can act on (a missing file, a bad column, a model that does
-not fit the data) end the command with a one-line ``Error: ...`` and exit
-code 1, never a traceback; warnings print as one ``warning: ...`` line.
+not fit the data, a network too large for memory) end the command with a
+one-line ``Error: ...`` and exit code 1, never a traceback; warnings print as
+one ``warning: ...`` line. Every option a command takes is applied or refused:
+:func:`given` tells an option typed on the command line from its default, so
+that an option that does not apply to the data given is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import click
+import numpy as np
 
 from numnet import data
 
@@ -42,6 +46,27 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def human_bytes(n: float) -> str:
+    """``17179869184`` -> ``"16.0 GiB"``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def memory_message(exc: MemoryError) -> str:
+    """What ran out, how much was asked for, and what to do: one line."""
+    shape, dtype = getattr(exc, "shape", None), getattr(exc, "dtype", None)
+    asked = ""
+    if shape is not None and dtype is not None:
+        size = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+        asked = (f": an array of shape {tuple(shape)} ({np.dtype(dtype).name}) needs "
+                 f"{human_bytes(size)}")
+    return (f"out of memory{asked}; use narrower or fewer hidden layers (--hidden), a smaller "
+            f"--batch-size, or fewer rows")
+
+
 def user_errors(func: F) -> F:
     """Turn the errors that bad input causes into one-line :class:`CliError`\\ s."""
     @functools.wraps(func)
@@ -50,7 +75,51 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (ValueError, TypeError, OSError, ImportError) as exc:
             raise CliError(_message(exc)) from exc
+        except MemoryError as exc:
+            raise CliError(memory_message(exc)) from None
     return wrapper  # type: ignore[return-value]
+
+
+def given(name: str) -> bool:
+    """Whether option ``name`` (its parameter name) was given, not left at its default."""
+    ctx = click.get_current_context()
+    source = ctx.get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT,
+                          click.core.ParameterSource.DEFAULT_MAP)
+
+
+def refuse_unless(applies: bool, option: str, why: str) -> None:
+    """Refuse ``option`` (given on the command line) when it does not apply; ``why`` says so."""
+    if not applies and given(option.lstrip("-").replace("-", "_")):
+        raise CliError(f"{option} {why}; leave it out")
+
+
+def file_input(source: str | None) -> str | None:
+    """The file (or audio folder) a DATA source reads, or None for a built-in set."""
+    if source is None or source in data.BUILTIN:
+        return None
+    if source.startswith(data.AUDIO_PREFIX):
+        return source[len(data.AUDIO_PREFIX):]
+    return source
+
+
+def generated(source: str | None) -> bool:
+    """Whether DATA is a generated set, the only kind --samples (and a data seed) changes."""
+    return source in data.GENERATED
+
+
+def check_plot(option: str, path: str | None) -> None:
+    """Refuse a plot path numnet would not honour (not .png), or plotting without matplotlib."""
+    if path is None:
+        return
+    if not path.lower().endswith(".png"):
+        raise CliError(f"{option} {path}: numnet draws PNG images; give a file name ending "
+                       f"in .png")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CliError(f"{option} needs matplotlib, in the plots extra: pip install "
+                       f"'numnet[plots]'") from None
 
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
@@ -87,11 +156,20 @@ def parse_floats(value: str) -> list[float]:
     return values
 
 
-def split_names(values: Sequence[str] | None) -> list[str] | None:
-    """Column names from repeated options and/or commas: ``("a,b", "c")`` -> ``[a, b, c]``."""
+def split_names(values: Sequence[str] | None, option: str = "--features"
+                ) -> list[str] | None:
+    """Column names from repeated options and/or commas: ``("a,b", "c")`` -> ``[a, b, c]``.
+
+    A name given twice is refused: ``--features a,a`` would train on one column twice.
+    """
     if not values:
         return None
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise CliError(f"{option} names column {twice[0]!r} more than once; name each column "
+                       f"once")
+    return names
 
 
 def data_source(data_arg: str | None, data_opt: str | None, required: bool = True
@@ -111,6 +189,10 @@ def load_model(path: str) -> Any:
     from numnet.preprocessing import PreprocessedModel
     if not os.path.exists(path):
         raise CliError(f"no such model file: '{path}'")
+    kind = data.file_kind(path)
+    if kind is not None:
+        raise CliError(f"'{path}' is {kind}, not a model file; give the .safetensors file "
+                       f"that numnet train wrote")
     return PreprocessedModel.load(path)
 
 
@@ -129,6 +211,8 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
         frame = data.read_source(source, n_samples=n_samples, random_state=seed)
         columns = list(frame.columns)
         if target_columns is not None:
+            if target:
+                raise CliError("give --target (column names) or --target-columns, not both")
             if target_columns >= len(columns):
                 raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
                                f"columns of {len(columns)}")

@@ -8,7 +8,8 @@ import click
 
 from numnet import MLP, callbacks, datasets, mse
 
-from ._common import parse_ints, user_errors
+from ._common import check_plot, parse_ints, user_errors
+from .outputs import check_outputs
 
 
 def run_demo(epochs: int = 50, learning_rate: float = 0.1, samples: int = 1000,
@@ -76,4 +77,6 @@ def _plot(net: MLP, X: Any, y: Any, errors: list[float], path: str) -> None:
 @user_errors
 def demo(epochs, learning_rate, samples, hidden, seed, exact, plot):
     """Run the tutorial end to end: train MLP(1, [3], 1) on 1 - x, example by example."""
+    check_outputs({"--plot": plot}, {})
+    check_plot("--plot", plot)
     run_demo(epochs, learning_rate, samples, parse_ints(hidden), seed, exact, plot)

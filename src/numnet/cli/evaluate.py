@@ -1,22 +1,37 @@
-"""``numnet evaluate``: a saved model's scores on a data set."""
+"""``numnet evaluate``: a saved model's scores on a data set.
+
+Every row counts in every figure: rows whose label the model never saw are
+named, counted as errors in the accuracy and shown as rows of their own in the
+per-class table and the confusion matrix; data that shares no label with the
+model is refused.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 import numpy as np
 
-from numnet import metrics
+from numnet import data, metrics
 
 from ._common import (
     DATA_HELP,
+    CliError,
+    check_plot,
     data_source,
     echo_table,
+    file_input,
     fmt,
+    generated,
     load_model,
     model_table,
+    refuse_unless,
     split_names,
     user_errors,
 )
+from .outputs import check_outputs
+from .terminal import printable
 
 EXAMPLE = """
 \b
@@ -47,33 +62,25 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
     """Score the model in file MODEL on DATA.
 
     Regression: MSE, MAE and R² per target. Classification: accuracy,
-    precision, recall and F1 per class, and the confusion matrix.
+    precision, recall and F1 per class, and the confusion matrix; rows whose
+    label the model never saw count as errors and get rows of their own.
     """
     source = data_source(data_arg, data_opt)
     assert source is not None
+    check_outputs({"--plot": plot}, {"MODEL": model, "DATA": file_input(source)})
+    check_plot("--plot", plot)
+    for option in ("--samples", "--seed"):
+        refuse_unless(generated(source), option,
+                      f"chooses the rows of a generated data set "
+                      f"({', '.join(data.GENERATED)}); {source} has its own rows")
     m = load_model(model)
-    table = model_table(m, source, split_names(target), samples, seed, need_target=True,
-                        target_columns=target_columns)
+    table = model_table(m, source, split_names(target, "--target"), samples, seed,
+                        need_target=True, target_columns=target_columns)
     assert table.y is not None
     pred = m.predict(table.X)
     n = table.n_samples
     if m.is_classifier:
-        classes = m.classes
-        s = metrics.classification_scores(table.y, pred, classes)
-        click.echo(f"accuracy {s['accuracy']:.4f} on {n} samples")
-        rows = [[str(c), fmt(p), fmt(r), fmt(f), str(k)] for c, p, r, f, k in
-                zip(classes, s["precision"], s["recall"], s["f1"], s["support"], strict=True)]
-        rows.append(["macro average", fmt(float(np.mean(s["precision"]))),
-                     fmt(float(np.mean(s["recall"]))), fmt(s["macro_f1"]), str(n)])
-        click.echo("")
-        echo_table(rows, ["class", "precision", "recall", "f1", "support"])
-        click.echo("\nconfusion matrix (rows: true class, columns: predicted)")
-        cm = s["confusion_matrix"]
-        echo_table([[str(c), *map(str, row)] for c, row in zip(classes, cm, strict=True)],
-                   ["", *map(str, classes)])
-        if plot:
-            from numnet import plots
-            plots.confusion_matrix(cm, classes, plot)
+        _classification(m, table, pred, source, plot)
     else:
         Y = np.asarray(table.y, dtype=np.float64).reshape(n, -1)
         s = metrics.regression_scores(Y, pred)
@@ -88,3 +95,52 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
     if plot:
         click.echo(f"saved {plot}")
 
+
+def _names(labels: Any, limit: int = 8) -> str:
+    shown = ", ".join(printable(v) for v in list(labels)[:limit])
+    return shown + (", ..." if len(labels) > limit else "")
+
+
+def _classification(m: Any, table: Any, pred: np.ndarray, source: str, plot: str | None
+                    ) -> None:
+    """Accuracy, the per-class table and the confusion matrix, over every row."""
+    classes, n = list(m.classes), table.n_samples
+    s = metrics.classification_scores(table.y, pred, classes)
+    unseen: dict[Any, int] = s["unseen"]
+    if sum(unseen.values()) == n:
+        found = list(unseen)
+        hint = ""
+        if {str(v) for v in found} & {str(c) for c in classes}:
+            hint = (" (some look the same as text: the model's labels and the data's are of "
+                    "different types, e.g. numbers against strings)")
+        raise CliError(f"{source}: none of the {n} rows has a label the model knows: the "
+                       f"data's target {table.target_names[0]!r} holds {_names(found)}, the "
+                       f"model's classes are {_names(classes)}{hint}; is this the right "
+                       f"target column (--target) and model?")
+    labels = s["labels"]
+    click.echo(f"accuracy {s['accuracy']:.4f} on {n} samples")
+    if unseen:
+        left = sum(unseen.values())
+        click.echo(f"note: {left} of the {n} rows have label(s) the model never saw: "
+                   + ", ".join(f"{printable(v)} ({k} row{'' if k == 1 else 's'})"
+                                   for v, k in unseen.items())
+                   + "; they count as errors in the accuracy and have rows of their own "
+                     "below, marked (unseen)")
+    def name(label: Any) -> str:
+        return f"{label} (unseen)" if label in unseen else str(label)
+    rows = [[name(c), "-" if c in unseen else fmt(p), fmt(r), fmt(f), str(k)]
+            for c, p, r, f, k in zip(labels, s["precision"], s["recall"], s["f1"],
+                                     s["support"], strict=True)]
+    rows.append(["macro average", fmt(float(np.mean(s["precision"]))),
+                 fmt(float(np.mean(s["recall"]))), fmt(s["macro_f1"]), str(n)])
+    click.echo("")
+    echo_table(rows, ["class", "precision", "recall", "f1", "support"])
+    click.echo("\nconfusion matrix (rows: true class, columns: predicted)")
+    cm = s["confusion_matrix"]
+    predicted = [j for j, c in enumerate(labels) if c not in unseen]   # never predicted
+    echo_table([[name(c), *(str(row[j]) for j in predicted)]
+                for c, row in zip(labels, cm, strict=True)],
+               ["", *(str(labels[j]) for j in predicted)])
+    if plot:
+        from numnet import plots
+        plots.confusion_matrix(cm, [name(c) for c in labels], plot)

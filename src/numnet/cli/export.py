@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ._common import CliError, load_model, user_errors
+from .outputs import check_outputs
 
 EXAMPLE = """
 \b
@@ -29,6 +30,7 @@ def export(model, fmt, out, dtype):
     it) and gives what the network outputs: class probabilities for a
     classifier, values in the data's units for regression.
     """
+    check_outputs({"--out": out}, {"MODEL": model})
     m = load_model(model)
     try:
         from numnet import onnx as numnet_onnx  # type: ignore[attr-defined, unused-ignore]

@@ -11,7 +11,7 @@ from numnet import MLP
 from numnet import gradcheck as check
 from numnet.losses import get_loss
 
-from ._common import CliError, parse_ints
+from ._common import CliError, parse_ints, user_errors
 
 
 @click.command(epilog="\b\nExamples:\n  numnet gradcheck\n"
@@ -26,6 +26,7 @@ from ._common import CliError, parse_ints
 @click.option("--loss", default="mse", show_default=True)
 @click.option("--samples", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@user_errors
 def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samples, seed):
     """Check backpropagation against central differences on a random network and data."""
     rng = np.random.default_rng(seed)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
+
+from numnet.data import file_kind
 
 from ._common import CliError
 from .terminal import printable
 
-__all__ = ["same_file", "check_outputs"]
+__all__ = ["same_file", "check_outputs", "file_kind"]
 
 PathLike = str | os.PathLike[str]
 
@@ -28,6 +30,14 @@ def same_file(a: PathLike, b: PathLike) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (after links) is an existing file under ``folder`` (after links)."""
+    if not path.exists():
+        return False
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([real, top]) == top
+
+
 def _writable_folder(option: str, path: Path) -> None:
     """Refuse ``path`` unless a file can be created in its folder (tried, not guessed)."""
     folder = path.parent
@@ -36,8 +46,10 @@ def _writable_folder(option: str, path: Path) -> None:
                        f"exist; create it first or choose another path")
     if not folder.is_dir():
         raise CliError(f"{option} {printable(path)}: {printable(folder)} is not a folder")
-    if path.is_dir():
-        raise CliError(f"{option} {printable(path)} is a folder; give a file name")
+    kind = file_kind(path)
+    if kind is not None:
+        raise CliError(f"{option} {printable(path)} is {kind}, not a regular file; give the "
+                       f"name of a file to write")
     try:   # os.access says yes to root on a read-only file system: try for real
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{path.name}.probe-"):
             pass
@@ -50,7 +62,8 @@ def _writable_folder(option: str, path: Path) -> None:
 
 
 def check_outputs(outputs: Mapping[str, PathLike | None],
-                  inputs: Mapping[str, PathLike | None]) -> None:
+                  inputs: Mapping[str, PathLike | None],
+                  allowed: Collection[tuple[str, str]] = ()) -> None:
     """Refuse, before any work, outputs that are inputs, that collide, or cannot be written.
 
     Parameters
@@ -60,7 +73,11 @@ def check_outputs(outputs: Mapping[str, PathLike | None],
         "--plot": None}``; ``None`` entries are not used.
     inputs : mapping of what -> path or None
         The files it reads, e.g. ``{"DATA": "x.csv", "--resume": None}``; names
-        that are not files (built-in data sets) are harmless.
+        that are not files (built-in data sets) are harmless. A folder (audio
+        data) protects every file in it.
+    allowed : collection of (output option, input name)
+        Pairs that may name one file, e.g. ``{("--checkpoint", "--resume")}``:
+        a run that resumes from a checkpoint and keeps writing it.
 
     Raises
     ------
@@ -72,9 +89,15 @@ def check_outputs(outputs: Mapping[str, PathLike | None],
     seen: dict[str, Path] = {}
     for option, path in given_outputs.items():
         for what, source in given_inputs.items():
+            if (option, what) in allowed:
+                continue
             if same_file(path, source):
                 raise CliError(f"{option} {printable(path)} is the {what} file this command "
                                f"reads; numnet never writes over its input: choose another path")
+            if source.is_dir() and _inside(path, source):
+                raise CliError(f"{option} {printable(path)} is a file of the {what} folder "
+                               f"this command reads; numnet never writes over its input: "
+                               f"choose a path outside {printable(source)}")
         for other, earlier in seen.items():
             if same_file(path, earlier):
                 raise CliError(f"{other} and {option} both name {printable(path)}; give each "

@@ -1,4 +1,9 @@
-"""``numnet predict``: a saved model's predictions, one row per input row."""
+"""``numnet predict``: a saved model's predictions, one row per input row.
+
+Printed predictions are display text: names read from the model (labels,
+column names) have their control characters escaped. The CSV that ``--out``
+writes is data: it holds the labels exactly as the model has them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,19 @@ import numpy as np
 
 from numnet import data
 
-from ._common import DATA_HELP, CliError, load_model, model_table, parse_floats, user_errors
+from ._common import (
+    DATA_HELP,
+    CliError,
+    file_input,
+    generated,
+    load_model,
+    model_table,
+    parse_floats,
+    refuse_unless,
+    user_errors,
+)
+from .outputs import check_outputs
+from .terminal import printable
 
 EXAMPLE = """
 \b
@@ -34,8 +51,11 @@ def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
         raise ImportError("audio input needs the audio extra: pip install 'numnet[audio]'"
                           ) from exc
     for path in paths:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise CliError(f"no such audio file: '{path}'")
+        kind = data.file_kind(path)
+        if kind is not None:
+            raise CliError(f"'{path}' is {kind}, not an audio file")
     return np.asarray(audio.features_for_files(paths, settings), dtype=np.float64)
 
 
@@ -63,9 +83,9 @@ def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[s
               help="Write the predictions to this CSV file instead of printing them.")
 @click.option("--proba", is_flag=True, help="Add each class's probability (classification).")
 @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Rows of a generated data set.")
+              help="Rows of a generated data set (refused for other DATA).")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
-              help="Seed of a generated data set.")
+              help="Seed of a generated data set (refused for other DATA).")
 @user_errors
 def predict(model, inputs, values, out, proba, samples, seed):
     """Predict with the model in file MODEL: for every row of DATA, or one sample.
@@ -74,13 +94,27 @@ def predict(model, inputs, values, out, proba, samples, seed):
     the model was trained on, or the predicted value(s) in the data's units.
     The model's preprocessing is applied to the raw features first.
     """
-    m = load_model(model)
-    prep = m.preprocessing
     if values is not None and inputs:
         raise CliError("give DATA or --values, not both")
     if values is None and inputs and all(data.is_number(v) for v in inputs):
         values = ",".join(inputs)                   # the earlier form: predict MODEL 0.1 0.2
         inputs = ()
+    audio_files = bool(inputs) and all(p.lower().endswith(AUDIO_SUFFIXES) for p in inputs)
+    sources = {"DATA": file_input(inputs[0])} if len(inputs) == 1 and not audio_files else {
+        f"DATA ({p})": p for p in inputs}
+    check_outputs({"--out": out}, {"MODEL": model, **sources})
+    source = inputs[0] if len(inputs) == 1 else None
+    for option in ("--samples", "--seed"):
+        refuse_unless(generated(source), option,
+                      f"chooses the rows of a generated data set "
+                      f"({', '.join(data.GENERATED)}); "
+                      + ("--values is one sample" if values is not None else
+                         f"{' '.join(inputs) or 'no DATA'} has its own rows"))
+    m = load_model(model)
+    prep = m.preprocessing
+    if proba and not m.is_classifier:
+        raise CliError("--proba gives class probabilities, and this model is a regression "
+                       "model (it predicts values); leave out --proba")
     if values is not None:
         X = np.asarray([parse_floats(values)])
         if X.shape[1] != prep.n_features:
@@ -88,7 +122,7 @@ def predict(model, inputs, values, out, proba, samples, seed):
                            f"{prep.n_features} feature(s): {', '.join(prep.feature_names)}")
     elif not inputs:
         raise CliError("give DATA (a file or data set), audio file(s) or --values V1,V2,...")
-    elif all(p.lower().endswith(AUDIO_SUFFIXES) for p in inputs):
+    elif audio_files:
         X = _audio_features(m, list(inputs))
     elif len(inputs) > 1:
         raise CliError(f"give one DATA source, got {len(inputs)}: {' '.join(inputs)}")
@@ -100,17 +134,19 @@ def predict(model, inputs, values, out, proba, samples, seed):
             table = model_table(m, source, None, samples, seed, need_target=False)
         X = table.X
     pred = m.predict(X)
-    P = m.predict_proba(X) if proba and m.is_classifier else None
-    if proba and not m.is_classifier:
-        click.echo("warning: --proba needs a classification model; printing values", err=True)
+    P = m.predict_proba(X) if proba else None
     frame = _frame(m, pred, P, prep.target_names)
-    if values is not None and out is None:
-        click.echo(" ".join(f"{c}={v}" if len(frame.columns) > 1 else str(v)
-                            for c, v in zip(frame.columns, frame.iloc[0].tolist(),
-                                            strict=True)))
-        return
     if out:
         frame.to_csv(out, index=False)
         click.echo(f"wrote {len(frame)} prediction(s) to {out}", err=True)
-    else:
-        click.echo(frame.to_csv(index=False), nl=False)
+        return
+    shown = frame.rename(columns=printable)
+    for column in shown.columns:      # labels read from the model: displayed, escaped
+        if shown[column].dtype.kind not in "biufc":
+            shown[column] = shown[column].map(printable)
+    if values is not None:
+        click.echo(" ".join(f"{c}={v}" if len(shown.columns) > 1 else str(v)
+                            for c, v in zip(shown.columns, shown.iloc[0].tolist(),
+                                            strict=True)))
+        return
+    click.echo(shown.to_csv(index=False), nl=False)

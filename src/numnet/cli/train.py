@@ -1,29 +1,50 @@
-"""``numnet train``: train a network on a data set, report its scores and save it."""
+"""``numnet train``: train a network on a data set, report its scores and save it.
+
+Before any epoch runs, every output is checked (not an input, writable),
+every option given is checked to apply, a resumed checkpoint is checked to
+come from the same data, seed and options, and the network's memory is
+estimated; a run that diverges exits with code 1 and leaves no model.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import click
 import numpy as np
 
-from numnet import MLP, callbacks, data, fit, metrics, optimizers
+from numnet import MLP, callbacks, data, fit, io, metrics, optimizers
+from numnet.losses import get_loss
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
 
 from ._common import (
     DATA_HELP,
     CliError,
+    check_plot,
     data_source,
     echo_table,
+    file_input,
     fmt,
+    generated,
+    human_bytes,
     parse_ints,
+    refuse_unless,
     split_names,
     user_errors,
 )
+from .outputs import check_outputs
+from .terminal import printable
 
 OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+# Per-parameter state arrays of each optimizer (its moments), for the memory estimate.
+_STATE_ARRAYS = {"sgd": 0, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
 
 
 def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -47,6 +68,122 @@ def _split(n: int, fraction: float, rng: np.random.Generator
                        f"at least one of each")
     order = rng.permutation(n)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: MemAvailable, capped by ``ulimit -v``; or None."""
+    found: int | None = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        try:
+            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            found = None
+    try:
+        import resource
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY and limit > 0:
+            found = limit if found is None else min(found, limit)
+    except (ImportError, OSError, ValueError):
+        pass
+    return found
+
+
+def memory_needed(sizes: list[int], dtype: str, optimizer: str, rows: int) -> dict[str, int]:
+    """Bytes training a network of layer ``sizes`` on ``rows`` rows holds at once, by use.
+
+    ``parameters``: the weights and biases; ``training state``: their
+    gradients, the copy the divergence guard keeps, the optimizer's state
+    arrays and its scratch buffer (one parameter-sized array each);
+    ``activations``: each layer's pre- and post-activation values for all
+    ``rows`` at once (the loss and metrics of an epoch are measured on the
+    whole training set in one pass).
+    """
+    item = np.dtype(dtype).itemsize
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    copies = 3 + _STATE_ARRAYS[optimizer]
+    return {"parameters": params * item, "training state": copies * params * item,
+            "activations": 2 * rows * sum(sizes[1:]) * item}
+
+
+def _check_memory(sizes: list[int], dtype: str, optimizer: str, rows: int) -> None:
+    """Refuse a network whose training would not fit in the memory available now."""
+    need = memory_needed(sizes, dtype, optimizer, rows)
+    total, available = sum(need.values()), available_memory()
+    if available is None or total <= available:
+        return
+    parts = ", ".join(f"{what} {human_bytes(n)}" for what, n in need.items())
+    raise CliError(f"--hidden {','.join(map(str, sizes[1:-1]))}: training this "
+                   f"{' -> '.join(map(str, sizes))} network on {rows} rows needs about "
+                   f"{human_bytes(total)} ({parts}), more than the {human_bytes(available)} "
+                   f"of memory available; use narrower or fewer hidden layers")
+
+
+def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: int) -> None:
+    """Refuse options that differ from those the checkpoint's run was trained with."""
+    saved = ckpt.fit_config or {}
+    kind = (saved.get("optimizer") or {}).get("type")
+    mine = type(optimizers.get_optimizer(optimizer)).__name__
+    if kind is not None and kind != mine:
+        raise CliError(f"--resume {path} was trained with the {kind} optimizer, not "
+                       f"--optimizer {optimizer}; resume with --optimizer {kind.lower()}")
+    if saved.get("loss") not in (None, loss):
+        raise CliError(f"--resume {path} was trained with --loss {saved['loss']}, not {loss}; "
+                       f"resume with --loss {saved['loss']}")
+    if saved.get("batch_size") not in (None, batch):
+        raise CliError(f"--resume {path} was trained with batches of {saved['batch_size']} "
+                       f"rows, not {batch}; resume with --batch-size {saved['batch_size']}")
+
+
+def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocessing) -> None:
+    """Refuse a resume on other data, seed or preprocessing than the checkpoint's run."""
+    saved = ckpt.metadata.get("training")
+    if not isinstance(saved, dict):
+        warnings.warn(f"--resume {path} records nothing of the data and options it was "
+                      f"trained with (it was not written by numnet train --checkpoint); "
+                      f"numnet cannot check that they are the same", stacklevel=2)
+        return
+    if saved.get("data_sha256") != record["data_sha256"]:
+        raise CliError(f"--resume {path} was trained on other data ({saved.get('data')}, "
+                       f"{saved.get('rows')} rows, SHA-256 {str(saved.get('data_sha256'))[:12]}) "
+                       f"than DATA ({record['data']}, {record['rows']} rows, SHA-256 "
+                       f"{record['data_sha256'][:12]}); resume with the same data and "
+                       f"columns, or train afresh without --resume")
+    options = {"seed": "--seed", "validation_split": "--validation-split", "task": "--task",
+               "scale": "--no-scale"}
+    for key, option in options.items():
+        if key in saved and saved[key] != record[key]:
+            then, now = (("without" if v else "with") + " --no-scale" if key == "scale"
+                         else f"with {option} {v}" for v in (saved[key], record[key]))
+            raise CliError(f"--resume {path} was trained {then}, and this run is {now}; "
+                           f"resume {then}, or train afresh without --resume")
+    stored = ckpt.metadata.get("preprocessing")
+    if isinstance(stored, dict) and stored != prep.to_dict():
+        raise CliError(f"--resume {path} was trained with other preprocessing (feature or "
+                       f"target names, scaling or classes) than this run's; resume with the "
+                       f"same data and options")
+
+
+def _scale_advice(no_scale: bool, X: np.ndarray, y: np.ndarray, task: str) -> str:
+    """With --no-scale and data far from unit scale: say to standardise it."""
+    if not no_scale:
+        return ""
+    parts = []
+    biggest = float(np.max(np.abs(X))) if X.size else 0.0
+    if biggest > 10:
+        parts.append(f"features reach {biggest:.3g}")
+    if task == "regression":
+        target = float(np.max(np.abs(np.asarray(y, dtype=np.float64))))
+        if target > 10:
+            parts.append(f"targets reach {target:.3g}")
+    if not parts:
+        return ""
+    return (f"; the {' and the '.join(parts)}, and --no-scale trains on them as they are: "
+            f"leave out --no-scale so that they are standardised")
 
 
 EXAMPLE = """
@@ -83,7 +220,8 @@ Examples:
 @click.option("--optimizer", default="adam", show_default=True, type=click.Choice(OPTIMIZERS))
 @click.option("--lr", "--learning-rate", "learning_rate", default=None,
               type=click.FloatRange(min=0, min_open=True),
-              help="Learning rate. Default: the optimizer's own (adam: 0.001).")
+              help="Learning rate. Default: the optimizer's own (adam: 0.001); with "
+                   "--resume, the checkpoint's.")
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=None, type=click.IntRange(min=1),
               help="Rows per update. Default: 32, or all rows when there are fewer.")
@@ -101,33 +239,56 @@ Examples:
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Seeds the weights, shuffling, the validation split and generated data.")
 @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Rows of a generated data set (one_minus_x, sine, spirals, ...).")
+              help="Rows of a generated data set (one_minus_x, sine, spirals, ...); refused "
+                   "for a data file or a bundled set, which have their own rows.")
 @click.option("--out", "out", default="model.safetensors", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the trained model.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
               help="Draw the loss curve(s) to this PNG file.")
 @click.option("--checkpoint", default=None, type=click.Path(dir_okay=False),
-              help="Save a checkpoint here after every epoch (resume with --resume).")
+              help="Save a checkpoint here after every epoch (resume with --resume; it may "
+                   "be the --resume file itself).")
 @click.option("--resume", default=None, type=click.Path(dir_okay=False),
-              help="Continue from a checkpoint written by --checkpoint (same data, options).")
+              help="Continue from a checkpoint written by --checkpoint: the same data, "
+                   "--seed and options are required (checked); --lr sets a new learning "
+                   "rate; --epochs is the total to reach.")
+@click.option("--keep-diverged", is_flag=True,
+              help="Save the model even if training diverges (the weights from before the "
+                   "loss blew up) and exit 0. Without it a diverged run exits with code 1 "
+                   "and saves no model.")
 @click.option("--skip-bad", is_flag=True, help="Audio folders: skip clips that cannot be read.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (nor per-epoch lines).")
 @user_errors
 def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
           output_activation, loss, optimizer, learning_rate, epochs, batch_size,
           validation_split, patience, no_scale, dtype, seed, samples, out, plot, checkpoint,
-          resume, skip_bad, quiet):
+          resume, keep_diverged, skip_bad, quiet):
     """Train a network on DATA, print its scores and save it (with its preprocessing).
 
     Features are standardised and labels encoded; both are stored in the model
     file, so evaluate, predict and export take raw rows. Ctrl-C stops at the
     end of the current batch, saves the model (and the checkpoint) and exits
-    with code 130.
+    with code 130. A run whose loss diverges exits with code 1 and saves no
+    model (see --keep-diverged).
     """
     source = data_source(data_arg, data_opt)
     assert source is not None
     started = time.perf_counter()
-    targets = split_names(target)
+    # Nothing is read or trained before the outputs and options are known to be usable.
+    check_outputs({"--out": out, "--checkpoint": checkpoint, "--plot": plot},
+                  {"DATA": file_input(source), "--resume": resume},
+                  allowed={("--checkpoint", "--resume")})
+    check_plot("--plot", plot)
+    refuse_unless(generated(source), "--samples",
+                  f"sets the size of a generated data set ({', '.join(data.GENERATED)}); "
+                  f"{source} has its own rows")
+    refuse_unless(source.startswith(data.AUDIO_PREFIX), "--skip-bad",
+                  "applies to audio folders (audio:FOLDER) only")
+    hidden_sizes = parse_ints(hidden)
+    targets = split_names(target, "--target")
+    feature_names = split_names(features, "--features")
+    ckpt = _load_resume(resume, epochs) if resume else None
+
     if target_columns is not None:
         if targets:
             raise CliError("give --target (column names) or --target-columns, not both")
@@ -136,16 +297,16 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
             raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
                            f"columns of {frame.shape[1]}")
         targets = list(frame.columns[-target_columns:])
-        table = data.table_from_frame(frame, source, targets, split_names(features))
+        table = data.table_from_frame(frame, source, targets, feature_names)
     else:
-        table = data.load_table(source, targets, split_names(features), n_samples=samples,
+        table = data.load_table(source, targets, feature_names, n_samples=samples,
                                 random_state=seed, skip_bad=skip_bad)
     assert table.y is not None
 
     chosen, why = infer_task(table.y, table.target_names)
     if task == "auto":
         task = chosen
-        click.echo(f"task: {task} ({why}; say --task to choose)", err=True)
+        click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
     rng = np.random.default_rng(seed)
     train_rows, val_rows = _split(table.n_samples, validation_split, rng)
     X, y = table.X, table.y
@@ -161,14 +322,33 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     else:
         n_out = len(table.target_names)
         head, default_loss = "identity", "mse"
-    net = MLP(len(table.feature_names), parse_ints(hidden), n_out, activation=activation,
+    loss_name = get_loss(loss or default_loss).name
+    batch = min(32 if batch_size is None else batch_size, len(train_rows))
+    _check_memory([len(table.feature_names), *hidden_sizes, n_out], dtype, optimizer,
+                  table.n_samples)
+    net = MLP(len(table.feature_names), hidden_sizes, n_out, activation=activation,
               output_activation=output_activation or head, dtype=dtype, random_state=seed)
+
+    record: dict[str, Any] = {"data": source, "data_sha256": data.fingerprint(table),
+                              "rows": table.n_samples, "seed": seed,
+                              "validation_split": validation_split, "task": task,
+                              "scale": not no_scale}
+    if ckpt is not None:
+        _record_check(ckpt, resume, record, prep)
+        if ckpt.net.get_config() != net.get_config():
+            raise CliError(f"--resume {resume} holds {ckpt.net!r}, but these options build "
+                           f"{net!r}; give the --hidden, --activation, --output-activation "
+                           f"and --dtype it was trained with")
+        _fit_config_check(ckpt, resume, optimizer, loss_name, batch)
 
     cbs: list[callbacks.Callback] = []
     if patience is not None:
         cbs.append(callbacks.EarlyStopping(patience=patience))
     if checkpoint:
-        cbs.append(callbacks.ModelCheckpoint(checkpoint))
+        meta: dict[str, Any] = {"preprocessing": prep.to_dict(), "training": record}
+        if table.audio is not None:
+            meta["audio"] = table.audio
+        cbs.append(callbacks.ModelCheckpoint(checkpoint, metadata=meta))
     Xt, Yt = prep.transform(X[train_rows]), prep.encode_targets(y[train_rows])
     validation = None
     if val_rows is not None:
@@ -177,28 +357,34 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         layers = " -> ".join(map(str, net.layer_sizes))
         click.echo(f"training a {layers} network ({net.activation}, {net.output_activation} "
                    f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
-                   f"{source}" + (f", validating on {len(val_rows)}"
-                                  if val_rows is not None else ""), err=True)
-    opt = optimizers.get_optimizer(optimizer, learning_rate)
-    history = fit(net, Xt, Yt, loss=loss or default_loss, optimizer=opt, epochs=epochs,
-                  batch_size="auto" if batch_size is None else batch_size,
-                  validation_data=validation, callbacks=cbs, verbose=not quiet,
-                  random_state=seed, resume_from=resume)
+                   f"{printable(source)}" + (f", validating on {len(val_rows)}"
+                                             if val_rows is not None else ""), err=True)
+    with _divergence_said_once():
+        history = fit(net, Xt, Yt, loss=loss_name, optimizer=optimizer,
+                      learning_rate=learning_rate, epochs=epochs,
+                      batch_size="auto" if batch_size is None else batch_size,
+                      validation_data=validation, callbacks=cbs, verbose=not quiet,
+                      random_state=seed, resume_from=resume)
+    reason = history.stop_reason or ""
+    if reason.startswith("diverged") and not keep_diverged:
+        raise CliError(f"training {reason}{_scale_advice(no_scale, X, y, task)}; no model "
+                       f"was saved (--keep-diverged saves it anyway)")
     net.classes_ = prep.classes
     model = PreprocessedModel(net, prep)
     elapsed = time.perf_counter() - started
 
     train_scores = scores(model, X[train_rows], y[train_rows])
     val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
-    record = {"data": source, "task": task, "task_reason": why if task == chosen else
-              f"--task {task}", "epochs": history.epochs, "optimizer": optimizer,
-              "learning_rate": opt.learning_rate,
-              "batch_size": min(32, len(train_rows)) if batch_size is None else batch_size,
-              "seed": seed, "loss": history.loss[-1] if history.loss else None,
-              "val_loss": history.val_loss[-1] if history.val_loss else None,
-              "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
-              else len(val_rows), "train_scores": train_scores, "validation_scores": val_scores,
-              "seconds": round(elapsed, 3), "stop_reason": history.stop_reason}
+    rate = (history.learning_rate[-1] if history.learning_rate else
+            optimizers.get_optimizer(optimizer, learning_rate).learning_rate)
+    record.update({"task_reason": why if task == chosen else f"--task {task}",
+                   "epochs": history.epochs, "optimizer": optimizer, "learning_rate": rate,
+                   "batch_size": batch, "loss": history.loss[-1] if history.loss else None,
+                   "val_loss": history.val_loss[-1] if history.val_loss else None,
+                   "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
+                   else len(val_rows), "train_scores": train_scores,
+                   "validation_scores": val_scores, "seconds": round(elapsed, 3),
+                   "stop_reason": history.stop_reason})
     metadata: dict[str, Any] = {"training": record}
     if table.audio is not None:
         metadata["audio"] = table.audio
@@ -216,6 +402,36 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         where = f" and checkpoint {checkpoint}" if checkpoint else ""
         click.echo(f"interrupted: the model{where} were saved; resume with --resume", err=True)
         sys.exit(130)
+
+
+def _not_divergence(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("diverged")
+
+
+@contextlib.contextmanager
+def _divergence_said_once() -> Iterator[None]:
+    """The command reports a divergence itself (with advice): the log line would repeat it."""
+    logger = logging.getLogger("numnet.callbacks")
+    logger.addFilter(_not_divergence)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_not_divergence)
+
+
+def _load_resume(path: str, epochs: int) -> Any:
+    """The checkpoint ``--resume`` names, read once to check it against this run."""
+    if not os.path.exists(path):
+        raise CliError(f"--resume {path}: no such checkpoint file")
+    kind = data.file_kind(path)
+    if kind is not None:
+        raise CliError(f"--resume {path} is {kind}, not a checkpoint file")
+    ckpt = io.load_checkpoint(path)
+    if epochs <= ckpt.epoch:
+        raise CliError(f"--resume {path} has already trained {ckpt.epoch} epoch(s) and "
+                       f"--epochs {epochs} is the total to reach; give --epochs above "
+                       f"{ckpt.epoch}")
+    return ckpt
 
 
 def _summary(model: PreprocessedModel, history: Any, train_scores: dict[str, float],
