@@ -78,6 +78,55 @@ def test_bad_grids_say_what_came(grid, match):
         Grid(grid)
 
 
+def _expand_with_a_set(grids):
+    """The settings of joined grids as they were first defined: keep a set of those seen."""
+    from numnet.experiments.grid import canonical_json
+    seen, out = set(), []
+    for g in as_grids(grids):
+        for s in g.settings():
+            if canonical_json(s) not in seen:
+                seen.add(canonical_json(s))
+                out.append(s)
+    return out
+
+
+def test_settings_made_one_at_a_time_are_those_of_the_set_of_settings_seen():
+    from numnet.experiments.grid import count_settings, iter_settings
+    rng = np.random.default_rng(0)
+    pool = {"hidden_layers": [[1], [3], [9, 6]], "n_samples": [10, 20, 30],
+            "learning_rate": [0.1, 1.0], "bias": [True, False]}
+    for _ in range(200):
+        grids = []
+        for _ in range(int(rng.integers(1, 5))):
+            names = [k for k in pool if rng.random() < 0.7] or ["n_samples"]
+            grids.append({k: [pool[k][i] for i in sorted(rng.choice(
+                len(pool[k]), int(rng.integers(1, len(pool[k]) + 1)), replace=False))]
+                for k in names})
+        expected = _expand_with_a_set(grids)
+        assert list(iter_settings(grids)) == expected == expand(grids)
+        assert count_settings(grids) == (len(expected), True)
+    tutorial = tutorial_preset().grids
+    assert count_settings(tutorial) == (22, True) and count_settings(tutorial, 5) == (6, False)
+
+
+def test_a_grid_is_sized_without_making_its_settings():
+    huge = Grid({"n_samples": list(range(1, 10_001)), "learning_rate": [i / 1e4 for i in
+                                                                       range(1, 10_001)]})
+    assert len(huge) == 10**8                          # would be minutes and gigabytes
+    first = next(huge.iter_settings())
+    assert first == {"n_samples": 1, "learning_rate": 1e-4}
+
+
+def test_a_sweep_above_max_runs_is_refused_before_anything_runs(tmp_path):
+    from numnet.experiments.sweep import SweepTooLarge
+    with pytest.raises(SweepTooLarge, match=r"10,000,000,000 runs .*max_runs=10000000000"):
+        sweep(TINY, repeats=5 * 10**9, store=tmp_path / "s.sqlite", progress=False)
+    assert not (tmp_path / "s.sqlite").exists()
+    assert sweep(TINY, repeats=2, fit_kwargs=TINY_FIT, max_runs=4, progress=False).ran == 4
+    with pytest.raises(ValueError, match="max_runs must be a positive integer"):
+        sweep(TINY, max_runs=0, progress=False)
+
+
 def test_run_keys_are_stable_across_processes_and_order_of_settings():
     k = run_key({"a": 1, "b": [3, 2]}, 7)
     assert k == run_key({"b": [3, 2], "a": 1}, 7)

@@ -135,6 +135,25 @@ def test_a_dead_pool_process_stops_the_sweep_and_records_nothing_for_it(tmp_path
         list(ProcessExecutor(max_workers=1).run(specs, fn=dying_run.die))
 
 
+def test_the_process_pool_takes_runs_as_workers_free_up():
+    # A generator of runs that never ends: the pool reads a few ahead, never all of them.
+    import itertools
+
+    from numnet.experiments import DataSource, RunSpec
+    taken = []
+
+    def runs():
+        for i in itertools.count():
+            taken.append(i)
+            yield RunSpec(f"k{i}", {"n_samples": 10, "epochs": 1}, i, DataSource(name="sine"))
+
+    results = ProcessExecutor(max_workers=2).run(runs())
+    firsts = [next(results) for _ in range(3)]
+    results.close()
+    assert all(r["status"] == "ok" for r in firsts)
+    assert len(taken) <= 3 + 2 * 2 + 1          # what ran, plus two per worker in flight
+
+
 def test_processes_executor_refuses_fork():
     with pytest.raises(ValueError, match="forkserver"):
         ProcessExecutor(context="fork")

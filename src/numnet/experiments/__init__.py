@@ -32,10 +32,10 @@ from __future__ import annotations
 from .executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, get_executor
 from .grid import PRESETS, Grid, Preset, as_grids, expand, run_key, tutorial_preset
 from .runs import DataSource, RunSpec, execute_run, one_minus_x_grid
-from .store import ResultStore
-from .sweep import SweepResults, make_data_source, sweep
+from .store import ResultStore, StoreError
+from .sweep import SweepResults, SweepTooLarge, make_data_source, sweep
 
 __all__ = ["sweep", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
            "PRESETS", "tutorial_preset", "DataSource", "RunSpec", "execute_run",
-           "one_minus_x_grid", "make_data_source", "ResultStore", "Executor", "SerialExecutor",
-           "ProcessExecutor", "DaskExecutor", "get_executor"]
+           "one_minus_x_grid", "make_data_source", "ResultStore", "StoreError", "SweepTooLarge",
+           "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "get_executor"]

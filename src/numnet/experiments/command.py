@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("numnet sweep needs click: pip install 'numnet[cli]'") from exc
 
 from .executors import get_executor
-from .grid import PRESETS, Grid
-from .sweep import sweep
+from .grid import PRESETS, Grid, Preset
+from .store import StoreError, check_store
+from .sweep import (
+    DEFAULT_MAX_RUNS,
+    SweepTooLarge,
+    _check_fit_kwargs,
+    check_size,
+    make_data_source,
+    seeds_of,
+    sweep,
+)
 
 __all__ = ["sweep_command", "load_sweep_file"]
 
@@ -32,7 +43,8 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     The file holds either one grid (factor = list of values) or a whole
     sweep: ``grids`` (a list of grids) or ``grid``, and optionally ``data``,
     ``seeds`` or ``repeats``, ``fit`` (fixed ``fit`` arguments) and ``title``.
-    Returns ``{"grids": [Grid, ...], ...}``.
+    Returns ``{"grids": [Grid, ...], ...}``; anything else is a one-line
+    usage error (names from the file escaped for the terminal).
     """
     path = Path(path)
     config = _parse(path)
@@ -40,41 +52,59 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
         config = {"grids": [config]}
     unknown = sorted(set(config) - _CONFIG_KEYS)
     if unknown:
-        raise click.UsageError(f"{path}: unknown key(s) {unknown}; a sweep file has "
-                               f"{sorted(_CONFIG_KEYS)}, or only factors")
+        raise _usage(f"{path}: unknown key(s) {unknown}; a sweep file has "
+                     f"{sorted(_CONFIG_KEYS)}, or only factors")
     raw = config.pop("grids", None) or [config.pop("grid", None)]
     if raw == [None]:
-        raise click.UsageError(f"{path}: no grid; add a [[grids]] table of factors")
+        raise _usage(f"{path}: no grid; add a [[grids]] table of factors")
+    if not isinstance(raw, list) or not all(isinstance(g, dict) for g in raw):
+        raise _usage(f"{path}: grids must be a list of tables of factors ([[grids]] in TOML)")
     try:
         config["grids"] = [Grid.from_dict(g) for g in raw]
     except (TypeError, ValueError) as exc:
-        raise click.UsageError(f"{path}: {exc}") from exc
+        raise _usage(f"{path}: {exc}") from None
+    for key, kinds, what in (("data", (str,), "a data set's name"),
+                             ("title", (str,), "text"), ("description", (str,), "text"),
+                             ("fit", (dict,), "a table of fit arguments ([fit] in TOML)"),
+                             ("seeds", (list,), "a list of seeds"),
+                             ("repeats", (int,), "a number of seeds")):
+        if key in config and (not isinstance(config[key], kinds)
+                              or isinstance(config[key], bool)):
+            raise _usage(f"{path}: {key} must be {what}, got {config[key]!r}")
     return config
+
+
+def _usage(message: str) -> click.UsageError:
+    return click.UsageError(_printable(message))
 
 
 def _parse(path: Path) -> dict[str, Any]:
     """The table a ``.toml`` or ``.json`` file holds; a usage error if it is anything else."""
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _usage(f"{path}: not UTF-8 text; a grid file is TOML or JSON") from None
+    except OSError as exc:
+        raise _usage(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if path.suffix.lower() == ".toml":
         try:
             import tomllib  # type: ignore[import-not-found, unused-ignore]  # 3.11+, see below
         except ImportError as exc:  # Python 3.10
-            raise click.UsageError(f"{path}: TOML needs Python 3.11+ (tomllib); "
-                                   f"use a JSON file") from exc
+            raise _usage(f"{path}: TOML needs Python 3.11+ (tomllib); use a JSON file") from exc
         try:
             config = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise click.UsageError(f"{path}: not valid TOML: {exc}") from exc
+            raise _usage(f"{path}: not valid TOML: {exc}") from None
     elif path.suffix.lower() == ".json":
         try:
             config = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise click.UsageError(f"{path}: not valid JSON: {exc}") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise _usage(f"{path}: not valid JSON: {exc}") from None
     else:
-        raise click.UsageError(f"{path}: a grid file is .toml or .json")
+        raise _usage(f"{path}: a grid file is .toml or .json")
     if not isinstance(config, dict):
-        raise click.UsageError(f"{path}: expected a table of factors or a sweep, got "
-                               f"{type(config).__name__}")
+        raise _usage(f"{path}: expected a table of factors or a sweep, got "
+                     f"{type(config).__name__}")
     return config
 
 
@@ -94,13 +124,21 @@ def _hidden(values: tuple[str, ...]) -> list[list[int]]:
     return out
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped: a failed run's error can quote a name
+    read from a file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _printable(super().format(record))
+
+
 def _show_warnings() -> None:
     """numnet's warnings (a failed run, a diverged one) on stderr; other libraries' logs stay
     as they are configured."""
     log = logging.getLogger("numnet")
     if not log.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
 
@@ -125,6 +163,8 @@ A grid file (TOML or JSON) holds factors, or a whole sweep:
 
 A sweep killed part-way (Ctrl-C, a crash) keeps every finished run in
 OUT/results.sqlite: the same command again runs only what is missing.
+A sweep of more than 100,000 runs is refused before it starts; --max-runs N
+lets it run.
 """
 
 
@@ -159,12 +199,18 @@ OUT/results.sqlite: the same command again runs only what is missing.
 @click.option("--store", type=click.Path(dir_okay=False),
               help="The SQLite store (default OUT/results.sqlite).")
 @click.option("--retry-failed", is_flag=True, help="Run again the runs recorded as failed.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS,
+              show_default=True, help="Refuse a sweep of more runs than this, before it starts.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="Dask: how long to wait for the scheduler to answer, and for a worker "
+                   "when none is left (then the sweep stops, every finished run kept).")
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
 def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_size, epochs,
                   optimizer, data, repeats, seeds, backend, scheduler, workers, out, store,
-                  retry_failed, title, progress):
+                  retry_failed, max_runs, timeout, title, progress):
     """Sweep network size, data size and learning rate (or any fit argument) over seeds.
 
     Every setting of the grid runs once per seed, serially, on local
@@ -177,29 +223,152 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     grids = _grids(config, _option_factors(hidden, n_samples, lr, activation, batch_size))
     fit_kwargs = _fit_options(config, epochs, optimizer)
     seed_list, repeats = _seed_options(config, seeds, repeats)
+    data_name = data or config.get("data", "one_minus_x")
+    if scheduler is not None and backend not in (None, "dask", "serial"):
+        raise click.UsageError(f"--scheduler runs on Dask; drop --backend {backend} or use "
+                               f"--backend dask")
     try:
-        executor = get_executor(backend or "serial", scheduler=scheduler, workers=workers)
-    except (ValueError, ImportError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        seed_values = seeds_of(seed_list, repeats)
+        check_size(grids, seed_values, max_runs)
+    except SweepTooLarge as exc:
+        raise _error(exc.describe("--max-runs")) from None
+    except ValueError as exc:
+        raise click.UsageError(_printable(exc)) from None
+    try:                        # what sweep() would refuse, refused before any folder is made
+        make_data_source(data_name)
+        _check_fit_kwargs(fit_kwargs)
+    except (ValueError, TypeError) as exc:
+        raise _error(exc) from None
+    description = config.get("description")
+    if isinstance(config.get("preset"), Preset):
+        description = config["preset"].describe(grids, data_name, len(seed_values), fit_kwargs)
+    store_path = Path(store) if store else Path(out, "results.sqlite")
+    created = _check_outputs(Path(out), store_path, grids,
+                             {"--grid": grid_file, "--data": data_name})
     try:
-        result = sweep(grids, data or config.get("data", "one_minus_x"), seeds=seed_list,
-                       repeats=repeats, fit_kwargs=fit_kwargs, executor=executor, store=store,
-                       out=out, progress=progress, retry_failed=retry_failed,
-                       title=title or config.get("title"),
-                       description=config.get("description"))
+        executor = get_executor(backend or "serial", scheduler=scheduler, workers=workers,
+                                timeout=timeout)
+    except (ValueError, ImportError, RuntimeError) as exc:
+        _remove_empty(created)
+        if isinstance(exc, RuntimeError):
+            raise _error(exc) from None
+        raise click.UsageError(_printable(exc)) from None
+    try:
+        result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
+                       fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
+                       progress=progress, retry_failed=retry_failed,
+                       title=title or config.get("title"), description=description,
+                       max_runs=max_runs, timeout=timeout)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; every finished run is in {store or Path(out, 'results.sqlite')}"
-                   f": run the same command again to continue", err=True)
+        click.echo(f"\ninterrupted; every finished run is in {_printable(store_path)}: run the "
+                   f"same command again to continue", err=True)
         sys.exit(130)
-    except (ValueError, TypeError, ImportError, RuntimeError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
+        raise _error(exc) from None
     finally:
         executor.close()
     click.echo(f"{len(result.runs)} runs ({result.ran} run now, {result.skipped} already "
                f"stored), {result.failed} failed")
-    click.echo(f"report: {Path(out) / 'report.md'}")
+    click.echo(f"report: {_printable(Path(out) / 'report.md')}")
     if result.runs and result.failed == len(result.runs):
         sys.exit(1)
+
+
+def _printable(text: Any) -> str:
+    """``text`` on one line, its control characters escaped (names come from files)."""
+    from numnet.cli.terminal import printable
+    return printable(" ".join(str(text).split()))
+
+
+def _error(exc: BaseException | str) -> click.ClickException:
+    """A one-line ``Error: ...`` (exit 1) for ``exc``."""
+    if isinstance(exc, OSError) and not isinstance(exc, StoreError) and exc.filename:
+        return click.ClickException(_printable(f"{exc.filename}: {exc.strerror or exc}"))
+    return click.ClickException(_printable(exc))
+
+
+def _check_outputs(out: Path, store: Path, grids: list[Grid],
+                   inputs: dict[str, str | None]) -> list[Path]:
+    """Before any run: no output is an input or another output, every output can be
+    written, and the store is numnet's (or new) and writable; one line each if not.
+
+    The outputs are the store and every file the report writes in ``out``
+    (results.csv, summary.csv, sweep.json, the plots, report.md). Missing
+    folders are made last, for the per-file checks, and removed if one fails;
+    returns the folders made.
+    """
+    from numnet.cli.outputs import check_outputs, same_file
+
+    from .studies import report_files, require_report_extras
+    try:
+        require_report_extras()
+    except ImportError as exc:
+        raise _error(exc) from None
+    given = {k: v for k, v in inputs.items() if v is not None and os.path.isfile(v)}
+    outputs: dict[str, Path] = {"--store": store}
+    for path in report_files(grids, out):
+        outputs[f"the report's {path.name}"] = path
+    seen: dict[str, Path] = {}
+    for option, path in outputs.items():
+        for what, source in given.items():
+            if same_file(path, source):
+                raise _error(f"{option} {path} is the {what} file this command reads; numnet "
+                             f"never writes over its input: choose another path")
+        for other, earlier in seen.items():
+            if same_file(path, earlier):
+                raise _error(f"{other} and {option} both name {path}; give each output its "
+                             f"own file")
+        seen[option] = path
+    if not store.exists():
+        _creatable("--out", out)
+    try:
+        check_store(store, "--store")   # an existing store's faults say more than its folder's
+    except StoreError as exc:
+        raise _error(exc) from None
+    _creatable("--out", out)
+    created = list(dict.fromkeys([*_missing_folders(out), *_missing_folders(store.parent)]))
+    try:
+        for folder in sorted(created, key=lambda f: len(f.parts)):
+            folder.mkdir(exist_ok=True)
+        check_outputs(outputs, given)
+    except BaseException:
+        _remove_empty(created)
+        raise
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this command made, innermost first, where they are still empty."""
+    for folder in sorted(folders, key=lambda f: -len(f.parts)):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its ancestors that do not exist yet, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _creatable(option: str, folder: Path) -> None:
+    """Refuse ``folder`` unless it is a folder or can be made one (tried, not guessed)."""
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _error(f"{option} {folder}: {existing} is a file, not a folder; choose another "
+                     f"path")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".numnet-probe-"):
+            pass
+    except OSError as exc:
+        raise _error(f"{option} {folder}: cannot write in {existing} "
+                     f"({exc.strerror or exc}); choose another path") from None
 
 
 def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
@@ -211,7 +380,7 @@ def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
     p = PRESETS[preset]()
     return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
             "title": f"The tutorial's challenge, answered ({preset} preset)",
-            "description": p.description}
+            "description": p.description, "preset": p}
 
 
 def _option_factors(hidden: tuple[str, ...], n_samples: str | None, lr: str | None,
@@ -238,7 +407,7 @@ def _grids(config: dict[str, Any], factors: dict[str, list[Any]]) -> list[Grid]:
         elif factors:
             grids = [Grid(factors)]
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise _usage(str(exc)) from None
     if not grids:
         raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
                                "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")

@@ -28,7 +28,7 @@ from .figures import plot_factor, plot_heatmap, plot_loss_curves
 from .findings import analyse
 from .formatting import METRIC_NAMES, factor_name, fmt, label, plus_minus, setting_text
 from .grid import Grid
-from .studies import Study, studies
+from .studies import PngNames, Study, report_files, require_report_extras, studies
 from .tables import (
     aggregate,
     factor_columns,
@@ -39,29 +39,12 @@ from .tables import (
     rows_for,
 )
 
-__all__ = ["write_report", "report_from_csv", "require_report_extras",
+__all__ = ["write_report", "report_from_csv", "require_report_extras", "report_files",
            # re-exported from the modules that define them, where they were first documented
            "results_frame", "aggregate", "analyse", "Study", "studies", "marginal_rows", "label",
            "plot_factor", "plot_heatmap", "plot_loss_curves"]
 
 Lines = list[str]
-
-
-def require_report_extras() -> None:
-    """Raise an ImportError naming the extra when pandas or matplotlib is missing.
-
-    Asked at the start of a sweep that writes a report, so that a missing
-    extra stops it before any run, not after the last.
-    """
-    missing = []
-    for module in ("pandas", "matplotlib"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
-                          f"pip install 'numnet[plots]'")
 
 
 def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str | os.PathLike,
@@ -119,7 +102,7 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
     summary.to_csv(files[0], index=False)
 
     md = _header(frame, summary, metric, title, notes)
-    png = _PngNames(out)
+    png = PngNames(out)
     epochs = (notes.get("fit") or {}).get("epochs")
     for study in studies(grids):
         if study.factors:
@@ -135,22 +118,6 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
     report = out / "report.md"
     report.write_text("\n".join(md))
     return [*files, report]
-
-
-class _PngNames:
-    """PNG paths in ``out``, each name once: a second ``error_vs_n_samples`` is ``..._2``."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.taken: set[str] = set()
-
-    def __call__(self, stem: str) -> Path:
-        name, k = stem, 1
-        while name in self.taken:
-            k += 1
-            name = f"{stem}_{k}"
-        self.taken.add(name)
-        return self.out / f"{name}.png"
 
 
 # --- sections of report.md ------------------------------------------------------------
@@ -175,7 +142,7 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
 
 
 def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
-                   epochs: Any, png: _PngNames) -> tuple[Lines, list[Path]]:
+                   epochs: Any, png: PngNames) -> tuple[Lines, list[Path]]:
     """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
     when it has two factors or several variants. Returns its lines and its plots."""
     md = [f"## {study.title[0].upper() + study.title[1:]}", ""]
@@ -184,7 +151,8 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
         md += [fixed, ""]
     md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
     if "n_samples" in study.factors and isinstance(epochs, int):
-        md.append(f"- Every run trains for {epochs} epochs, so N also sets the number of "
+        md.append(f"- Every run trains for {epochs} epoch{'s' if epochs != 1 else ''}, so N "
+                  f"also sets the number of "
                   f"examples seen ({epochs} × N): part of what more data does here is "
                   f"more training.")
     md += ["", _study_table(summary, study, metric), ""]

@@ -5,6 +5,10 @@
 ...             repeats=2, fit_kwargs={"epochs": 2}, progress=False)
 >>> len(res.runs), res.ran, res.failed
 (4, 4, 0)
+
+The runs are planned one at a time, never all in memory, and a sweep of
+more than ``max_runs`` runs (100,000 by default) is refused before anything
+starts, saying how many runs it is (:class:`SweepTooLarge`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import inspect
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,16 +27,48 @@ import numpy as np
 from numnet import fit
 
 from .executors import Executor, get_executor
-from .grid import Grid, GridLike, as_grids, canonical_json, expand, run_key
+from .grid import Grid, GridLike, as_grids, canonical_json, count_settings, iter_settings, run_key
 from .runs import DataSource, RunSpec
 from .store import ResultStore
 
 if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
     import pandas as pd
 
-__all__ = ["sweep", "SweepResults", "make_data_source"]
+__all__ = ["sweep", "SweepResults", "make_data_source", "SweepTooLarge", "DEFAULT_MAX_RUNS",
+           "check_size", "seeds_of"]
 
 logger = logging.getLogger(__name__)
+
+#: The most runs a sweep starts unless told more (``max_runs=``, ``--max-runs``).
+DEFAULT_MAX_RUNS = 100_000
+# Joined grids that share settings are counted one setting at a time up to this many.
+_EXACT_COUNT = 100_000
+
+
+class SweepTooLarge(ValueError):
+    """A sweep of more runs than its limit: how many, and the limit.
+
+    Attributes ``runs`` (the count, or a lower bound when ``exact`` is
+    False), ``settings``, ``seeds`` and ``limit``.
+    """
+
+    def __init__(self, runs: int, settings: int, seeds: int, limit: int, exact: bool) -> None:
+        self.runs, self.settings, self.seeds, self.limit, self.exact = (
+            runs, settings, seeds, limit, exact)
+        super().__init__(self.describe("max_runs="))
+
+    def describe(self, option: str) -> str:
+        """The refusal in one line, naming ``option`` as the way to lift the limit."""
+        if self.exact:
+            size = (f"{self.runs:,} runs ({self.settings:,} setting"
+                    f"{'s' if self.settings != 1 else ''} × {self.seeds:,} seed"
+                    f"{'s' if self.seeds != 1 else ''})")
+            lift = f"{option}{'' if option.endswith('=') else ' '}{self.runs}"
+        else:
+            size = f"more than {self.limit:,} runs"
+            lift = f"a larger {option.rstrip('=')}"
+        return (f"this sweep is {size}, more than the limit of {self.limit:,} runs; give fewer "
+                f"values or seeds, or pass {lift} to run it")
 
 _FIT_PARAMS = set(inspect.signature(fit).parameters) - {"net", "X", "y"}
 _OWNED_BY_SWEEP = {"verbose": "runs are always quiet; the sweep has the progress bar",
@@ -129,14 +165,15 @@ def _pair(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _seeds(seeds: Sequence[int] | None, repeats: int | None) -> list[int]:
+def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
+    """The seeds of a sweep: ``seeds``, or ``range(repeats)`` (never made into a list)."""
     if seeds is not None and repeats is not None:
         raise ValueError("give seeds= or repeats=, not both")
     if repeats is not None:
         if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) \
                 or repeats < 1:
             raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-        return list(range(int(repeats)))
+        return range(int(repeats))
     if seeds is None:
         return [0]
     if isinstance(seeds, (int, np.integer)):
@@ -180,12 +217,40 @@ def _check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     return fit_kwargs
 
 
+def check_size(grids: list[Grid], seeds: Sequence[int], max_runs: int | None) -> int:
+    """The number of runs of ``grids`` times ``seeds``; :class:`SweepTooLarge` above
+    ``max_runs`` (None: no limit). Counts without making the settings."""
+    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(
+            max_runs, (int, np.integer)) or max_runs < 1):
+        raise ValueError(f"max_runs must be a positive integer, got {max_runs!r}")
+    n_seeds = len(seeds)
+    # Counting past the limit (in constant memory) lets a refusal say the exact count.
+    stop = None if max_runs is None else max(max_runs // n_seeds, _EXACT_COUNT)
+    settings, exact = count_settings(grids, stop_after=stop)
+    runs = settings * n_seeds
+    if max_runs is not None and runs > max_runs:
+        raise SweepTooLarge(runs, settings, n_seeds, int(max_runs), exact)
+    return runs
+
+
 def _open_store(store: Any, out: Path | None) -> tuple[ResultStore, bool]:
     if isinstance(store, ResultStore):
         return store, False
     if store is None:
         store = ":memory:" if out is None else out / "results.sqlite"
     return ResultStore(store), True
+
+
+def _check_store_is_not_a_report_file(store: Any, out: Path | None, grids: list[Grid]) -> None:
+    """Refuse a store path that is one of the files the report writes (it would be lost)."""
+    if out is None or store is None or isinstance(store, ResultStore) or store == ":memory:":
+        return
+    from .studies import report_files
+    where = os.path.realpath(store)
+    for path in report_files(grids, out):
+        if os.path.realpath(path) == where:
+            raise ValueError(f"the store {store} is the report's {path.name}, which the sweep "
+                             f"writes at the end; give the store another path")
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
@@ -217,6 +282,8 @@ def sweep(
     retry_failed: bool = False,
     title: str | None = None,
     description: str | None = None,
+    max_runs: int | None = DEFAULT_MAX_RUNS,
+    timeout: float = 10.0,
 ) -> SweepResults:
     """Run every setting of ``grid`` once per seed; record each run as it finishes.
 
@@ -255,6 +322,12 @@ def sweep(
         A progress bar over runs (tqdm).
     title, description : str, optional
         The report's title, and a paragraph under it saying what the sweep asks.
+    max_runs : int or None, default 100,000
+        Refuse (:class:`SweepTooLarge`, before anything starts) a sweep of more
+        runs; None for no limit. Runs are planned one at a time either way.
+    timeout : float, default 10
+        Dask only: seconds to wait for the scheduler to answer, and for a
+        worker when none is left (then the sweep stops, every finished run kept).
 
     Returns
     -------
@@ -270,60 +343,93 @@ def sweep(
     identical wherever they ran.
     """
     grids = as_grids(grid)
-    seed_list = _seeds(seeds, repeats)
+    seed_list = seeds_of(seeds, repeats)
     fit_kwargs = _check_fit_kwargs(fit_kwargs)
     source = make_data_source(data, n_validation, n_test)
+    total = check_size(grids, seed_list, max_runs)
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
         _check_report_extra()
+        _check_store_is_not_a_report_file(store, out_dir, grids)
         out_dir.mkdir(parents=True, exist_ok=True)
-    specs, meta = _plan(grids, seed_list, source, fit_kwargs)
+    plan = _Plan(grids, seed_list, source, fit_kwargs, total)
 
     db, owned = _open_store(store, out_dir)
     try:
-        db.set_meta(f"sweep:{run_key(meta, 0)}", meta)
-        todo = _missing(specs, db, retry_failed)
-        ran = _execute(todo, executor, scheduler, workers, db, retry_failed, progress)
-        runs = db.results([s.key for s in specs])
+        db.set_meta(f"sweep:{run_key(plan.meta(), 0)}", plan.meta())
+        todo, skipped = _missing(plan, db, retry_failed)
+        ran = _execute(todo, total - skipped, executor, scheduler, workers, timeout, db,
+                       retry_failed, progress)
+        runs = db.results(plan.keys())
     finally:
         if owned:
             db.close()
-    result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=len(specs) - len(todo),
-                          store=db.path, out=out_dir)
+    result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=skipped, store=db.path,
+                          out=out_dir)
     if out_dir is not None:
         from .report import write_report
         result.files = write_report(runs, grids, out_dir, title=title,
-                                    notes=_notes(fit_kwargs, source, seed_list, description))
+                                    notes=_notes(fit_kwargs, grids, source, seed_list,
+                                                 description))
     return result
 
 
-def _plan(grids: list[Grid], seeds: list[int], source: DataSource, fit_kwargs: dict[str, Any]
-          ) -> tuple[list[RunSpec], dict[str, Any]]:
-    """Every run of the sweep, in grid order (each setting times each seed), and what
-    describes the sweep in the store: its grids, seeds, fixed ``fit`` arguments and data."""
-    fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
-    specs = [RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source, fit_kwargs)
-             for s in expand(grids) for seed in seeds]
-    return specs, {"grids": [g.to_dict() for g in grids], "seeds": seeds, **fixed}
+def _seeds_json(seeds: Sequence[int]) -> Any:
+    """The seeds as stored: a list, or ``{"range": [start, stop]}`` for many repeats."""
+    if isinstance(seeds, range) and len(seeds) > 1000:
+        return {"range": [seeds.start, seeds.stop]}
+    return list(seeds)
 
 
-def _missing(specs: list[RunSpec], db: ResultStore, retry_failed: bool) -> list[RunSpec]:
-    """The runs the store does not hold yet (nor as failed, unless ``retry_failed``)."""
+@dataclass
+class _Plan:
+    """Every run of the sweep, in grid order (each setting times each seed), made one at a
+    time: memory does not grow with the number of runs."""
+
+    grids: list[Grid]
+    seeds: Sequence[int]
+    source: DataSource
+    fit_kwargs: dict[str, Any]
+    count: int
+
+    def __post_init__(self) -> None:
+        self.fixed = {"fit": _describe(self.fit_kwargs), "data": self.source.identity()}
+
+    def specs(self) -> Iterator[RunSpec]:
+        for s in iter_settings(self.grids):
+            for seed in self.seeds:
+                yield RunSpec(run_key({**self.fixed, "settings": s}, seed), s, seed,
+                              self.source, self.fit_kwargs)
+
+    def keys(self) -> Iterator[str]:
+        return (spec.key for spec in self.specs())
+
+    def meta(self) -> dict[str, Any]:
+        """What describes the sweep in the store: grids, seeds, fixed fit arguments, data."""
+        return {"grids": [g.to_dict() for g in self.grids], "seeds": _seeds_json(self.seeds),
+                **self.fixed}
+
+
+def _missing(plan: _Plan, db: ResultStore, retry_failed: bool
+             ) -> tuple[Iterator[RunSpec], int]:
+    """The runs the store does not hold yet (nor as failed, unless ``retry_failed``), one at
+    a time, and how many it holds."""
     done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
-    todo = [s for s in specs if s.key not in done]
-    if len(todo) < len(specs):
+    skipped = sum(k in done for k in plan.keys()) if done else 0
+    if skipped:
         logger.info("%d of %d runs already in %s; running the other %d",
-                    len(specs) - len(todo), len(specs), db.path, len(todo))
-    return todo
+                    skipped, plan.count, db.path, plan.count - skipped)
+    return (s for s in plan.specs() if s.key not in done), skipped
 
 
-def _execute(todo: list[RunSpec], executor: Any, scheduler: Any, workers: int | None,
-             db: ResultStore, retry_failed: bool, progress: bool) -> int:
-    if not todo:
+def _execute(todo: Iterator[RunSpec], total: int, executor: Any, scheduler: Any,
+             workers: int | None, timeout: float, db: ResultStore, retry_failed: bool,
+             progress: bool) -> int:
+    if total <= 0:
         return 0
-    ex = get_executor(executor, scheduler=scheduler, workers=workers)
+    ex = get_executor(executor, scheduler=scheduler, workers=workers, timeout=timeout)
     owned = not isinstance(executor, Executor)
-    bar = _progress_bar(len(todo), progress)
+    bar = _progress_bar(total, progress)
     ran = failed = 0
     try:
         for result in ex.run(todo):
@@ -333,7 +439,7 @@ def _execute(todo: list[RunSpec], executor: Any, scheduler: Any, workers: int | 
                 if result["status"] == "failed":
                     logger.warning("run %s (%s, seed %d) failed: %s", result["key"],
                                    canonical_json(result["settings"]), result["seed"],
-                                   result["error"])
+                                   " ".join(str(result["error"]).split()))
             if bar is not None:
                 bar.update(1)
                 if failed:
@@ -346,15 +452,19 @@ def _execute(todo: list[RunSpec], executor: Any, scheduler: Any, workers: int | 
     return ran
 
 
-def _notes(fit_kwargs: dict[str, Any], source: DataSource, seeds: list[int],
-           description: str | None) -> dict[str, Any]:
-    notes = {"fit": json.loads(canonical_json(_describe(fit_kwargs))),
-             "data": source.identity(), "seeds": seeds}
+def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
+           seeds: Sequence[int], description: str | None) -> dict[str, Any]:
+    """What the report states about the sweep. The fixed ``fit`` arguments are those no
+    grid sets: a grid's value is what its runs used (each section says it)."""
+    in_grids = {k for g in grids for k in g.factors}
+    fixed = {k: v for k, v in fit_kwargs.items() if k not in in_grids}
+    notes = {"fit": json.loads(canonical_json(_describe(fixed))),
+             "data": source.identity(), "seeds": _seeds_json(seeds)}
     if description:
         notes["description"] = description
     return notes
 
 
 def _check_report_extra() -> None:
-    from .report import require_report_extras
+    from .studies import require_report_extras
     require_report_extras()
