@@ -281,7 +281,9 @@ def test_a_bad_file_stops_a_folder_saying_which_or_is_skipped_and_listed(tmp_pat
     root = write_folder(tmp_path / "sounds")
     for name in ("text.wav", "silent.wav", "short.wav"):
         BAD_FILES[name][0](root / "tone" / name)
-    with pytest.raises(audio.AudioError, match=r"file 7 of 9 in .*skip_bad=True") as info:
+    with pytest.raises(audio.AudioError, match=r"file 7 of 9 in .*; skip unreadable clips with "
+                                               r"--skip-bad \(numnet train\) or skip_bad=True "
+                                               r"\(Python\)\]$") as info:
         audio.load_folder(root)
     assert info.value.path == str(root / "tone" / "short.wav")          # the first, sorted
     with caplog.at_level(logging.WARNING, logger="numnet.audio"):

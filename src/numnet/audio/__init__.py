@@ -29,16 +29,25 @@ Each of these raises an :class:`AudioError` (a ``ValueError``) whose message
 names the file and says what to do (the modules' docstrings give the details):
 
 - a file soundfile cannot decode (not audio, an unknown format, corrupted);
-- an empty file (0 bytes), a file with no samples, a truncated file;
+- an empty file (0 bytes), a file with no samples, a truncated file (whatever
+  frame count its header declares: memory follows the samples read);
+- what is not a regular file (a named pipe or a device is refused, not waited
+  on) and, in a folder, a file the system cannot read or a subfolder it cannot list;
+- a sample rate outside 1 kHz to 1 MHz (other than the settings' own);
 - NaN or infinite samples (possible in float files);
 - a clip shorter than the analysis window (``n_fft`` samples after resampling);
 - a **silent** clip: RMS level below ``settings.silence_db`` (default -80 dB);
 - a folder with no audio files in class subfolders, or with only one class.
 
-:func:`load_folder` with ``skip_bad=True`` skips bad files instead, logs each
-and lists them in the result's ``skipped``; errors about the folder itself
-still raise. Without it, the first bad file stops the load with an error that
-names it and its position in the folder.
+:func:`load_folder` with ``skip_bad=True`` (``--skip-bad`` for ``numnet
+train``) skips bad files instead, logs each and lists them in the result's
+``skipped``; errors about the folder itself still raise. Without it, the first
+bad file stops the load with an error that names it and its position in the folder.
+
+File and folder names may hold any bytes (not valid UTF-8, escape sequences,
+newlines): files are read whatever their names, and every message shows a
+name with its control characters and undecodable bytes escaped, while
+``AudioError.path`` and the returned paths keep it as it is.
 """
 
 from __future__ import annotations

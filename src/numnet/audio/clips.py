@@ -10,8 +10,19 @@ An :class:`~numnet.audio.AudioError` naming the file refuses one that
 soundfile cannot decode (not audio, an unknown format, corrupted), an empty
 file (0 bytes), a file with no samples, a truncated file (a WAV whose data
 chunk promises more bytes than it holds, a FLAC or OGG stream that stops
-early) and NaN or infinite samples. Whether a clip is long and loud enough for
-features is for :mod:`numnet.audio.extract` to say.
+early), a FLAC that does not declare its length, NaN or infinite samples, and
+a sample rate outside 1 kHz to 1 MHz (a range widened to take in
+``settings.sample_rate``): that is a damaged header, and resampling from it
+would multiply the samples, or the work, by the ratio. So does what is not a
+regular file: a named pipe or a device is refused without being waited on.
+Whether a clip is long and loud enough for features is for
+:mod:`numnet.audio.extract` to say.
+
+Memory follows the samples a file holds, not the count its header declares:
+frames are read a block at a time and mixed to mono as they come, so a header
+promising 2**36 frames costs nothing before it is found to be truncated. File
+names are used as they are (any bytes, via a file object numnet opens itself)
+and shown escaped in messages (:func:`~numnet.audio.errors.shown`).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import math
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import librosa
 import numpy as np
@@ -35,6 +46,12 @@ from .settings import FeatureSettings, SettingsLike, as_settings
 __all__ = ["array_clip", "load_clip"]
 
 _RESAMPLER = "soxr_hq"
+_BLOCK_SAMPLES = 1 << 20        # samples (all channels) read at a time: 4 MB of float32
+_RATES = (1_000, 1_000_000)     # file sample rates (Hz) read, besides the settings' own
+_UNKNOWN_LENGTH = 2 ** 63 - 1   # libsndfile's frame count for a stream that does not say
+# opened without waiting (a FIFO), not inherited, untranslated on Windows
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
 
 # libsndfile's error codes (sndfile.h) -> what to tell the user
 _LIBSNDFILE_PROBLEMS = {
@@ -45,12 +62,13 @@ _LIBSNDFILE_PROBLEMS = {
 _UNDECODABLE = "could not be decoded ({}): it is probably truncated or corrupted"
 
 
-def load_clip(path: str | os.PathLike, settings: SettingsLike = None) -> np.ndarray:
+def load_clip(path: str | bytes | os.PathLike, settings: SettingsLike = None) -> np.ndarray:
     """Read an audio file as the mono clip that features are computed from.
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, bytes or path-like
+        Any file name the operating system accepts, valid UTF-8 or not.
     settings : FeatureSettings, its dict, or None (defaults)
 
     Returns
@@ -62,15 +80,22 @@ def load_clip(path: str | os.PathLike, settings: SettingsLike = None) -> np.ndar
     Raises
     ------
     AudioError
-        For a file that is not audio, empty, truncated, or holds no or
-        non-finite samples (see the module docstring). Silence and length are
-        checked by the feature functions, not here.
+        For a file that is not audio, not a regular file, empty, truncated,
+        at an implausible sample rate, or holding no or non-finite samples
+        (see the module docstring). Silence and length are checked by the
+        feature functions, not here.
     FileNotFoundError, IsADirectoryError, PermissionError
         From the operating system.
     """
     s = as_settings(settings)
-    data, rate = _read(Path(path), s.max_duration)
-    return _to_mono(data, rate, s, path)
+    file = as_path(path)
+    mono, rate = _read(file, s)
+    return _to_mono(mono, rate, s, file)
+
+
+def as_path(path: str | bytes | os.PathLike) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; bytes are decoded as the operating system does."""
+    return Path(os.fsdecode(path))
 
 
 def array_clip(clip: Any, sample_rate: int, s: FeatureSettings) -> np.ndarray:
@@ -89,25 +114,56 @@ def array_clip(clip: Any, sample_rate: int, s: FeatureSettings) -> np.ndarray:
     return _to_mono(data, sample_rate, s, ARRAY)
 
 
-def _read(path: Path, max_duration: float | None) -> tuple[np.ndarray, int]:
-    """``(samples (n_frames, n_channels) float32, sample rate)`` of a file, checked."""
-    _check_file(path)
-    try:
-        with sf.SoundFile(path) as f:
-            rate = f.samplerate
-            wanted = _frames_to_read(f.frames, rate, max_duration)
-            data = f.read(wanted, dtype="float32", always_2d=True)
-    except sf.LibsndfileError as exc:
-        reason = str(exc.error_string).strip().rstrip(".")
-        problem = _LIBSNDFILE_PROBLEMS.get(exc.code, _UNDECODABLE)
-        raise AudioError(path, problem.format(reason)) from None
-    if len(data) == 0:
+def _read(path: Path, s: FeatureSettings) -> tuple[np.ndarray, int]:
+    """``(samples (n_frames,) float32 mixed to mono, sample rate)`` of a file, checked."""
+    with _open_regular(path) as fh:
+        _check_wav_length(fh, path)
+        try:
+            with sf.SoundFile(fh) as f:
+                rate = f.samplerate
+                _check_rate(path, rate, s.sample_rate)
+                if f.frames >= _UNKNOWN_LENGTH:
+                    raise AudioError(path, "does not declare its length (a FLAC written as a "
+                                           "stream?), which soundfile cannot read; re-encode "
+                                           "it, e.g. with ffmpeg -i FILE out.flac")
+                wanted = _frames_to_read(f.frames, rate, s.max_duration)
+                mono = _read_mono(f, wanted)
+        except sf.LibsndfileError as exc:
+            reason = str(exc.error_string).strip().rstrip(".")
+            problem = _LIBSNDFILE_PROBLEMS.get(exc.code, _UNDECODABLE)
+            raise AudioError(path, problem.format(reason)) from None
+    if len(mono) == 0:
         raise AudioError(path, "holds no audio samples: an empty recording, or a truncated or "
                                "damaged file")
-    if len(data) < wanted:
+    if len(mono) < wanted:
         raise AudioError(path, f"is truncated: its header promises {wanted} frames but only "
-                               f"{len(data)} could be read")
-    return data, rate
+                               f"{len(mono)} could be read")
+    return mono, rate
+
+
+def _read_mono(f: Any, wanted: int) -> np.ndarray:
+    """Up to ``wanted`` frames of the open sound file ``f``, channels averaged: ``(n,)`` float32.
+
+    Read a block at a time, so memory follows the frames that are there, not ``wanted``
+    (which comes from the file's header).
+    """
+    block = max(1, _BLOCK_SAMPLES // max(1, f.channels))
+    parts, total = [], 0
+    while total < wanted:
+        data = f.read(min(block, wanted - total), dtype="float32", always_2d=True)
+        if len(data) == 0:
+            break
+        parts.append(data[:, 0] if data.shape[1] == 1 else data.mean(axis=1))
+        total += len(data)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _check_rate(path: Path, rate: int, target: int) -> None:
+    """Refuse a sample rate no recording has: resampling would multiply samples or work by it."""
+    low, high = min(_RATES[0], target), max(_RATES[1], target)
+    if not low <= rate <= high:
+        raise AudioError(path, f"declares a sample rate of {rate} Hz, outside {low} to {high} "
+                               f"Hz: not a recording (or a damaged header); resample it first")
 
 
 def _frames_to_read(frames: int, rate: int, max_duration: float | None) -> int:
@@ -115,21 +171,41 @@ def _frames_to_read(frames: int, rate: int, max_duration: float | None) -> int:
     return frames if max_duration is None else min(frames, math.ceil(max_duration * rate))
 
 
-def _check_file(path: Path) -> None:
-    """Refuse what is not a non-empty regular file; OS errors keep their types."""
-    info = path.stat()
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a non-empty regular file; OS errors keep their types.
+
+    Checked before opening (a device is never opened) and again on the open file (it may
+    have been replaced); opened without waiting, so a named pipe cannot block.
+    """
+    _check_kind(path, path.stat())
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        _check_kind(path, os.fstat(fd))
+        if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_kind(path: Path, info: os.stat_result) -> None:
+    """Refuse what is not a non-empty regular file."""
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder, not an audio file", str(path))
     if not stat.S_ISREG(info.st_mode):
         raise AudioError(path, "is not a regular file (a pipe or device?); give an audio file")
     if info.st_size == 0:
         raise AudioError(path, "is empty (0 bytes): not an audio file")
-    _check_wav_length(path, info.st_size)
 
 
-def _check_wav_length(path: Path, size: int) -> None:
-    """Refuse a WAV file whose data chunk is cut short (libsndfile reads what is there)."""
-    with open(path, "rb") as fh:
+def _check_wav_length(fh: BinaryIO, path: Path) -> None:
+    """Refuse a WAV file whose data chunk is cut short (libsndfile reads what is there).
+
+    Leaves ``fh`` at its start.
+    """
+    size = os.fstat(fh.fileno()).st_size
+    try:
         head = fh.read(12)
         if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return                                      # not a WAV file
@@ -145,6 +221,8 @@ def _check_wav_length(path: Path, size: int) -> None:
                                            f"{size_field} bytes but only {present} are present")
                 return
             fh.seek(size_field + (size_field & 1), os.SEEK_CUR)   # chunks are word-aligned
+    finally:
+        fh.seek(0)
 
 
 def _full_scale(data: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from typing import Any
 import librosa
 import numpy as np
 
-from .clips import array_clip, load_clip
+from .clips import array_clip, as_path, load_clip
 from .errors import ARRAY, AudioError
 from .settings import FRAME_FEATURES, FeatureSettings, SettingsLike, as_settings
 
@@ -70,9 +70,10 @@ def features(clip: Any, sample_rate: int, settings: SettingsLike = None) -> np.n
     return _describe(array_clip(clip, sample_rate, s), s, ARRAY)
 
 
-def file_features(path: str | os.PathLike, s: FeatureSettings) -> np.ndarray:
+def file_features(path: str | bytes | os.PathLike, s: FeatureSettings) -> np.ndarray:
     """The feature vector of one audio file: ``(s.n_features,)``; errors name the file."""
-    return _describe(load_clip(path, s), s, path)
+    file = as_path(path)
+    return _describe(load_clip(file, s), s, file)
 
 
 def _describe(y: np.ndarray, s: FeatureSettings, where: str | os.PathLike) -> np.ndarray:

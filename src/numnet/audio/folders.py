@@ -8,16 +8,27 @@ of a class and are ignored, with a log message.
 
 A folder with no audio files in class subfolders, or with only one class, is
 an :class:`~numnet.audio.AudioError`. So is a bad file, named with its
-position in the folder; with ``skip_bad=True`` bad files are skipped instead:
-each is logged as a warning and listed in the result's ``skipped``. A failure
-that is not about the audio (out of memory, say) keeps its type and, on
-Python 3.11+, carries a note naming the file.
+position in the folder: one that is not audio (see :mod:`numnet.audio.clips`),
+or that cannot be read at all (no permission, a broken link, a pipe or a
+device with an audio suffix), and a subfolder that cannot be listed (its clips
+would be missed). With ``skip_bad=True`` these are skipped instead: each is
+logged as a warning and listed in the result's ``skipped``. A failure that is
+not about the audio (out of memory, say) keeps its type and, on Python 3.11+,
+carries a note naming the file.
+
+Names may hold any bytes. A class is named by its folder as it is (an escape
+sequence included: it is escaped where it is printed), except that bytes the
+file-system encoding cannot decode are spelled ``\\xNN``, so that every label
+is text a model file can store; two folders that would give the same label are
+an error. Every message and log line shows names escaped
+(:func:`~numnet.audio.errors.shown`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AudioError
+from .clips import as_path
+from .errors import AudioError, shown
 from .extract import file_features
 from .settings import FeatureSettings, SettingsLike, as_settings
 
@@ -34,16 +46,17 @@ __all__ = ["AUDIO_EXTENSIONS", "FolderFeatures", "features_for_files", "load_fol
 logger = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+_SKIP_HINT = "skip unreadable clips with --skip-bad (numnet train) or skip_bad=True (Python)"
 
 
-def features_for_files(paths: str | os.PathLike | Iterable[str | os.PathLike],
+def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes | os.PathLike],
                        settings: SettingsLike = None) -> np.ndarray:
     """Feature vectors of audio files (the same as :func:`load_folder` computes).
 
     Parameters
     ----------
-    paths : path or iterable of paths
-        Audio files in any format soundfile reads.
+    paths : path or iterable of paths (str, bytes or path-like)
+        Audio files in any format soundfile reads, under any name.
     settings : FeatureSettings, its dict (from a model's metadata), or None (defaults)
 
     Returns
@@ -56,9 +69,9 @@ def features_for_files(paths: str | os.PathLike | Iterable[str | os.PathLike],
         For the first bad file (the message names it); see :mod:`numnet.audio`.
     """
     s = as_settings(settings)
-    if isinstance(paths, (str, os.PathLike)):
+    if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
-    rows = [file_features(Path(p), s) for p in paths]
+    rows = [file_features(as_path(p), s) for p in paths]
     return np.array(rows).reshape(len(rows), s.n_features)
 
 
@@ -69,11 +82,12 @@ class FolderFeatures(tuple):
     ----------
     X : ndarray of shape (n_files, n_features)
     y : ndarray of shape (n_files,)
-        Class names (str): each file's subfolder.
+        Class names (str): each file's subfolder (undecodable bytes as ``\\xNN``).
     files : list of pathlib.Path
         The files, in the rows' order.
     skipped : list of (pathlib.Path, str)
-        Bad files left out with ``skip_bad=True``, and why.
+        Bad files (and subfolders that could not be listed) left out with
+        ``skip_bad=True``, and why.
     """
 
     X: np.ndarray
@@ -97,12 +111,12 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, bytes or path-like
         The folder.
     settings : FeatureSettings, its dict, or None (defaults)
     skip_bad : bool, default False
-        Skip bad files (each logged as a warning, all listed in ``skipped``)
-        instead of stopping at the first.
+        Skip bad or unreadable files and unlistable subfolders (each logged
+        as a warning, all listed in ``skipped``) instead of stopping at the first.
     progress : bool, default False
         Show a progress bar (tqdm, when installed).
 
@@ -116,78 +130,117 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
     Raises
     ------
     AudioError
-        For a bad file (unless ``skip_bad``), naming it and its position; for
-        a folder with no audio files in class subfolders, or fewer than two
-        classes (after skipping).
+        For a bad file or an unlistable subfolder (unless ``skip_bad``),
+        naming it and its position; for a folder with no audio files in class
+        subfolders, fewer than two classes (after skipping), or two class
+        folders that give the same label.
     FileNotFoundError, NotADirectoryError
         If ``path`` is not a folder.
     """
     s = as_settings(settings)
-    root = _check_folder(Path(path))
-    todo = _list_clips(root)
+    root = _check_folder(as_path(path))
+    todo, unlisted = _list_clips(root, skip_bad)
     rows, kept, skipped = _read_clips(todo, s, root, skip_bad, progress)
-    if skipped:
-        logger.warning("skipped %d of %d files in %s", len(skipped), len(todo), root)
-        _check_classes_left(root, {label for label, _ in todo}, kept, len(skipped))
+    if skipped or unlisted:
+        if skipped:
+            logger.warning("skipped %d of %d files in %s", len(skipped), len(todo), shown(root))
+        _check_classes_left(root, {label for label, _ in todo}, kept, len(skipped) + len(unlisted))
     return FolderFeatures(np.array(rows), np.array([label for label, _ in kept]),
-                          [file for _, file in kept], skipped)
+                          [file for _, file in kept], unlisted + skipped)
 
 
 def _check_folder(root: Path) -> Path:
     if not root.exists():
-        raise FileNotFoundError(f"{root}: no such folder")
+        raise FileNotFoundError(f"{shown(root)}: no such folder")
     if not root.is_dir():
-        raise NotADirectoryError(f"{root}: not a folder; load_folder expects a folder with one "
-                                 f"subfolder of clips per class")
+        raise NotADirectoryError(f"{shown(root)}: not a folder; load_folder expects a folder "
+                                 f"with one subfolder of clips per class")
     return root
 
 
-def _list_clips(root: Path) -> list[tuple[str, Path]]:
-    """``(class name, file)`` for every audio file in a class subfolder, sorted; refuses a
-    folder without them or with a single class."""
+def _list_clips(root: Path, skip_bad: bool
+                ) -> tuple[list[tuple[str, Path]], list[tuple[Path, str]]]:
+    """``(class name, file)`` for every audio file in a class subfolder, sorted, and the
+    subfolders that could not be listed (an error unless ``skip_bad``); refuses a folder
+    without clips, with a single class, or with two folders giving one label."""
     found: list[tuple[str, Path]] = []
     others: Counter[str] = Counter()
+    unlisted: list[tuple[Path, str]] = []
+    folder_of: dict[str, Path] = {}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
             if entry.suffix.lower() in AUDIO_EXTENSIONS:
-                logger.warning("ignored %s: audio files belong in a class subfolder", entry)
+                logger.warning("ignored %s: audio files belong in a class subfolder",
+                               shown(entry))
             continue
-        clips = _class_clips(entry, others)
+        label = _label(entry.name)
+        if label in folder_of:
+            raise AudioError(root, f"class folders '{shown(folder_of[label].name)}' and "
+                                   f"'{shown(entry.name)}' both give the label "
+                                   f"'{shown(label)}'; rename one")
+        folder_of[label] = entry
+        clips = _class_clips(entry, others, unlisted)
         if not clips:
-            logger.warning("ignored %s: no audio files in it", entry)
-        found.extend((entry.name, p) for p in clips)
+            logger.warning("ignored %s: no audio files in it", shown(entry))
+        found.extend((label, p) for p in clips)
     if others:
-        logger.info("ignored %d file(s) in %s that are not %s: %s", sum(others.values()), root,
-                    "/".join(AUDIO_EXTENSIONS), dict(others))
+        logger.info("ignored %d file(s) in %s that are not %s: %s", sum(others.values()),
+                    shown(root), "/".join(AUDIO_EXTENSIONS), _counts(others))
+    for folder, why in unlisted:
+        if not skip_bad:
+            raise AudioError(folder, f"{why} [in {shown(root)}; {_SKIP_HINT}]")
+        logger.warning("skipped %s: %s", shown(folder), why)
     _check_found(root, found, others)
-    return found
+    return found, unlisted
 
 
-def _class_clips(folder: Path, others: Counter[str]) -> list[Path]:
-    """The audio files under ``folder``, sorted; counts the other files' suffixes in ``others``."""
+def _label(name: str) -> str:
+    """A class folder's name as its label: as it is, but for bytes that the file-system
+    encoding cannot decode (surrogate escapes), spelled ``\\xNN``."""
+    return os.fsencode(name).decode(sys.getfilesystemencoding(), "backslashreplace")
+
+
+def _class_clips(folder: Path, others: Counter[str], unlisted: list[tuple[Path, str]]
+                 ) -> list[Path]:
+    """The audio files under ``folder``, sorted (not hidden ones, nor in hidden or linked
+    folders); counts the other files' suffixes in ``others``, notes unlistable folders in
+    ``unlisted``. Anything but a folder with an audio suffix is a clip: the reader refuses
+    what is not a regular file."""
+    def note(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename is not None else folder
+        unlisted.append((where, f"is a folder that cannot be listed ({exc.strerror or exc}): "
+                                f"the clips in it would be left out"))
+
     clips = []
-    for p in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in p.relative_to(folder).parts) or p.is_dir():
-            continue
-        if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS:
-            clips.append(p)
-        else:
-            others[p.suffix.lower() or "(no suffix)"] += 1
-    return clips
+    for top, dirs, names in os.walk(folder, onerror=note):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith("."):
+                continue
+            p = Path(top, name)
+            if p.suffix.lower() in AUDIO_EXTENSIONS:
+                clips.append(p)
+            else:
+                others[p.suffix.lower() or "(no suffix)"] += 1
+    return sorted(clips)
 
 
 def _check_found(root: Path, found: list[tuple[str, Path]], others: Counter[str]) -> None:
     if not found:
-        seen = (f" (it holds {', '.join(f'{n} {ext}' for ext, n in others.most_common())} "
-                f"file(s): convert them)") if others else ""
+        seen = f" (it holds {_counts(others)} file(s): convert them)" if others else ""
         raise AudioError(root, f"holds no audio files ({', '.join(AUDIO_EXTENSIONS)}) in class "
-                               f"subfolders{seen}; expected {root}/<class>/<clip>.wav")
+                               f"subfolders{seen}; expected {shown(root)}/<class>/<clip>.wav")
     classes = sorted({label for label, _ in found})
     if len(classes) < 2:
-        raise AudioError(root, f"holds only one class ({classes[0]!r}); a classifier needs at "
-                               f"least two subfolders of clips, one per class")
+        raise AudioError(root, f"holds only one class ('{shown(classes[0])}'); a classifier "
+                               f"needs at least two subfolders of clips, one per class")
+
+
+def _counts(others: Counter[str]) -> str:
+    """``"3 .txt, 1 .mp3"``: how many files of each other suffix, most first, escaped."""
+    return ", ".join(f"{n} {shown(ext)}" for ext, n in others.most_common())
 
 
 def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path,
@@ -200,11 +253,10 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
         try:
             rows.append(_features_noting_file(file, s, position))
         except AudioError as exc:
-            where = f"{position} in {root}"
+            where = f"{position} in {shown(root)}"
             if not skip_bad:
-                raise AudioError(file, f"{exc.problem} [{where}; skip_bad=True skips bad "
-                                       f"files]") from None
-            logger.warning("skipped %s (%s): %s", file, where, exc.problem)
+                raise AudioError(file, f"{exc.problem} [{where}; {_SKIP_HINT}]") from None
+            logger.warning("skipped %s (%s): %s", shown(file), where, exc.problem)
             skipped.append((file, exc.problem))
         else:
             kept.append((label, file))
@@ -212,13 +264,16 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
 
 
 def _features_noting_file(file: Path, s: FeatureSettings, position: str) -> np.ndarray:
-    """:func:`file_features`; a failure that is not bad audio keeps its type, noting the file."""
+    """:func:`file_features`; a file the system cannot read is bad audio (an AudioError); any
+    other failure keeps its type, noting the file."""
     try:
         return file_features(file, s)
     except AudioError:
         raise
+    except OSError as exc:          # no permission, a broken link, a link loop, an I/O error
+        raise AudioError(file, f"cannot be read ({exc.strerror or exc})") from None
     except Exception as exc:
-        note = f"while computing the features of {file} ({position})"
+        note = f"while computing the features of {shown(file)} ({position})"
         if hasattr(exc, "add_note"):                           # Python 3.11+
             exc.add_note(note)
         else:
@@ -231,12 +286,13 @@ def _check_classes_left(root: Path, classes: set[str], kept: list[tuple[str, Pat
     """After skipping: refuse fewer than two classes, warn about classes left empty."""
     left = sorted({label for label, _ in kept})
     if len(left) < 2:
-        raise AudioError(root, f"after skipping {n_skipped} bad file(s), "
-                               f"{'only class ' + repr(left[0]) if left else 'no class'} is left; "
-                               f"a classifier needs at least two")
+        what = f"only class '{shown(left[0])}'" if left else "no class"
+        raise AudioError(root, f"after skipping {n_skipped} bad file(s) or folder(s), {what} is "
+                               f"left; a classifier needs at least two")
     lost = sorted(classes - set(left))
     if lost:
-        logger.warning("class(es) %s in %s have no usable clips and are left out", lost, root)
+        logger.warning("class(es) %s in %s have no usable clips and are left out",
+                       ", ".join(f"'{shown(label)}'" for label in lost), shown(root))
 
 
 def _progress(items: Sequence[Any], show: bool) -> Iterable[Any]:
