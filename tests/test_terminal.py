@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("click")
 
-from numnet.cli.terminal import EscapingStream, printable  # noqa: E402
+from numnet.terminal import EscapingStream, printable  # noqa: E402
 
 # a CSI colour, an OSC window title (BEL-terminated) and an OSC 52 clipboard write (ST-terminated)
 HOSTILE = ["\x1b[31mred\x1b[0m", "\x1b]0;pwned\x07", "\x1b]52;c;aGk=\x1b\\", "a\x9bb", "x\u202ey"]
@@ -23,14 +23,19 @@ HOSTILE = ["\x1b[31mred\x1b[0m", "\x1b]0;pwned\x07", "\x1b]52;c;aGk=\x1b\\", "a\
 @given(st.text())
 def test_printable_leaves_no_control_character(text: str) -> None:
     out = printable(text)
+    out.encode("utf-8")
     assert not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in out)
     assert "\u202e" not in out
 
 
 def test_printable_keeps_ordinary_text() -> None:
-    assert printable("setosa, versicolor: 5.1 cm, naïve, 日本") == "setosa, versicolor: 5.1 cm, naïve, 日本"
+    ordinary = "setosa, versicolor: 5.1 cm, naïve, 日本"
+    assert printable(ordinary) == ordinary
     assert printable("\x1b[31m") == "\\x1b[31m"
     assert printable("a\nb") == "a\\x0ab"
+    assert printable("clip\udcff.wav") == "clip\\xff.wav"          # an undecodable byte
+    assert printable(b"clip\xff.wav") == "clip\\xff.wav"
+    printable("\ud800x").encode("utf-8")                          # strict: nothing left over
 
 
 @given(st.text())
@@ -87,3 +92,5 @@ def test_no_command_prints_an_escape_from_a_file(command: list[str],
     # the labels are there, escaped, where the command shows them
     if command[0] in ("predict", "evaluate") and len(command) == 3:
         assert "\\x1b]" in result.stdout or "\\x1b[31m" in result.stdout
+    if command[0] == "info":        # shown escaped, not stripped (output is a pipe here)
+        assert "\\x1b[31mred\\x1b[0m" in result.stdout

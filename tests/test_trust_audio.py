@@ -19,7 +19,7 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("librosa")
 
 from numnet import audio  # noqa: E402
-from numnet.audio.errors import shown  # noqa: E402
+from numnet.terminal import printable as shown  # noqa: E402
 
 RATE = 16000
 # What must never reach a terminal raw: C0/C1 controls, DEL, bidi and zero-width characters,

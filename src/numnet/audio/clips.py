@@ -22,7 +22,7 @@ Memory follows the samples a file holds, not the count its header declares:
 frames are read a block at a time and mixed to mono as they come, so a header
 promising 2**36 frames costs nothing before it is found to be truncated. File
 names are used as they are (any bytes, via a file object numnet opens itself)
-and shown escaped in messages (:func:`~numnet.audio.errors.shown`).
+and shown escaped in messages (:func:`numnet.terminal.printable`).
 """
 
 from __future__ import annotations

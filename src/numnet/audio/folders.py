@@ -21,7 +21,7 @@ sequence included: it is escaped where it is printed), except that bytes the
 file-system encoding cannot decode are spelled ``\\xNN``, so that every label
 is text a model file can store; two folders that would give the same label are
 an error. Every message and log line shows names escaped
-(:func:`~numnet.audio.errors.shown`).
+(:func:`numnet.terminal.printable`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from numnet.terminal import printable
+
 from .clips import as_path
-from .errors import AudioError, shown
+from .errors import AudioError
 from .extract import file_features
 from .settings import FeatureSettings, SettingsLike, as_settings
 
@@ -143,7 +145,7 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
     rows, kept, skipped = _read_clips(todo, s, root, skip_bad, progress)
     if skipped or unlisted:
         if skipped:
-            logger.warning("skipped %d of %d files in %s", len(skipped), len(todo), shown(root))
+            logger.warning("skipped %d of %d files in %s", len(skipped), len(todo), printable(root))
         _check_classes_left(root, {label for label, _ in todo}, kept, len(skipped) + len(unlisted))
     return FolderFeatures(np.array(rows), np.array([label for label, _ in kept]),
                           [file for _, file in kept], unlisted + skipped)
@@ -151,9 +153,9 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
 
 def _check_folder(root: Path) -> Path:
     if not root.exists():
-        raise FileNotFoundError(f"{shown(root)}: no such folder")
+        raise FileNotFoundError(f"{printable(root)}: no such folder")
     if not root.is_dir():
-        raise NotADirectoryError(f"{shown(root)}: not a folder; load_folder expects a folder "
+        raise NotADirectoryError(f"{printable(root)}: not a folder; load_folder expects a folder "
                                  f"with one subfolder of clips per class")
     return root
 
@@ -173,25 +175,25 @@ def _list_clips(root: Path, skip_bad: bool
         if not entry.is_dir():
             if entry.suffix.lower() in AUDIO_EXTENSIONS:
                 logger.warning("ignored %s: audio files belong in a class subfolder",
-                               shown(entry))
+                               printable(entry))
             continue
         label = _label(entry.name)
         if label in folder_of:
-            raise AudioError(root, f"class folders '{shown(folder_of[label].name)}' and "
-                                   f"'{shown(entry.name)}' both give the label "
-                                   f"'{shown(label)}'; rename one")
+            raise AudioError(root, f"class folders '{printable(folder_of[label].name)}' and "
+                                   f"'{printable(entry.name)}' both give the label "
+                                   f"'{printable(label)}'; rename one")
         folder_of[label] = entry
         clips = _class_clips(entry, others, unlisted)
         if not clips:
-            logger.warning("ignored %s: no audio files in it", shown(entry))
+            logger.warning("ignored %s: no audio files in it", printable(entry))
         found.extend((label, p) for p in clips)
     if others:
         logger.info("ignored %d file(s) in %s that are not %s: %s", sum(others.values()),
-                    shown(root), "/".join(AUDIO_EXTENSIONS), _counts(others))
+                    printable(root), "/".join(AUDIO_EXTENSIONS), _counts(others))
     for folder, why in unlisted:
         if not skip_bad:
-            raise AudioError(folder, f"{why} [in {shown(root)}; {_SKIP_HINT}]")
-        logger.warning("skipped %s: %s", shown(folder), why)
+            raise AudioError(folder, f"{why} [in {printable(root)}; {_SKIP_HINT}]")
+        logger.warning("skipped %s: %s", printable(folder), why)
     _check_found(root, found, others)
     return found, unlisted
 
@@ -231,16 +233,16 @@ def _check_found(root: Path, found: list[tuple[str, Path]], others: Counter[str]
     if not found:
         seen = f" (it holds {_counts(others)} file(s): convert them)" if others else ""
         raise AudioError(root, f"holds no audio files ({', '.join(AUDIO_EXTENSIONS)}) in class "
-                               f"subfolders{seen}; expected {shown(root)}/<class>/<clip>.wav")
+                               f"subfolders{seen}; expected {printable(root)}/<class>/<clip>.wav")
     classes = sorted({label for label, _ in found})
     if len(classes) < 2:
-        raise AudioError(root, f"holds only one class ('{shown(classes[0])}'); a classifier "
+        raise AudioError(root, f"holds only one class ('{printable(classes[0])}'); a classifier "
                                f"needs at least two subfolders of clips, one per class")
 
 
 def _counts(others: Counter[str]) -> str:
     """``"3 .txt, 1 .mp3"``: how many files of each other suffix, most first, escaped."""
-    return ", ".join(f"{n} {shown(ext)}" for ext, n in others.most_common())
+    return ", ".join(f"{n} {printable(ext)}" for ext, n in others.most_common())
 
 
 def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path,
@@ -253,10 +255,10 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
         try:
             rows.append(_features_noting_file(file, s, position))
         except AudioError as exc:
-            where = f"{position} in {shown(root)}"
+            where = f"{position} in {printable(root)}"
             if not skip_bad:
                 raise AudioError(file, f"{exc.problem} [{where}; {_SKIP_HINT}]") from None
-            logger.warning("skipped %s (%s): %s", shown(file), where, exc.problem)
+            logger.warning("skipped %s (%s): %s", printable(file), where, exc.problem)
             skipped.append((file, exc.problem))
         else:
             kept.append((label, file))
@@ -273,7 +275,7 @@ def _features_noting_file(file: Path, s: FeatureSettings, position: str) -> np.n
     except OSError as exc:          # no permission, a broken link, a link loop, an I/O error
         raise AudioError(file, f"cannot be read ({exc.strerror or exc})") from None
     except Exception as exc:
-        note = f"while computing the features of {shown(file)} ({position})"
+        note = f"while computing the features of {printable(file)} ({position})"
         if hasattr(exc, "add_note"):                           # Python 3.11+
             exc.add_note(note)
         else:
@@ -286,13 +288,13 @@ def _check_classes_left(root: Path, classes: set[str], kept: list[tuple[str, Pat
     """After skipping: refuse fewer than two classes, warn about classes left empty."""
     left = sorted({label for label, _ in kept})
     if len(left) < 2:
-        what = f"only class '{shown(left[0])}'" if left else "no class"
+        what = f"only class '{printable(left[0])}'" if left else "no class"
         raise AudioError(root, f"after skipping {n_skipped} bad file(s) or folder(s), {what} is "
                                f"left; a classifier needs at least two")
     lost = sorted(classes - set(left))
     if lost:
         logger.warning("class(es) %s in %s have no usable clips and are left out",
-                       ", ".join(f"'{shown(label)}'" for label in lost), shown(root))
+                       ", ".join(f"'{printable(label)}'" for label in lost), printable(root))
 
 
 def _progress(items: Sequence[Any], show: bool) -> Iterable[Any]:

@@ -26,6 +26,7 @@ __all__ = ["cli", "main"]
 
 if click is not None:
     from numnet.experiments.command import sweep_command
+    from numnet.terminal import escape_standard_streams
 
     from ._common import clean_warnings
     from .demo import demo
@@ -34,10 +35,11 @@ if click is not None:
     from .gradcheck import gradcheck
     from .info import info
     from .predict import predict
-    from .terminal import escape_standard_streams
     from .train import train
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]},
+    # color=True: click would strip escape sequences off a terminal, silently changing a name
+    # read from a file; the escaping stream main() installs shows them, escaped, instead.
+    @click.group(context_settings={"help_option_names": ["-h", "--help"], "color": True},
                  epilog="Every command has --help with examples, e.g. numnet train --help.")
     @click.version_option(package_name="numnet")
     @click.pass_context

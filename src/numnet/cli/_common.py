@@ -21,8 +21,7 @@ import click
 import numpy as np
 
 from numnet import data
-
-from .terminal import printable
+from numnet.terminal import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 

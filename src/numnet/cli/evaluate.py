@@ -14,6 +14,7 @@ import click
 import numpy as np
 
 from numnet import data, metrics
+from numnet.terminal import printable
 
 from ._common import (
     DATA_HELP,
@@ -31,7 +32,6 @@ from ._common import (
     user_errors,
 )
 from .outputs import check_outputs
-from .terminal import printable
 
 EXAMPLE = """
 \b

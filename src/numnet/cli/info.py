@@ -1,7 +1,7 @@
 """``numnet info``: what a model file holds, in bounded output.
 
 Every name or value read from the file is printed through
-:func:`~numnet.cli.terminal.printable`, and long ones are shortened with a
+:func:`~numnet.terminal.printable`, and long ones are shortened with a
 note of how much was left out: a file with 100,000 classes or megabytes of
 metadata prints a page, not megabytes.
 """
@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from numnet import io
+from numnet.terminal import printable
 
 from ._common import echo_table, fmt, load_model, user_errors
-from .terminal import printable
 
 EXAMPLE = """
 \b

@@ -13,9 +13,9 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from numnet.data import file_kind
+from numnet.terminal import printable
 
 from ._common import CliError
-from .terminal import printable
 
 __all__ = ["same_file", "check_outputs", "file_kind"]
 

@@ -23,6 +23,7 @@ import numpy as np
 from numnet import MLP, callbacks, data, fit, io, metrics, optimizers
 from numnet.losses import get_loss
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
+from numnet.terminal import printable
 
 from ._common import (
     DATA_HELP,
@@ -40,7 +41,6 @@ from ._common import (
     user_errors,
 )
 from .outputs import check_outputs
-from .terminal import printable
 
 OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 # Per-parameter state arrays of each optimizer (its moments), for the memory estimate.

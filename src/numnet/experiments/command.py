@@ -276,7 +276,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
 
 def _printable(text: Any) -> str:
     """``text`` on one line, its control characters escaped (names come from files)."""
-    from numnet.cli.terminal import printable
+    from numnet.terminal import printable
     return printable(" ".join(str(text).split()))
 
 
@@ -437,4 +437,6 @@ def _seed_options(config: dict[str, Any], seeds: str | None, repeats: int | None
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sweep_command()
+    from numnet.terminal import escape_standard_streams
+    escape_standard_streams()
+    sweep_command(color=True)

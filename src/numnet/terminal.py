@@ -9,7 +9,8 @@ in two places:
 - :func:`printable` escapes every control character of a name or message
   (``"\\x1b[31m"`` -> ``"\\x1b[31m"`` written as the four characters
   ``\\x1b`` then ``[31m``), newlines and carriage returns included, so one
-  name stays on one line;
+  name stays on one line; a byte of a file name that the file-system encoding
+  cannot decode (Python's lone surrogate ``"\\udcff"``) is shown as ``\\xff``;
 - :class:`EscapingStream` wraps the command's stdout and stderr, so that any
   text that reaches them, by whatever path, has its control characters other
   than newline, tab and carriage return (which progress bars use) escaped.
@@ -18,6 +19,7 @@ in two places:
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from typing import Any, TextIO
@@ -26,7 +28,8 @@ __all__ = ["printable", "EscapingStream", "escape_standard_streams"]
 
 # C0 controls, DEL, C1 controls, and the Unicode format characters that reorder or hide text
 # (bidirectional overrides and isolates, zero-width characters, line/paragraph separators).
-_FORMAT = "\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+# Lone surrogates are the bytes of a file name that did not decode (os.fsdecode).
+_FORMAT = "\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff"
 _ANY_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
 # the same, less tab, newline and carriage return, which program output itself uses
 _STREAM_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_FORMAT}]")
@@ -34,6 +37,8 @@ _STREAM_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_FORMAT}]")
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:                 # the byte os.fsdecode could not decode
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -41,7 +46,11 @@ def printable(text: Any) -> str:
     """``str(text)`` with every control character escaped as ``\\xNN`` or ``\\uNNNN``.
 
     Use it for anything read from a file or a data set before it is printed.
+    Paths (``str``, ``bytes`` or path-like) are decoded as the file system
+    names them first. The result encodes to UTF-8 and holds no control character.
     """
+    if isinstance(text, (bytes, os.PathLike)):
+        text = os.fsdecode(text)
     return _ANY_CONTROL.sub(_escape, str(text))
 
 
