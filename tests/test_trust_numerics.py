@@ -203,6 +203,8 @@ def _entry_points(net):
         "fit": lambda X: fit(net, X, y, epochs=1, verbose=False),
         "fit validation_data": lambda X: fit(net, np.zeros((2, 2)), y, epochs=1,
                                              verbose=False, validation_data=(X, y)),
+        "tutorial forward_propagate": lambda X: net.forward_propagate(X),
+        "tutorial activate, one example": lambda X: net.activate(list(X[0])),
     }
 
 

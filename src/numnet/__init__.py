@@ -20,7 +20,7 @@ from . import activations, callbacks, datasets, initializers, io, losses, optimi
 from .gradcheck import GradcheckReport, gradcheck
 from .io import load, save
 from .mlp import MLP
-from .training import History, evaluate, fit
+from .training import History, TrainingWarning, evaluate, fit
 from .tutorial import mse
 
 try:
@@ -28,6 +28,6 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["MLP", "fit", "evaluate", "History", "gradcheck", "GradcheckReport", "mse", "save",
-           "load", "activations", "callbacks", "datasets", "initializers", "io", "losses",
-           "optimizers", "__version__"]
+__all__ = ["MLP", "fit", "evaluate", "History", "TrainingWarning", "gradcheck", "GradcheckReport",
+           "mse", "save", "load", "activations", "callbacks", "datasets", "initializers", "io",
+           "losses", "optimizers", "__version__"]

@@ -16,11 +16,11 @@ import os
 from typing import Any
 
 from .files import resume_state
-from .fitting import History, Resume, Run, evaluate
+from .fitting import History, Resume, Run, TrainingWarning, evaluate
 from .fitting import fit as _fit
 from .network import Network
 
-__all__ = ["fit", "evaluate", "History", "Run"]
+__all__ = ["fit", "evaluate", "History", "Run", "TrainingWarning"]
 
 
 def fit(net: Network, X: Any, y: Any, *, resume_from: str | os.PathLike[str] | None = None,

@@ -199,6 +199,7 @@ class TutorialMixin(_Base):
             self._tutorial_cache, self._tutorial_single = plan, True
             return plan.forward(inputs)
         X, single = check_features(inputs, self.num_inputs, self.dtype, name="inputs")
+        self.check_overflow(X, name="inputs")        # finite inputs too large: forward's error
         output, cache = self.forward_train(X)
         self._tutorial_cache, self._tutorial_single = cache, single
         return output[0] if single else output
