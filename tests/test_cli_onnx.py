@@ -57,6 +57,25 @@ def test_regressor_from_raw_features_in_the_data_units(tmp_path):
     np.testing.assert_allclose(got[:, 0], predicted, rtol=1e-9)
 
 
+def test_a_cli_model_loaded_in_python_exports_with_its_preprocessing(tmp_path):
+    """numnet.load gives the model with its standardisation; export keeps it in the graph."""
+    import numnet
+    from numnet.onnx import export
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0, 100, (40, 2))
+    frame = pd.DataFrame(X, columns=["u", "v"]).assign(y=3 * X[:, 0] - X[:, 1])
+    data, model, out = tmp_path / "d.csv", tmp_path / "m.safetensors", tmp_path / "m.onnx"
+    frame.to_csv(data, index=False)
+    run("train", data, "-t", "y", "--epochs", 5, "--quiet", "--out", model)
+    loaded = numnet.load(model)
+    export(loaded, out)
+    np.testing.assert_allclose(session_outputs(out, X)["output"], loaded.predict(X),
+                               rtol=1e-9)
+    with pytest.raises(TypeError, match="its own preprocessing"):
+        export(loaded, out, preprocessing=loaded.preprocessing)
+
+
 def test_float32_export(tmp_path):
     data, model, out = tmp_path / "d.csv", tmp_path / "m.safetensors", tmp_path / "m.onnx"
     pd.DataFrame({"x": np.linspace(0, 10, 30), "y": np.linspace(5, 9, 30)}).to_csv(

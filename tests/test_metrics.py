@@ -63,3 +63,18 @@ def test_every_row_counts_when_the_data_has_a_label_the_model_never_saw(rng):
     assert scores["macro_f1"] == pytest.approx(skm.f1_score(t, p, average="macro",
                                                             zero_division=0))
     np.testing.assert_array_equal(scores["confusion_matrix"], skm.confusion_matrix(t, p))
+
+
+def test_regression_scores_of_targets_near_the_float_limit_are_numbers():
+    """Targets near 1e300: r2 and mae as for the same data scaled down, and no warning."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=50), rng.normal(size=50)
+    small = metrics.regression_scores(y, p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = metrics.regression_scores(y * 1e300, p * 1e300)
+    assert big["r2"] == pytest.approx(small["r2"], rel=1e-12)
+    assert big["mae"] == pytest.approx(small["mae"] * 1e300, rel=1e-12)
+    assert big["mse"] == np.inf                   # about 1e600: beyond the float range

@@ -38,25 +38,46 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     return t, p
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> float:
-    """``mean((y_true - y_pred) ** 2)``, averaged over samples and then targets."""
+def _scaled_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(t / s, p / s, s)``: both ``(n, n_targets)`` divided by a power of two per target.
+
+    ``s`` (``(n_targets,)``) brings the largest value of each target near 1, so
+    differences and squares of values near 1e300 do not overflow. Dividing by
+    a power of two is exact: ordinary data gives the same figures bit for bit.
+    """
     t, p = _pair(y_true, y_pred)
-    return float(np.mean(np.mean((t - p) ** 2, axis=0)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = np.maximum(np.abs(t).max(axis=0), np.abs(p).max(axis=0))
+    exponent = np.frexp(np.where(np.isfinite(top) & (top > 0), top, 1.0))[1]
+    s = np.ldexp(1.0, np.where(np.abs(exponent) > 8, exponent, 0))   # only where needed
+    return t / s, p / s, s
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> float:
+    """``mean((y_true - y_pred) ** 2)``, averaged over samples and then targets.
+
+    Computed on scaled values, so it is finite whenever the true figure is
+    (``inf``, without a warning, only when it exceeds the float range).
+    """
+    t, p, s = _scaled_pair(y_true, y_pred)
+    with np.errstate(over="ignore"):
+        return float(np.mean(np.mean((t - p) ** 2, axis=0) * s ** 2))
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
     """``mean(|y_true - y_pred|)``, averaged over samples and then targets."""
-    t, p = _pair(y_true, y_pred)
-    return float(np.mean(np.mean(np.abs(t - p), axis=0)))
+    t, p, s = _scaled_pair(y_true, y_pred)
+    with np.errstate(over="ignore"):
+        return float(np.mean(np.mean(np.abs(t - p), axis=0) * s))
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
     """Coefficient of determination ``1 - SS_res / SS_tot`` per target, averaged.
 
     A constant target scores 1 when predicted exactly and 0 otherwise
-    (scikit-learn's convention).
+    (scikit-learn's convention). Scale-free, so computed on scaled values.
     """
-    t, p = _pair(y_true, y_pred)
+    t, p, _ = _scaled_pair(y_true, y_pred)
     ss_res = np.sum((t - p) ** 2, axis=0)
     ss_tot = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
     ok = ss_tot > 0

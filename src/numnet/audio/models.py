@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from numnet import MLP, load, save
+from numnet.terminal import printable
 
 from .settings import FeatureSettings, SettingsLike, as_settings
 
@@ -48,11 +49,14 @@ def save_model(net: MLP, path: str | os.PathLike, settings: SettingsLike = None,
     return save(net, path, metadata={**metadata, _KEY: s.to_dict()})
 
 
-def load_model(path: str | os.PathLike) -> tuple[MLP, FeatureSettings]:
-    """Load a model saved by :func:`save_model`: ``(net, settings)``.
+def load_model(path: str | os.PathLike) -> tuple[Any, FeatureSettings]:
+    """Load a model saved by :func:`save_model` or ``numnet train audio:``: ``(model, settings)``.
 
-    Predict on new files with
-    ``net.predict(features_for_files(files, settings))``.
+    ``model`` is what :func:`numnet.load` gives: the :class:`~numnet.MLP`, or,
+    for a model trained by ``numnet train`` (which standardises the features),
+    a :class:`~numnet.preprocessing.PreprocessedModel` that applies the
+    standardisation. Either way, predict on new files with
+    ``model.predict(features_for_files(files, settings))``.
 
     Raises
     ------
@@ -61,17 +65,17 @@ def load_model(path: str | os.PathLike) -> tuple[MLP, FeatureSettings]:
         match the network's input size; the message names the file. Errors
         of :func:`numnet.load` for a file that is not a model.
     """
-    net = load(path)
-    stored = net.metadata.get(_KEY)
-    where = os.fspath(path)
+    model = load(path)
+    stored = model.metadata.get(_KEY)
+    where = printable(path)
     if stored is None:
         raise ValueError(f"{where}: holds no audio feature settings (metadata {_KEY!r}); "
-                         f"it was not saved with numnet.audio.save_model")
+                         f"it was not saved with nummodel.audio.save_model")
     try:
         settings = FeatureSettings.from_dict(stored)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: invalid audio feature settings: {exc}") from exc
-    if net.num_inputs != settings.n_features:
-        raise ValueError(f"{where}: the network takes {net.num_inputs} inputs but its "
+    if model.num_inputs != settings.n_features:
+        raise ValueError(f"{where}: the network takes {model.num_inputs} inputs but its "
                          f"feature settings give {settings.n_features} features")
-    return net, settings
+    return model, settings

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 
 import numnet
 from numnet import MLP
-from numnet.preprocessing import Preprocessing
+from numnet.preprocessing import PreprocessedModel, Preprocessing
 
 from .builder import OPSET, Graph
 from .converter import import_skl2onnx
@@ -91,9 +91,12 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
 
     Parameters
     ----------
-    model : numnet.MLP, fitted numnet estimator, or scikit-learn Pipeline
+    model : numnet.MLP, PreprocessedModel, fitted numnet estimator, or scikit-learn Pipeline
         A pipeline goes through skl2onnx (with numnet's converter); its
-        input is ``"X"`` of the pipeline's ``n_features_in_``.
+        input is ``"X"`` of the pipeline's ``n_features_in_``. A
+        :class:`~numnet.preprocessing.PreprocessedModel` (what :func:`numnet.load`
+        gives for a model trained by ``numnet train``) exports its network
+        with its preprocessing.
     path : str or path
     dtype : {"float32", "float64"} or None
         Of the input, weights and outputs; None keeps the model's.
@@ -115,6 +118,11 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
     TypeError
         For anything that is not one of the models above.
     """
+    if isinstance(model, PreprocessedModel):
+        if preprocessing is not None:
+            raise TypeError("this model carries its own preprocessing; export it without "
+                            "preprocessing=, or export model.net with the other one")
+        model, preprocessing = model.net, model.preprocessing
     if is_numnet_model(model):
         onnx_model = to_onnx_model(model, dtype, preprocessing)
     elif preprocessing is not None:
