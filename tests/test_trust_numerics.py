@@ -330,7 +330,7 @@ def test_the_example_database_is_not_committed():
 @pytest.fixture
 def small_machine(monkeypatch):
     """A machine with 4 MiB of memory, so the limits are reached by small networks."""
-    monkeypatch.setattr(numnet.validation, "_physical_memory", lambda: 4 << 20)
+    monkeypatch.setattr(numnet.validation, "_available_memory", lambda: 4 << 20)
 
 
 def test_a_network_too_large_to_train_is_refused_before_allocating(small_machine):

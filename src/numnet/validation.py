@@ -326,6 +326,33 @@ def _physical_memory() -> int | None:
         return None
 
 
+def _available_memory() -> int | None:
+    """Bytes this process can still allocate: the kernel's MemAvailable, capped by
+    ``ulimit -v``; physical memory where the system says no more; or None.
+
+    Linux overcommits, so a job larger than this is ended by the OOM killer, not
+    a ``MemoryError``: training checks against this, not against physical memory.
+    """
+    found: int | None = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        found = None
+    if found is None:
+        found = _physical_memory()
+    try:
+        import resource
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit != resource.RLIM_INFINITY and limit > 0:
+            found = limit if found is None else min(found, limit)
+    except (ImportError, OSError, ValueError):     # no resource module (Windows)
+        pass
+    return found
+
+
 def format_bytes(n: float) -> str:
     """``70368744177664`` -> ``"64.0 TiB"``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -354,17 +381,17 @@ def check_fits_in_memory(count: int, dtype: np.dtype, what: str) -> None:
 
 
 def check_memory(parts: dict[str, int], what: str, advice: str) -> int:
-    """Refuse a job whose parts (bytes, by what they hold) add up to more than physical memory.
+    """Refuse a job whose parts (bytes, by what they hold) add up to more than is available.
 
     Returns the total. The ``ValueError`` names the total, its parts, the
-    machine's memory and ``advice``, e.g. ``"training MLP(1, [100000000], 1)
-    with Adam needs at least 83.8 GiB (weights ... 6.7 GiB, ...), more than this
-    machine's 23.4 GiB of memory; use a smaller batch_size ..."``.
+    memory available and ``advice``, e.g. ``"training MLP(1, [100000000], 1)
+    with Adam needs at least 83.8 GiB (weights ... 6.7 GiB, ...), more than the
+    23.4 GiB of memory available; use a smaller batch_size ..."``.
     """
     needed = sum(parts.values())
-    available = _physical_memory()
+    available = _available_memory()
     if available is not None and needed > available:
         detail = ", ".join(f"{name} {format_bytes(size)}" for name, size in parts.items() if size)
         raise ValueError(f"{what} needs at least {format_bytes(needed)} ({detail}), more than "
-                         f"this machine's {format_bytes(available)} of memory; {advice}")
+                         f"the {format_bytes(available)} of memory available; {advice}")
     return needed

@@ -22,6 +22,7 @@ import numpy as np
 
 from numnet import data
 from numnet.terminal import printable
+from numnet.validation import format_bytes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,15 +46,6 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def human_bytes(n: float) -> str:
-    """``17179869184`` -> ``"16.0 GiB"``."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
-
-
 def memory_message(exc: MemoryError) -> str:
     """What ran out, how much was asked for, and what to do: one line."""
     shape, dtype = getattr(exc, "shape", None), getattr(exc, "dtype", None)
@@ -61,7 +53,7 @@ def memory_message(exc: MemoryError) -> str:
     if shape is not None and dtype is not None:
         size = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
         asked = (f": an array of shape {tuple(shape)} ({np.dtype(dtype).name}) needs "
-                 f"{human_bytes(size)}")
+                 f"{format_bytes(size)}")
     return (f"out of memory{asked}; use narrower or fewer hidden layers (--hidden), a smaller "
             f"--batch-size, or fewer rows")
 

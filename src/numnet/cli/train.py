@@ -2,8 +2,8 @@
 
 Before any epoch runs, every output is checked (not an input, writable),
 every option given is checked to apply, a resumed checkpoint is checked to
-come from the same data, seed and options, and the network's memory is
-estimated; a run that diverges exits with code 1 and leaves no model.
+come from the same data, seed and options (``fit`` then checks the memory
+training needs before allocating it); a run that diverges exits with code 1 and leaves no model.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from ._common import (
     file_input,
     fmt,
     generated,
-    human_bytes,
     parse_ints,
     refuse_unless,
     split_names,
@@ -43,8 +42,6 @@ from ._common import (
 from .outputs import check_outputs
 
 OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
-# Per-parameter state arrays of each optimizer (its moments), for the memory estimate.
-_STATE_ARRAYS = {"sgd": 0, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
 
 
 def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -68,59 +65,6 @@ def _split(n: int, fraction: float, rng: np.random.Generator
                        f"at least one of each")
     order = rng.permutation(n)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def available_memory() -> int | None:
-    """Bytes this process can still allocate: MemAvailable, capped by ``ulimit -v``; or None."""
-    found: int | None = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    found = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        try:
-            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (AttributeError, ValueError, OSError):
-            found = None
-    try:
-        import resource
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit != resource.RLIM_INFINITY and limit > 0:
-            found = limit if found is None else min(found, limit)
-    except (ImportError, OSError, ValueError):
-        pass
-    return found
-
-
-def memory_needed(sizes: list[int], dtype: str, optimizer: str, rows: int) -> dict[str, int]:
-    """Bytes training a network of layer ``sizes`` on ``rows`` rows holds at once, by use.
-
-    ``parameters``: the weights and biases; ``training state``: their
-    gradients, the copy the divergence guard keeps, the optimizer's state
-    arrays and its scratch buffer (one parameter-sized array each);
-    ``activations``: each layer's pre- and post-activation values for all
-    ``rows`` at once (the loss and metrics of an epoch are measured on the
-    whole training set in one pass).
-    """
-    item = np.dtype(dtype).itemsize
-    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-    copies = 3 + _STATE_ARRAYS[optimizer]
-    return {"parameters": params * item, "training state": copies * params * item,
-            "activations": 2 * rows * sum(sizes[1:]) * item}
-
-
-def _check_memory(sizes: list[int], dtype: str, optimizer: str, rows: int) -> None:
-    """Refuse a network whose training would not fit in the memory available now."""
-    need = memory_needed(sizes, dtype, optimizer, rows)
-    total, available = sum(need.values()), available_memory()
-    if available is None or total <= available:
-        return
-    parts = ", ".join(f"{what} {human_bytes(n)}" for what, n in need.items())
-    raise CliError(f"--hidden {','.join(map(str, sizes[1:-1]))}: training this "
-                   f"{' -> '.join(map(str, sizes))} network on {rows} rows needs about "
-                   f"{human_bytes(total)} ({parts}), more than the {human_bytes(available)} "
-                   f"of memory available; use narrower or fewer hidden layers")
 
 
 def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: int) -> None:
@@ -324,8 +268,6 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         head, default_loss = "identity", "mse"
     loss_name = get_loss(loss or default_loss).name
     batch = min(32 if batch_size is None else batch_size, len(train_rows))
-    _check_memory([len(table.feature_names), *hidden_sizes, n_out], dtype, optimizer,
-                  table.n_samples)
     net = MLP(len(table.feature_names), hidden_sizes, n_out, activation=activation,
               output_activation=output_activation or head, dtype=dtype, random_state=seed)
 
