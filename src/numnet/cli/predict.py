@@ -14,6 +14,7 @@ import click
 import numpy as np
 
 from numnet import data
+from numnet.files import atomic_write
 from numnet.terminal import printable
 
 from ._common import (
@@ -137,7 +138,7 @@ def predict(model, inputs, values, out, proba, samples, seed):
     P = m.predict_proba(X) if proba else None
     frame = _frame(m, pred, P, prep.target_names)
     if out:
-        frame.to_csv(out, index=False)
+        atomic_write(out, frame.to_csv(index=False).encode("utf-8"))   # whole or not at all
         click.echo(f"wrote {len(frame)} prediction(s) to {out}", err=True)
         return
     shown = frame.rename(columns=printable)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from .atomic import atomic_write
 from .checkpoints import ModelCheckpoint, load_checkpoint, resume_state, save_checkpoint
 from .decode import check_preprocessing
 from .format import (
@@ -26,4 +27,4 @@ from .models import load, load_metadata, save
 __all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint",
            "resume_state", "ModelCheckpoint", "Checkpoint", "FormatError", "FORMAT_VERSION",
            "MODEL_FORMAT", "CHECKPOINT_FORMAT", "PREPROCESSING_KEY", "TASKS",
-           "check_preprocessing"]
+           "check_preprocessing", "atomic_write"]

@@ -29,7 +29,7 @@ def _host_tag() -> str:
     return format(zlib.crc32(socket.gethostname().encode("utf-8", "replace")), "08x")
 
 
-def _atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, whole."""
     target = Path(os.fspath(path))
     if target.is_symlink():                       # replace the file, keep the link
@@ -116,6 +116,3 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
-
-
-atomic_write = _atomic_write

@@ -19,7 +19,7 @@ import numpy as np
 
 from numnet.network import Network
 
-from .atomic import _atomic_write
+from .atomic import atomic_write
 from .decode import _decode
 from .format import (
     _CODE_OF,
@@ -156,7 +156,7 @@ def _write(path: str | os.PathLike, doc: dict[str, Any], tensors: dict[str, np.n
     data = _safetensors().save(tensors, metadata={_DOC_KEY: text,
                                                   _DOC_SHA_KEY: _document_sha256(text)})
     _check_readable(path, data, doc["format"], estimator_loader)
-    target = _atomic_write(path, data)
+    target = atomic_write(path, data)
     logger.debug("saved %s (%d bytes) to %s", doc["format"], len(data), target)
     return target
 

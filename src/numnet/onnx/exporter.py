@@ -13,6 +13,7 @@ from onnx import TensorProto, helper
 
 import numnet
 from numnet import MLP
+from numnet.files import atomic_write
 from numnet.preprocessing import PreprocessedModel, Preprocessing
 
 from .builder import OPSET, Graph
@@ -130,19 +131,7 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
                         "steps preprocess its input")
     else:
         onnx_model = _pipeline_model(model, dtype)
-    path = Path(path)
-    data = onnx_model.SerializeToString()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return atomic_write(path, onnx_model.SerializeToString())
 
 
 def _pipeline_model(model: Any, dtype: str | np.dtype | None) -> onnx.ModelProto:
