@@ -11,17 +11,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_processes import dask_processes, env, stored_runs, wait_for
 
 from numnet.experiments import ProcessExecutor, ResultStore, sweep
 
 distributed = pytest.importorskip("distributed")
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 TINY = {"hidden_layers": [[2], [4]], "n_samples": [30], "learning_rate": [0.1, 0.5]}
 TINY_FIT = {"epochs": 3, "batch_size": 1}
 # Runs of ~0.1 s each on this project's 2-core machine (measured: 0.12 s), so that a kill
@@ -31,72 +29,11 @@ SLOW_FIT = {"epochs": 5, "batch_size": 16}
 SLOW_SEEDS = 20
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
-    return env
-
-
 def _comparable(runs):
     """Per-run results without what depends on where and when they ran."""
     drop = {"wall_time", "worker", "finished_at"}
     return sorted(({k: v for k, v in r.items() if k not in drop} for r in runs),
                   key=lambda r: r["key"])
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-
-
-def _rows(path: Path) -> int:
-    try:
-        with contextlib.closing(sqlite3.connect(path, timeout=5)) as conn:
-            return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    except sqlite3.OperationalError:          # not created yet
-        return 0
-
-
-@contextlib.contextmanager
-def dask_processes(tmp_path: Path, n_workers: int):
-    """A ``dask scheduler`` and ``n_workers`` single-threaded ``dask worker`` processes on
-    127.0.0.1 (no nanny: killing a worker's process kills the worker); stopped at the end."""
-    scheduler_file = tmp_path / "scheduler.json"
-    log = open(tmp_path / "dask.log", "wb")
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-            env=_env(), stdout=log, stderr=log))
-        _wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, 60,
-                  "the scheduler file")
-        address = json.loads(scheduler_file.read_text())["address"]
-        workers = [subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
-             str(scheduler_file), "--nthreads", "1", "--nworkers", "1", "--no-nanny",
-             "--no-dashboard", "--host", "127.0.0.1"],
-            env=_env(), stdout=log, stderr=log) for _ in range(n_workers)]
-        procs += workers
-        with distributed.Client(address, timeout=60) as client:
-            client.wait_for_workers(n_workers, timeout=60)
-        yield address, workers
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        log.close()
 
 
 def test_the_same_seeds_give_identical_runs_on_every_executor(tmp_path):
@@ -116,7 +53,7 @@ def test_the_same_seeds_give_identical_runs_on_every_executor(tmp_path):
         in_process = sweep(grids, scheduler=client, **kw)
     assert _comparable(in_process.runs) == expected
 
-    with dask_processes(tmp_path, n_workers=1) as (address, _):
+    with dask_processes(tmp_path, n_workers=1) as (address, _, _):
         remote = sweep(grids, scheduler=address, **kw)
     assert _comparable(remote.runs) == expected
     assert {r["worker"].split(":")[1] for r in remote.runs} != {str(os.getpid())}
@@ -170,9 +107,9 @@ sweep({grid!r}, "sine", repeats={seeds}, fit_kwargs={fit!r}, store=sys.argv[1],
 def test_a_killed_driver_restarted_completes_every_run_exactly_once(tmp_path):
     store = tmp_path / "runs.sqlite"
     code = DRIVER.format(grid=SLOW, seeds=SLOW_SEEDS, fit=SLOW_FIT)
-    driver = subprocess.Popen([sys.executable, "-c", code, str(store)], env=_env())
+    driver = subprocess.Popen([sys.executable, "-c", code, str(store)], env=env())
     try:
-        _wait_for(lambda: _rows(store) >= 3 or driver.poll() is not None, 120, "3 stored runs")
+        wait_for(lambda: stored_runs(store) >= 3 or driver.poll() is not None, "3 stored runs", 120)
         driver.send_signal(signal.SIGKILL)
     finally:
         driver.wait()
@@ -200,10 +137,10 @@ def test_ctrl_c_stops_the_sweep_without_recording_a_cut_short_run(tmp_path):
     cmd = [sys.executable, "-m", "numnet.experiments.command", "--data", "sine", "--hidden",
            "64,64", "--n-samples", "2000", "--batch-size", "16", "--epochs", "5",
            "--repeats", str(SLOW_SEEDS), "--out", str(out), "--no-progress"]
-    driver = subprocess.Popen(cmd, env=_env(), stderr=subprocess.PIPE, text=True)
+    driver = subprocess.Popen(cmd, env=env(), stderr=subprocess.PIPE, text=True)
     store = out / "results.sqlite"
     try:
-        _wait_for(lambda: _rows(store) >= 2 or driver.poll() is not None, 120, "2 stored runs")
+        wait_for(lambda: stored_runs(store) >= 2 or driver.poll() is not None, "2 stored runs", 120)
         driver.send_signal(signal.SIGINT)
         _, err = driver.communicate(timeout=60)
     finally:
@@ -220,7 +157,7 @@ def test_ctrl_c_stops_the_sweep_without_recording_a_cut_short_run(tmp_path):
 
 def test_a_killed_dask_worker_still_yields_every_run_exactly_once(tmp_path):
     store = tmp_path / "runs.sqlite"
-    with dask_processes(tmp_path, n_workers=2) as (address, workers):
+    with dask_processes(tmp_path, n_workers=2) as (address, _, workers):
         outcome: dict = {}
 
         def drive():
@@ -233,7 +170,7 @@ def test_a_killed_dask_worker_still_yields_every_run_exactly_once(tmp_path):
         thread = threading.Thread(target=drive)
         thread.start()
         try:
-            _wait_for(lambda: _rows(store) >= 3 or not thread.is_alive(), 120, "3 stored runs")
+            wait_for(lambda: stored_runs(store) >= 3 or not thread.is_alive(), "3 stored runs", 120)
             assert thread.is_alive(), "the sweep ended before a worker could be killed"
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait()

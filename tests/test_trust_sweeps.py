@@ -20,10 +20,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from sweep_processes import dask_processes, env, stored_runs, wait_for
 
 from numnet.experiments import store as store_module
 from numnet.experiments.store import ResultStore, StoreError
@@ -31,7 +31,6 @@ from numnet.experiments.store import ResultStore, StoreError
 pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 
-SRC = Path(__file__).resolve().parents[1] / "src"
 TINY = ["--hidden", "2", "--n-samples", "10", "--epochs", "1", "--no-progress"]
 # Runs of ~0.1 s each (measured 0.12 s on a 2-core machine): a kill lands mid-sweep.
 SLOW = ["--data", "sine", "--hidden", "64,64", "--n-samples", "2000", "--batch-size", "16",
@@ -41,18 +40,12 @@ SLOW = ["--data", "sine", "--hidden", "64,64", "--n-samples", "2000", "--batch-s
 BOUND = 120
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
-    return env
-
-
 def _numnet(*args: str) -> list[str]:
     return [sys.executable, "-m", "numnet", "sweep", *map(str, args)]
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=BOUND, **kw)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env(), timeout=BOUND, **kw)
 
 
 def _digest(path: Path) -> str:
@@ -68,24 +61,6 @@ def _one_line_error(result: subprocess.CompletedProcess, exit_code: int = 1) -> 
     if exit_code == 1:
         assert len(lines) == 1, result.stderr
     return lines[-1]
-
-
-def _rows(path: Path) -> int:
-    try:
-        with contextlib.closing(sqlite3.connect(path, timeout=5)) as conn:
-            return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    except sqlite3.Error:          # not created yet
-        return 0
-
-
-def _wait_for(predicate, what: str, timeout: float = BOUND):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError(f"waited {timeout} s for {what}")
 
 
 # --- 1. a sweep too large to plan -----------------------------------------------------------
@@ -283,18 +258,18 @@ def test_no_process_outlives_a_killed_sweep(tmp_path):
     out = tmp_path / "out"
     driver = subprocess.Popen(_numnet(*SLOW, "--repeats", 40, "--backend", "processes",
                                       "--workers", 2, "--out", out),
-                              env=_env(), start_new_session=True,
+                              env=env(), start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sid = driver.pid
     try:
-        _wait_for(lambda: _rows(out / "results.sqlite") >= 1 or driver.poll() is not None,
-                  "a stored run")
+        wait_for(lambda: stored_runs(out / "results.sqlite") >= 1 or driver.poll() is not None,
+                 "a stored run")
         assert driver.poll() is None, "the sweep ended before it could be killed"
         assert len(_alive_in_session(sid)) >= 3          # the driver and its workers
         driver.send_signal(signal.SIGKILL)
         driver.wait()
         try:   # not a timing: a bound on waiting for processes that should end at once
-            _wait_for(lambda: not _alive_in_session(sid), "the workers to end", timeout=10)
+            wait_for(lambda: not _alive_in_session(sid), "the workers to end", timeout=10)
         except TimeoutError:
             pytest.fail(f"still alive 10 s after kill -9: {_alive_in_session(sid)}")
     finally:
@@ -319,42 +294,6 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(tmp_path):
     assert not out.exists()
 
 
-@contextlib.contextmanager
-def _dask(tmp_path: Path):
-    """A ``dask scheduler`` and one single-threaded ``dask worker`` (no nanny: killing its
-    process kills the worker) on 127.0.0.1; both stopped at the end."""
-    distributed = pytest.importorskip("distributed")
-    scheduler_file = tmp_path / "scheduler.json"
-    log = open(tmp_path / "dask.log", "wb")
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
-            env=_env(), stdout=log, stderr=log))
-        _wait_for(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0,
-                  "the scheduler file")
-        address = json.loads(scheduler_file.read_text())["address"]
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
-             str(scheduler_file), "--nthreads", "1", "--nworkers", "1", "--no-nanny",
-             "--no-dashboard", "--host", "127.0.0.1"], env=_env(), stdout=log, stderr=log))
-        with distributed.Client(address, timeout=BOUND) as client:
-            client.wait_for_workers(1, timeout=BOUND)
-        yield address, procs[0], procs[1]
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        log.close()
-
-
 @pytest.mark.parametrize("lost, says", [
     ("worker", "has had no worker for 1 s"),
     ("scheduler", "dropped the sweep's tasks"),
@@ -362,14 +301,15 @@ def _dask(tmp_path: Path):
 def test_a_cluster_that_loses_its_workers_or_scheduler_stops_in_one_line(tmp_path, lost, says):
     # Before: losing every worker hung with no output. Measured now: one line 3.6 s after
     # the last worker died (with --timeout 3), 1.7 s after the scheduler did.
+    pytest.importorskip("distributed")
     store = tmp_path / "out" / "results.sqlite"
-    with _dask(tmp_path) as (address, scheduler, worker):
+    with dask_processes(tmp_path, 1, BOUND) as (address, scheduler, (worker,)):
         sweep = subprocess.Popen(_numnet(*SLOW, "--repeats", 40, "--scheduler", address,
                                          "--timeout", 1, "--out", tmp_path / "out"),
-                                 env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         try:
-            _wait_for(lambda: _rows(store) >= 2 or sweep.poll() is not None, "2 stored runs")
+            wait_for(lambda: stored_runs(store) >= 2 or sweep.poll() is not None, "2 stored runs")
             assert sweep.poll() is None, "the sweep ended before the cluster could fail"
             victim = worker if lost == "worker" else scheduler
             victim.send_signal(signal.SIGKILL)

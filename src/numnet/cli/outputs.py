@@ -63,7 +63,7 @@ def _writable_folder(option: str, path: Path) -> None:
 
 def check_outputs(outputs: Mapping[str, PathLike | None],
                   inputs: Mapping[str, PathLike | None],
-                  allowed: Collection[tuple[str, str]] = ()) -> None:
+                  allowed: Collection[tuple[str, str]] = (), *, writable: bool = True) -> None:
     """Refuse, before any work, outputs that are inputs, that collide, or cannot be written.
 
     Parameters
@@ -78,6 +78,10 @@ def check_outputs(outputs: Mapping[str, PathLike | None],
     allowed : collection of (output option, input name)
         Pairs that may name one file, e.g. ``{("--checkpoint", "--resume")}``:
         a run that resumes from a checkpoint and keeps writing it.
+    writable : bool, default True
+        Also try writing in each output's folder, which must exist. False checks
+        only that no output is an input or another output (for a command that
+        makes its output folders after this check).
 
     Raises
     ------
@@ -103,4 +107,5 @@ def check_outputs(outputs: Mapping[str, PathLike | None],
                 raise CliError(f"{other} and {option} both name {printable(path)}; give each "
                                f"output its own file")
         seen[option] = path
-        _writable_folder(option, path)
+        if writable:
+            _writable_folder(option, path)

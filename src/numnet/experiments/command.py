@@ -297,7 +297,7 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     folders are made last, for the per-file checks, and removed if one fails;
     returns the folders made.
     """
-    from numnet.cli.outputs import check_outputs, same_file
+    from numnet.cli.outputs import check_outputs
 
     from .studies import report_files, require_report_extras
     try:
@@ -308,17 +308,7 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     outputs: dict[str, Path] = {"--store": store}
     for path in report_files(grids, out):
         outputs[f"the report's {path.name}"] = path
-    seen: dict[str, Path] = {}
-    for option, path in outputs.items():
-        for what, source in given.items():
-            if same_file(path, source):
-                raise _error(f"{option} {path} is the {what} file this command reads; numnet "
-                             f"never writes over its input: choose another path")
-        for other, earlier in seen.items():
-            if same_file(path, earlier):
-                raise _error(f"{other} and {option} both name {path}; give each output its "
-                             f"own file")
-        seen[option] = path
+    check_outputs(outputs, given, writable=False)      # no input is lost: before any folder
     if not store.exists():
         _creatable("--out", out)
     try:
