@@ -358,7 +358,7 @@ def test_a_diverged_run_fails_and_saves_no_model(runs):
     line = one_error(_run(case))
     assert line.startswith("Error: training diverged: the loss")
     assert "leave out --no-scale so that they are standardised" in line     # the CLI's advice
-    assert "features reach 5e+04 and the targets reach 4e+05" in line
+    assert "largest |x| 5e+04, |y| 4e+05" in line                          # fit's figures
     assert case.after == case.before
 
 

@@ -112,22 +112,11 @@ def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocess
                        f"same data and options")
 
 
-def _scale_advice(no_scale: bool, X: np.ndarray, y: np.ndarray, task: str) -> str:
-    """With --no-scale and data far from unit scale: say to standardise it."""
-    if not no_scale:
-        return ""
-    parts = []
-    biggest = float(np.max(np.abs(X))) if X.size else 0.0
-    if biggest > 10:
-        parts.append(f"features reach {biggest:.3g}")
-    if task == "regression":
-        target = float(np.max(np.abs(np.asarray(y, dtype=np.float64))))
-        if target > 10:
-            parts.append(f"targets reach {target:.3g}")
-    if not parts:
-        return ""
-    return (f"; the {' and the '.join(parts)}, and --no-scale trains on them as they are: "
-            f"leave out --no-scale so that they are standardised")
+def _scale_advice(no_scale: bool, reason: str) -> str:
+    """The command-line form of fit's advice to standardise: leave out --no-scale."""
+    if no_scale and "standardise" in reason:       # fit found the data's scale to be the cause
+        return "; here: leave out --no-scale so that they are standardised"
+    return ""
 
 
 EXAMPLE = """
@@ -309,7 +298,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                       random_state=seed, resume_from=resume)
     reason = history.stop_reason or ""
     if reason.startswith("diverged") and not keep_diverged:
-        raise CliError(f"training {reason}{_scale_advice(no_scale, X, y, task)}; no model "
+        raise CliError(f"training {reason}{_scale_advice(no_scale, reason)}; no model "
                        f"was saved (--keep-diverged saves it anyway)")
     net.classes_ = prep.classes
     model = PreprocessedModel(net, prep)
