@@ -7,9 +7,10 @@ here computes; nothing deeper in numnet re-checks.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,11 @@ __all__ = [
     "check_targets",
     "check_labels",
     "check_positive_int",
+    "check_nonnegative_int",
+    "check_bool",
+    "check_metric",
+    "check_decay_factor",
+    "known_kwargs",
     "check_nonnegative_float",
     "check_positive_float",
     "check_fraction",
@@ -252,6 +258,32 @@ def check_positive_int(value: Any, name: str, hint: str = "") -> int:
     return int(value)
 
 
+def check_nonnegative_int(value: Any, name: str) -> int:
+    """An int >= 0 (bools refused)."""
+    if type(value) is int and value >= 0:      # the common case, without ABC checks
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """True or False (NumPy's bool too), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
+    return bool(value)
+
+
+def check_metric(value: Any, name: str = "metric") -> float:
+    """A real number, NaN allowed (a monitored loss that went bad is still a value)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number (NaN allowed), got "
+                        f"{type(value).__name__}: {value!r}")
+    return float(value)
+
+
 def _check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
@@ -277,6 +309,14 @@ def check_nonnegative_float(value: Any, name: str) -> float:
     return value
 
 
+def check_decay_factor(value: Any, name: str) -> float:
+    """A float in (0, 1]: a factor a rate is multiplied by."""
+    value = check_positive_float(value, name)
+    if value > 1.0:
+        raise ValueError(f"{name} must be in (0, 1] (a decay factor), got {value}")
+    return value
+
+
 def check_fraction(value: Any, name: str, *, inclusive_low: bool = True) -> float:
     """A float in [0, 1) (or (0, 1) when ``inclusive_low`` is False)."""
     value = _check_real(value, name)
@@ -296,6 +336,17 @@ def check_name(name: Any, kind: str, registry: dict[str, Any],
     if key not in registry:
         raise ValueError(f"unknown {kind} {name!r}; choose one of {sorted(registry)}")
     return registry[key]
+
+
+def known_kwargs(cls: type, config: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """``config`` minus ``"type"``, refusing keys ``cls``'s constructor does not take."""
+    kwargs = {k: v for k, v in config.items() if k != "type"}
+    valid = list(inspect.signature(cls).parameters)
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown {what} argument(s) {unknown} for {cls.__name__}; "
+                         f"valid: {valid}")
+    return kwargs
 
 
 def check_layer_sizes(hidden_layers: Any) -> list[int]:

@@ -24,9 +24,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from numnet.validation import check_nonnegative_float, check_positive_float
+from numnet.validation import check_nonnegative_float, check_nonnegative_int, check_positive_float
 
-from ._checks import check_epoch, check_nonnegative_int
 from .schedules import ReduceLROnPlateau, Schedule, get_schedule
 
 __all__ = ["Optimizer", "KernelSpec", "KernelRule", "RULE_CONSTANTS", "RULE_HYPERPARAMETERS"]
@@ -271,7 +270,7 @@ class Optimizer:
 
     def start_epoch(self, epoch: int) -> None:
         """Set :attr:`learning_rate` from the schedule for ``epoch`` (0-based)."""
-        epoch = check_epoch(epoch)
+        epoch = check_nonnegative_int(epoch, "epoch")
         if self.schedule is not None:
             self.learning_rate = self.schedule.lr_at(epoch, self.initial_learning_rate)
 
@@ -281,7 +280,7 @@ class Optimizer:
         The rate for the next epoch is applied at once. A no-op for the other
         schedules and without one.
         """
-        epoch = check_epoch(epoch)
+        epoch = check_nonnegative_int(epoch, "epoch")
         if isinstance(self.schedule, ReduceLROnPlateau):
             if metric is None:
                 raise ValueError(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._checks import known_kwargs
+from numnet.validation import known_kwargs
+
 from .adagrad import Adagrad
 from .adam import ADAM_RULE, Adam, AdamW
 from .base import KernelRule, Optimizer

@@ -7,9 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from numnet.validation import check_fraction, check_nonnegative_float, check_positive_float
+from numnet.validation import (
+    check_bool,
+    check_fraction,
+    check_nonnegative_float,
+    check_positive_float,
+)
 
-from ._checks import check_bool
 from .base import Optimizer
 from .schedules import Schedule
 

@@ -12,13 +12,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from numnet.validation import check_fraction, check_nonnegative_float, check_positive_int
-
-from ._checks import (
+from numnet.validation import (
     check_decay_factor,
-    check_epoch,
+    check_fraction,
     check_metric,
+    check_nonnegative_float,
     check_nonnegative_int,
+    check_positive_int,
     known_kwargs,
 )
 
@@ -68,7 +68,7 @@ class Constant(Schedule):
     """The base rate at every epoch: ``lr = base_lr``."""
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
-        check_epoch(epoch)
+        check_nonnegative_int(epoch, "epoch")
         return float(base_lr)
 
 
@@ -92,7 +92,7 @@ class StepDecay(Schedule):
         self.gamma = check_decay_factor(gamma, "gamma")
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
-        epoch = check_epoch(epoch)
+        epoch = check_nonnegative_int(epoch, "epoch")
         return float(base_lr) * self.gamma ** (epoch // self.step_size)
 
     def get_config(self) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class ExponentialDecay(Schedule):
         self.gamma = check_decay_factor(gamma, "gamma")
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
-        epoch = check_epoch(epoch)
+        epoch = check_nonnegative_int(epoch, "epoch")
         return float(base_lr) * self.gamma ** epoch
 
     def get_config(self) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class CosineDecay(Schedule):
         self.min_lr = check_nonnegative_float(min_lr, "min_lr")
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
-        epoch = check_epoch(epoch)
+        epoch = check_nonnegative_int(epoch, "epoch")
         if epoch >= self.total_epochs:
             return self.min_lr
         cosine = (1.0 + math.cos(math.pi * epoch / self.total_epochs)) / 2.0
@@ -241,7 +241,7 @@ class ReduceLROnPlateau(Schedule):
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
         """The rate after the reductions so far (``epoch`` is checked, otherwise unused)."""
-        check_epoch(epoch)
+        check_nonnegative_int(epoch, "epoch")
         base_lr = float(base_lr)
         if self.num_reductions == 0:
             return base_lr

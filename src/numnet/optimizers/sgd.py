@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet.validation import check_nonnegative_float
+from numnet.validation import check_bool, check_nonnegative_float
 
-from ._checks import check_bool
 from .base import KernelRule, KernelSpec, Optimizer
 from .schedules import Schedule
 
