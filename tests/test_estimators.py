@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import subprocess
+import sys
 import warnings
 
 import joblib
@@ -50,6 +52,13 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
     return {}
 
 
+# scikit-learn's checks fit on tiny, unscaled data sets (features up to ~1e2) for a few
+# dozen iterations: our max_iter is reached unconverged (scikit-learn's ConvergenceWarning,
+# which its own MLPs raise in the same checks), and a few fits learn nothing a constant
+# would not (numnet's TrainingWarning, measured on check_fit_idempotent, check_n_features_in
+# and check_fit_check_is_fitted). Both are the warnings these fits should give.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::numnet.TrainingWarning")
 @parametrize_with_checks(_CHECKED, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_contract(estimator, check):
     check(estimator)
@@ -490,3 +499,39 @@ def test_load_refuses_bad_estimator_state(tmp_path):
             "numnet": json.dumps({**doc, "estimator": spec})})
         with pytest.raises(numnet_io.FormatError, match=match):
             numnet.load(bad)
+
+
+# In a fresh process: numnet does not import the estimators until a file holds one, and a
+# missing scikit-learn is a one-line error naming the extra.
+_LOAD_IN_FRESH_PROCESS = """
+import sys
+if sys.argv[2] == "no-sklearn":
+    sys.modules["sklearn"] = None              # "import sklearn" now fails
+import numpy as np
+import numnet
+assert "numnet.estimators" not in sys.modules
+try:
+    est = numnet.load(sys.argv[1])
+except numnet.io.FormatError as exc:
+    print("FormatError:", exc)
+else:
+    print(type(est).__name__, np.asarray(est.predict(np.load(sys.argv[1] + ".npy"))).tolist())
+"""
+
+
+@pytest.mark.parametrize("sklearn", ["installed", "no-sklearn"])
+def test_load_of_an_estimator_file_in_a_fresh_process(tmp_path, sklearn):
+    X, y = _iris()
+    est = _quiet_fit(MLPClassifier((4,), max_iter=5, random_state=0), X, y)
+    path = numnet.save(est, tmp_path / "est.safetensors")
+    np.save(tmp_path / "est.safetensors.npy", X[:5])
+    before = path.read_bytes()
+    out = subprocess.run([sys.executable, "-c", _LOAD_IN_FRESH_PROCESS, str(path), sklearn],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    if sklearn == "installed":
+        assert out.stdout.strip() == f"MLPClassifier {est.predict(X[:5]).tolist()}"
+    else:
+        (line,) = out.stdout.strip().splitlines()          # one line
+        assert line.startswith("FormatError:") and "pip install 'numnet[sklearn]'" in line
+    assert path.read_bytes() == before

@@ -14,7 +14,6 @@ once, in :mod:`numnet.files.format`.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -40,12 +39,14 @@ __all__ = ["save", "load", "load_metadata", "save_checkpoint", "load_checkpoint"
            "Checkpoint", "FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "CHECKPOINT_FORMAT",
            "ESTIMATOR_LOADERS"]
 
-#: Estimator class name -> ``loader(net, state) -> estimator``, filled by the modules that
-#: define estimators (:mod:`numnet.estimators` registers its own on import). Names read
-#: from a file are only looked up here.
+#: Estimator class name -> ``loader(net, state) -> estimator``, for estimators defined
+#: outside numnet; numnet's own (``_OWN_ESTIMATORS``) are rebuilt by
+#: :mod:`numnet.estimators`, imported when a file holds one. Names read from a file are
+#: only looked up here.
 ESTIMATOR_LOADERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
-# where the loaders of numnet's own estimators live (an optional extra, imported on demand)
-_ESTIMATOR_MODULES = {"MLPClassifier": "numnet.estimators", "MLPRegressor": "numnet.estimators"}
+#: The classes of :mod:`numnet.estimators` (an optional extra), each rebuilt by its
+#: ``from_numnet_state``. That package never imports this module, so the import is one-way.
+_OWN_ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 
 
 def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
@@ -89,18 +90,19 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
 
 
 def _estimator(net: Network, spec: dict[str, Any]) -> Any:
-    """The estimator ``spec`` describes, around ``net``, by its registered loader."""
+    """The estimator ``spec`` describes, around ``net``: numnet's own, or a registered one."""
     name = spec["class"]
-    if name not in ESTIMATOR_LOADERS and name in _ESTIMATOR_MODULES:
+    if name in _OWN_ESTIMATORS:
         try:
-            importlib.import_module(_ESTIMATOR_MODULES[name])   # registers its loaders
+            from . import estimators  # the optional extra, only for files that need it
         except ImportError as exc:
             raise FormatError(f"it holds a numnet {name}, which needs scikit-learn: "
                               f"pip install 'numnet[sklearn]' ({exc})") from exc
+        return getattr(estimators, name).from_numnet_state(net, spec["state"])
     loader = ESTIMATOR_LOADERS.get(name)
     if loader is None:
         raise FormatError(f"it holds an estimator of unknown class {name!r:.100}; known: "
-                          f"{sorted(set(ESTIMATOR_LOADERS) | set(_ESTIMATOR_MODULES))}")
+                          f"{sorted(set(ESTIMATOR_LOADERS) | set(_OWN_ESTIMATORS))}")
     return loader(net, spec["state"])
 
 

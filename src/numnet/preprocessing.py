@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-import numnet
-
 from .files import PREPROCESSING_KEY, TASKS, FormatError, check_preprocessing
+from .files import load as load_file
+from .files import save as save_file
 from .files.format import PREPROCESSING_VERSION
+from .mlp import MLP
 from .network import Network
 
 __all__ = ["Preprocessing", "PreprocessedModel", "infer_task", "MAX_AUTO_CLASSES", "TASKS"]
@@ -342,7 +343,7 @@ class PreprocessedModel:
     def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
         """Write the model file: weights, and the preprocessing as JSON metadata."""
         meta = {**self.metadata, **(metadata or {}), _KEY: self.preprocessing.to_dict()}
-        return numnet.save(self.net, path, metadata=meta)
+        return save_file(self.net, path, metadata=meta)
 
     @classmethod
     def from_network(cls, net: Network, path: str | os.PathLike | None = None
@@ -375,13 +376,12 @@ class PreprocessedModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> PreprocessedModel:
         """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
-        loaded = numnet.load(path)
-        if isinstance(loaded, PreprocessedModel):
-            return loaded
-        if not isinstance(loaded, Network):        # a fitted estimator (numnet.estimators)
+        def refuse(net: Network, spec: dict[str, Any]) -> Any:   # a fitted estimator's file
             raise FormatError(
-                f"'{path}' holds a fitted {type(loaded).__name__} (numnet.estimators), which "
-                f"the command line does not read; use it from Python: numnet.load('{path}')"
+                f"'{path}' holds a fitted {spec.get('class')} (numnet.estimators), which the "
+                f"command line does not read; use it from Python: numnet.load('{path}')"
                 f".predict(X), or export it with numnet.onnx.export(numnet.load('{path}'), "
                 f"'model.onnx')")
+
+        loaded = load_file(path, MLP, estimator_loader=refuse)
         return cls.from_network(loaded, path)

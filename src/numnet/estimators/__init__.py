@@ -36,14 +36,14 @@ How scikit-learn's rules map onto numnet
   ``epsilon`` level only). An ``optimizer=`` object replaces the solver and
   applies to numnet's loss as it is.
 - **Per-epoch rules** (``tol``, ``n_iter_no_change``, ``early_stopping``,
-  ``learning_rate="invscaling"``/``"adaptive"``) are one callback
-  (:class:`numnet.estimators.rules.SklearnRules`) run by ``fit`` after each epoch: no improvement
+  ``learning_rate="invscaling"``/``"adaptive"``) are the estimator's methods,
+  run by ``fit`` through a callback after each epoch: no improvement
   by ``tol`` for more than ``n_iter_no_change`` epochs (training loss, or
   validation score with ``early_stopping``) stops training, or, for
   ``sgd`` with ``"adaptive"``, divides the rate by 5 until it falls under
   1e-6; ``"invscaling"`` sets the rate to ``learning_rate_init / (t + 1) **
   power_t`` with ``t`` the samples seen. No numnet schedule matches these
-  (they count samples, and share the stopping counter), so the callback
+  (they count samples, and share the stopping counter), so the estimator
   sets the optimizer's rate itself.
 - ``alpha``'s penalty is ``alpha / (2 * batch_size)`` for every batch,
   also for a shorter last batch (scikit-learn divides by that batch's size).
@@ -59,10 +59,14 @@ How scikit-learn's rules map onto numnet
 Modules
 -------
 ``parameters`` (names, constraints, documentation), ``base`` (what both
-estimators share: the network, fit, predict), ``stochastic`` (``sgd`` and
-``adam`` through :func:`numnet.fit`), ``rules`` (the per-epoch rules),
-``lbfgs`` (scipy's L-BFGS-B), ``persistence`` (the JSON state in numnet's
-files), ``classifier`` and ``regressor``.
+estimators share: the network, fit with its per-epoch rules, predict, the
+saved state), ``stochastic`` (plain helpers of the ``sgd``/``adam`` fit),
+``lbfgs`` (scipy's L-BFGS-B on the network and arrays), ``persistence``
+(the state's JSON conversions and checks), ``classifier`` and ``regressor``.
+``base`` imports the helpers, which import no other module of this package, and the
+two estimators import ``base``; none imports :mod:`numnet.io` or the facade:
+:func:`numnet.load` imports this package to rebuild an estimator
+(``MLPClassifier.from_numnet_state``), never the other way round.
 """
 
 from __future__ import annotations
@@ -87,9 +91,6 @@ def _require_extra() -> None:
 _require_extra()
 
 from .classifier import MLPClassifier  # noqa: E402  (after the check of the extra)
-from .persistence import register_loaders  # noqa: E402
 from .regressor import MLPRegressor  # noqa: E402
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-register_loaders(MLPClassifier, MLPRegressor)

@@ -1,27 +1,34 @@
 """What ``MLPClassifier`` and ``MLPRegressor`` share: parameters, the network, fit, predict.
 
 :class:`BaseMLP` holds scikit-learn's parameters, builds the :class:`numnet.MLP`
-on the first fit, checks and casts the data, hands it to a solver
-(:mod:`.stochastic` or :mod:`.lbfgs`), and exposes the network as
-scikit-learn's fitted attributes. Each subclass says how its targets are
-encoded and decoded, which output and loss they need, and how it scores.
+on the first fit, checks and casts the data, and fits it, as scikit-learn's
+MLPs do: ``lbfgs`` through :func:`.lbfgs.fit_lbfgs` (the network and arrays),
+``sgd`` and ``adam`` through :func:`numnet.fit` with scikit-learn's per-epoch
+rules as methods here (the plain helpers are in :mod:`.stochastic`). It
+exposes the network as scikit-learn's fitted attributes and saves and
+restores its state for numnet's files (the JSON helpers are in
+:mod:`.persistence`). Each subclass says how its targets are encoded and
+decoded, which output and loss they need, and how it scores.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from numnet import MLP, optimizers
+from numnet import optimizers
 from numnet.callbacks import Callback
+from numnet.mlp import MLP
+from numnet.training import fit
 
-from . import persistence
+from . import persistence, stochastic
 from .lbfgs import fit_lbfgs
 from .parameters import (
     ACTIVATIONS,
@@ -32,7 +39,12 @@ from .parameters import (
     hidden_sizes,
     l2_penalty,
 )
-from .stochastic import fit_stochastic
+from .stochastic import EpochEnd, Validation
+
+# the public module's name, so logging set-ups written for it keep working
+logger = logging.getLogger("numnet.estimators")
+
+ADAPTIVE_FLOOR = 1e-6       # scikit-learn's: "adaptive" stops once the rate is this small
 
 
 class BaseMLP(BaseEstimator):
@@ -161,7 +173,7 @@ class BaseMLP(BaseEstimator):
             self._reset_progress()
 
     def _reset_progress(self) -> None:
-        """The per-epoch attributes :class:`~.rules.SklearnRules` grows, empty."""
+        """The per-epoch attributes :meth:`_end_epoch` grows, empty."""
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
         if self.early_stopping:
@@ -205,7 +217,7 @@ class BaseMLP(BaseEstimator):
                 l2=l2_penalty(self.alpha, self._scale, total), sample_weight=sample_weight,
                 max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol)
         else:
-            fit_stochastic(self, X, Y, sample_weight, incremental, rng)
+            self._fit_stochastic(X, Y, sample_weight, incremental, rng)
         if not np.isfinite(self._net.flat_parameters).all():
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
@@ -235,6 +247,117 @@ class BaseMLP(BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
         return np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype), sample_weight
 
+    # --- sgd and adam: epochs run by numnet.fit, with scikit-learn's per-epoch rules -----
+
+    def _fit_stochastic(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None,
+                        incremental: bool, rng: np.random.Generator) -> None:
+        """Train for ``max_iter`` epochs (one with ``partial_fit``), in place.
+
+        ``X (n_samples, n_features)``, ``Y (n_samples, n_outputs)`` encoded, in
+        the network's dtype; ``rng`` draws the early-stopping split and the
+        shuffling. With ``incremental`` the optimizer's state carries over.
+        """
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._new_optimizer()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, (X_val, Y_val, sw_val) = stochastic.hold_out(
+                X, Y, sample_weight, self.validation_fraction, self._stratify(Y), rng)
+            validation = (X_val, self._decode(Y_val), sw_val)
+        n_samples = X.shape[0]
+        batch_size = stochastic.batch_size(self.batch_size, n_samples)
+        batch_total = batch_size * (1.0 if sample_weight is None else float(sample_weight.mean()))
+        rules = EpochEnd(lambda loss: self._end_epoch(loss, n_samples, validation))
+        self.n_iter_ = 0
+        history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
+                      epochs=1 if incremental else self.max_iter, batch_size=batch_size,
+                      shuffle=self.shuffle, callbacks=[rules, *(self.callbacks or [])],
+                      l2=l2_penalty(self.alpha, self._scale, batch_total), dropout=self.dropout,
+                      verbose=bool(self.verbose), random_state=rng, sample_weight=sample_weight)
+        stochastic.warn_if_unfinished(history.interrupted, rules.stopped is not None,
+                                      self.n_iter_, self.max_iter, incremental)
+        if self.early_stopping:
+            self._net.flat_parameters[...] = self._best_parameters
+
+    def _new_optimizer(self) -> optimizers.Optimizer:
+        """The optimizer ``solver`` names in scikit-learn's units, or a copy of ``optimizer=``."""
+        if self.optimizer is not None:          # a fresh copy: the parameter is never mutated
+            return optimizers.optimizer_from_config(self.optimizer.get_config())
+        s = self._scale
+        if self.solver == "sgd":
+            momentum = float(self.momentum)
+            return optimizers.SGD(s * self.learning_rate_init, momentum=momentum,
+                                  nesterov=bool(self.nesterovs_momentum) and momentum > 0)
+        return optimizers.Adam(self.learning_rate_init, beta_1=self.beta_1, beta_2=self.beta_2,
+                               epsilon=self.epsilon / s)
+
+    def _end_epoch(self, numnet_loss: float, n_samples: int,
+                   validation: Validation | None) -> str | None:
+        """scikit-learn's end-of-epoch rules; the reason to stop, or None.
+
+        Records ``loss_curve_``, ``n_iter_`` and ``t_`` (``n_samples`` per
+        epoch), keeps the no-improvement count on the training loss (or on the
+        ``validation`` score, keeping the best weights, with ``early_stopping``)
+        and applies the ``"invscaling"`` and ``"adaptive"`` rates. No numnet
+        schedule matches these (they count samples, and share the stopping
+        counter), so they set the optimizer's rate here.
+        """
+        loss = self._record(self._scale * numnet_loss, n_samples)
+        improved = (self._score_improved(validation) if validation is not None
+                    else self._loss_improved(loss))
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        if self._sgd_schedule("invscaling"):
+            self._optimizer.learning_rate = (self._scale * self.learning_rate_init
+                                             / (self.t_ + 1) ** self.power_t)
+        if self._no_improvement_count > self.n_iter_no_change:
+            return self._on_plateau(validation is not None)
+        return None
+
+    def _record(self, loss: float, n_samples: int) -> float:
+        """Count the epoch and record its loss (scikit-learn's units); return it."""
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        self.loss_ = loss
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            logger.info("Iteration %d, loss = %.8f", self.n_iter_, loss)
+        return loss
+
+    def _score_improved(self, validation: Validation) -> bool:
+        """Score the held-out set; keep the best weights; did it beat the best by ``tol``?"""
+        score = self._score(*validation)
+        cast(list, self.validation_scores_).append(score)
+        if self.verbose:
+            logger.info("Validation score: %f", score)
+        best = cast(float, self.best_validation_score_)
+        if score > best:
+            self.best_validation_score_ = score
+            self._best_parameters = self._net.flat_parameters.copy()
+        return score >= best + self.tol
+
+    def _loss_improved(self, loss: float) -> bool:
+        """Did the training loss fall under the best by ``tol``? Keeps ``best_loss_``."""
+        best = cast(float, self.best_loss_)
+        self.best_loss_ = min(best, loss)
+        return loss <= best - self.tol
+
+    def _sgd_schedule(self, name: str) -> bool:
+        return self.optimizer is None and self.solver == "sgd" and self.learning_rate == name
+
+    def _on_plateau(self, on_validation: bool) -> str | None:
+        """No improvement for too long: divide an ``"adaptive"`` rate by 5, or stop (why)."""
+        opt = self._optimizer
+        if self._sgd_schedule("adaptive") and opt.learning_rate / self._scale > ADAPTIVE_FLOOR:
+            opt.learning_rate /= 5.0
+            self._no_improvement_count = 0
+            logger.info("setting learning rate to %g", opt.learning_rate / self._scale)
+            return None
+        what = "Validation score" if on_validation else "Training loss"
+        return (f"{what} did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs.")
+
     def _check_solver(self) -> bool:
         """``partial_fit`` exists for the stochastic solvers only (``available_if``)."""
         if self.solver == "lbfgs":
@@ -252,7 +375,45 @@ class BaseMLP(BaseEstimator):
         optimizer), a ``random_state`` that is not an int, ``callbacks``.
         """
         check_is_fitted(self)
-        return persistence.numnet_state(self)
+        fitted = {name: persistence.finite_json(getattr(self, name))
+                  for name in persistence.FITTED if hasattr(self, name)}
+        fitted["classes_"] = getattr(self, "classes_", None)
+        params = persistence.params_to_json(self.get_params(deep=False), self._hidden_sizes())
+        return {"params": params, "fitted": fitted, "loss": self._loss, "scale": self._scale,
+                "no_improvement_count": getattr(self, "_no_improvement_count", 0),
+                "target_type": self._target_type()}
+
+    @classmethod
+    def from_numnet_state(cls, net: MLP, state: dict[str, Any]) -> BaseMLP:
+        """Inverse of :meth:`numnet_state` around the loaded ``net`` (checked, never trusted).
+
+        :func:`numnet.load` calls it for a file that holds this class.
+        """
+        est = cls(**persistence.params_from_json(state["params"]))
+        est._validate_params()
+        fitted = state["fitted"]
+        for name, value in persistence.fitted_from_json(fitted).items():
+            setattr(est, name, value)
+        est._check_matches(net)
+        est._net, est._loss, est._scale = net, str(state["loss"]), float(state["scale"])
+        est._no_improvement_count = int(state["no_improvement_count"])
+        est._best_parameters = net.flat_parameters.copy()
+        est._restore_targets(state["target_type"], fitted.get("classes_"))
+        persistence.check_classes(fitted.get("classes_"), net)
+        return est
+
+    def _check_matches(self, net: MLP) -> None:
+        """The restored attributes describe ``net``: its features, outputs and hidden layers."""
+        if self.n_features_in_ != net.num_inputs or self.n_outputs_ != net.num_outputs:
+            raise ValueError(f"the estimator's {self.n_features_in_} features and "
+                             f"{self.n_outputs_} outputs do not match its network, {net!r}")
+        if list(net.hidden_layers) != self._hidden_sizes():
+            raise ValueError(f"hidden_layer_sizes={self.hidden_layer_sizes} does not match the "
+                             f"network's {net.hidden_layers}")
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and len(names) != self.n_features_in_:
+            raise ValueError(f"the estimator's {len(names)} feature names do not match its "
+                             f"{self.n_features_in_} features")
 
     # --- prediction ---------------------------------------------------------------
 

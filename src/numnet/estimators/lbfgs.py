@@ -15,7 +15,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from numnet import MLP
+from numnet.mlp import MLP
 
 
 def fit_lbfgs(net: MLP, X: np.ndarray, Y: np.ndarray, *, loss: str, scale: float, l2: float,

@@ -48,8 +48,9 @@ rule for ``classes`` above; a regression has one target per output and
 A fitted estimator (:mod:`numnet.estimators`) is saved as its network with
 one more field, ``"estimator": {"class": "MLPClassifier", "state": {...}}``:
 its parameters and fitted attributes as JSON (``estimator.numnet_state()``),
-rebuilt on load by the loader registered under that class name
-(:data:`numnet.io.ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
+rebuilt on load by the ``estimator_loader`` the reader is given (numnet.io's
+builds numnet's own estimators with ``from_numnet_state``, and others from
+:data:`numnet.io.ESTIMATOR_LOADERS`), so :func:`load` gives the estimator back.
 Its loader checks the state against the network (features, outputs, classes);
 such a file holds no ``metadata["preprocessing"]``, which the estimator would
 not apply (that key is reserved for the record above).
