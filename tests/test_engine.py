@@ -218,7 +218,9 @@ def _select(prefer=None, batch_size=1, dropout=0.0, optimizer=None, loss="mse",
 def test_selection_rule():
     pytest.importorskip("numba")
     assert isinstance(_select(batch_size=1), ExampleRunner)
+    assert _select(batch_size=1).name == "compiled per-example"
     assert isinstance(_select(batch_size=32), SmallBatchRunner)
+    assert _select(batch_size=32).name == "compiled small-batch"
     assert isinstance(_select(batch_size=64, sizes=(64, [128, 64], 10), output="softmax",
                               loss="categorical_cross_entropy"), BufferedRunner)
     # what the kernels lack goes to the buffered runner, whatever the batch size
@@ -226,6 +228,31 @@ def test_selection_rule():
     assert isinstance(_select(batch_size=1, loss="mae"), BufferedRunner)
     assert isinstance(_select(batch_size=1, loss="categorical_cross_entropy", output="sigmoid",
                               sizes=(2, [5], 3)), BufferedRunner)
+
+
+@pytest.mark.parametrize("prefer", [None, "numpy", "buffered", "compiled"])
+def test_choose_runner_names_what_select_runner_builds(prefer):
+    """One choice: the rule ``choose_runner`` picks names the runner ``select_runner`` builds."""
+    by_name = {cls.name: cls for cls in engine.RUNNERS}
+    seen = set()
+    for batch_size in (1, 8, 64):
+        for opt in (optimizers.SGD(0.1), optimizers.Adam(), optimizers.RMSprop()):
+            for dropout in (0.0, 0.3):
+                for sizes in ((2, [5], 1), (64, [128], 10)):
+                    net = MLP(*sizes, random_state=0)
+                    args = (net, get_loss("mse"), opt, batch_size)
+                    try:
+                        rule = engine.choose_runner(*args, dropout, prefer)
+                    except ValueError as exc:
+                        assert prefer == "compiled" and "no compiled runner" in str(exc)
+                        with pytest.raises(ValueError, match="no compiled runner"):
+                            select_runner(*args, 0.0, dropout, None, prefer=prefer)
+                        continue
+                    runner = select_runner(*args, 0.0, dropout, np.random.default_rng(0),
+                                           prefer=prefer)
+                    assert type(runner) is by_name[rule.runner] and runner.name == rule.runner
+                    seen.add(rule.runner)
+    assert seen
 
 
 @pytest.mark.parametrize("prefer", [None, "auto", "buffered"])

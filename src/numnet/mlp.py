@@ -1,8 +1,9 @@
 """The public network: :class:`MLP`, a :class:`~numnet.network.Network` that trains itself.
 
-``MLP`` adds to the network what needs the layers above it: ``fit`` and
-``evaluate`` (the training loop of :mod:`numnet.training`) and the
-tutorial's methods (:class:`numnet.tutorial.TutorialMixin`, with ``train``).
+``MLP`` adds to the network what needs the layers above it: ``fit``,
+``evaluate`` and ``summary`` (the training loop of :mod:`numnet.training`,
+and the runner it would pick) and the tutorial's methods
+(:class:`numnet.tutorial.TutorialMixin`, with ``train``).
 Defining it here, above them all, is what lets every lower layer import
 only downward: the network knows nothing of training, training knows the
 network.
@@ -13,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from .fitting import History
+from .fitting.loop import planned_runner
+from .losses import Loss
 from .network import Network
+from .optimizers import Optimizer
 from .training import evaluate, fit
 from .tutorial import TutorialMixin
 
@@ -105,3 +109,55 @@ class MLP(TutorialMixin, Network):
     def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
         """Loss and metrics on ``(X, y)``: :func:`numnet.evaluate` as a method."""
         return evaluate(self, X, y, **kwargs)
+
+    def summary(self, batch_size: int | str | None = "auto",
+                optimizer: str | Optimizer = "sgd", *, loss: str | Loss | None = None,
+                learning_rate: float | None = None, dropout: float = 0.0,
+                n_samples: int | None = None, sample_weight: bool = False) -> str:
+        """The network as text, and the runner ``fit`` would train it with; trains nothing.
+
+        One line per layer (units, activation, weights, biases, parameters),
+        the total and the dtype; then the runner that ``fit`` with these
+        arguments would pick (:mod:`numnet.engine`; ``History.runner`` names
+        it after training) and the rule that picks it. The arguments are
+        ``fit``'s; ``batch_size="auto"`` is 32, or ``n_samples`` when smaller.
+
+        Examples
+        --------
+        >>> print(MLP(2, [5], 1, random_state=0).summary(batch_size=1))  # doctest: +SKIP
+        MLP(2, [5], 1), float64
+        layer      units  activation  weights  biases  parameters
+        input          2
+        hidden 1       5  sigmoid          10       5          15
+        output         1  sigmoid           5       1           6
+        total                                                  21
+        fit(batch_size=1, optimizer='sgd') trains with the compiled per-example runner
+          (rule: batch_size == 1 and the kernels cover the configuration)
+        """
+        rule, size = planned_runner(self, loss=loss, optimizer=optimizer,
+                                    learning_rate=learning_rate, batch_size=batch_size,
+                                    n_samples=n_samples, dropout=dropout,
+                                    sample_weight=sample_weight)
+        sizes = self.layer_sizes
+        header = f"{'layer':<10} {'units':>5}  {'activation':<10} {'weights':>8} " \
+                 f"{'biases':>7} {'parameters':>11}"
+        lines = [f"{type(self).__name__}({self.num_inputs}, {self.hidden_layers}, "
+                 f"{self.num_outputs}), {self.dtype}", header, f"{'input':<10} {sizes[0]:>5}"]
+        for i, act in enumerate(self.activation_fns):
+            name = "output" if i == len(sizes) - 2 else f"hidden {i + 1}"
+            weights = sizes[i] * sizes[i + 1]
+            biases = sizes[i + 1] if self.biases is not None else 0
+            lines.append(f"{name:<10} {sizes[i + 1]:>5}  {act.name:<10} {weights:>8} "
+                         f"{biases:>7} {weights + biases:>11}")
+        lines.append(f"{'total':<10} {self.num_parameters:>{len(header) - 11}}")
+        args = [f"batch_size={size}", "optimizer=" + (repr(optimizer) if isinstance(
+            optimizer, str) else type(optimizer).__name__ + "(...)")]
+        if loss is not None:
+            args.append(f"loss={loss if isinstance(loss, str) else loss.name!r}")
+        if dropout:
+            args.append(f"dropout={dropout}")
+        if sample_weight:
+            args.append("sample_weight=...")
+        lines.append(f"fit({', '.join(args)}) trains with the {rule.runner} runner")
+        lines.append(f"  (rule: {rule.when})")
+        return "\n".join(lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from numnet.optimizers import Optimizer
 from . import blas
 from .compiled import kernel_hyperparameters, kernel_state, loss_code, optimizer_code
 
-__all__ = ["BufferedRunner", "has_in_place_form"]
+__all__ = ["BufferedRunner", "BatchViews", "has_in_place_form"]
 
 # parameter bytes above which BufferedRunner updates layer by layer (one compiled call
 # each, right after the layer's gradient) rather than in one call at the end
@@ -66,12 +66,31 @@ class _Scratch:
                          self.M.reshape(-1)[:size].reshape(n, m), self.col[:n])
 
 
+class BatchViews(NamedTuple):
+    """The buffers cut to a batch of ``n`` samples, with the parameters' views.
+
+    Lists hold one array per layer ``i`` (``m`` its units); without biases,
+    ``biases`` and ``dbiases`` hold empty arrays.
+    """
+
+    X: np.ndarray                   # (n, num_inputs): the batch's inputs, gathered here
+    Y: np.ndarray                   # (n, num_outputs): its targets, gathered here
+    Z: list[np.ndarray]             # (n, m): A_prev @ W + b
+    A: list[np.ndarray]             # (n, m): f(Z) (Z itself for identity and relu)
+    D: list[np.ndarray]             # (n, m): dL/dZ
+    inputs_T: list[np.ndarray]      # (m_prev, n): A_prev.T, X.T for the first layer
+    weights: list[np.ndarray]       # (m_prev, m): views of the flat parameters
+    weights_T: list[np.ndarray]     # (m, m_prev): their transposes
+    biases: list[np.ndarray]        # (m,): views of the flat parameters
+    dbiases: list[np.ndarray]       # (m,): views of the flat gradient
+
 
 class BufferedRunner:
-    """NumPy on buffers allocated once per batch size; the path for large networks.
+    """Chosen when no other rule matches: large networks, or what the kernels lack.
 
-    Per batch: gather with ``np.take(..., out=)``, ``Z = A_prev @ W`` with
-    ``out=``, bias and activation in place; the loss and output delta; back
+    NumPy on buffers allocated once per batch size. Per batch: gather with
+    ``np.take(..., out=)``, ``Z = A_prev @ W`` with ``out=``, bias and
+    activation in place; the loss and output delta; back
     through the layers with ``out=`` products into a flat gradient buffer
     (no ``dX`` for the input layer); then the optimizer's update.
 
@@ -87,6 +106,8 @@ class BufferedRunner:
     ``whole_epochs`` is true when a batch costs under ~33 MFLOP, so that ``fit``
     hands over whole epochs of small networks.
     """
+
+    name = "buffered"
 
     def __init__(self, net: Network, lossfn: Loss, optimizer: Optimizer, l2: float,
                  batch_size: int, kernels: ModuleType | None = None) -> None:
@@ -126,7 +147,7 @@ class BufferedRunner:
     def _allocate(self, batch_size: int) -> None:
         net, dtype = self.net, self.net.dtype
         self.batch_size = batch_size
-        self._cache: tuple[int, np.ndarray, tuple] | None = None
+        self._cache: tuple[int, np.ndarray, BatchViews] | None = None
         self.Xb = np.empty((batch_size, net.num_inputs), dtype=dtype)
         self.Yb = np.empty((batch_size, net.num_outputs), dtype=dtype)
         self.Z = [np.empty((batch_size, m), dtype=dtype) for m in net.layer_sizes[1:]]
@@ -136,7 +157,7 @@ class BufferedRunner:
         self.D = [np.empty_like(Z) for Z in self.Z]
         self.scratch = _Scratch(batch_size, max(net.layer_sizes[1:]), dtype)
 
-    def _views(self, n: int) -> tuple:
+    def _views(self, n: int) -> BatchViews:
         """The buffers cut to ``n`` samples, with the parameters' views and transposes.
 
         Cached for full batches; rebuilt when the network's parameter vector
@@ -152,8 +173,9 @@ class BufferedRunner:
         Xb, Zs = self.Xb[:n], [Z[:n] for Z in self.Z]
         As, Ds = [A[:n] for A in self.A], [D[:n] for D in self.D]
         inputs_T = [Xb.T] + [A.T for A in As[:-1]]          # A_prev.T of each layer
-        views = (Xb, self.Yb[:n], Zs, As, Ds, inputs_T, weights, [W.T for W in weights],
-                 biases, dbs)
+        views = BatchViews(X=Xb, Y=self.Yb[:n], Z=Zs, A=As, D=Ds, inputs_T=inputs_T,
+                           weights=weights, weights_T=[W.T for W in weights], biases=biases,
+                           dbiases=dbs)
         if n == self.batch_size:
             self._cache = (n, net.flat_parameters, views)
         return views
@@ -171,12 +193,12 @@ class BufferedRunner:
             idx = order[b * batch_size:(b + 1) * batch_size]
             n = len(idx)
             views = self._views(n)
-            X.take(idx, axis=0, out=views[0], mode="clip")
-            Y.take(idx, axis=0, out=views[1], mode="clip")
+            X.take(idx, axis=0, out=views.X, mode="clip")
+            Y.take(idx, axis=0, out=views.Y, mode="clip")
             total += self._batch(n, views) * n
         return total
 
-    def _batch(self, n: int, views: tuple) -> float:
+    def _batch(self, n: int, views: BatchViews) -> float:
         """Train on the batch gathered in the buffers; return its loss (before the update).
 
         With a compiled update, a large network's layers are each updated as
@@ -186,7 +208,7 @@ class BufferedRunner:
         self._forward(n, views)
         value = self._output_layer(n, views)
         if self.l2:
-            value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in views[6])
+            value += 0.5 * self.l2 * sum(float(np.vdot(W, W)) for W in views.weights)
         lr = self._fused_rate()
         if lr is not None:
             self.optimizer.advance()
@@ -200,9 +222,9 @@ class BufferedRunner:
             step(0, self.grad.size)
         return value
 
-    def _forward(self, n: int, views: tuple) -> None:
+    def _forward(self, n: int, views: BatchViews) -> None:
         """``Z = A_prev @ W + b`` and ``A = f(Z)`` for every layer, into the buffers."""
-        X, _, Zs, As, _, _, weights, _, biases, _ = views
+        X, Zs, As, weights, biases = views.X, views.Z, views.A, views.weights, views.biases
         fast, codes, names = self.kernels, self.codes, self.names
         A_prev = X
         for i in range(len(weights)):
@@ -216,9 +238,9 @@ class BufferedRunner:
                     self.forward_into[i](Zs[i], As[i], self.scratch.take(n, Zs[i].shape[1]))
             A_prev = As[i]
 
-    def _output_layer(self, n: int, views: tuple) -> float:
+    def _output_layer(self, n: int, views: BatchViews) -> float:
         """The loss; the output layer's ``dL/dZ`` and its bias gradient, into the buffers."""
-        _, Y, Zs, As, Ds, _, _, _, _, dbs = views
+        Y, Zs, As, Ds, dbs = views.Y, views.Z, views.A, views.D, views.dbiases
         fast, last = self.kernels, len(Zs) - 1
         if fast is not None and self.loss_code is not None:
             return float(fast.output_delta(Zs[last], As[last], Y, Ds[last], self.loss_code,
@@ -229,14 +251,16 @@ class BufferedRunner:
             np.sum(Ds[last], axis=0, out=dbs[last])
         return float(value)
 
-    def _backward(self, n: int, views: tuple, lr: float | None,
+    def _backward(self, n: int, views: BatchViews, lr: float | None,
                   step: Callable[[int, int], None] | None) -> None:
         """Gradients right to left; with ``lr``, each layer updated inside its product.
 
         ``step(lo, hi)``, when given, updates each layer's parameters as soon as
         its gradient is complete.
         """
-        _, _, Zs, As, Ds, inputs_T, weights, weights_T, biases, dbs = views
+        Zs, As, Ds, inputs_T = views.Z, views.A, views.D, views.inputs_T
+        weights, weights_T = views.weights, views.weights_T
+        biases, dbs = views.biases, views.dbiases
         fast, codes, has_bias = self.kernels, self.codes, self.db is not None
         for i in range(len(weights) - 1, -1, -1):
             if i > 0:

@@ -121,7 +121,13 @@ class _CompiledRunner:
 
 
 class ExampleRunner(_CompiledRunner):
-    """Batch size 1 in one compiled loop (:func:`numnet.engine.kernels.train_examples`)."""
+    """Chosen for batch size 1 when the kernels cover the loss, optimizer and activations.
+
+    Whole epochs of per-example updates in one compiled loop
+    (:func:`numnet.engine.kernels.train_examples`).
+    """
+
+    name = "compiled per-example"
 
     def __init__(self, net: Network, lossfn: Loss, optimizer: Optimizer, l2: float,
                  kernels: ModuleType) -> None:
@@ -146,7 +152,13 @@ class ExampleRunner(_CompiledRunner):
 
 
 class SmallBatchRunner(_CompiledRunner):
-    """Mini-batches of small layers in one compiled loop (:func:`~.kernels.train_batches`)."""
+    """Chosen when ``batch_size * widest layer <= SMALL_BATCH_WORK`` and the kernels cover it.
+
+    Mini-batches of small layers, where a BLAS call costs more than its
+    arithmetic, in one compiled loop (:func:`numnet.engine.kernels.train_batches`).
+    """
+
+    name = "compiled small-batch"
 
     def __init__(self, net: Network, lossfn: Loss, optimizer: Optimizer, l2: float,
                  kernels: ModuleType, batch_size: int) -> None:

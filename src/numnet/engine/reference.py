@@ -12,12 +12,14 @@ __all__ = ["NumpyRunner"]
 
 
 class NumpyRunner:
-    """One batch at a time in NumPy, on a reused flat gradient buffer.
+    """The reference: chosen for dropout, sample weights or ``prefer="numpy"``.
 
-    Each batch goes through :meth:`Network.loss_and_flat_gradient` and
+    One batch at a time in NumPy, on a reused flat gradient buffer. Each
+    batch goes through :meth:`Network.loss_and_flat_gradient` and
     ``optimizer.step``: the definition every faster runner is held to.
     """
 
+    name = "reference"
     whole_epochs = False
 
     def __init__(self, net: Network, lossfn: Loss, optimizer: Optimizer, l2: float,

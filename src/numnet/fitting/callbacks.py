@@ -151,12 +151,18 @@ class ProgressBar(Callback):
     ``sys.stderr`` as tqdm's bars do, so that stdout keeps only results (a
     command's output can be piped); pass ``stream=sys.stdout`` to change it.
     ``fit(verbose=True)`` adds one.
+
+    The runner that trains (``run.history.runner``) is named once, at the
+    start: a line ``training with the compiled per-example runner`` before the
+    first bar, or, off a terminal, at the end of the first epoch's line (so
+    that a log keeps one line per epoch).
     """
 
     def __init__(self, stream: IO[str] | None = None, force_bar: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.force_bar = force_bar
         self._bar: Any = None           # a tqdm bar while an epoch runs
+        self._runner_note = ""          # said once, at the start of a run
 
     def _use_bar(self) -> bool:
         if self.force_bar is not None:
@@ -167,6 +173,11 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, run: Run) -> None:
         self._enabled = self._use_bar()
+        runner = run.history.runner
+        self._runner_note = "" if runner is None else f"training with the {runner} runner"
+        if self._enabled and self._runner_note:
+            self.stream.write(self._runner_note + "\n")
+            self._runner_note = ""
 
     def on_epoch_begin(self, run: Run, epoch: int) -> None:
         if self._enabled:
@@ -187,8 +198,9 @@ class ProgressBar(Callback):
             self._bar.close()
             self._bar = None
         else:
+            note, self._runner_note = self._runner_note, ""       # the first line only
             self.stream.write(f"epoch {epoch + 1}/{run.epochs} {_format_logs(logs)} "
-                              f"({logs.get('time', 0.0):.2f}s)\n")
+                              f"({logs.get('time', 0.0):.2f}s){', ' + note if note else ''}\n")
             self.stream.flush()
 
     def on_train_end(self, run: Run) -> None:

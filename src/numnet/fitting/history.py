@@ -23,6 +23,13 @@ class History:
         The optimizer's rate and the wall-clock seconds of each epoch.
     stop_reason : str or None
         Why training ended before ``epochs`` (early stop, divergence, Ctrl-C).
+    interrupted : bool
+        Whether Ctrl-C stopped the run.
+    runner : str or None
+        The ``name`` of the runner that trained the latest ``fit`` on this
+        history (:mod:`numnet.engine`: ``"reference"``, ``"buffered"``,
+        ``"compiled per-example"``, ``"compiled small-batch"``); None in a
+        history saved before runners were recorded.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -32,6 +39,7 @@ class History:
     time: list[float] = field(default_factory=list)
     stop_reason: str | None = None
     interrupted: bool = False
+    runner: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -54,7 +62,8 @@ class History:
         return {"loss": list(self.loss), "val_loss": list(self.val_loss),
                 "metrics": {k: list(v) for k, v in self.metrics.items()},
                 "learning_rate": list(self.learning_rate), "time": list(self.time),
-                "stop_reason": self.stop_reason, "interrupted": self.interrupted}
+                "stop_reason": self.stop_reason, "interrupted": self.interrupted,
+                "runner": self.runner}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
@@ -63,4 +72,10 @@ class History:
                    metrics={k: list(v) for k, v in data.get("metrics", {}).items()},
                    learning_rate=list(data.get("learning_rate", [])),
                    time=list(data.get("time", [])), stop_reason=data.get("stop_reason"),
-                   interrupted=bool(data.get("interrupted", False)))
+                   interrupted=bool(data.get("interrupted", False)),
+                   runner=_optional_str(data.get("runner")))
+
+
+def _optional_str(value: Any) -> str | None:
+    """``value`` if it is a str, else None (a dict from elsewhere may hold anything)."""
+    return value if isinstance(value, str) else None

@@ -13,9 +13,13 @@ anything is allocated), :func:`build_run` (optimizer, restored state,
 callbacks, runner), :func:`run_epochs` (the loop) and :func:`finish` (which
 warns when the run learned nothing, :mod:`numnet.fitting.diagnosis`).
 
-Runners (:mod:`numnet.engine`) do the batches: the readable NumPy path, or a
-compiled one for per-example and small-network training when numba is
-installed. They give the same numbers (to float tolerance).
+Runners (:mod:`numnet.engine`) do the batches: the readable reference
+(``Network.loss_and_flat_gradient``), the buffered NumPy path for large
+networks, or a compiled one for per-example and small-network training when
+numba is installed. They give the same numbers (to float tolerance);
+:func:`numnet.engine.choose_runner` picks one by a short list of rules, and
+``History.runner`` names the one that trained (:func:`planned_runner` names it
+before any training, for ``MLP.summary``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.engine import Runner, select_runner
+from numnet.engine import Rule, Runner, choose_runner, select_runner
 from numnet.initializers import check_random_state
 from numnet.labels import encode_labels
 from numnet.losses import Loss
@@ -56,7 +60,7 @@ from .history import History
 from .run import InterruptFlag, Run
 
 __all__ = ["fit", "Resume", "Data", "prepare_data", "check_training_memory", "build_run",
-           "run_epochs", "finish"]
+           "run_epochs", "finish", "planned_runner"]
 
 logger = logging.getLogger("numnet.training")  # the public module: logging set-ups stay valid
 
@@ -394,7 +398,36 @@ def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle:
                           "epochs": epochs, "shuffle": shuffle, "l2": l2, "dropout": dropout})
     runner = select_runner(net, data.lossfn, opt, data.batch_size, l2, dropout, rng,
                            sample_weight=data.sample_weight)
+    history.runner = runner.name
     return run, CallbackList(cbs), runner
+
+
+def planned_runner(net: Network, *, loss: str | Loss | None = None,
+                   optimizer: str | Optimizer = "sgd", learning_rate: float | None = None,
+                   batch_size: int | str | None = "auto", n_samples: int | None = None,
+                   dropout: float = 0.0, sample_weight: bool = False) -> tuple[Rule, int]:
+    """The rule that picks the runner ``fit`` would train ``net`` with, and the batch size.
+
+    The arguments are ``fit``'s (``sample_weight`` only says whether weights
+    are given); nothing is trained or allocated. ``batch_size="auto"`` is 32,
+    or ``n_samples`` when given and smaller; ``None`` (the whole set) needs
+    ``n_samples``. The choice is :func:`numnet.engine.choose_runner`'s, as in ``fit``.
+    """
+    if n_samples is not None:
+        n_samples = check_positive_int(n_samples, "n_samples")
+    if batch_size is None:
+        if n_samples is None:
+            raise ValueError("batch_size=None is the whole training set: pass n_samples too")
+        size = n_samples
+    elif isinstance(batch_size, str) and batch_size == "auto":
+        size = 32 if n_samples is None else min(32, n_samples)
+    else:
+        size = check_positive_int(batch_size, "batch_size", "; try 32, or None for full batch")
+        size = size if n_samples is None else min(size, n_samples)
+    dropout = check_fraction(dropout, "dropout")
+    rule = choose_runner(net, loss_for(net, loss), get_optimizer(optimizer, learning_rate), size,
+                         dropout, weighted=sample_weight)
+    return rule, size
 
 
 def _batches_per_chunk(steps: int, callbacks: CallbackList, whole_epochs: bool) -> int:
