@@ -1,11 +1,9 @@
-"""``numnet sweep``: the sweep on the command line (a click command, ``numnet[cli]``).
-
-The ``numnet`` group registers it with ``cli.add_command(sweep_command)``;
-``python -m numnet.experiments.command`` runs it on its own.
-"""
+"""``numnet sweep``: the sweep on the command line (``numnet[cli]``); the ``numnet`` group
+registers it, and ``python -m numnet.experiments.command`` runs it on its own."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,12 +18,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("numnet sweep needs click: pip install 'numnet[cli]'") from exc
 
 from .executors import get_executor
-from .grid import PRESETS, Grid, Preset
+from .grid import Grid, Preset, report_files, require_report_extras, tutorial_preset
 from .store import StoreError, check_store
 from .sweep import (
     DEFAULT_MAX_RUNS,
     SweepTooLarge,
-    _check_fit_kwargs,
+    check_fit_kwargs,
     check_size,
     make_data_source,
     seeds_of,
@@ -38,14 +36,9 @@ _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "de
 
 
 def load_sweep_file(path: str | Path) -> dict[str, Any]:
-    """Read a sweep from a TOML or JSON file.
-
-    The file holds either one grid (factor = list of values) or a whole
-    sweep: ``grids`` (a list of grids) or ``grid``, and optionally ``data``,
-    ``seeds`` or ``repeats``, ``fit`` (fixed ``fit`` arguments) and ``title``.
-    Returns ``{"grids": [Grid, ...], ...}``; anything else is a one-line
-    usage error (names from the file escaped for the terminal).
-    """
+    """A sweep from a TOML or JSON file: one grid of factors, or ``grids`` (or ``grid``)
+    with ``data``, ``seeds`` or ``repeats``, ``fit``, ``title``, ``description``. Returns
+    ``{"grids": [Grid, ...], ...}``; anything else is a one-line usage error."""
     path = Path(path)
     config = _parse(path)
     if not set(config) & _CONFIG_KEYS:
@@ -116,14 +109,6 @@ def _split(text: str, kind: type, option: str) -> list[Any]:
                                  param_hint=option) from exc
 
 
-def _hidden(values: tuple[str, ...]) -> list[list[int]]:
-    out = []
-    for v in values:
-        layers = [] if v.strip() in ("", "none") else _split(v, int, "--hidden")
-        out.append(layers)
-    return out
-
-
 class _PrintableFormatter(logging.Formatter):
     """Log lines with control characters escaped: a failed run's error can quote a name
     read from a file."""
@@ -169,7 +154,7 @@ lets it run.
 
 
 @click.command("sweep", epilog=EXAMPLES)
-@click.option("--preset", type=click.Choice(sorted(PRESETS)),
+@click.option("--preset", type=click.Choice(["tutorial"]),
               help="A whole sweep by name: 'tutorial' is the tutorial's own answer to its "
                    "challenge, on its exact network and on numnet's defaults.")
 @click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False),
@@ -221,7 +206,8 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     _show_warnings()
     config = _config(preset, grid_file)
     grids = _grids(config, _option_factors(hidden, n_samples, lr, activation, batch_size))
-    fit_kwargs = _fit_options(config, epochs, optimizer)
+    fit_kwargs = {**(config.get("fit") or {}), **{k: v for k, v in (
+        ("epochs", epochs), ("optimizer", optimizer)) if v is not None}}
     seed_list, repeats = _seed_options(config, seeds, repeats)
     data_name = data or config.get("data", "one_minus_x")
     if scheduler is not None and backend not in (None, "dask", "serial"):
@@ -236,7 +222,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         raise click.UsageError(_printable(exc)) from None
     try:                        # what sweep() would refuse, refused before any folder is made
         make_data_source(data_name)
-        _check_fit_kwargs(fit_kwargs)
+        check_fit_kwargs(fit_kwargs)
     except (ValueError, TypeError) as exc:
         raise _error(exc) from None
     description = config.get("description")
@@ -289,25 +275,17 @@ def _error(exc: BaseException | str) -> click.ClickException:
 
 def _check_outputs(out: Path, store: Path, grids: list[Grid],
                    inputs: dict[str, str | None]) -> list[Path]:
-    """Before any run: no output is an input or another output, every output can be
-    written, and the store is numnet's (or new) and writable; one line each if not.
-
-    The outputs are the store and every file the report writes in ``out``
-    (results.csv, summary.csv, sweep.json, the plots, report.md). Missing
-    folders are made last, for the per-file checks, and removed if one fails;
-    returns the folders made.
-    """
+    """Before any run, one line if not: no output (the store, the report's files) is an
+    input or another output, each can be written, the store is numnet's or new. Missing
+    folders are made for the checks (removed if one fails); returns those made."""
     from numnet.cli.outputs import check_outputs
 
-    from .studies import report_files, require_report_extras
     try:
         require_report_extras()
     except ImportError as exc:
         raise _error(exc) from None
     given = {k: v for k, v in inputs.items() if v is not None and os.path.isfile(v)}
-    outputs: dict[str, Path] = {"--store": store}
-    for path in report_files(grids, out):
-        outputs[f"the report's {path.name}"] = path
+    outputs = {"--store": store, **{f"the report's {p.name}": p for p in report_files(grids, out)}}
     check_outputs(outputs, given, writable=False)      # no input is lost: before any folder
     if not store.exists():
         _creatable("--out", out)
@@ -316,7 +294,11 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     except StoreError as exc:
         raise _error(exc) from None
     _creatable("--out", out)
-    created = list(dict.fromkeys([*_missing_folders(out), *_missing_folders(store.parent)]))
+    created: list[Path] = []
+    for folder in (out, store.parent):
+        while not folder.exists() and folder not in created:
+            created.append(folder)
+            folder = folder.parent
     try:
         for folder in sorted(created, key=lambda f: len(f.parts)):
             folder.mkdir(exist_ok=True)
@@ -330,19 +312,8 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
 def _remove_empty(folders: list[Path]) -> None:
     """Remove the folders this command made, innermost first, where they are still empty."""
     for folder in sorted(folders, key=lambda f: -len(f.parts)):
-        try:
+        with contextlib.suppress(OSError):
             folder.rmdir()
-        except OSError:
-            pass
-
-
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and its ancestors that do not exist yet, outermost first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    return missing[::-1]
 
 
 def _creatable(option: str, folder: Path) -> None:
@@ -367,10 +338,9 @@ def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
         return load_sweep_file(grid_file) if grid_file is not None else {}
     if grid_file is not None:
         raise click.UsageError("give --preset or --grid, not both")
-    p = PRESETS[preset]()
+    p = tutorial_preset()
     return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
-            "title": f"The tutorial's challenge, answered ({preset} preset)",
-            "description": p.description, "preset": p}
+            "title": f"The tutorial's challenge, answered ({p.name} preset)", "preset": p}
 
 
 def _option_factors(hidden: tuple[str, ...], n_samples: str | None, lr: str | None,
@@ -378,7 +348,8 @@ def _option_factors(hidden: tuple[str, ...], n_samples: str | None, lr: str | No
     """The factors given as options (``--hidden 3 --lr 0.1,1.0``), in this order."""
     factors: dict[str, list[Any]] = {}
     if hidden:
-        factors["hidden_layers"] = _hidden(hidden)
+        factors["hidden_layers"] = [[] if v.strip() in ("", "none") else
+                                    _split(v, int, "--hidden") for v in hidden]
     for factor, text, kind, option in (("n_samples", n_samples, int, "--n-samples"),
                                        ("learning_rate", lr, float, "--lr"),
                                        ("activation", activation, str, "--activation"),
@@ -402,17 +373,6 @@ def _grids(config: dict[str, Any], factors: dict[str, list[Any]]) -> list[Grid]:
         raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
                                "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")
     return grids
-
-
-def _fit_options(config: dict[str, Any], epochs: int | None, optimizer: str | None
-                 ) -> dict[str, Any]:
-    """The configured ``fit`` arguments, ``--epochs`` and ``--optimizer`` over them."""
-    fit_kwargs = dict(config.get("fit") or {})
-    if epochs is not None:
-        fit_kwargs["epochs"] = epochs
-    if optimizer is not None:
-        fit_kwargs["optimizer"] = optimizer
-    return fit_kwargs
 
 
 def _seed_options(config: dict[str, Any], seeds: str | None, repeats: int | None

@@ -1,17 +1,12 @@
-"""Grids of settings, their Cartesian product, joined grids, and stable run keys.
+"""Grids of settings, joined grids, run keys, studies and the tutorial preset.
 
-A grid maps each factor (an :class:`numnet.MLP` or :func:`numnet.fit`
-argument, or the data size ``n_samples``) to the values it takes; its
-settings are the Cartesian product of those values. Several grids can be
-joined: their settings are taken in turn, a setting that appears in more than
-one grid once. Each (setting, seed) pair is a run with a key that depends on
-nothing else (:func:`run_key`), so a store can tell which runs it holds.
+A grid maps factors (:class:`numnet.MLP` or :func:`numnet.fit` arguments,
+``n_samples``) to values; its settings are their Cartesian product. Joined grids
+run a setting they share once. A run's key digests its setting and seed only.
 
 >>> g = Grid({"hidden_layers": [[3], [9, 6]], "learning_rate": [0.1, 1.0]})
 >>> len(g.settings())
 4
->>> expand([g, {"hidden_layers": [[3]], "learning_rate": [0.1]}]) == g.settings()
-True
 """
 
 from __future__ import annotations
@@ -22,21 +17,48 @@ import itertools
 import json
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from numnet import fit
 
-from .formatting import factor_name, label
 from .runs import DATA_ARGS, FIT_ARGS, MLP_ARGS, RUN_ARGS
 
 __all__ = ["Grid", "GridLike", "as_grids", "expand", "iter_settings", "count_settings", "run_key",
-           "canonical_json", "Preset", "tutorial_preset", "tutorial_description", "PRESETS",
-           "FACTORS"]
+           "canonical_json", "Preset", "tutorial_preset", "tutorial_description", "FACTORS",
+           "Study", "studies", "report_files", "require_report_extras", "label", "factor_name",
+           "FACTOR_NAMES"]
 
 #: Every name a grid may vary.
 FACTORS = MLP_ARGS + FIT_ARGS + DATA_ARGS + RUN_ARGS
+FACTOR_NAMES = {"hidden_layers": "hidden layers", "n_samples": "training samples (N)",
+                "learning_rate": "learning rate", "batch_size": "batch size"}
+
+
+def factor_name(factor: str) -> str:
+    """The reader's name of ``factor``: ``"learning rate"`` for ``learning_rate``."""
+    return FACTOR_NAMES.get(factor, factor)
+
+
+def label(factor: str, value: Any) -> str:
+    """A value as shown: ``(3, 2)`` for hidden layers, ``default`` for None."""
+    if factor == "hidden_layers" and isinstance(value, list):
+        return "(" + ", ".join(str(v) for v in value) + (",)" if len(value) == 1 else ")")
+    return "default" if value is None else str(value)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def run_key(settings: Mapping[str, Any], seed: int) -> str:
+    """A key for one run, the same in every process: a digest of settings and seed."""
+    text = canonical_json({"settings": dict(settings), "seed": int(seed)})
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _plain(value: Any, factor: str) -> Any:
@@ -64,19 +86,8 @@ def _plain(value: Any, factor: str) -> Any:
 
 @dataclass
 class Grid:
-    """Values for each factor; the settings are their Cartesian product.
-
-    Parameters
-    ----------
-    factors : mapping of str to value or list of values
-        e.g. ``{"hidden_layers": [[3], [9, 6]], "n_samples": [100, 1000],
-        "learning_rate": 0.1}``; a single value is a list of one.
-        ``hidden_layers`` values are lists of widths (``3`` is ``[3]``).
-        Names: see :data:`FACTORS`.
-    label : str, optional
-        Names the grid in reports, e.g. when grids that vary the same factor
-        differ in a fixed one ("the tutorial's network" / "numnet's defaults").
-    """
+    """Values for each factor (one value is a list of one; see :data:`FACTORS`); ``label``
+    names the grid in reports."""
 
     factors: dict[str, list[Any]]
     label: str | None = None
@@ -117,28 +128,23 @@ class Grid:
 
     def iter_settings(self) -> Iterator[dict[str, Any]]:
         """The settings of :meth:`settings`, made one at a time."""
-        names = list(self.factors)
-        for combo in itertools.product(*(self.factors[k] for k in names)):
-            yield dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*self.factors.values()):
+            yield dict(zip(self.factors, combo, strict=True))
 
     def __len__(self) -> int:
-        """The number of settings: the product of the factors' value counts (none made)."""
+        """The number of settings (none made)."""
         return math.prod(len(v) for v in self.factors.values())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (:meth:`from_dict` reads it back)."""
-        out: dict[str, Any] = {"factors": self.factors}
-        if self.label is not None:
-            out["label"] = self.label
-        return out
+        return {"factors": self.factors, **({} if self.label is None else {"label": self.label})}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Grid:
         """A grid from :meth:`to_dict`'s form, or from a plain mapping of factors."""
-        if "factors" in data:
-            return cls(dict(data["factors"]), data.get("label"))
-        factors = {k: v for k, v in data.items() if k != "label"}
-        return cls(factors, data.get("label"))
+        factors = data["factors"] if "factors" in data else {
+            k: v for k, v in data.items() if k != "label"}
+        return cls(dict(factors), data.get("label"))
 
 
 GridLike = Grid | Mapping[str, Any] | Sequence[Grid | Mapping[str, Any]]
@@ -151,10 +157,9 @@ def as_grids(grid: GridLike) -> list[Grid]:
     if isinstance(grid, Mapping):
         return [Grid.from_dict(grid)]
     if isinstance(grid, Sequence) and not isinstance(grid, str):
-        grids = [g if isinstance(g, Grid) else Grid.from_dict(g) for g in grid]
-        if not grids:
+        if not grid:
             raise ValueError("no grids given; pass a mapping such as {'hidden_layers': [[3]]}")
-        return grids
+        return [g if isinstance(g, Grid) else Grid.from_dict(g) for g in grid]
     raise TypeError(f"grid must be a Grid, a mapping of factor to values, or a list of them, "
                     f"got {type(grid).__name__}")
 
@@ -165,34 +170,24 @@ def expand(grids: GridLike) -> list[dict[str, Any]]:
 
 
 def iter_settings(grids: GridLike) -> Iterator[dict[str, Any]]:
-    """The settings of :func:`expand`, made one at a time, in memory that does not grow.
-
-    A setting of a later grid is skipped when an earlier grid with the same
-    factors holds it: each of its values is among that grid's values (a
-    grid's settings are all the combinations of its values), so no set of
-    the settings seen is kept.
-    """
+    """:func:`expand`'s settings one at a time, in memory that does not grow: a setting is
+    skipped when an earlier grid of the same factors holds each of its values."""
     earlier: list[tuple[frozenset[str], dict[str, set[str]]]] = []
     for g in as_grids(grids):
         names = list(g.factors)
         texts = {k: [canonical_json(v) for v in g.factors[k]] for k in names}
         same = [values for keys, values in earlier if keys == frozenset(names)]
         for combo in itertools.product(*(range(len(g.factors[k])) for k in names)):
-            if any(all(texts[k][i] in values[k] for k, i in zip(names, combo, strict=True))
-                   for values in same):
-                continue
-            yield {k: g.factors[k][i] for k, i in zip(names, combo, strict=True)}
+            if not any(all(texts[k][i] in values[k] for k, i in zip(names, combo, strict=True))
+                       for values in same):
+                yield {k: g.factors[k][i] for k, i in zip(names, combo, strict=True)}
         earlier.append((frozenset(names), {k: set(texts[k]) for k in names}))
 
 
 def count_settings(grids: GridLike, stop_after: int | None = None) -> tuple[int, bool]:
-    """How many settings :func:`expand` gives, without keeping them: ``(count, exact)``.
-
-    Grids that vary different factors never share a setting, so their count
-    is the sum of their sizes, known at once. Otherwise the settings are
-    counted one by one, and counting stops once it passes ``stop_after``:
-    ``(stop_after + 1, False)`` then says "more than ``stop_after``".
-    """
+    """``(count, exact)`` of :func:`expand` without keeping settings; past ``stop_after``
+    the count stops at ``(stop_after + 1, False)``. Grids of different factors share no
+    setting, so their count is the sum of their sizes."""
     grids = as_grids(grids)
     if len({frozenset(g.factors) for g in grids}) == len(grids):
         return sum(len(g) for g in grids), True
@@ -204,56 +199,93 @@ def count_settings(grids: GridLike, stop_after: int | None = None) -> tuple[int,
     return count, True
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
-def run_key(settings: Mapping[str, Any], seed: int) -> str:
-    """A stable key for one run: a digest of its settings and seed.
-
-    The same settings and seed give the same key in any process and any
-    Python session (it hashes :func:`canonical_json`, not ``hash()``).
-    """
-    text = canonical_json({"settings": dict(settings), "seed": int(seed)})
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-# --- presets -----------------------------------------------------------------------
+# --- studies: the grids that form one section of a report ------------------------------
 
 
 @dataclass
-class Preset:
-    """A whole sweep by name: its grids, data, seeds and the fixed ``fit`` arguments.
+class Study:
+    """Grids that vary the same factors over the same values; each is a variant,
+    ``(label, grid)``, set side by side in the report."""
 
-    ``description`` says what the preset runs as it stands; when a sweep
-    changes part of it (other epochs, seeds, data or values),
-    :meth:`describe` says what runs instead.
-    """
+    factors: list[str]
+    variants: list[tuple[str, Grid]]
 
-    name: str
-    grids: list[Grid]
-    data: str
-    seeds: list[int]
-    fit_kwargs: dict[str, Any]
-    description: str = ""
-    explain: Callable[[Sequence[Grid], str, int, Mapping[str, Any]], str] | None = None
+    @property
+    def slug(self) -> str:
+        """The study's name in file names: ``"hidden_layers_learning_rate"``."""
+        return "_".join(self.factors) or "fixed"
 
-    def describe(self, grids: Sequence[Grid] | None = None, data: str | None = None,
-                 n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
-                 ) -> str:
-        """The description of what runs: the preset with the parts given replaced."""
-        if self.explain is None:
-            return self.description
-        return self.explain(self.grids if grids is None else grids,
-                            self.data if data is None else data,
-                            len(self.seeds) if n_seeds is None else n_seeds,
-                            self.fit_kwargs if fit_kwargs is None else fit_kwargs)
+    def shared_fixed(self) -> dict[str, Any]:
+        """The fixed factors every variant sets to the same value, and that value."""
+        first = self.variants[0][1].fixed
+        return {k: v for k, v in first.items() if all(
+            k in g.fixed and canonical_json(g.fixed[k]) == canonical_json(v)
+            for _, g in self.variants)}
 
 
-TUTORIAL_NETWORK = "tutorial's network"
-NUMNET_DEFAULTS = "numnet's defaults"
+def studies(grids: Sequence[Grid]) -> list[Study]:
+    """Group joined grids into studies: same varying factors and values, different fixed ones."""
+    groups: dict[str, list[Grid]] = {}
+    for g in grids:
+        groups.setdefault(canonical_json([[f, g.factors[f]] for f in g.varying]), []).append(g)
+    return [Study(members[0].varying, [(_variant_label(g, members), g) for g in members])
+            for members in groups.values()]
 
+
+def _variant_label(g: Grid, members: list[Grid]) -> str:
+    """``g``'s own label, else the fixed factors that tell it from the other members."""
+    if g.label or len(members) == 1:
+        return g.label or ""
+    differ = sorted({k for m in members for k, v in m.fixed.items()
+                     if any(o.fixed.get(k, "\0") != v for o in members)})
+    return ", ".join(f"{k}={label(k, g.fixed.get(k))}" for k in differ) or "grid"
+
+
+def require_report_extras() -> None:
+    """An ImportError naming ``numnet[plots]`` when pandas or matplotlib is missing: asked
+    before a sweep's first run, not after its last."""
+    missing = []
+    for module in ("pandas", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
+                          f"pip install 'numnet[plots]'")
+
+
+def png_namer(out: Path) -> Any:
+    """A function giving PNG paths in ``out``, each name once (a second ``x`` is ``x_2``)."""
+    taken: set[str] = set()
+
+    def name(stem: str) -> Path:
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        return out / f"{name}.png"
+    return name
+
+
+def report_files(grids: Sequence[Grid], out: str | os.PathLike) -> list[Path]:
+    """Every file the report of ``grids`` may write in ``out``, known before any run."""
+    out = Path(out)
+    png = png_namer(out)
+    files = [out / "results.csv", out / "sweep.json", out / "summary.csv"]
+    for study in studies(list(grids)):
+        if study.factors:
+            files += [png(f"error_vs_{factor}") for factor in study.factors]
+            if len(study.factors) == 2 or len(study.variants) >= 2:
+                files.append(png(f"heatmap_{study.slug}"))
+    return [*files, out / "loss_curves.png", out / "report.md"]
+
+
+# --- the tutorial preset ------------------------------------------------------------------
+
+
+TUTORIAL_NETWORK, NUMNET_DEFAULTS = "tutorial's network", "numnet's defaults"
 # The tutorial's three explorations, and how its description words each.
 _EXPLORATIONS: list[tuple[dict[str, list[Any]], str]] = [
     ({"hidden_layers": [[1], [3], [3, 2], [9, 6], [32, 16]], "n_samples": [100],
@@ -264,120 +296,91 @@ _EXPLORATIONS: list[tuple[dict[str, list[Any]], str]] = [
     ({"hidden_layers": [[3]], "n_samples": [100], "learning_rate": [0.1, 0.3, 1.0, 3.0]},
      "learning rates 0.1, 0.3, 1.0, 3.0 with (3,) at N = 100"),
 ]
-# What tells the tutorial's network from numnet's defaults: said once, after the explorations.
-_NETWORK_FACTORS = ("bias", "init", "lr_scale")
-
-
-def tutorial_preset() -> Preset:
-    """The tutorial's answer to its challenge, on its exact network and on numnet's defaults.
-
-    Three one-factor explorations on ``1 - x`` (inputs ``x / N`` for
-    ``x < N``, shuffled: :func:`numnet.experiments.runs.one_minus_x_grid`),
-    50 epochs of per-example SGD, 10 networks per setting:
-
-    * hidden layers (1,), (3,), (3, 2), (9, 6), (32, 16) at N = 100, rate 0.1;
-    * N = 10, 100, 500, 1000 with (3,) at rate 0.1;
-    * learning rates 0.1, 0.3, 1.0, 3.0 with (3,) at N = 100.
-
-    Each runs twice: on the tutorial's exact network (``bias=False,
-    init="uniform"``: no biases, weights uniform on [0, 1)) and on numnet's
-    defaults (biases, Glorot initialisation), sigmoid everywhere in both.
-    Training is the tutorial's ``train``: examples in the (shuffled) data's
-    order, one SGD step each; learning rates are on the tutorial's scale
-    (``lr_scale="tutorial"``: rate ``lr`` on ``0.5 * sum((t - o) ** 2)``,
-    i.e. SGD on the mean squared error at ``lr * num_outputs / 2``).
-    """
-    networks: list[tuple[str, dict[str, list[Any]]]] = [
-        (TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
-        (NUMNET_DEFAULTS, {"bias": [True], "init": [None]}),
-    ]
-    grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, label)
-             for factors, _ in _EXPLORATIONS for label, net in networks]
-    data, seeds = "one_minus_x_grid", list(range(10))
-    fit_kwargs = {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"}
-    return Preset(name="tutorial", grids=grids, data=data, seeds=seeds, fit_kwargs=fit_kwargs,
-                  description=tutorial_description(grids, data, len(seeds), fit_kwargs),
-                  explain=tutorial_description)
-
-
+_NETWORK_FACTORS = ("bias", "init", "lr_scale")     # said once, after the explorations
 _FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
                  if p.default is not inspect.Parameter.empty}
 _NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 
 
+@dataclass
+class Preset:
+    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments."""
+
+    name: str
+    grids: list[Grid]
+    data: str
+    seeds: list[int]
+    fit_kwargs: dict[str, Any]
+
+    @property
+    def description(self) -> str:
+        """What the preset runs as it stands, in words."""
+        return self.describe()
+
+    def describe(self, grids: Sequence[Grid] | None = None, data: str | None = None,
+                 n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
+                 ) -> str:
+        """What runs when a sweep replaces the parts given, in words."""
+        return tutorial_description(self.grids if grids is None else grids,
+                                    self.data if data is None else data,
+                                    len(self.seeds) if n_seeds is None else n_seeds,
+                                    self.fit_kwargs if fit_kwargs is None else fit_kwargs)
+
+
+def tutorial_preset() -> Preset:
+    """The tutorial's answer to its challenge: three one-factor explorations on ``1 - x``
+    (:func:`~numnet.experiments.runs.one_minus_x_grid`), 50 epochs of per-example SGD, 10
+    networks each, on the tutorial's exact network and on numnet's defaults."""
+    networks: list[tuple[str, dict[str, list[Any]]]] = [
+        (TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
+        (NUMNET_DEFAULTS, {"bias": [True], "init": [None]})]
+    grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, name)
+             for factors, _ in _EXPLORATIONS for name, net in networks]
+    return Preset("tutorial", grids, "one_minus_x_grid", list(range(10)),
+                  {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"})
+
+
 def tutorial_description(grids: Sequence[Grid], data: str, n_seeds: int,
                          fit_kwargs: Mapping[str, Any]) -> str:
-    """What the tutorial preset runs, in words, computed from what runs.
+    """What the tutorial preset runs, in words, every figure from what runs (so ``--epochs
+    5`` says 5 epochs); an exploration left as the tutorial's keeps the tutorial's words."""
+    def values(name: str, fixed: Mapping[str, Any] = fit_kwargs) -> list[Any]:
+        out: list[Any] = []
+        for g in grids:
+            for v in g.factors.get(name, [fixed.get(name, _FIT_DEFAULTS.get(name))]):
+                if v not in out:
+                    out.append(v)
+        return out
 
-    Every figure (epochs, training, networks per setting, data, the values
-    of each exploration, the activation) comes from ``grids``, ``data``,
-    ``n_seeds`` and ``fit_kwargs``, so ``--epochs 5`` says 5 epochs. An
-    exploration the options left as the tutorial's keeps the tutorial's words.
-    """
     explorations = _exploration_texts(grids)
-    one_factor = all(len(g.varying) == 1 for g in grids)
     count = _NUMBERS[len(explorations)] if len(explorations) < len(_NUMBERS) \
         else str(len(explorations))
-    kind = "one-factor exploration" if one_factor else "exploration"
+    kind = "one-factor exploration" if all(len(g.varying) == 1 for g in grids) else "exploration"
     on = ("`1 - x` (inputs `x / N` for `x < N`, shuffled)" if data == "one_minus_x_grid"
           else f"`{data}`")
-    networks = f"{n_seeds} network{'s' if n_seeds != 1 else ''} per setting"
+    epochs, optimizers, batches = values("epochs"), values("optimizer"), values("batch_size")
+    epochs_text = (f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if len(epochs) == 1
+                   else "epochs " + ", ".join(map(str, epochs)))
+    names = "SGD" if optimizers == ["sgd"] else " / ".join(map(str, optimizers))
+    training = (f"per-example {names}" if batches == [1]
+                else f"{names} with batch size " + ", ".join(map(str, batches)))
     text = (f"The tutorial's own answer to its challenge: {count} {kind}"
-            f"{'s' if len(explorations) != 1 else ''} on {on}, {_epochs_text(grids, fit_kwargs)} "
-            f"of {_training_text(grids, fit_kwargs)}, {networks}: {'; '.join(explorations)}.")
-    labels = {g.label for g in grids}
-    if {TUTORIAL_NETWORK, NUMNET_DEFAULTS} <= labels:
+            f"{'s' if len(explorations) != 1 else ''} on {on}, {epochs_text} of {training}, "
+            f"{n_seeds} network{'s' if n_seeds != 1 else ''} per setting: "
+            f"{'; '.join(explorations)}.")
+    if {TUTORIAL_NETWORK, NUMNET_DEFAULTS} <= {g.label for g in grids}:
+        activations = values("activation", {})
+        activations = ["sigmoid"] if activations == [None] else activations
+        everywhere = (f"{activations[0]} everywhere" if len(activations) == 1 else
+                      "activations " + ", ".join(map(str, activations))
+                      + " (hidden and output alike)")
         text += (" Each runs on the tutorial's exact network (no biases, weights uniform on "
                  "[0, 1): `bias=False, init=\"uniform\"`) and on numnet's defaults (biases, "
-                 f"Glorot initialisation), {_activation_text(grids)} in both.")
-    if _is_tutorial_training(grids, fit_kwargs):
+                 f"Glorot initialisation), {everywhere} in both.")
+    if batches == [1] and optimizers == ["sgd"] and values("shuffle") == [False]:
         text += (" Training is the tutorial's `train`: the examples in the shuffled data's "
                  "order, one SGD step each.")
     return text
-
-
-def _values(grids: Sequence[Grid], fit_kwargs: Mapping[str, Any], name: str) -> list[Any]:
-    """The values ``name`` takes in the sweep: the grids' where they set it, else the fixed one."""
-    out: list[Any] = []
-    for g in grids:
-        for v in g.factors.get(name, [fit_kwargs.get(name, _FIT_DEFAULTS.get(name))]):
-            if v not in out:
-                out.append(v)
-    return out
-
-
-def _epochs_text(grids: Sequence[Grid], fit_kwargs: Mapping[str, Any]) -> str:
-    epochs = _values(grids, fit_kwargs, "epochs")
-    if len(epochs) == 1:
-        return f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}"
-    return "epochs " + ", ".join(map(str, epochs))
-
-
-def _is_tutorial_training(grids: Sequence[Grid], fit_kwargs: Mapping[str, Any]) -> bool:
-    """Per-example SGD in the data's order: the tutorial's ``train``."""
-    return (_values(grids, fit_kwargs, "batch_size") == [1]
-            and _values(grids, fit_kwargs, "optimizer") == ["sgd"]
-            and _values(grids, fit_kwargs, "shuffle") == [False])
-
-
-def _training_text(grids: Sequence[Grid], fit_kwargs: Mapping[str, Any]) -> str:
-    """``per-example SGD``, or the optimizer(s) and batch size(s) that run."""
-    optimizers = _values(grids, fit_kwargs, "optimizer")
-    batches = _values(grids, fit_kwargs, "batch_size")
-    names = " / ".join(str(o) for o in optimizers)
-    if batches == [1]:
-        return f"per-example {'SGD' if optimizers == ['sgd'] else names}"
-    return f"{'SGD' if optimizers == ['sgd'] else names} with batch size " + \
-        ", ".join(str(b) for b in batches)
-
-
-def _activation_text(grids: Sequence[Grid]) -> str:
-    activations = _values(grids, {}, "activation")
-    if activations == [None]:
-        activations = ["sigmoid"]
-    if len(activations) == 1:
-        return f"{activations[0]} everywhere"
-    return "activations " + ", ".join(str(a) for a in activations) + " (hidden and output alike)"
 
 
 def _exploration_texts(grids: Sequence[Grid]) -> list[str]:
@@ -398,7 +401,3 @@ def _exploration_texts(grids: Sequence[Grid]) -> list[str]:
         if words not in texts:
             texts.append(words)
     return texts
-
-
-#: Presets by name, for ``numnet sweep --preset``.
-PRESETS = {"tutorial": tutorial_preset}

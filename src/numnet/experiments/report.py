@@ -1,79 +1,95 @@
-"""From a sweep's runs to ``results.csv``, ``summary.csv``, plots and ``report.md``.
+"""The report: ``results.csv``, ``summary.csv``, plots and ``report.md``, every word of it.
 
-Everything in the report is computed from the runs' numbers: the tables of
-means and standard deviations over seeds (:mod:`~numnet.experiments.tables`),
-the plots (:mod:`~numnet.experiments.figures`) and the sentences that say
-what each factor did (:mod:`~numnet.experiments.findings`): where more data
-stopped helping, which learning rates diverged, how the error moved with the
-parameter count, and, when the same study runs on several networks, which
-was better where. This module writes them and ``report.md``, one section per
-study (:mod:`~numnet.experiments.studies`).
+Everything is computed from the runs' numbers (:mod:`~numnet.experiments.tables`),
+and ``report.md`` is written from ``results.csv`` as read back, so
+:func:`report_from_csv` regenerates it from the files alone. The findings follow
+these rules:
 
-The report is written from ``results.csv`` as read back from disk, so
-:func:`report_from_csv` regenerates the same ``report.md`` from the files
-alone. Needs pandas and matplotlib: ``pip install 'numnet[plots]'``.
+* **data** (``n_samples``): more data *stopped helping* at the first step up in
+  N whose fall in mean error is within two standard errors of the difference,
+  ``2 * sqrt(s1**2 / n1 + s2**2 / n2)``; later steps that helped are named.
+* **learning rate**: the rates where some run *diverged*, and the best rate
+  (and whether it is at the edge of those tried).
+* **network size** (a factor that changes the parameter count): the sign and
+  size of the Spearman correlation of error and count (``|rho| >= 0.5``: steady).
+* **variants**: which had the lower mean error in how many settings.
+
+With two or more factors each is also described averaged over the others.
+Needs ``numnet[plots]``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .figures import plot_factor, plot_heatmap, plot_loss_curves
-from .findings import analyse
-from .formatting import METRIC_NAMES, factor_name, fmt, label, plus_minus, setting_text
-from .grid import Grid
-from .studies import PngNames, Study, report_files, require_report_extras, studies
+from .figures import Line, Panel, plot_curves, plot_heatmaps, plot_lines
+from .grid import FACTOR_NAMES, Grid, Study, factor_name, label, png_namer, studies
 from .tables import (
     aggregate,
     factor_columns,
+    highest,
+    lowest,
     marginal_rows,
+    mean_loss_curve,
     primary_metric,
     read_results,
     results_frame,
     rows_for,
 )
 
-__all__ = ["write_report", "report_from_csv", "require_report_extras", "report_files",
-           # re-exported from the modules that define them, where they were first documented
-           "results_frame", "aggregate", "analyse", "Study", "studies", "marginal_rows", "label",
-           "plot_factor", "plot_heatmap", "plot_loss_curves"]
+__all__ = ["write_report", "report_from_csv", "analyse", "METRIC_NAMES", "fmt", "plus_minus"]
 
+METRIC_NAMES = {"test_error": "test error", "validation_error": "validation error",
+                "train_error": "training error", "final_loss": "final training loss"}
 Lines = list[str]
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits; a dash for None or NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+def plus_minus(mean: float, std: float) -> str:
+    """``mean ± std`` (the std to two digits), a dash for a missing part."""
+    if mean is None or math.isnan(mean):
+        return "–"
+    return f"{fmt(mean)} ± {fmt(std, 2) if not math.isnan(std) else '–'}"
+
+
+def setting_text(settings_json: str, only: set[str] | None = None) -> str:
+    """A setting's JSON as ``factor=value, ...`` (only the factors in ``only``, if given)."""
+    return ", ".join(f"{k}={label(k, v)}" for k, v in json.loads(settings_json).items()
+                     if only is None or k in only)
+
+
+def _title(study: Study) -> str:
+    """A study's heading: ``"hidden layers × learning rate"``."""
+    return " × ".join(FACTOR_NAMES.get(f, f.replace("_", " ")) for f in study.factors) \
+        or "fixed"
+
+
+# --- writing the files -------------------------------------------------------------------
 
 
 def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str | os.PathLike,
                  *, title: str | None = None, notes: dict[str, Any] | None = None
                  ) -> list[Path]:
-    """Write ``results.csv``, ``sweep.json``, ``summary.csv``, plots and ``report.md``.
-
-    Parameters
-    ----------
-    runs : list of dict
-        The sweep's runs (:attr:`SweepResults.runs`).
-    grids : list of Grid
-        The grids they came from: they define the studies of the report.
-    out : path
-        Folder to write into (created if missing).
-    title : str, optional
-    notes : dict, optional
-        The fixed ``fit`` arguments, data and seeds, stated in the report.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
+    """Write ``results.csv``, ``sweep.json``, ``summary.csv``, plots and ``report.md`` in
+    ``out``; ``notes`` (fixed fit arguments, data, seeds) are stated. Returns the files."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    csv = out / "results.csv"
+    csv, meta = out / "results.csv", out / "sweep.json"
     results_frame(runs).to_csv(csv, index=False)
-    meta = out / "sweep.json"
     meta.write_text(json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
                                 "notes": notes or {}}, indent=1) + "\n")
     return [csv, meta, *_write_from_csv(csv, list(grids), out, title, notes or {})]
@@ -85,42 +101,32 @@ def report_from_csv(folder: str | os.PathLike, out: str | os.PathLike | None = N
     ``sweep.json`` in ``folder`` (into ``out``, default the same folder)."""
     folder = Path(folder)
     meta = json.loads((folder / "sweep.json").read_text())
-    grids = [Grid.from_dict(g) for g in meta["grids"]]
     target = Path(out) if out is not None else folder
     target.mkdir(parents=True, exist_ok=True)
-    return _write_from_csv(folder / "results.csv", grids, target, meta.get("title"),
-                           meta.get("notes", {}))
+    return _write_from_csv(folder / "results.csv", [Grid.from_dict(g) for g in meta["grids"]],
+                           target, meta.get("title"), meta.get("notes", {}))
 
 
 def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
                     notes: dict[str, Any]) -> list[Path]:
-    """``summary.csv``, the plots and ``report.md`` in ``out``, from the runs in ``csv``."""
     frame = read_results(csv)
     summary = aggregate(frame)
     metric = primary_metric(summary)
     files = [out / "summary.csv"]
     summary.to_csv(files[0], index=False)
-
     md = _header(frame, summary, metric, title, notes)
-    png = PngNames(out)
+    png = png_namer(out)
     epochs = (notes.get("fit") or {}).get("epochs")
     for study in studies(grids):
         if study.factors:
-            lines, plots = _study_section(frame, summary, study, metric, epochs, png)
-            md += lines
-            files += plots
-    curves = out / "loss_curves.png"
-    lines = _loss_curve_section(frame, summary, metric, curves)
-    md += lines
-    files += [curves] if lines else []
+            md += _study_section(frame, summary, study, metric, epochs, png, files)
+    md += _loss_curve_section(frame, summary, metric, out / "loss_curves.png", files)
     md += _failed_section(frame) + _every_setting_section(summary, metric)
-
-    report = out / "report.md"
-    report.write_text("\n".join(md))
-    return [*files, report]
+    (out / "report.md").write_text("\n".join(md))
+    return [*files, out / "report.md"]
 
 
-# --- sections of report.md ------------------------------------------------------------
+# --- sections of report.md ------------------------------------------------------------------
 
 
 def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str | None,
@@ -129,71 +135,112 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
     n_ok = int((frame["status"] == "ok").sum())
     n_div = int(frame.loc[frame["status"] == "ok", "diverged"].astype(bool).sum())
     seeds = sorted(set(frame["seed"].astype(int)))
+    seed_text = (f"seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 2 and
+                 seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+                 else "seeds " + ", ".join(map(str, seeds)))
     md = [f"# {title or 'Sweep report'}", ""]
     if notes.get("description"):
         md += [notes["description"], ""]
-    md.append(f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) "
-              f"({_seed_text(seeds)}); {n_ok} finished, {len(frame) - n_ok} failed, "
-              f"{n_div} diverged.")
-    md.append("")
-    md += _notes_text(notes, metric, frame)
-    md.append("")
-    return md
+    md += [f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) ({seed_text}); "
+           f"{n_ok} finished, {len(frame) - n_ok} failed, {n_div} diverged.", ""]
+    data = notes.get("data", {})
+    if "name" in data:
+        md.append(f"- Data: `{data['name']}`; each run draws its training set from its seed; "
+                  f"validation ({data.get('n_validation')} samples) and test "
+                  f"({data.get('n_test')} samples) sets are the same for every run.")
+    elif data:
+        md.append(f"- Data: arrays given to the sweep (digest `{data.get('arrays', '?')}`).")
+    if notes.get("fit"):
+        md.append("- Fixed fit arguments: " + ", ".join(f"{k}={v}" for k, v in
+                                                        notes["fit"].items()) + ".")
+    md.append(f"- Errors are the loss each network trained on (the mean squared error unless a "
+              f"loss is set; the misclassification rate for class labels), measured after "
+              f"training on the training, validation and test sets; the conclusions use the "
+              f"{METRIC_NAMES[metric]}. \"Final loss\" is the last epoch's running training "
+              f"loss, the tutorial's printed `Error`. \"Diverged\" counts runs whose loss became "
+              f"NaN/inf or exploded (numnet's divergence guard stopped them).")
+    if frame["settings"].str.contains('"lr_scale":"tutorial"').any():
+        md.append("- Learning rates are on the tutorial's scale: its rate `lr` on "
+                  "`E = 0.5 * sum((t - o) ** 2)` is SGD on the mean squared error at "
+                  "`lr * num_outputs / 2`, which is what ran.")
+    return md + [""]
 
 
 def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
-                   epochs: Any, png: PngNames) -> tuple[Lines, list[Path]]:
+                   epochs: Any, png: Any, files: list[Path]) -> Lines:
     """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
-    when it has two factors or several variants. Returns its lines and its plots."""
-    md = [f"## {study.title[0].upper() + study.title[1:]}", ""]
-    fixed = _fixed_text(study)
+    when it has two factors or several variants (the plots appended to ``files``)."""
+    name, title = METRIC_NAMES[metric], _title(study)
+    md = [f"## {title[0].upper() + title[1:]}", ""]
+    fixed = [f"{k} = {label(k, v)}" for k, v in study.shared_fixed().items() if k != "lr_scale"]
     if fixed:
-        md += [fixed, ""]
+        md += ["Fixed: " + ", ".join(fixed) + ".", ""]
     md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
     if "n_samples" in study.factors and isinstance(epochs, int):
         md.append(f"- Every run trains for {epochs} epoch{'s' if epochs != 1 else ''}, so N "
-                  f"also sets the number of "
-                  f"examples seen ({epochs} × N): part of what more data does here is "
-                  f"more training.")
+                  f"also sets the number of examples seen ({epochs} × N): part of what more "
+                  f"data does here is more training.")
     md += ["", _study_table(summary, study, metric), ""]
-    plots = []
+    one = len(study.factors) == 1
     for factor in study.factors:
         path = png(f"error_vs_{factor}")
-        _plot_study_factor(frame, summary, study, factor, metric, path)
-        plots.append(path)
-        md += [f"![{METRIC_NAMES[metric]} against {factor_name(factor)}]({path.name})", ""]
+        lines = [Line(v, rows[f"{metric}_mean"].to_numpy(dtype=float),
+                      rows[f"{metric}_std"].to_numpy(dtype=float))
+                 for v, rows in ((v, rows_for(summary, g) if one else
+                                  marginal_rows(frame, g, factor)) for v, g in study.variants)]
+        values = study.variants[0][1].factors[factor]
+        others = ", ".join(factor_name(f) for f in study.factors if f != factor)
+        plot_lines(lines, values, [label(factor, v) for v in values], path, factor_name(factor),
+                   f"{name} (mean ± std)", f"{name} against {factor_name(factor)}"
+                   + ("" if one else f"\n(averaged over {others})"))
+        files.append(path)
+        md += [f"![{name} against {factor_name(factor)}]({path.name})", ""]
     if len(study.factors) == 2 or len(study.variants) >= 2:
         path = png(f"heatmap_{study.slug}")
-        plot_heatmap(summary, study, metric, path)
-        plots.append(path)
-        md += [f"![heatmap of {study.title}]({path.name})", ""]
-    return md, plots
+        plot_heatmaps(_panels(summary, study, metric), path)
+        files.append(path)
+        md += [f"![heatmap of {title}]({path.name})", ""]
+    return md
 
 
-def _plot_study_factor(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, factor: str,
-                       metric: str, path: Path) -> None:
-    """``metric`` against ``factor``: per setting in a one-factor study, else averaged over
-    the other factors."""
-    one = len(study.factors) == 1
-    per_variant = [(v, rows_for(summary, g) if one else marginal_rows(frame, g, factor))
-                   for v, g in study.variants]
-    others = ", ".join(factor_name(f) for f in study.factors if f != factor)
-    plot_factor(per_variant, factor, study.variants[0][1].factors[factor], metric, path,
-                "" if one else f"\n(averaged over {others})")
+def _panels(summary: pd.DataFrame, study: Study, metric: str) -> list[Panel]:
+    """Two factors: one panel per variant; one factor: one panel, the variants its rows."""
+    def title(variant: str) -> str:
+        return f"mean {METRIC_NAMES[metric]}" + (f": {variant}" if variant else "")
+
+    def means(g: Grid) -> np.ndarray:
+        return rows_for(summary, g)[f"{metric}_mean"].to_numpy()
+
+    if len(study.factors) == 2:
+        f1, f2 = study.factors
+        return [Panel(title(v), means(g).reshape(len(g.factors[f1]), len(g.factors[f2])),
+                      [label(f1, x) for x in g.factors[f1]], [label(f2, x) for x in g.factors[f2]],
+                      factor_name(f1), factor_name(f2)) for v, g in study.variants]
+    f = study.factors[0]
+    return [Panel(title(""), np.array([means(g) for _, g in study.variants]),
+                  [v for v, _ in study.variants],
+                  [label(f, x) for x in study.variants[0][1].factors[f]], "", factor_name(f))]
 
 
-def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
-                        path: Path) -> Lines:
+def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, path: Path,
+                        files: list[Path]) -> Lines:
     """The best and the worst setting and their loss curves (nothing if no run finished)."""
-    picked = plot_loss_curves(frame, summary, metric, path)
-    if picked is None:
+    ranked = summary[summary[f"{metric}_mean"].notna()]
+    if len(ranked) == 0:
         return []
-    md = ["## Loss curves of the best and the worst setting", ""]
-    for tag, s in zip(("best", "worst"), picked, strict=True):
-        row = summary[summary["settings"] == s].iloc[0]
-        md.append(f"- {tag}: {setting_text(s)}: mean {METRIC_NAMES[metric]} "
-                  f"{plus_minus(row[f'{metric}_mean'], row[f'{metric}_std'])}")
-    return md + ["", f"![loss curves]({path.name})", ""]
+    picked = [("best", lowest(ranked, f"{metric}_mean")),
+              ("worst", highest(ranked, f"{metric}_mean"))]
+    sb, sw = (json.loads(row["settings"]) for _, row in picked)
+    differ = {k for k in {*sb, *sw} if sb.get(k, "\0") != sw.get(k, "\0")}
+    plot_curves([Line(f"{tag}: {setting_text(row['settings'], differ)}",
+                      *mean_loss_curve(frame, row["settings"])) for tag, row in picked],
+                path, "training loss (mean ± std over seeds)",
+                "loss curves of the best and the worst setting")
+    files.append(path)
+    return ["## Loss curves of the best and the worst setting", "",
+            *(f"- {tag}: {setting_text(row['settings'])}: mean {METRIC_NAMES[metric]} "
+              f"{plus_minus(row[f'{metric}_mean'], row[f'{metric}_std'])}" for tag, row in picked),
+            "", f"![loss curves]({path.name})", ""]
 
 
 def _failed_section(frame: pd.DataFrame) -> Lines:
@@ -201,20 +248,24 @@ def _failed_section(frame: pd.DataFrame) -> Lines:
     failed = frame[frame["status"] == "failed"]
     if not len(failed):
         return []
-    md = ["## Failed runs", "", "| settings | seed | error |", "|---|---|---|"]
-    for _, r in failed.iterrows():
-        md.append(f"| {setting_text(r['settings'])} | {r['seed']} | "
-                  f"{str(r['error']).replace('|', '/')} |")
-    return md + [""]
+    return ["## Failed runs", "", "| settings | seed | error |", "|---|---|---|",
+            *(f"| {setting_text(r['settings'])} | {r['seed']} | "
+              f"{str(r['error']).replace('|', '/')} |" for _, r in failed.iterrows()), ""]
 
 
 def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
-    return ["## Every setting", "", _summary_table(summary, metric), "",
+    factors = factor_columns(summary)
+    head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
+            "training error", "final loss", "epochs"]
+    rows = [[*(str(r[c]) for c in factors), str(r["runs"]), str(r["failed"]),
+             str(r["diverged"]), _count_text(r["num_parameters"]),
+             plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
+             plus_minus(r["train_error_mean"], r["train_error_std"]),
+             plus_minus(r["final_loss_mean"], r["final_loss_std"]), fmt(r["epochs_run_mean"])]
+            for _, r in summary.iterrows()]
+    return ["## Every setting", "", _markdown_table(head, rows), "",
             "Mean ± sample standard deviation over the seeds that finished. One row per run "
             "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
-
-
-# --- markdown tables ------------------------------------------------------------------
 
 
 def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
@@ -230,10 +281,9 @@ def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
         tag = f" ({v})" if v else ""
         head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"final loss{tag}",
                  f"diverged{tag}"]
-    base = per_variant[0][1]
     rows = []
-    for i in range(len(base)):
-        cells = [str(base.iloc[i][f]) for f in study.factors]
+    for i in range(len(per_variant[0][1])):
+        cells = [str(per_variant[0][1].iloc[i][f]) for f in study.factors]
         for _, variant_rows in per_variant:
             if i >= len(variant_rows):
                 cells += ["–"] * 4
@@ -247,68 +297,130 @@ def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
     return _markdown_table(head, rows)
 
 
-def _summary_table(summary: pd.DataFrame, metric: str) -> str:
-    """Every setting: counts, parameters, errors, final loss and epochs run."""
-    factors = factor_columns(summary)
-    head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
-            "training error", "final loss", "epochs"]
-    rows = []
-    for _, r in summary.iterrows():
-        cells = [str(r[c]) for c in factors]
-        cells += [str(r["runs"]), str(r["failed"]), str(r["diverged"]),
-                  _count_text(r["num_parameters"]),
-                  plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
-                  plus_minus(r["train_error_mean"], r["train_error_std"]),
-                  plus_minus(r["final_loss_mean"], r["final_loss_std"]),
-                  fmt(r["epochs_run_mean"])]
-        rows.append(cells)
-    return _markdown_table(head, rows)
-
-
 def _count_text(value: Any) -> str:
     """A parameter count, or a dash where no run finished to have one."""
     return "–" if value is None or pd.isna(value) else str(int(value))
 
 
-# --- what the header says ---------------------------------------------------------------
+# --- findings: what each factor did -----------------------------------------------------------
 
 
-def _seed_text(seeds: list[int]) -> str:
-    if seeds == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
-        return f"seeds {seeds[0]}–{seeds[-1]}"
-    return "seeds " + ", ".join(map(str, seeds))
-
-
-def _fixed_text(study: Study) -> str:
-    """The fixed factors the study's variants share (``lr_scale`` is said in the notes)."""
-    shown = [f"{k} = {label(k, v)}" for k, v in study.shared_fixed().items() if k != "lr_scale"]
-    return ("Fixed: " + ", ".join(shown) + ".") if shown else ""
-
-
-def _notes_text(notes: dict[str, Any], metric: str, frame: pd.DataFrame) -> Lines:
-    """Bullets on the data, the fixed fit arguments and what the measurements mean."""
-    lines = []
-    data = notes.get("data", {})
-    if "name" in data:
-        lines.append(f"- Data: `{data['name']}`; each run draws its training set from its seed; "
-                     f"validation ({data.get('n_validation')} samples) and test "
-                     f"({data.get('n_test')} samples) sets are the same for every run.")
-    elif data:
-        lines.append("- Data: arrays given to the sweep (digest "
-                     f"`{data.get('arrays', '?')}`).")
-    fit = notes.get("fit")
-    if fit:
-        lines.append("- Fixed fit arguments: " + ", ".join(f"{k}={v}" for k, v in fit.items())
-                     + ".")
-    lines.append(f"- Errors are the loss each network trained on (the mean squared error "
-                 f"unless a loss is set; the misclassification rate for class labels), measured "
-                 f"after training on the training, validation and test sets; the conclusions "
-                 f"use the {METRIC_NAMES[metric]}. \"Final loss\" is "
-                 f"the last epoch's running training loss, the tutorial's printed `Error`. "
-                 f"\"Diverged\" counts runs whose loss became NaN/inf or exploded (numnet's "
-                 f"divergence guard stopped them).")
-    if frame["settings"].str.contains('"lr_scale":"tutorial"').any():
-        lines.append("- Learning rates are on the tutorial's scale: its rate `lr` on "
-                     "`E = 0.5 * sum((t - o) ** 2)` is SGD on the mean squared error at "
-                     "`lr * num_outputs / 2`, which is what ran.")
+def analyse(summary: pd.DataFrame, study: Study, metric: str,
+            frame: pd.DataFrame | None = None) -> list[str]:
+    """Markdown sentences, from ``summary`` (and the runs ``frame``, for marginals), on what
+    ``study``'s factors did; each variant's start with its label in bold."""
+    per_variant = [(v, rows_for(summary, g), g) for v, g in study.variants]
+    lines: list[str] = []
+    for variant, rows, grid in per_variant:
+        prefix = f"**{variant}**: " if variant else ""
+        lines += [prefix + s for s in _variant_findings(rows, grid, study.factors, metric, frame)]
+    if len(per_variant) >= 2:
+        lines.append(_variant_sentence([(v, r) for v, r, _ in per_variant], metric))
     return lines
+
+
+def _variant_findings(rows: pd.DataFrame, grid: Grid, factors: list[str], metric: str,
+                      frame: pd.DataFrame | None) -> list[str]:
+    rows = rows[rows[f"{metric}_mean"].notna()]
+    if len(rows) == 0:
+        return ["no run finished."]
+    if len(factors) == 1:
+        return [_factor_sentence(rows, factors[0], metric)]
+    best = lowest(rows, f"{metric}_mean")
+    cell = ", ".join(f"{f} = {best[f]}" for f in factors)
+    found = [f"lowest mean {METRIC_NAMES[metric]} {fmt(best[f'{metric}_mean'])} at {cell}."]
+    for factor in factors if frame is not None else []:
+        assert frame is not None
+        others = ", ".join(factor_name(f) for f in factors if f != factor)
+        marginal = marginal_rows(frame, grid, factor)
+        marginal = marginal[marginal[f"{metric}_mean"].notna()]
+        if len(marginal):
+            found.append(f"{factor_name(factor)}, averaged over {others}: "
+                         + _factor_sentence(marginal, factor, metric))
+    return found
+
+
+def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
+    """What one factor did, by the rule of its kind (see the module's docstring)."""
+    if factor == "n_samples":
+        return _data_sentence(rows, metric)
+    if factor == "learning_rate":
+        return _rate_sentence(rows, metric)
+    name = METRIC_NAMES[metric]
+    if not (rows["num_parameters"].notna().all() and rows["num_parameters"].nunique() > 1):
+        best, worst = lowest(rows, f"{metric}_mean"), highest(rows, f"{metric}_mean")
+        return (f"lowest mean {name} {fmt(best[f'{metric}_mean'])} at {factor} = "
+                f"{best[factor]}, highest {fmt(worst[f'{metric}_mean'])} at {worst[factor]}.")
+    rows = rows.sort_values("num_parameters", kind="stable")
+    best = lowest(rows, f"{metric}_mean")
+    rx, ry = rows["num_parameters"].astype(float).rank(), rows[f"{metric}_mean"].astype(
+        float).rank()         # Spearman: ties get their mean rank; NaN if either is constant
+    rho = float(np.corrcoef(rx, ry)[0, 1]) if rx.nunique() > 1 and ry.nunique() > 1 \
+        else math.nan
+    trend = ("fell as the parameter count grew" if rho <= -0.5 else
+             "rose as the parameter count grew" if rho >= 0.5 else
+             "did not move steadily with the parameter count")
+    path = " → ".join(f"{fmt(m)} ({v}, {p} parameters)" for v, p, m in
+                      zip(rows[factor], rows["num_parameters"], rows[f"{metric}_mean"],
+                          strict=True))
+    return (f"the mean {name} {trend} (Spearman rank correlation {rho:+.2f}); lowest with "
+            f"{best[factor]} ({int(best['num_parameters'])} parameters). Mean {name}: {path}.")
+
+
+def _data_sentence(rows: pd.DataFrame, metric: str) -> str:
+    """Where more data stopped helping: the first step up in N within two standard errors."""
+    name = METRIC_NAMES[metric]
+    rows = rows.assign(_n=rows["n_samples"].astype(int)).sort_values("_n")
+    n, mean = rows["_n"].tolist(), rows[f"{metric}_mean"].tolist()
+    std = rows[f"{metric}_std"].fillna(0.0).tolist()
+    count = (rows["runs"] - rows["failed"]).tolist()
+    path = " → ".join(f"{fmt(m)} (N = {k})" for k, m in zip(n, mean, strict=True))
+    # step i is N = n[i] -> n[i + 1]: the fall in the mean error, and two standard errors
+    steps = [(mean[i] - mean[i + 1],
+              2.0 * math.sqrt(std[i] ** 2 / count[i] + std[i + 1] ** 2 / count[i + 1]))
+             for i in range(len(n) - 1)]
+    helped = [gain > noise for gain, noise in steps]
+    if all(helped):
+        return (f"more data helped at every step, up to the largest N = {n[-1]} (each step "
+                f"more than two standard errors). Mean {name}: {path}.")
+    i = helped.index(False)
+    gain, noise = steps[i]
+    later = [n[j + 1] for j in range(i + 1, len(steps)) if helped[j]]
+    again = f"; it helped again at N = {', '.join(map(str, later))}" if later else ""
+    return (f"more data stopped helping at N = {n[i]}: from N = {n[i]} to {n[i + 1]} "
+            f"the mean {name} {'fell' if gain > 0 else 'rose'} by {fmt(abs(gain))}, within two "
+            f"standard errors ({fmt(noise, 2)}){again}. Mean {name}: {path}.")
+
+
+def _rate_sentence(rows: pd.DataFrame, metric: str) -> str:
+    """Which learning rates diverged, and which did best (and whether at an edge)."""
+    name = METRIC_NAMES[metric]
+    rows = rows.assign(_lr=rows["learning_rate"].astype(float)).sort_values("_lr")
+    best = lowest(rows, f"{metric}_mean")
+    edge = ""
+    if len(rows) > 1 and best["_lr"] == rows["_lr"].max():
+        edge = " (the largest rate tried: a larger one may do better still)"
+    elif len(rows) > 1 and best["_lr"] == rows["_lr"].min():
+        edge = " (the smallest rate tried: a smaller one may do better still)"
+    path = " → ".join(f"{fmt(m)} (lr = {lr})" for lr, m in
+                      zip(rows["learning_rate"], rows[f"{metric}_mean"], strict=True))
+    diverged = [f"{lr} ({d} of {r - f} runs)" for lr, d, r, f in
+                zip(rows["learning_rate"], rows["diverged"], rows["runs"], rows["failed"],
+                    strict=True) if d]
+    said = ("diverged at " + ", ".join(diverged) if diverged else
+            "no learning rate diverged (no run's loss became NaN/inf or exploded)")
+    return (f"{said}; lowest mean {name} at lr = {best['learning_rate']}{edge}. "
+            f"Mean {name}: {path}.")
+
+
+def _variant_sentence(per_variant: list[tuple[str, pd.DataFrame]], metric: str) -> str:
+    """Which of the first two variants had the lower mean error, in how many settings."""
+    (va, ra), (vb, rb) = per_variant[0], per_variant[1]
+    a, b = ra[f"{metric}_mean"].to_numpy(), rb[f"{metric}_mean"].to_numpy()
+    if len(a) != len(b):
+        return f"{va} and {vb} ran different settings; compare them in the table."
+    ok = ~(np.isnan(a) | np.isnan(b))
+    ratio = float(np.median(a[ok] / b[ok])) if ok.any() else math.nan
+    return (f"**{vb}** had the lower mean {METRIC_NAMES[metric]} than **{va}** in "
+            f"{int((b[ok] < a[ok]).sum())} of {int(ok.sum())} settings (median ratio "
+            f"{va} / {vb}: {fmt(ratio)}).")

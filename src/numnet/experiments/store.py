@@ -1,23 +1,14 @@
-"""The results store: one SQLite row per run, written in one transaction as it finishes.
+"""The results store: one SQLite row per run, committed on its own as the run finishes.
 
-SQLite (the standard library's :mod:`sqlite3`) in WAL mode: a finished run is
-one ``INSERT`` committed on its own, so a sweep killed at any moment leaves
-every run it recorded whole and nothing half-written. The run's key is the
-table's primary key: a run is never recorded twice, and a restarted sweep
-asks :meth:`ResultStore.keys` what is there and runs only the rest.
+WAL mode and one transaction per run: a sweep killed at any moment leaves every
+recorded run whole. The run key is the primary key, so a restarted sweep runs
+only the keys the store lacks. :func:`check_store` reads, never writes, a file
+first: another program's database, a damaged or read-only store is refused
+with a one-line :class:`StoreError` and left as it was.
 
 >>> store = ResultStore(":memory:")
 >>> store.add({"key": "k1", "status": "ok", "settings": {"n_samples": 10}, "seed": 0})
 True
->>> store.add({"key": "k1", "status": "ok", "settings": {"n_samples": 10}, "seed": 0})
-False
->>> sorted(store.keys())
-['k1']
-
-A file is checked before anything is written to it (:func:`check_store`):
-a file that is not SQLite, a damaged one, another program's database, or a
-store numnet cannot write (a read-only folder or file) is refused with a
-:class:`StoreError` that names the fault, and the file is left as it was.
 """
 
 from __future__ import annotations
@@ -41,39 +32,27 @@ __all__ = ["ResultStore", "StoreError", "check_store"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _COLUMNS = {
-    "key": "TEXT PRIMARY KEY",
-    "status": "TEXT NOT NULL CHECK (status IN ('ok', 'failed'))",
-    "settings": "TEXT NOT NULL",
-    "seed": "INTEGER NOT NULL",
-    "num_parameters": "INTEGER",
-    "final_loss": "REAL",
-    "train_error": "REAL",
-    "validation_error": "REAL",
-    "test_error": "REAL",
-    "epochs_run": "INTEGER",
-    "diverged": "INTEGER",
-    "stop_reason": "TEXT",
-    "wall_time": "REAL",
-    "loss_curve": "TEXT",
-    "error": "TEXT",
-    "worker": "TEXT",
-    "finished_at": "TEXT NOT NULL",
+    "key": "TEXT PRIMARY KEY", "status": "TEXT NOT NULL CHECK (status IN ('ok', 'failed'))",
+    "settings": "TEXT NOT NULL", "seed": "INTEGER NOT NULL", "num_parameters": "INTEGER",
+    "final_loss": "REAL", "train_error": "REAL", "validation_error": "REAL", "test_error": "REAL",
+    "epochs_run": "INTEGER", "diverged": "INTEGER", "stop_reason": "TEXT", "wall_time": "REAL",
+    "loss_curve": "TEXT", "error": "TEXT", "worker": "TEXT", "finished_at": "TEXT NOT NULL",
 }
-_META_COLUMNS = ("name", "value")
-_TABLES = {"runs": tuple(_COLUMNS), "meta": _META_COLUMNS}
-#: Written in the header of every store numnet creates ("nnrs"); 0 in stores from before.
+_TABLES = {"runs": tuple(_COLUMNS), "meta": ("name", "value")}
+#: In the header of every store numnet creates ("nnrs"); 0 in stores from before.
 APPLICATION_ID = 0x6E6E7273
 _MAGIC = b"SQLite format 3\x00"
 _JSON_FIELDS = ("settings", "loss_curve")
-_REAL_FIELDS = ("final_loss", "train_error", "validation_error", "test_error", "wall_time")
 
 
 def _to_sql(name: str, value: Any) -> Any:
+    if value is None:
+        return None
     if name in _JSON_FIELDS:
-        return None if value is None else json.dumps(value, sort_keys=True)
+        return json.dumps(value, sort_keys=True)
     if name == "diverged":
-        return None if value is None else int(bool(value))
-    if name in _REAL_FIELDS and value is not None and math.isnan(value):
+        return int(bool(value))
+    if isinstance(value, float) and math.isnan(value):
         return None          # SQLite has no NaN; read back as None
     return value
 
@@ -98,8 +77,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def _cannot_create_in(folder: Path) -> str | None:
-    """Why no file can be created in ``folder`` (tried, not guessed: root passes
-    ``os.access`` on a read-only file system), or None when one can."""
+    """Why no file can be created in ``folder`` (tried: root passes ``os.access`` on a
+    read-only file system), or None."""
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".numnet-store-probe-"):
             pass
@@ -124,47 +103,36 @@ def _sqlite_fault(exc: sqlite3.Error) -> str:
     """The kind of an SQLite error: read-only, damaged, locked, full, cannot open, or other."""
     name = getattr(exc, "sqlite_errorname", "") or ""       # Python 3.11+
     text = str(exc).lower()
-    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
-        return "read-only"
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text \
-            or "not a database" in text:
-        return "damaged"
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        return "locked"
-    if name.startswith("SQLITE_FULL") or "disk is full" in text:
-        return "full"
-    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
-        return "cannot open"
+    for kind, codes, words in (
+            ("read-only", ("SQLITE_READONLY",), ("readonly", "read-only")),
+            ("damaged", ("SQLITE_CORRUPT", "SQLITE_NOTADB"), ("malformed", "not a database")),
+            ("locked", ("SQLITE_BUSY", "SQLITE_LOCKED"), ("locked",)),
+            ("full", ("SQLITE_FULL",), ("disk is full",)),
+            ("cannot open", ("SQLITE_CANTOPEN",), ("unable to open",))):
+        if name.startswith(codes) or any(w in text for w in words):
+            return kind
     return "other"
 
 
-def _damaged(path: Path, detail: str, option: str = "store") -> StoreError:
-    detail = " ".join(detail.split())
-    return StoreError(f"{path} is a damaged SQLite file ({detail}); numnet leaves it as it is: "
-                      f"recover what it holds with `sqlite3 {path} .recover`, and give another "
-                      f"{option} path")
-
-
-def _read_only_connection(path: Path, immutable: bool = False) -> sqlite3.Connection:
-    """A connection that cannot write: SQLite's ``mode=ro`` (and ``immutable=1`` when even
-    its read locks cannot be taken, e.g. in a read-only folder)."""
-    uri = path.absolute().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else "")
-    return sqlite3.connect(uri, uri=True, timeout=5.0)
+def _damaged(path: str | Path, detail: str, option: str = "store") -> StoreError:
+    return StoreError(f"{path} is a damaged SQLite file ({' '.join(detail.split())}); numnet "
+                      f"leaves it as it is: recover what it holds with `sqlite3 {path} "
+                      f".recover`, and give another {option} path")
 
 
 def _inspect(path: Path, option: str) -> int | None:
-    """Read, never write, an SQLite file: the runs it holds when it is numnet's store, None
-    when it is empty; a :class:`StoreError` when it is damaged or another program's.
+    """The runs in numnet's store at ``path`` (None for an empty database), read through
+    SQLite's read-only mode; a :class:`StoreError` for a damaged or foreign file.
 
-    The file is read as immutable (SQLite then creates no ``-wal`` or ``-shm``
-    file beside it) unless a ``-wal`` file with content is there: then part of
-    the database is in it, and SQLite's read-only mode reads both.
+    Read as immutable (no ``-wal``/``-shm`` made beside it) unless a ``-wal`` file
+    with content holds part of the database.
     """
     wal = Path(f"{path}-wal")
     live = wal.exists() and wal.stat().st_size > 0
     for immutable in ((False, True) if live else (True,)):
+        uri = path.absolute().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else "")
         try:
-            with contextlib.closing(_read_only_connection(path, immutable)) as conn:
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5.0)) as conn:
                 return _numnet_runs(path, conn, option)
         except sqlite3.Error as exc:
             kind = _sqlite_fault(exc)
@@ -209,22 +177,13 @@ def _numnet_runs(path: Path, conn: sqlite3.Connection, option: str) -> int | Non
 
 
 def check_store(path: str | os.PathLike, option: str = "store") -> None:
-    """Refuse, without writing anything, a store path numnet cannot use as its store.
-
-    Raises :class:`StoreError` (one line, saying what to do) when ``path`` is
-    a folder, is not an SQLite file, is damaged, is another program's
-    database, or is numnet's store but cannot be written (a read-only folder
-    or file), and when a new store cannot be created there. The file is only
-    read, through SQLite's read-only mode, so another program's database and
-    a damaged store keep every byte. ``option`` names the path in the advice
-    (``"--store"`` on the command line).
-    """
+    """Refuse, writing nothing, a store path numnet cannot use: a folder, not SQLite,
+    damaged, another program's, or unwritable. ``option`` names the path in the advice."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path} is a folder; give the {option} a file name, such as "
                          f"{path / 'results.sqlite'}")
-    folder = path.absolute().parent
-    existing = folder
+    folder = existing = path.absolute().parent
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
@@ -273,24 +232,15 @@ def _explained(method: F) -> F:
 
 
 class ResultStore:
-    """Runs in a SQLite file (or ``":memory:"``), one row per run, keyed by its run key.
-
-    Parameters
-    ----------
-    path : str or path
-        The database file; created (with its folder) when missing.
-        ``":memory:"`` keeps results for this process only.
-    timeout : float, default 30
-        Seconds to wait for another writer's lock.
-    """
+    """Runs in an SQLite file (created with its folder) or ``":memory:"``, one row per run;
+    ``timeout``: seconds to wait for another writer's lock."""
 
     def __init__(self, path: str | os.PathLike = ":memory:", timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
         if self.path != ":memory:":
             check_store(self.path)              # reads only: nothing is written to a stranger
-            folder = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -312,49 +262,39 @@ class ResultStore:
 
     def _fault(self, exc: sqlite3.Error) -> StoreError:
         """One line for an SQLite error on this store: what it is and what to do."""
-        kind = _sqlite_fault(exc)
-        where = self.path
-        if kind == "read-only":
-            return StoreError(f"the store {where} cannot be written ({exc}): its folder or file "
-                              f"is read-only; every run recorded so far is intact: copy the "
-                              f"store to a writable folder and give the sweep that path")
+        kind, where = _sqlite_fault(exc), self.path
         if kind == "damaged":
-            return _damaged(Path(where), str(exc))
-        if kind == "locked":
-            return StoreError(f"the store {where} stayed locked by another program for "
-                              f"{self.timeout:g} s; wait for it to finish, or give the sweep "
-                              f"another store path")
-        if kind == "full":
-            return StoreError(f"the store {where} cannot grow: the disk is full; free space "
-                              f"and run the sweep again (every recorded run is kept)")
-        if kind == "cannot open":
-            return StoreError(f"the store {where} cannot be opened ({exc}); check that its "
-                              f"folder exists and can be written, or give another store path")
-        return StoreError(f"the store {where}: {exc}")
-
-    # --- writing -----------------------------------------------------------------
+            return _damaged(where, str(exc))
+        return StoreError({
+            "read-only": f"the store {where} cannot be written ({exc}): its folder or file is "
+                         f"read-only; every run recorded so far is intact: copy the store to a "
+                         f"writable folder and give the sweep that path",
+            "locked": f"the store {where} stayed locked by another program for "
+                      f"{self.timeout:g} s; wait for it to finish, or give the sweep another "
+                      f"store path",
+            "full": f"the store {where} cannot grow: the disk is full; free space and run the "
+                    f"sweep again (every recorded run is kept)",
+            "cannot open": f"the store {where} cannot be opened ({exc}); check that its folder "
+                           f"exists and can be written, or give another store path",
+        }.get(kind, f"the store {where}: {exc}"))
 
     @_explained
     def add(self, result: dict[str, Any], replace_failed: bool = False) -> bool:
-        """Record one run in its own transaction; False (and nothing written) if it is there.
-
-        With ``replace_failed``, a run recorded as failed is replaced by this
-        result (a retry); a run recorded as ``ok`` is never replaced.
-        """
+        """Record one run in its own transaction; False (nothing written) if it is there.
+        With ``replace_failed`` a run recorded as failed is replaced (never an ok one)."""
         missing = [k for k in ("key", "status", "settings", "seed") if result.get(k) is None]
         if missing:
             raise ValueError(f"a run result needs {missing}; got keys {sorted(result)}")
         row = {name: _to_sql(name, result.get(name)) for name in RESULT_FIELDS}
         row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())  # UTC
-        names = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
         conflict = "DO NOTHING"
         if replace_failed:
             updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != "key")
             conflict = f"DO UPDATE SET {updates} WHERE runs.status = 'failed'"
         with self._transaction():
             cur = self._conn.execute(
-                f"INSERT INTO runs ({names}) VALUES ({marks}) ON CONFLICT(key) {conflict}", row)
+                f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(f':{k}' for k in row)}) "
+                f"ON CONFLICT(key) {conflict}", row)
         return cur.rowcount == 1
 
     @_explained
@@ -369,13 +309,10 @@ class ResultStore:
     def get_meta(self, name: str, default: Any = None) -> Any:
         """What :meth:`set_meta` stored under ``name``, or ``default``."""
         row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return default if row is None else self._json(row["value"], f"meta {name!r}")
-
-    def _json(self, text: str, what: str) -> Any:
         try:
-            return json.loads(text)
+            return default if row is None else json.loads(row["value"])
         except ValueError as exc:
-            raise _damaged(Path(self.path), f"{what} is unreadable: {exc}") from None
+            raise _damaged(self.path, f"meta {name!r} is unreadable: {exc}") from None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -387,28 +324,21 @@ class ResultStore:
             raise
         self._conn.execute("COMMIT")
 
-    # --- reading -----------------------------------------------------------------
-
     @_explained
     def keys(self, status: str | None = None) -> set[str]:
         """Keys of the recorded runs (only ``"ok"`` or ``"failed"`` ones if asked)."""
-        if status is None:
-            rows = self._conn.execute("SELECT key FROM runs")
-        else:
-            rows = self._conn.execute("SELECT key FROM runs WHERE status = ?", (status,))
-        return {r["key"] for r in rows}
+        where, args = ("", ()) if status is None else (" WHERE status = ?", (status,))
+        return {r["key"] for r in self._conn.execute(f"SELECT key FROM runs{where}", args)}
 
     @_explained
     def results(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Recorded runs as dicts (:data:`~numnet.experiments.runs.RESULT_FIELDS` and
-        ``finished_at``), in the order of ``keys`` when given (missing keys skipped)."""
+        """Recorded runs as dicts (:data:`RESULT_FIELDS` and ``finished_at``), in the order
+        of ``keys`` when given (missing keys skipped)."""
         try:
             rows = {r["key"]: _from_sql(r) for r in self._conn.execute("SELECT * FROM runs")}
         except ValueError as exc:       # a JSON field SQLite kept whole but not its text
-            raise _damaged(Path(self.path), f"a run's JSON is unreadable: {exc}") from None
-        if keys is None:
-            return list(rows.values())
-        return [rows[k] for k in keys if k in rows]
+            raise _damaged(self.path, f"a run's JSON is unreadable: {exc}") from None
+        return list(rows.values()) if keys is None else [rows[k] for k in keys if k in rows]
 
     @_explained
     def __len__(self) -> int:

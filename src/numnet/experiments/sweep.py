@@ -6,9 +6,8 @@
 >>> len(res.runs), res.ran, res.failed
 (4, 4, 0)
 
-The runs are planned one at a time, never all in memory, and a sweep of
-more than ``max_runs`` runs (100,000 by default) is refused before anything
-starts, saying how many runs it is (:class:`SweepTooLarge`).
+Runs are planned one at a time, never all in memory; a sweep of more than
+``max_runs`` runs is refused before anything starts (:class:`SweepTooLarge`).
 """
 
 from __future__ import annotations
@@ -27,7 +26,17 @@ import numpy as np
 from numnet import fit
 
 from .executors import Executor, get_executor
-from .grid import Grid, GridLike, as_grids, canonical_json, count_settings, iter_settings, run_key
+from .grid import (
+    Grid,
+    GridLike,
+    as_grids,
+    canonical_json,
+    count_settings,
+    iter_settings,
+    report_files,
+    require_report_extras,
+    run_key,
+)
 from .runs import DataSource, RunSpec
 from .store import ResultStore
 
@@ -35,22 +44,21 @@ if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
     import pandas as pd
 
 __all__ = ["sweep", "SweepResults", "make_data_source", "SweepTooLarge", "DEFAULT_MAX_RUNS",
-           "check_size", "seeds_of"]
+           "check_size", "check_fit_kwargs", "seeds_of"]
 
 logger = logging.getLogger(__name__)
 
 #: The most runs a sweep starts unless told more (``max_runs=``, ``--max-runs``).
 DEFAULT_MAX_RUNS = 100_000
-# Joined grids that share settings are counted one setting at a time up to this many.
-_EXACT_COUNT = 100_000
+_EXACT_COUNT = 100_000      # joined grids sharing settings are counted up to this many
+_FIT_PARAMS = set(inspect.signature(fit).parameters) - {"net", "X", "y"}
+_OWNED_BY_SWEEP = {"verbose": "runs are always quiet; the sweep has the progress bar",
+                   "random_state": "each run is seeded from its seed; pass seeds= or repeats=",
+                   "resume_from": "a sweep resumes from its store"}
 
 
 class SweepTooLarge(ValueError):
-    """A sweep of more runs than its limit: how many, and the limit.
-
-    Attributes ``runs`` (the count, or a lower bound when ``exact`` is
-    False), ``settings``, ``seeds`` and ``limit``.
-    """
+    """A sweep of more ``runs`` (a lower bound unless ``exact``) than its ``limit``."""
 
     def __init__(self, runs: int, settings: int, seeds: int, limit: int, exact: bool) -> None:
         self.runs, self.settings, self.seeds, self.limit, self.exact = (
@@ -65,35 +73,15 @@ class SweepTooLarge(ValueError):
                     f"{'s' if self.seeds != 1 else ''})")
             lift = f"{option}{'' if option.endswith('=') else ' '}{self.runs}"
         else:
-            size = f"more than {self.limit:,} runs"
-            lift = f"a larger {option.rstrip('=')}"
+            size, lift = f"more than {self.limit:,} runs", f"a larger {option.rstrip('=')}"
         return (f"this sweep is {size}, more than the limit of {self.limit:,} runs; give fewer "
                 f"values or seeds, or pass {lift} to run it")
-
-_FIT_PARAMS = set(inspect.signature(fit).parameters) - {"net", "X", "y"}
-_OWNED_BY_SWEEP = {"verbose": "runs are always quiet; the sweep has the progress bar",
-                   "random_state": "each run is seeded from its seed; pass seeds= or repeats=",
-                   "resume_from": "a sweep resumes from its store"}
 
 
 @dataclass
 class SweepResults:
-    """What a :func:`sweep` produced.
-
-    Attributes
-    ----------
-    runs : list of dict
-        Every run of the sweep (this call's and those already in the store),
-        in grid order: settings, seed, errors, loss curve ... (see
-        :func:`numnet.experiments.runs.execute_run`).
-    grids : list of Grid
-    ran, skipped : int
-        Runs executed by this call, and runs found in the store already.
-    store : str
-        Path of the SQLite store (``":memory:"`` when none was asked for).
-    out : Path or None
-        The folder with ``results.csv``, ``summary.csv``, plots and ``report.md``.
-    """
+    """Every run of a :func:`sweep` (this call's and the store's), in grid order; ``ran``
+    now and ``skipped`` (already stored); the store's path and the report's files."""
 
     runs: list[dict[str, Any]]
     grids: list[Grid]
@@ -109,32 +97,26 @@ class SweepResults:
         return sum(r["status"] == "failed" for r in self.runs)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per run (a pandas DataFrame; needs ``numnet[plots]``)."""
+        """One row per run (pandas; needs ``numnet[plots]``)."""
         from .tables import results_frame
         return results_frame(self.runs)
 
     def summary(self) -> pd.DataFrame:
-        """Mean and std over seeds per setting (a pandas DataFrame)."""
+        """Mean and std over seeds per setting (pandas)."""
         from .tables import aggregate
         return aggregate(self.to_frame())
 
 
 def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,
                      test_size: float = 0.2) -> DataSource:
-    """A :class:`~numnet.experiments.runs.DataSource` from what ``sweep(data=...)`` accepts.
-
-    ``data`` is a built-in set's name (``"one_minus_x"``, ``"sine"``,
-    ``"one_minus_x_grid"`` ...), a ``DataSource``, arrays ``(X, y)`` (a fixed
-    ``test_size`` fraction is held out as the test set, the same for every
-    run), or ``{"train": (X, y), "validation": (X, y), "test": (X, y)}``.
-    """
+    """A :class:`DataSource` from a set's name, a ``DataSource``, arrays ``(X, y)`` (a fixed
+    ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
     if isinstance(data, DataSource):
         return data
     if isinstance(data, str):
         return DataSource(name=data, n_validation=n_validation, n_test=n_test)
     if isinstance(data, Mapping):
-        unknown = sorted(set(data) - {"train", "validation", "test"})
-        if unknown or "train" not in data:
+        if set(data) - {"train", "validation", "test"} or "train" not in data:
             raise ValueError(f"data as a mapping needs 'train' (and optionally 'validation', "
                              f"'test'), got keys {sorted(data)}")
         parts = {k: _pair(v, k) for k, v in data.items()}
@@ -158,11 +140,14 @@ def _pair(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ValueError(f"{name} must be a pair (X, y) of arrays")
     X, y = np.asarray(value[0]), np.asarray(value[1])
-    if X.ndim == 1:
-        X = X.reshape(-1, 1)
+    X = X.reshape(-1, 1) if X.ndim == 1 else X
     if len(X) != len(y):
         raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)}")
     return X, y
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
@@ -170,24 +155,19 @@ def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
     if seeds is not None and repeats is not None:
         raise ValueError("give seeds= or repeats=, not both")
     if repeats is not None:
-        if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) \
-                or repeats < 1:
+        if not _integer(repeats) or repeats < 1:
             raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
         return range(int(repeats))
     if seeds is None:
         return [0]
-    if isinstance(seeds, (int, np.integer)):
-        seeds = [int(seeds)]
-    out = []
-    for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"seeds must be non-negative integers, got {list(seeds)!r}")
-        out.append(int(s))
-    if len(set(out)) != len(out):
-        raise ValueError(f"seeds repeat a value: {out}")
-    if not out:
+    seeds = [int(seeds)] if isinstance(seeds, (int, np.integer)) else list(seeds)
+    if not all(_integer(s) and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be non-negative integers, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds repeat a value: {seeds}")
+    if not seeds:
         raise ValueError("seeds is empty; give at least one seed")
-    return out
+    return [int(s) for s in seeds]
 
 
 def _describe(value: Any) -> Any:
@@ -200,13 +180,13 @@ def _describe(value: Any) -> Any:
         return {str(k): _describe(v) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
-    get_config = getattr(value, "get_config", None)
-    if callable(get_config):
-        return {"class": type(value).__name__, "config": _describe(get_config())}
+    if callable(getattr(value, "get_config", None)):
+        return {"class": type(value).__name__, "config": _describe(value.get_config())}
     return {"class": type(value).__name__, "repr": repr(value)}
 
 
-def _check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``fit_kwargs`` as a dict; a ValueError for one ``fit`` does not take or the sweep sets."""
     fit_kwargs = dict(fit_kwargs or {})
     for name in fit_kwargs:
         if name in _OWNED_BY_SWEEP:
@@ -218,50 +198,17 @@ def _check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def check_size(grids: list[Grid], seeds: Sequence[int], max_runs: int | None) -> int:
-    """The number of runs of ``grids`` times ``seeds``; :class:`SweepTooLarge` above
-    ``max_runs`` (None: no limit). Counts without making the settings."""
-    if max_runs is not None and (isinstance(max_runs, bool) or not isinstance(
-            max_runs, (int, np.integer)) or max_runs < 1):
+    """The number of runs, counted without making the settings; :class:`SweepTooLarge`
+    above ``max_runs`` (None: no limit)."""
+    if max_runs is not None and (not _integer(max_runs) or max_runs < 1):
         raise ValueError(f"max_runs must be a positive integer, got {max_runs!r}")
-    n_seeds = len(seeds)
     # Counting past the limit (in constant memory) lets a refusal say the exact count.
-    stop = None if max_runs is None else max(max_runs // n_seeds, _EXACT_COUNT)
+    stop = None if max_runs is None else max(max_runs // len(seeds), _EXACT_COUNT)
     settings, exact = count_settings(grids, stop_after=stop)
-    runs = settings * n_seeds
+    runs = settings * len(seeds)
     if max_runs is not None and runs > max_runs:
-        raise SweepTooLarge(runs, settings, n_seeds, int(max_runs), exact)
+        raise SweepTooLarge(runs, settings, len(seeds), int(max_runs), exact)
     return runs
-
-
-def _open_store(store: Any, out: Path | None) -> tuple[ResultStore, bool]:
-    if isinstance(store, ResultStore):
-        return store, False
-    if store is None:
-        store = ":memory:" if out is None else out / "results.sqlite"
-    return ResultStore(store), True
-
-
-def _check_store_is_not_a_report_file(store: Any, out: Path | None, grids: list[Grid]) -> None:
-    """Refuse a store path that is one of the files the report writes (it would be lost)."""
-    if out is None or store is None or isinstance(store, ResultStore) or store == ":memory:":
-        return
-    from .studies import report_files
-    where = os.path.realpath(store)
-    for path in report_files(grids, out):
-        if os.path.realpath(path) == where:
-            raise ValueError(f"the store {store} is the report's {path.name}, which the sweep "
-                             f"writes at the end; give the store another path")
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        logger.info("install tqdm (numnet[cli]) for a progress bar")
-        return None
-    return tqdm(total=total, desc="sweep", unit="run", dynamic_ncols=True)
 
 
 def sweep(
@@ -285,79 +232,48 @@ def sweep(
     max_runs: int | None = DEFAULT_MAX_RUNS,
     timeout: float = 10.0,
 ) -> SweepResults:
-    """Run every setting of ``grid`` once per seed; record each run as it finishes.
+    """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
+    seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
 
-    Parameters
-    ----------
-    grid : Grid, mapping, or list of them
-        Factors and their values, e.g. ``{"hidden_layers": [[3], [9, 6]],
-        "n_samples": [100, 1000], "learning_rate": [0.1, 1.0]}``; a list
-        joins grids (each distinct setting runs once). See :class:`Grid`.
-    data : str, (X, y), mapping or DataSource, default "one_minus_x"
-        A built-in set by name (each run draws ``n_samples`` from its seed;
-        shared validation and test sets of ``n_validation`` and ``n_test``
-        samples), or arrays (see :func:`make_data_source`).
-    seeds : list of int, optional
-        One run per setting and seed. Default ``[0]``.
-    repeats : int, optional
-        Instead of ``seeds``: seeds ``0 .. repeats - 1``.
-    fit_kwargs : dict, optional
-        Fixed :func:`numnet.fit` arguments (``epochs``, ``batch_size``,
-        ``optimizer`` ...); grid factors of the same name override them.
-    executor : {"serial", "processes", "dask"} or Executor, default "serial"
-        Where runs execute: here, on local processes (every core unless
-        ``workers``), or on Dask (a new ``LocalCluster`` unless ``scheduler``).
-    scheduler : str or distributed.Client, optional
-        A running Dask cluster (``"tcp://host:8786"``); implies ``"dask"``.
-    workers : int, optional
-        Processes for ``"processes"``, workers of a new ``LocalCluster``.
-    store : path or ResultStore, optional
-        The SQLite store. Default ``out/results.sqlite`` with ``out``, else in
-        memory. Runs already in it are not run again (failed ones neither,
-        unless ``retry_failed``).
-    out : path, optional
-        Write ``results.csv``, ``summary.csv``, plots and ``report.md`` here
-        (needs ``numnet[plots]``).
-    progress : bool, default True
-        A progress bar over runs (tqdm).
-    title, description : str, optional
-        The report's title, and a paragraph under it saying what the sweep asks.
-    max_runs : int or None, default 100,000
-        Refuse (:class:`SweepTooLarge`, before anything starts) a sweep of more
-        runs; None for no limit. Runs are planned one at a time either way.
-    timeout : float, default 10
-        Dask only: seconds to wait for the scheduler to answer, and for a
-        worker when none is left (then the sweep stops, every finished run kept).
+    ``data``: a set's name or arrays (:func:`make_data_source`); ``fit_kwargs``: fixed
+    :func:`numnet.fit` arguments, which grid factors override. ``executor``: ``"serial"``,
+    ``"processes"`` (``workers``, default every core) or ``"dask"`` (a ``LocalCluster``
+    unless ``scheduler``; ``timeout`` s for it and its workers). ``store``: the SQLite
+    store (default ``out/results.sqlite``, else memory); its runs are not run again (nor
+    failed ones, unless ``retry_failed``). ``out``: write the report there, with ``title``
+    and ``description``. Refuses more than ``max_runs`` runs (None: no limit).
 
-    Returns
-    -------
-    SweepResults
-        Every run of the sweep, in grid order, and where things were written.
-
-    Notes
-    -----
-    Each run's key digests its settings, the fixed ``fit`` arguments, the
-    data and the seed (:func:`run_key`), so a store shared by different
-    sweeps never confuses their runs. The same seed gives the same initial
-    weights, data and order on every executor: per-run results are
-    identical wherever they ran.
+    A run's key digests its settings, the fixed ``fit`` arguments, the data and the
+    seed, so sweeps sharing a store never confuse their runs; a seed gives identical
+    results on every executor.
     """
     grids = as_grids(grid)
     seed_list = seeds_of(seeds, repeats)
-    fit_kwargs = _check_fit_kwargs(fit_kwargs)
+    fit_kwargs = check_fit_kwargs(fit_kwargs)
     source = make_data_source(data, n_validation, n_test)
     total = check_size(grids, seed_list, max_runs)
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
-        _check_report_extra()
-        _check_store_is_not_a_report_file(store, out_dir, grids)
+        require_report_extras()
+        if store is not None and not isinstance(store, ResultStore) and store != ":memory:":
+            for path in report_files(grids, out_dir):   # the report would write over it
+                if os.path.realpath(path) == os.path.realpath(store):
+                    raise ValueError(f"the store {store} is the report's {path.name}, which the "
+                                     f"sweep writes at the end; give the store another path")
         out_dir.mkdir(parents=True, exist_ok=True)
-    plan = _Plan(grids, seed_list, source, fit_kwargs, total)
-
-    db, owned = _open_store(store, out_dir)
+    plan = _Plan(grids, seed_list, source, fit_kwargs)
+    owned = not isinstance(store, ResultStore)
+    db = store if isinstance(store, ResultStore) else ResultStore(
+        store if store is not None else ":memory:" if out_dir is None
+        else out_dir / "results.sqlite")
     try:
         db.set_meta(f"sweep:{run_key(plan.meta(), 0)}", plan.meta())
-        todo, skipped = _missing(plan, db, retry_failed)
+        done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
+        skipped = sum(k in done for k in plan.keys()) if done else 0
+        if skipped:
+            logger.info("%d of %d runs already in %s; running the other %d",
+                        skipped, total, db.path, total - skipped)
+        todo = (s for s in plan.specs() if s.key not in done)
         ran = _execute(todo, total - skipped, executor, scheduler, workers, timeout, db,
                        retry_failed, progress)
         runs = db.results(plan.keys())
@@ -368,9 +284,8 @@ def sweep(
                           out=out_dir)
     if out_dir is not None:
         from .report import write_report
-        result.files = write_report(runs, grids, out_dir, title=title,
-                                    notes=_notes(fit_kwargs, grids, source, seed_list,
-                                                 description))
+        result.files = write_report(runs, grids, out_dir, title=title, notes=_notes(
+            fit_kwargs, grids, source, seed_list, description))
     return result
 
 
@@ -383,14 +298,12 @@ def _seeds_json(seeds: Sequence[int]) -> Any:
 
 @dataclass
 class _Plan:
-    """Every run of the sweep, in grid order (each setting times each seed), made one at a
-    time: memory does not grow with the number of runs."""
+    """Every run, in grid order (each setting times each seed), made one at a time."""
 
     grids: list[Grid]
     seeds: Sequence[int]
     source: DataSource
     fit_kwargs: dict[str, Any]
-    count: int
 
     def __post_init__(self) -> None:
         self.fixed = {"fit": _describe(self.fit_kwargs), "data": self.source.identity()}
@@ -410,33 +323,27 @@ class _Plan:
                 **self.fixed}
 
 
-def _missing(plan: _Plan, db: ResultStore, retry_failed: bool
-             ) -> tuple[Iterator[RunSpec], int]:
-    """The runs the store does not hold yet (nor as failed, unless ``retry_failed``), one at
-    a time, and how many it holds."""
-    done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
-    skipped = sum(k in done for k in plan.keys()) if done else 0
-    if skipped:
-        logger.info("%d of %d runs already in %s; running the other %d",
-                    skipped, plan.count, db.path, plan.count - skipped)
-    return (s for s in plan.specs() if s.key not in done), skipped
-
-
 def _execute(todo: Iterator[RunSpec], total: int, executor: Any, scheduler: Any,
              workers: int | None, timeout: float, db: ResultStore, retry_failed: bool,
              progress: bool) -> int:
+    """Run ``todo`` and store each result as it comes; the number stored."""
     if total <= 0:
         return 0
     ex = get_executor(executor, scheduler=scheduler, workers=workers, timeout=timeout)
-    owned = not isinstance(executor, Executor)
-    bar = _progress_bar(total, progress)
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total, desc="sweep", unit="run", dynamic_ncols=True)
+        except ImportError:
+            logger.info("install tqdm (numnet[cli]) for a progress bar")
     ran = failed = 0
     try:
         for result in ex.run(todo):
             if db.add(result, replace_failed=retry_failed):
                 ran += 1
-                failed += result["status"] == "failed"
                 if result["status"] == "failed":
+                    failed += 1
                     logger.warning("run %s (%s, seed %d) failed: %s", result["key"],
                                    canonical_json(result["settings"]), result["seed"],
                                    " ".join(str(result["error"]).split()))
@@ -447,24 +354,19 @@ def _execute(todo: Iterator[RunSpec], total: int, executor: Any, scheduler: Any,
     finally:
         if bar is not None:
             bar.close()
-        if owned:
+        if ex is not executor:
             ex.close()
     return ran
 
 
 def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
            seeds: Sequence[int], description: str | None) -> dict[str, Any]:
-    """What the report states about the sweep. The fixed ``fit`` arguments are those no
-    grid sets: a grid's value is what its runs used (each section says it)."""
+    """What the report states about the sweep; the fixed ``fit`` arguments are those no
+    grid sets (a section states its grid's)."""
     in_grids = {k for g in grids for k in g.factors}
     fixed = {k: v for k, v in fit_kwargs.items() if k not in in_grids}
-    notes = {"fit": json.loads(canonical_json(_describe(fixed))),
-             "data": source.identity(), "seeds": _seeds_json(seeds)}
+    notes = {"fit": json.loads(canonical_json(_describe(fixed))), "data": source.identity(),
+             "seeds": _seeds_json(seeds)}
     if description:
         notes["description"] = description
     return notes
-
-
-def _check_report_extra() -> None:
-    from .studies import require_report_extras
-    require_report_extras()
