@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .activations import sigmoid_into
+from .engine.one_example import OneExample
 from .fitting import LambdaCallback, Run, fit
 from .losses import mse as _mse
 from .network import LayerCache, Network
@@ -63,92 +63,6 @@ def mse(target: Any, output: Any) -> float:
     return _mse(target, output)
 
 
-class _OneExample:
-    """Buffers for the tutorial's methods on one 1-D example, allocated once per network.
-
-    On one example of a small network the tutorial's three methods spend their
-    time in NumPy call overhead, not arithmetic. This path reuses per-layer
-    buffers (``out=``), skips the general validation (an example of the right
-    length and dtype needs only a finiteness check) and computes the tutorial's
-    quantities directly: the same numbers as the general path (to rounding).
-
-    It uses the flat layout: a layer's ``W_i`` (row-major) is followed by its
-    ``b_i``, so ``[W_i; b_i]`` is one ``(n_in + 1, n_out)`` matrix, and with
-    each activation buffer ending in a constant 1, ``Z = [A, 1] @ [W; b]`` is
-    one product, as is the derivative ``[dW; db] = [A, 1]^T dZ``.
-    """
-
-    def __init__(self, net: Network) -> None:
-        dt = net.dtype
-        extra = 1 if net.bias else 0
-        self.flat = net.flat_parameters            # stale once the network's vector is replaced
-        self.derivatives = np.zeros_like(self.flat)
-        self.step = np.empty_like(self.flat)
-        self.half, self.one = np.array(0.5, dt), np.array(1.0, dt)   # 0-d: cheap to apply
-        self.rate = np.array(1.0, dt)
-        # inputs[i] = [A_i, 1]: the layer's input with the bias's constant 1 at the end
-        self.inputs = [np.ones(n + extra, dt) for n in net.layer_sizes]
-        self.n_in = net.num_inputs
-        self.layers = []
-        for i, ((n_in, n_out), act, (w, _, end)) in enumerate(zip(
-                net.shapes, net.activation_fns, net.layer_offsets(), strict=True)):
-            self.layers.append((
-                self.flat[w:end].reshape(n_in + extra, n_out),          # [W; b]
-                self.flat[w:w + n_in * n_out].reshape(n_in, n_out),     # W
-                self.derivatives[w:end].reshape(n_in + extra, n_out),   # [dW; db]
-                self.inputs[i].reshape(-1, 1),                          # [A_prev, 1] as a column
-                np.empty(n_out, dt),                                    # Z
-                self.inputs[i + 1][:n_out],                             # A
-                self.inputs[i + 1],                                     # [A, 1]
-                np.empty(n_out, dt), np.empty(n_out, dt),               # scratch, then dZ
-                np.empty(n_in, dt),                                     # -dE/dA_prev
-                act, act.name))
-        # NumPy 2 runs a ufunc in place on a one-element array several times slower than
-        # into another array, so no step below writes over one of its own operands.
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """``x: (num_inputs,)`` -> a new ``(num_outputs,)`` array; keeps the activations."""
-        A = self.inputs[0]
-        A[:self.n_in] = x
-        half = self.half
-        for Wb, _, _, _, Z, A_out, A_next, S, _, _, act, name in self.layers:
-            A.dot(Wb, Z)                               # Z = A_prev @ W + b
-            if name == "sigmoid":
-                sigmoid_into(Z, A_out, half, S)
-            elif name == "tanh":
-                np.tanh(Z, A_out)
-            else:
-                A_out[...] = act.forward(Z)
-            A = A_next
-        return A_out.copy()
-
-    def backward(self, error: np.ndarray) -> np.ndarray:
-        """``error = target - output: (num_outputs,)`` -> ``-dE/dx: (num_inputs,)``.
-
-        Fills :attr:`derivatives` with ``-dE/dW`` and ``-dE/db``, layer by layer.
-        """
-        delta = error                                 # -dE/dA of the current layer
-        one, layers = self.one, self.layers
-        for i in range(len(layers) - 1, -1, -1):
-            _, W, dWb, A_prev, Z, A, _, S, T, dA_prev, act, name = layers[i]
-            if name == "sigmoid":                      # dZ = delta * (A * (1 - A))
-                np.subtract(one, A, S)
-                np.multiply(A, S, T)
-                dZ = np.multiply(delta, T, S)
-            elif name == "identity":
-                dZ = delta
-            else:
-                dZ = act.backward(Z, A, delta)
-            np.multiply(A_prev, dZ, dWb)              # [dW; db] = [A_prev, 1]^T dZ
-            delta = W.dot(dZ, dA_prev) if i else W.dot(dZ)     # -dE/dA_prev = W @ dZ
-        return delta
-
-    @property
-    def x(self) -> np.ndarray:
-        """The last input, ``(num_inputs,)``."""
-        return self.inputs[0][:self.n_in]
-
-
 class TutorialMixin(_Base):
     """The tutorial's methods, on top of :class:`numnet.network.Network`'s forward and backward.
 
@@ -156,11 +70,11 @@ class TutorialMixin(_Base):
     """
 
     # Set by forward_propagate / back_propagate; None until then. The cache is the
-    # general path's list of LayerCache, or the _OneExample that did the last pass.
-    _tutorial_cache: list[LayerCache] | _OneExample | None = None
+    # general path's list of LayerCache, or the OneExample that did the last pass.
+    _tutorial_cache: list[LayerCache] | OneExample | None = None
     _tutorial_single = False
     _tutorial_derivatives: np.ndarray | None = None
-    _tutorial_plan: _OneExample | None = None
+    _tutorial_plan: OneExample | None = None
 
     def copy(self) -> Self:
         """An independent network with the same weights, and no remembered tutorial pass."""
@@ -168,7 +82,7 @@ class TutorialMixin(_Base):
         twin._tutorial_cache = twin._tutorial_derivatives = twin._tutorial_plan = None
         return twin
 
-    def _one_example(self, inputs: Any) -> _OneExample | None:
+    def _one_example(self, inputs: Any) -> OneExample | None:
         """The single-example buffers when ``inputs`` can take the fast path, else None.
 
         The fast path takes a 1-D float array of ``num_inputs`` finite values
@@ -182,7 +96,7 @@ class TutorialMixin(_Base):
             return None
         plan = self._tutorial_plan
         if plan is None or plan.flat is not self.flat_parameters:
-            plan = self._tutorial_plan = _OneExample(self)
+            plan = self._tutorial_plan = OneExample(self)
         return plan
 
     # --- forward ------------------------------------------------------------
@@ -238,7 +152,7 @@ class TutorialMixin(_Base):
             raise RuntimeError("call forward_propagate (or activate) before back_propagate")
         err = error if type(error) is np.ndarray and error.dtype == self.dtype \
             else np.asarray(error, dtype=self.dtype)
-        if isinstance(cache, _OneExample):
+        if isinstance(cache, OneExample):
             if err.ndim != 1:
                 err = err.reshape(-1)
             if err.shape[0] == self.num_outputs and math.isfinite(err.dot(err)):
@@ -274,9 +188,8 @@ class TutorialMixin(_Base):
         if derivatives is None:
             raise RuntimeError("call back_propagate (or backActivate) before gradient_descent")
         plan = self._tutorial_plan
-        if plan is not None and plan.flat is self.flat_parameters:   # no temporary array
-            plan.rate[...] = learning_rate
-            self.flat_parameters += np.multiply(derivatives, plan.rate, plan.step)
+        if plan is not None and plan.flat is self.flat_parameters:
+            plan.descend(derivatives, learning_rate)          # no temporary array
         else:
             self.flat_parameters += derivatives * learning_rate
 
