@@ -4,8 +4,8 @@
 hand on one 1-D example of a small network spend their time in NumPy's call
 overhead, not in arithmetic. :class:`OneExample` holds per-layer buffers and
 computes the same quantities as :meth:`numnet.network.Network.forward_train`
-and ``backward_flat`` (to rounding; ``tests/test_tutorial.py`` holds them
-equal). :class:`numnet.MLP`'s tutorial methods (:mod:`numnet.tutorial`) use it
+and ``backward_flat`` (to rounding; ``tests/test_first_contact.py`` holds
+them equal). :class:`numnet.MLP`'s tutorial methods (:mod:`numnet.tutorial`) use it
 for a float array of the network's dtype and length, and the general path
 otherwise.
 """
