@@ -78,17 +78,22 @@ def test_divergence_guard_restores_the_last_good_epoch(sine):
     np.testing.assert_array_equal(net.flat_parameters, saved[1])   # as before the poison
 
 
+def _csv_rows(path):
+    with path.open(newline="") as f:          # closed here, not left to the garbage collector
+        return list(csv.DictReader(f))
+
+
 def test_csv_logger(tmp_path, sine):
     X, y = sine
     path = tmp_path / "log.csv"
     fit(MLP(1, [4], 1, random_state=0), X, y, epochs=3, validation_split=0.2,
         callbacks=[callbacks.CSVLogger(path)], verbose=False)
-    rows = list(csv.DictReader(path.open()))
+    rows = _csv_rows(path)
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert {"loss", "val_loss", "learning_rate", "time"} <= set(rows[0])
     fit(MLP(1, [4], 1, random_state=0), X, y, epochs=2,
         callbacks=[callbacks.CSVLogger(path, append=True)], verbose=False)
-    assert len(list(csv.DictReader(path.open()))) == 5
+    assert len(_csv_rows(path)) == 5
 
 
 def test_lambda_callback_sees_every_hook(sine):

@@ -4,9 +4,13 @@ import re
 import subprocess
 import sys
 
-from click.testing import CliRunner
+import pytest
 
-from numnet.cli import _build_cli
+pytest.importorskip("click")                            # the cli extra
+
+from click.testing import CliRunner  # noqa: E402
+
+from numnet.cli import _build_cli  # noqa: E402
 
 
 def test_demo_runs_the_tutorial_and_learns():

@@ -3,14 +3,16 @@
 from io import StringIO
 
 import numpy as np
-import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from numnet.cli import cli
-
+pd = pytest.importorskip("pandas")                      # the cli extra
+pytest.importorskip("click")
+pytest.importorskip("onnx")                             # the onnx extra
 ort = pytest.importorskip("onnxruntime")
-pytest.importorskip("numnet.onnx")          # the onnx extra
+
+from click.testing import CliRunner  # noqa: E402
+
+from numnet.cli import cli  # noqa: E402
 
 
 def run(*args):

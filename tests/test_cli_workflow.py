@@ -12,13 +12,16 @@ import warnings
 from io import StringIO
 
 import numpy as np
-import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-import numnet
-from numnet.cli import cli
-from numnet.preprocessing import PreprocessedModel
+pd = pytest.importorskip("pandas")                      # the cli extra
+pytest.importorskip("click")
+
+from click.testing import CliRunner  # noqa: E402
+
+import numnet  # noqa: E402
+from numnet.cli import cli  # noqa: E402
+from numnet.preprocessing import PreprocessedModel  # noqa: E402
 
 SRC = os.path.join(os.path.dirname(__file__), os.pardir, "src")
 
@@ -105,6 +108,7 @@ def test_csv_with_string_labels_end_to_end(tmp_path, flowers, trained):
 
 
 def test_predictions_and_figures_match_the_python_api(tmp_path, flowers, trained):
+    pytest.importorskip("sklearn")                      # the reference figures
     model, _ = trained
     loaded = PreprocessedModel.load(model)
     frame = blobs()
@@ -153,6 +157,7 @@ def test_training_from_csv_or_parquet_gives_the_same_model(tmp_path, flowers):
 
 
 def test_regression_in_the_data_units(tmp_path):
+    pytest.importorskip("sklearn")                      # the reference figures
     path, model = tmp_path / "houses.csv", tmp_path / "houses.safetensors"
     frame = housing()
     frame.to_csv(path, index=False)
@@ -187,7 +192,7 @@ def test_no_scale_keeps_raw_features(tmp_path, flowers):
 
 def test_task_auto_treats_small_integer_targets_as_classes(tmp_path):
     """The reported bug: an integer species column was fitted as a regression."""
-    from sklearn.datasets import load_iris
+    load_iris = pytest.importorskip("sklearn.datasets").load_iris
     frame = load_iris(as_frame=True).frame
     path, model = tmp_path / "iris.csv", tmp_path / "iris.safetensors"
     frame.to_csv(path, index=False)
@@ -228,6 +233,7 @@ def test_options_early_stopping_checkpoint_resume_and_plot(tmp_path, flowers):
 
 
 def test_builtin_sets(tmp_path):
+    pytest.importorskip("sklearn")        # iris and wine come with the sklearn extra
     model = tmp_path / "m.safetensors"
     for name, task in (("moons", "classification"), ("sine", "regression"),
                        ("wine", "classification"), ("diabetes", "regression")):
@@ -300,6 +306,7 @@ def test_each_bad_invocation_is_one_line_without_traceback(tmp_path, flowers, tr
 
 
 def test_an_estimator_file_is_one_line_that_says_how_to_use_it(tmp_path, flowers):
+    pytest.importorskip("sklearn")        # numnet.estimators needs the sklearn extra
     estimators = pytest.importorskip("numnet.estimators")
     frame = blobs()
     X, y = frame[["length", "width", "weight"]].to_numpy(), frame["colour"].to_numpy()

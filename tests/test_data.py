@@ -1,10 +1,11 @@
 """numnet.data: files by suffix and header names, built-in sets, clear errors."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from numnet import data, datasets
+pd = pytest.importorskip("pandas")                      # the cli extra
+
+from numnet import data, datasets  # noqa: E402
 
 
 def frame():
@@ -56,6 +57,7 @@ def test_a_saved_index_column_is_pointed_out(tmp_path):
 
 
 def test_builtin_sets_have_named_columns():
+    pytest.importorskip("sklearn")        # iris comes with the sklearn extra
     iris = data.load_table("iris")
     assert iris.X.shape == (150, 4) and "petal length (cm)" in iris.feature_names
     assert sorted(set(iris.y)) == ["setosa", "versicolor", "virginica"]

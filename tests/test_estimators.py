@@ -9,9 +9,13 @@ import subprocess
 import sys
 import warnings
 
-import joblib
 import numpy as np
 import pytest
+
+pytest.importorskip("sklearn")            # the sklearn extra; joblib comes with it
+pytest.importorskip("safetensors")
+
+import joblib
 import safetensors.numpy
 from sklearn import neural_network as sk
 from sklearn.base import clone

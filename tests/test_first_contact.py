@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-import numnet
-from numnet import MLP, datasets, fit, optimizers
-from numnet.cli import _build_cli
+pytest.importorskip("click")                            # the cli extra
+
+from click.testing import CliRunner  # noqa: E402
+
+import numnet  # noqa: E402
+from numnet import MLP, datasets, fit, optimizers  # noqa: E402
+from numnet.cli import _build_cli  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -32,7 +35,7 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def iris_files(tmp_path_factory):
-    from sklearn.datasets import load_iris
+    load_iris = pytest.importorskip("sklearn.datasets").load_iris
     X, y = load_iris(return_X_y=True)
     net = MLP(4, [8], 3, activation="tanh", output_activation="softmax", random_state=0)
     fit(net, X, y, optimizer="adam", learning_rate=0.02, epochs=60, verbose=False,
@@ -70,7 +73,7 @@ def test_softmax_over_one_output_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"softmax over one unit is constant.*sigmoid"):
         MLP(4, [8], 1, output_activation="softmax")
     path = tmp_path / "d.csv"
-    path.write_text("\n".join(f"{x / 20},{int(x > 10)}" for x in range(20)) + "\n")
+    path.write_text("x,y\n" + "\n".join(f"{x / 20},{int(x > 10)}" for x in range(20)) + "\n")
     # --task regression: by default the CLI sees the 0/1 column as two classes and gives a
     # softmax one unit per class; as a regression target it is one unit.
     result = CliRunner().invoke(_build_cli(), [
@@ -130,7 +133,8 @@ def test_flat_lists_are_samples_for_a_one_input_network(capsys):
 # 6. class labels to a network without a softmax output ------------------------------------
 
 def test_class_labels_without_softmax_suggest_softmax():
-    from sklearn.datasets import load_iris, load_wine
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    load_iris, load_wine = sk_datasets.load_iris, sk_datasets.load_wine
     Xw, yw = load_wine(return_X_y=True)
     names = np.array(["barolo", "grignolino", "barbera"])[yw]
     with pytest.raises(ValueError, match=r"class labels.*output_activation='softmax'"):
@@ -193,6 +197,10 @@ def test_metadata_is_loaded_with_the_network(tmp_path):
 def test_readme_python_block_runs_alone(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = _python_blocks()[index]
+    # a block that imports an extra's library (scikit-learn, onnxruntime, soundfile...) runs
+    # where it is installed
+    for name in sorted(set(re.findall(r"^\s*(?:from|import) (\w+)", code, re.M)) - {"numnet"}):
+        pytest.importorskip(name)
     exec(compile(code, f"README.md python block {index + 1}", "exec"), {"__name__": "__main__"})
 
 

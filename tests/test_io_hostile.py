@@ -21,12 +21,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from safetensors import safe_open
-from safetensors.numpy import save as st_save
 
-from numnet import MLP
-from numnet import io as nio
-from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS
+pytest.importorskip("safetensors")                      # the io extra
+
+from safetensors import safe_open  # noqa: E402
+from safetensors.numpy import save as st_save  # noqa: E402
+
+from numnet import MLP  # noqa: E402
+from numnet import io as nio  # noqa: E402
+from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from sklearn import metrics as skm
 
 from numnet import metrics
+
+skm = pytest.importorskip("sklearn.metrics")           # the reference: the sklearn extra
 
 
 @pytest.mark.parametrize("n_targets", [1, 3])

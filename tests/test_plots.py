@@ -4,12 +4,16 @@ import re
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from matplotlib.figure import Figure
-from matplotlib.image import imread
 
-from numnet import MLP, datasets, fit, metrics, plots
-from numnet.cli import cli
+pytest.importorskip("matplotlib")                       # the plots extra
+pytest.importorskip("click")                            # the cli extra
+
+from click.testing import CliRunner  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.image import imread  # noqa: E402
+
+from numnet import MLP, datasets, fit, metrics, plots  # noqa: E402
+from numnet.cli import cli  # noqa: E402
 
 
 def assert_png(path):

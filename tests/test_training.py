@@ -42,7 +42,7 @@ def test_spirals_are_classified():
 
 
 def test_digits_held_out():
-    from sklearn.datasets import load_digits
+    load_digits = pytest.importorskip("sklearn.datasets").load_digits
     digits = load_digits()
     X, y = digits.data / 16.0, digits.target
     order = np.random.default_rng(0).permutation(len(X))

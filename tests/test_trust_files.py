@@ -25,13 +25,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.numpy import save as st_save
 
-import numnet
-from numnet import MLP, callbacks, fit
-from numnet import io as nio
-from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS
-from numnet.preprocessing import PreprocessedModel, Preprocessing
+pytest.importorskip("safetensors")                      # the io extra
+
+from safetensors.numpy import save as st_save  # noqa: E402
+
+import numnet  # noqa: E402
+from numnet import MLP, callbacks, fit  # noqa: E402
+from numnet import io as nio  # noqa: E402
+from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
+from numnet.preprocessing import PreprocessedModel, Preprocessing  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
@@ -107,6 +110,7 @@ def _checkpoint(tmp_path: Path) -> Path:
 
 
 def _estimator(tmp_path: Path) -> Path:
+    pytest.importorskip("sklearn")        # numnet.estimators needs the sklearn extra
     estimators = pytest.importorskip("numnet.estimators")
     X, y = _data()
     est = _quiet_fit(estimators.MLPClassifier((6,), max_iter=3, random_state=0), X, y)
@@ -280,6 +284,7 @@ def _write_from_model_checkpoint_callback(path):
 
 
 def _write_estimator_with_mismatched_classes(path):
+    pytest.importorskip("sklearn")        # numnet.estimators needs the sklearn extra
     estimators = pytest.importorskip("numnet.estimators")
     X, _ = _data()
     y = np.array(["a", "b", "c"])[np.arange(len(X)) % 3]
@@ -405,6 +410,7 @@ def test_the_commands_refuse_a_file_whose_classes_do_not_fit(tmp_path):
     (lambda s: s["fitted"].update(n_features_in_=5), "do not match"),
 ], ids=["classes", "feature-names", "features"])
 def test_estimator_state_that_does_not_fit_its_network_is_refused(tmp_path, change, match):
+    pytest.importorskip("sklearn")        # numnet.estimators needs the sklearn extra
     estimators = pytest.importorskip("numnet.estimators")
     X, y = _data()
     y = np.array(["a", "b", "c"])[np.arange(len(X)) % 3]

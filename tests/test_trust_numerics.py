@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _iris(standardised=True):
-    from sklearn.datasets import load_iris
+    load_iris = pytest.importorskip("sklearn.datasets").load_iris    # the sklearn extra
     X, y = load_iris(return_X_y=True)
     return ((X - X.mean(0)) / X.std(0) if standardised else X), y
 
@@ -142,7 +142,6 @@ def _healthy_runs():
     X2, y2 = datasets.sum_of_two(200, random_state=0)
     Xs, ls = datasets.spirals(300, n_classes=3, random_state=0)
     Xm, ym = datasets.moons(200, random_state=0)
-    Xi, yi = _iris()
     items = [x / 10 for x in range(10)]
     targets = [1 - x / 10 for x in range(10)]
     return {
@@ -166,7 +165,7 @@ def _healthy_runs():
             Xm, ym, loss="binary_cross_entropy", optimizer="sgd", learning_rate=10.0,
             epochs=30, verbose=False, random_state=0),
         "iris, a tiny rate": lambda: fit(
-            MLP(4, [16], 3, output_activation="softmax", random_state=0), Xi, yi,
+            MLP(4, [16], 3, output_activation="softmax", random_state=0), *_iris(),
             optimizer="sgd", learning_rate=1e-4, epochs=1, verbose=False, random_state=0),
     }
 
