@@ -231,6 +231,11 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     store_path = Path(store) if store else Path(out, "results.sqlite")
     created = _check_outputs(Path(out), store_path, grids,
                              {"--grid": grid_file, "--data": data_name})
+    if scheduler is not None or backend == "dask":
+        # When a cluster fails, the sweep says so in one line; Dask's client can leave a
+        # pending gather whose exception asyncio prints, with a traceback, as the process
+        # ends. This command's output is that one line.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
     try:
         executor = get_executor(backend or "serial", scheduler=scheduler, workers=workers,
                                 timeout=timeout)
