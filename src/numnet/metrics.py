@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import column_exponents
+
 __all__ = ["mean_squared_error", "mean_absolute_error", "r2_score", "accuracy",
            "confusion_matrix", "precision_recall_f1", "regression_scores",
            "classification_scores", "unlisted_labels"]
@@ -46,9 +48,7 @@ def _scaled_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.n
     a power of two is exact: ordinary data gives the same figures bit for bit.
     """
     t, p = _pair(y_true, y_pred)
-    with np.errstate(over="ignore", invalid="ignore"):
-        top = np.maximum(np.abs(t).max(axis=0), np.abs(p).max(axis=0))
-    exponent = np.frexp(np.where(np.isfinite(top) & (top > 0), top, 1.0))[1]
+    exponent = np.maximum(column_exponents(t), column_exponents(p))
     s = np.ldexp(1.0, np.where(np.abs(exponent) > 8, exponent, 0))   # only where needed
     return t / s, p / s, s
 

@@ -42,6 +42,7 @@ from .files import save as save_file
 from .files.format import PREPROCESSING_VERSION
 from .mlp import MLP
 from .network import Network
+from .validation import column_exponents
 
 __all__ = ["Preprocessing", "PreprocessedModel", "infer_task", "MAX_AUTO_CLASSES", "TASKS"]
 
@@ -96,7 +97,7 @@ def _standardiser(A: np.ndarray, names: Sequence[str], what: str
         name = names[int(np.argmin(finite))]
         raise ValueError(f"{what} column {name!r} holds infinite or NaN values, which cannot "
                          f"be standardised; remove or fix those rows before training")
-    exponent = np.frexp(np.abs(A).max(axis=0, initial=0.0))[1]   # max|x| < 2**exponent
+    exponent = column_exponents(A)                  # max|x| < 2**exponent, per column
     U = np.ldexp(A, -exponent)
     mean = np.ldexp(U.mean(axis=0), exponent)
     scale = np.ldexp(U.std(axis=0), exponent)

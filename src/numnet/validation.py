@@ -36,6 +36,7 @@ __all__ = [
     "check_memory",
     "format_bytes",
     "largest_magnitude",
+    "column_exponents",
 ]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -115,6 +116,19 @@ def largest_magnitude(A: np.ndarray | None) -> float:
     if A is None or A.size == 0:
         return 0.0
     return float(max(A.max(), -A.min()))
+
+
+def column_exponents(A: np.ndarray) -> np.ndarray:
+    """``e: (k,)`` with ``max |A[:, j]| < 2**e[j]`` for ``A: (n, k)``; 0 for a column that is
+    all zeros or holds a non-finite value.
+
+    Dividing a column by ``2**e`` (``np.ldexp(A, -e)``) is exact and brings it
+    below 1 in magnitude, so squares and differences of values near 1e300 stay
+    finite: how preprocessing and the regression scores handle such data.
+    """
+    with np.errstate(invalid="ignore"):
+        top = np.abs(A).max(axis=0, initial=0.0)
+    return np.frexp(np.where(np.isfinite(top), top, 0.0))[1]
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
