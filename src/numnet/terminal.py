@@ -24,7 +24,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-__all__ = ["printable", "EscapingStream", "escape_standard_streams"]
+__all__ = ["printable", "one_line", "EscapingStream", "escape_standard_streams"]
 
 # C0 controls, DEL, C1 controls, and the Unicode format characters that reorder or hide text
 # (bidirectional overrides and isolates, zero-width characters, line/paragraph separators).
@@ -52,6 +52,14 @@ def printable(text: Any) -> str:
     if isinstance(text, (bytes, os.PathLike)):
         text = os.fsdecode(text)
     return _ANY_CONTROL.sub(_escape, str(text))
+
+
+def one_line(text: Any) -> str:
+    """:func:`printable` on one line: runs of white space (newlines too) become one space.
+
+    The form of an error or warning message that may quote a name from a file.
+    """
+    return printable(" ".join(str(text).split()))
 
 
 class EscapingStream(io.TextIOBase):

@@ -21,7 +21,7 @@ import click
 import numpy as np
 
 from numnet import data
-from numnet.terminal import printable
+from numnet.terminal import one_line, printable
 from numnet.validation import format_bytes
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,7 +33,7 @@ class CliError(click.ClickException):
     """A problem with what the user gave: one line, exit code 1."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(printable(" ".join(str(message).split())))
+        super().__init__(one_line(message))
 
 
 def _message(exc: BaseException) -> str:
@@ -115,7 +115,7 @@ def check_plot(option: str, path: str | None) -> None:
 
 def _show_warning(message: Any, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
-    click.echo(f"warning: {printable(' '.join(str(message).split()))}", err=True)
+    click.echo(f"warning: {one_line(message)}", err=True)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("numnet sweep needs click: pip install 'numnet[cli]'") from exc
 
+from numnet.terminal import one_line
+
 from .executors import get_executor
 from .grid import Grid, Preset, report_files, require_report_extras, tutorial_preset
 from .store import StoreError, check_store
@@ -68,7 +70,7 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
 
 
 def _usage(message: str) -> click.UsageError:
-    return click.UsageError(_printable(message))
+    return click.UsageError(one_line(message))
 
 
 def _parse(path: Path) -> dict[str, Any]:
@@ -114,7 +116,7 @@ class _PrintableFormatter(logging.Formatter):
     read from a file."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return _printable(super().format(record))
+        return one_line(super().format(record))
 
 
 def _show_warnings() -> None:
@@ -219,7 +221,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     except SweepTooLarge as exc:
         raise _error(exc.describe("--max-runs")) from None
     except ValueError as exc:
-        raise click.UsageError(_printable(exc)) from None
+        raise click.UsageError(one_line(exc)) from None
     try:                        # what sweep() would refuse, refused before any folder is made
         make_data_source(data_name)
         check_fit_kwargs(fit_kwargs)
@@ -243,7 +245,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         _remove_empty(created)
         if isinstance(exc, RuntimeError):
             raise _error(exc) from None
-        raise click.UsageError(_printable(exc)) from None
+        raise click.UsageError(one_line(exc)) from None
     try:
         result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
                        fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
@@ -251,7 +253,7 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
                        title=title or config.get("title"), description=description,
                        max_runs=max_runs, timeout=timeout)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; every finished run is in {_printable(store_path)}: run the "
+        click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
                    f"same command again to continue", err=True)
         sys.exit(130)
     except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
@@ -260,22 +262,16 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         executor.close()
     click.echo(f"{len(result.runs)} runs ({result.ran} run now, {result.skipped} already "
                f"stored), {result.failed} failed")
-    click.echo(f"report: {_printable(Path(out) / 'report.md')}")
+    click.echo(f"report: {one_line(Path(out) / 'report.md')}")
     if result.runs and result.failed == len(result.runs):
         sys.exit(1)
-
-
-def _printable(text: Any) -> str:
-    """``text`` on one line, its control characters escaped (names come from files)."""
-    from numnet.terminal import printable
-    return printable(" ".join(str(text).split()))
 
 
 def _error(exc: BaseException | str) -> click.ClickException:
     """A one-line ``Error: ...`` (exit 1) for ``exc``."""
     if isinstance(exc, OSError) and not isinstance(exc, StoreError) and exc.filename:
-        return click.ClickException(_printable(f"{exc.filename}: {exc.strerror or exc}"))
-    return click.ClickException(_printable(exc))
+        return click.ClickException(one_line(f"{exc.filename}: {exc.strerror or exc}"))
+    return click.ClickException(one_line(exc))
 
 
 def _check_outputs(out: Path, store: Path, grids: list[Grid],
