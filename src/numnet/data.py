@@ -30,6 +30,7 @@ import hashlib
 import os
 import stat
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,8 @@ import numpy as np
 from numnet import datasets
 
 __all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "file_kind",
-           "fingerprint", "BUILTIN", "GENERATED", "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
+           "fingerprint", "repeated_names", "BUILTIN", "GENERATED", "BUNDLED", "FILE_SUFFIXES",
+           "AUDIO_PREFIX"]
 
 GENERATED = tuple(datasets.DATASETS)
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
@@ -168,7 +170,7 @@ def read_frame(path: str | os.PathLike) -> Any:
     names = _header_names(pd, path, suffix)
     frame.columns = [str(c) for c in frame.columns]
     if names is not None and len(names) == frame.shape[1]:
-        repeated = {name for name in names if name and names.count(name) > 1}
+        repeated = {name for name in repeated_names(names) if name}
         frame.attrs[_DUPLICATES] = {given: name for given, name in
                                     zip(frame.columns, names, strict=True) if name in repeated}
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ")]
@@ -216,12 +218,17 @@ def _read_parquet(pd: Any, path: Path) -> Any:
     import pyarrow.parquet
     try:
         names = [str(n) for n in pyarrow.parquet.read_schema(path).names]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = repeated_names(names)
         if repeated:
             raise DataError(f"'{path}': {_repeated_message(names, repeated)}")
         return pd.read_parquet(path, engine="pyarrow")
     except pyarrow.lib.ArrowException as exc:
         raise DataError(f"'{path}' is not a valid Parquet file: {_one_line(exc)}") from None
+
+
+def repeated_names(names: Sequence[str]) -> list[str]:
+    """The names that occur more than once in ``names``, sorted."""
+    return sorted(name for name, count in Counter(names).items() if count > 1)
 
 
 def _repeated_message(names: list[str], repeated: list[str]) -> str:
@@ -381,7 +388,7 @@ def table_from_frame(frame: Any, source: str, target: Sequence[str] | None = Non
     columns = list(frame.columns)
     targets = [default_target(columns)] if target is None else list(target)
     for names, what in ((targets, "target"), (features, "feature")):
-        twice = sorted({n for n in names or [] if list(names or []).count(n) > 1})
+        twice = repeated_names(names or [])
         if twice:
             raise DataError(f"{source}: {what} column {twice[0]!r} is named more than once; "
                             f"name each column once")

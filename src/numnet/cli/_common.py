@@ -156,7 +156,7 @@ def split_names(values: Sequence[str] | None, option: str = "--features"
     if not values:
         return None
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = data.repeated_names(names)
     if twice:
         raise CliError(f"{option} names column {twice[0]!r} more than once; name each column "
                        f"once")

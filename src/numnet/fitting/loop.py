@@ -211,7 +211,7 @@ def fit(
         For bad arguments or data; for finite features that overflow the
         network's arithmetic (values near the float range: scale them); and,
         before anything is allocated, when training would need more than the
-        machine's physical memory (the message counts it and says whether a
+        memory available now (the message counts it and says whether a
         smaller batch_size or network is the fix).
     MemoryError
         When memory runs out during training all the same, with that count.
@@ -331,7 +331,7 @@ def _state_copies(opt: Optimizer, dtype: np.dtype) -> int:
 
 
 def check_training_memory(net: Network, data: Data, opt: Optimizer) -> int:
-    """Between stages 1 and 2: refuse a training that cannot fit in physical memory, before
+    """Between stages 1 and 2: refuse a training that cannot fit in the memory available, before
     anything is allocated.
 
     Counts what training certainly holds at once (a lower bound, whichever
