@@ -44,6 +44,7 @@ from .format import (
     _fail,
     _numnet_version,
     _tensors_sha256,
+    header_items,
 )
 
 __all__ = ["check_preprocessing"]
@@ -143,7 +144,7 @@ def _read_header(f: BinaryIO, size: int) -> tuple[dict[str, Any], dict[str, Any]
     if n < 2:
         _fail(f"not a safetensors file: a {n}-byte header cannot hold a JSON object")
     raw = _read_exact(f, n, "header")
-    items = raw.count(b",") + raw.count(b"[") + raw.count(b"{")
+    items = header_items(raw)
     if items > MAX_HEADER_ITEMS:
         _fail(f"its header holds {items} JSON items (commas and brackets), more than the "
               f"{MAX_HEADER_ITEMS} numnet reads; numnet does not write such files")

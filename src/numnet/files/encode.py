@@ -35,6 +35,7 @@ from .format import (
     _numnet_version,
     _safetensors,
     _tensors_sha256,
+    header_items,
 )
 
 logger = logging.getLogger("numnet.io")  # the public module: logging set-ups stay valid
@@ -170,7 +171,7 @@ def _check_readable(path: str | os.PathLike, data: bytes, fmt: str,
         raise ValueError(f"{where}: its header (classes, names and metadata) would take {n} "
                          f"bytes, more than the {MAX_HEADER_BYTES} numnet reads; store less "
                          f"metadata with the model")
-    items = data.count(b",", 8, 8 + n) + data.count(b"[", 8, 8 + n) + data.count(b"{", 8, 8 + n)
+    items = header_items(data[8:8 + n])
     if items > MAX_HEADER_ITEMS:
         raise ValueError(f"{where}: its header (classes, names and metadata) would hold "
                          f"{items} JSON items, more than the {MAX_HEADER_ITEMS} numnet reads; "

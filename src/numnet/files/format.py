@@ -145,6 +145,12 @@ FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 16 * 2 ** 20
 MAX_HEADER_ITEMS = 1_000_000        # commas, '[' and '{' in the header, counted before parsing
 PREPROCESSING_KEY = "preprocessing"  # metadata key of numnet.preprocessing's record
+
+
+def header_items(header: bytes) -> int:
+    """An upper bound on the JSON items in ``header``: its commas, '[' and '{', counted
+    without parsing, to compare with :data:`MAX_HEADER_ITEMS`."""
+    return header.count(b",") + header.count(b"[") + header.count(b"{")
 PREPROCESSING_VERSION = 1
 TASKS = ("regression", "classification")
 
