@@ -25,11 +25,10 @@ runners between epochs). Each satisfies the :class:`Runner` protocol (``name``,
   network's dtype), no ``dX`` for the input layer, and with numba the
   elementwise work and the optimizer's update compiled. An update that is
   exactly ``p -= lr * g`` (the optimizer's ``linear_rate()``: plain SGD, no
-  ``l2``) goes inside each weight matrix's gradient product, one BLAS
-  ``gemm`` with ``beta = 1`` in the BLAS NumPy's wheel bundles, used only
-  when NumPy's build says it is that library and a self-test agrees with
-  ``np.matmul`` (:mod:`numnet.engine.blas`). The path for large networks,
-  where the time is BLAS's (:mod:`numnet.engine.buffered`).
+  ``l2``) is made layer by layer as each gradient is complete, with the rate
+  folded into ``dZ`` before the product. BLAS is NumPy's ``matmul``, nothing
+  else. The path for large networks, where the time is BLAS's
+  (:mod:`numnet.engine.buffered`).
 * ``"compiled per-example"``, :class:`ExampleRunner` (numba): batch size 1,
   whole epochs of per-example updates in one compiled loop
   (:mod:`numnet.engine.compiled`, kernels in :mod:`numnet.engine.kernels`).

@@ -3,9 +3,10 @@
 The maths is the network's, in the in-place forms its activations and losses
 carry (:mod:`numnet.activations`, :mod:`numnet.losses`); with numba, the
 elementwise passes and the optimizer's update come from
-:mod:`numnet.engine.kernels`; an update ``p -= lr * g``
-(:meth:`~numnet.optimizers.Optimizer.linear_rate`) goes inside each weight
-gradient's product, one BLAS call (:mod:`numnet.engine.blas`).
+:mod:`numnet.engine.kernels`. An update ``p -= lr * g``
+(:meth:`~numnet.optimizers.Optimizer.linear_rate`) is made layer by layer as
+soon as each gradient is complete, with the rate folded into ``dZ`` (the
+smaller factor of the product), while the weights are still in cache.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from numnet.losses import Loss
 from numnet.network import Network, fused_delta, fused_value
 from numnet.optimizers import Optimizer
 
-from . import blas
 from .compiled import kernel_hyperparameters, kernel_state, loss_code, optimizer_code
 
 __all__ = ["BufferedRunner", "BatchViews", "has_in_place_form"]
@@ -134,8 +134,6 @@ class BufferedRunner:
         self.params = [net.flat_parameters]
         self.grad = np.empty_like(net.flat_parameters)
         self.dW, self.db = net.unflatten(self.grad)
-        # an update p -= lr * g can go inside each weight gradient's product
-        self.blas = blas.available(net.dtype)
         self._empty = net.flat_parameters[:0]
         # a large network's layers are updated one by one, while still in cache
         self.segments: list[tuple[int, int]] | None = None
@@ -273,8 +271,10 @@ class BufferedRunner:
                                               self.scratch.take(n, Zs[i - 1].shape[1]))
                     if has_bias:
                         np.sum(Ds[i - 1], axis=0, out=dbs[i - 1])
-            if lr is not None:        # W -= lr * A_prev.T @ dZ in one BLAS pass; b -= lr * db
-                blas.gemm_accumulate(inputs_T[i].T, Ds[i], weights[i], -lr)
+            if lr is not None:        # W -= A_prev.T @ (lr * dZ); b -= lr * db
+                np.multiply(Ds[i], -lr, out=Ds[i])          # dZ is spent: dX and db are made
+                np.matmul(inputs_T[i], Ds[i], out=self.dW[i])
+                weights[i] += self.dW[i]
                 if has_bias:
                     biases[i] -= lr * dbs[i]
                 continue
@@ -285,11 +285,11 @@ class BufferedRunner:
                 step(*self.segments[i])
 
     def _fused_rate(self) -> float | None:
-        """The optimizer's :meth:`~numnet.optimizers.Optimizer.linear_rate` when BLAS can fuse it.
+        """The optimizer's :meth:`~numnet.optimizers.Optimizer.linear_rate`, None with ``l2``.
 
         Read at every batch: ``load_state_dict`` may change the hyperparameters.
         """
-        if not self.blas or self.l2:
+        if self.l2:
             return None
         return self.optimizer.linear_rate()
 
