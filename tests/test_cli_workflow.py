@@ -126,7 +126,7 @@ def test_predictions_and_figures_match_the_python_api(tmp_path, flowers, trained
     api = loaded.net.evaluate(prep.transform(X), frame["colour"].to_numpy())
     assert printed == pytest.approx(api["accuracy"], abs=5e-5)
     # The model file is an ordinary numnet model plus JSON preprocessing.
-    net = numnet.files.load(model)             # the network alone, as the files layer reads it
+    net = numnet._files.load(model)             # the network alone, as the files layer reads it
     meta = numnet.io.load_metadata(model)["metadata"]["preprocessing"]
     Z = (X - np.array(meta["scaling"]["mean"])) / np.array(meta["scaling"]["scale"])
     np.testing.assert_array_equal(net.predict(Z), expected)

@@ -1,11 +1,12 @@
-"""numnet.data: files by suffix and header names, built-in sets, clear errors."""
+"""numnet.cli.data: files by suffix and header names, built-in sets, clear errors."""
 
 import numpy as np
 import pytest
 
 pd = pytest.importorskip("pandas")                      # the cli extra
 
-from numnet import data, datasets  # noqa: E402
+from numnet import datasets  # noqa: E402
+from numnet.cli import data  # noqa: E402
 
 
 def frame():

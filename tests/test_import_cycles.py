@@ -48,7 +48,12 @@ PACKAGE = "numnet"
 SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
 #: Edges ``(importer, imported)`` left out of the graph, each with a comment saying why.
-ALLOWED: frozenset[tuple[str, str]] = frozenset()
+ALLOWED: frozenset[tuple[str, str]] = frozenset({
+    # numnet._moved names where the old path numnet.data now lives; it imports it only
+    # when a user imports numnet.data, which numnet itself never does
+    # (tests/test_moved.py imports every module of numnet with the warning an error)
+    ("numnet._moved", "numnet.cli.data"),
+})
 
 Edge = tuple[str, str, str]          # (importer, imported, "file:line")
 

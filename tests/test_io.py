@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from numnet import MLP
 from numnet import io as nio
-from numnet.files.atomic import _host_tag
+from numnet._files.atomic import _host_tag
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "identity"]
 ARCHITECTURES = [(3, [], 2), (4, [5], 1), (2, [6, 3], 3)]
@@ -412,7 +412,7 @@ def test_checkpoint_history_may_hold_nan_and_inf(tmp_path):
 def test_io_module_never_imports_pickle():
     import ast
 
-    files = [Path(nio.__file__), *Path(nio.__file__).with_name("files").glob("*.py")]
+    files = [Path(nio.__file__), *Path(nio.__file__).with_name("_files").glob("*.py")]
     assert len(files) > 2
     for path in files:
         tree = ast.parse(path.read_text())

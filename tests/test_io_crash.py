@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 from numnet import MLP
 from numnet import io as nio
-from numnet.files.atomic import _remove_stale_temps as remove_stale_temps
+from numnet._files.atomic import _remove_stale_temps as remove_stale_temps
 
 target = Path(sys.argv[1])
 net = MLP(**{ARCH!r}, random_state=0)

@@ -29,7 +29,7 @@ from safetensors.numpy import save as st_save  # noqa: E402
 
 from numnet import MLP  # noqa: E402
 from numnet import io as nio  # noqa: E402
-from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
+from numnet._files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

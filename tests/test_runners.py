@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from numnet import MLP, callbacks, engine, fit
+from numnet._files import load_checkpoint
+from numnet._fitting import History
+from numnet._fitting.evaluation import loss_for
 from numnet.engine import RULES, RUNNERS, preferred_runner, select_runner
-from numnet.files import load_checkpoint
-from numnet.fitting import History
-from numnet.fitting.evaluation import loss_for
 from numnet.optimizers import get_optimizer
 
 N = 40

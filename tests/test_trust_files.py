@@ -33,7 +33,7 @@ from safetensors.numpy import save as st_save  # noqa: E402
 import numnet  # noqa: E402
 from numnet import MLP, callbacks, fit  # noqa: E402
 from numnet import io as nio  # noqa: E402
-from numnet.files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
+from numnet._files.format import MAX_HEADER_BYTES, MAX_HEADER_ITEMS  # noqa: E402
 from numnet.preprocessing import PreprocessedModel, Preprocessing  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import numnet.validation
 from numnet import MLP, callbacks, datasets, fit, optimizers
+from numnet._fitting import TrainingWarning
+from numnet._fitting.diagnosis import advice
 from numnet.activations import ACTIVATIONS
-from numnet.fitting import TrainingWarning
-from numnet.fitting.diagnosis import advice
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,9 +181,9 @@ def test_healthy_runs_never_warn(name):
 
 
 def test_training_warning_is_a_user_warning_of_the_fitting_layer():
-    import numnet.fitting
+    import numnet._fitting
     assert issubclass(TrainingWarning, UserWarning)
-    assert "TrainingWarning" in numnet.fitting.__all__
+    assert "TrainingWarning" in numnet._fitting.__all__
 
 
 # --- 3. finite inputs that overflow -------------------------------------------------------
@@ -366,7 +366,7 @@ def test_the_memory_estimate_never_exceeds_what_training_allocates(optimizer, ba
     """A lower bound, so no training that fits is refused: measured with tracemalloc."""
     import tracemalloc
 
-    from numnet.fitting.loop import check_training_memory, prepare_data
+    from numnet._fitting.loop import check_training_memory, prepare_data
     from numnet.optimizers import get_optimizer
     net = MLP(3, [400, 200], 2, output_activation="softmax", random_state=0)
     X = np.random.default_rng(0).random((300, 3))

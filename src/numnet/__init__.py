@@ -16,12 +16,14 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import activations, callbacks, datasets, initializers, io, losses, optimizers
+from . import _moved, activations, callbacks, datasets, initializers, io, losses, optimizers
 from .gradcheck import GradcheckReport, gradcheck
 from .io import load, save
 from .mlp import MLP
 from .training import History, TrainingWarning, evaluate, fit
 from .tutorial import mse
+
+_moved.install()      # numnet.files, numnet.fitting, numnet.data: old paths
 
 try:
     __version__ = _version("numnet")

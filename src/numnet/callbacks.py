@@ -7,15 +7,15 @@ logs)`` and ``on_train_end(run)``; ``run`` is the :class:`numnet.training.Run`
 ``{"loss": 0.12, "val_loss": 0.15, "accuracy": 0.97, "learning_rate": 0.01}``.
 To stop, call ``run.stop("why")``.
 
-The training loop's own callbacks live in :mod:`numnet.fitting.callbacks`;
-:class:`ModelCheckpoint`, which writes files, in :mod:`numnet.files.checkpoints`.
+The training loop's own callbacks live in :mod:`numnet._fitting.callbacks`;
+:class:`ModelCheckpoint`, which writes files, in :mod:`numnet._files.checkpoints`.
 This module offers them all.
 """
 
 from __future__ import annotations
 
-from .files import ModelCheckpoint
-from .fitting import (
+from ._files import ModelCheckpoint
+from ._fitting import (
     Callback,
     CallbackList,
     CSVLogger,

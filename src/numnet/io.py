@@ -1,6 +1,6 @@
 """Saving and loading networks, fitted estimators and training checkpoints.
 
-The public face of :mod:`numnet.files`, where the work is done: here
+The public face of :mod:`numnet._files`, where the work is done: here
 :func:`load` and :func:`load_checkpoint` build a :class:`numnet.MLP`, a
 file that holds a fitted estimator comes back as that estimator, and a file
 that holds preprocessing (``numnet train``'s) as a
@@ -9,7 +9,7 @@ that holds preprocessing (``numnet train``'s) as a
 The file format (safetensors with a JSON header) and its safety guarantees
 (loading never runs code, every field is checked before use, writes are
 atomic), and how an estimator is stored beside its network, are described
-once, in :mod:`numnet.files.format`.
+once, in :mod:`numnet._files.format`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .files import (
+from ._files import (
     CHECKPOINT_FORMAT,
     FORMAT_VERSION,
     MODEL_FORMAT,
@@ -29,9 +29,9 @@ from .files import (
     load_metadata,
     save_checkpoint,
 )
-from .files import load as _load
-from .files import load_checkpoint as _load_checkpoint
-from .files import save as _save
+from ._files import load as _load
+from ._files import load_checkpoint as _load_checkpoint
+from ._files import save as _save
 from .mlp import MLP
 from .network import Network
 
@@ -66,7 +66,7 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
     metadata : dict, optional
         JSON-safe data stored in the file; see :func:`load_metadata`.
         ``metadata["preprocessing"]`` is the preprocessing record
-        (:mod:`numnet.files.format`), checked against the network.
+        (:mod:`numnet._files.format`), checked against the network.
 
     Returns
     -------
@@ -109,7 +109,7 @@ def _estimator(net: Network, spec: dict[str, Any]) -> Any:
 def load(path: str | os.PathLike[str]) -> Any:
     """Load a model from a file written by :func:`save`, :func:`save_checkpoint`, ``numnet train``.
 
-    Never runs code from the file; see :mod:`numnet.files.format` for what is
+    Never runs code from the file; see :mod:`numnet._files.format` for what is
     checked (a corrupt file is refused).
 
     Parameters

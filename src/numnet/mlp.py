@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fitting import History
-from .fitting.loop import planned_runner
+from ._fitting import History
+from ._fitting.loop import planned_runner
 from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer

@@ -16,7 +16,7 @@ features and gives labels or values in the data's units.
 :meth:`PreprocessedModel.save` stores the preprocessing as plain JSON (float64
 values as JSON numbers, which round-trip exactly) in the model file's
 metadata under ``"preprocessing"``, so loading never runs code; the record's
-layout and checks are part of the file format (:mod:`numnet.files.format`).
+layout and checks are part of the file format (:mod:`numnet._files.format`).
 :func:`numnet.load` of such a file gives the :class:`PreprocessedModel` back.
 
 How ``task="auto"`` decides (:func:`infer_task`): a single target column of
@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from .files import PREPROCESSING_KEY, TASKS, FormatError, check_preprocessing
-from .files import load as load_file
-from .files import save as save_file
-from .files.format import PREPROCESSING_VERSION
+from ._files import PREPROCESSING_KEY, TASKS, FormatError, check_preprocessing
+from ._files import load as load_file
+from ._files import save as save_file
+from ._files.format import PREPROCESSING_VERSION
 from .mlp import MLP
 from .network import Network
 from .validation import column_exponents

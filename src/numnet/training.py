@@ -1,8 +1,8 @@
 """``fit`` and ``evaluate``, as the public API offers them: the training loop with ``resume_from``.
 
 The loop itself (stages, ``History``, ``Run``) is the training layer's,
-:mod:`numnet.fitting`. The public :func:`fit` adds one thing that needs the
-files layer: ``resume_from`` reads a checkpoint (:mod:`numnet.files`) and
+:mod:`numnet._fitting`. The public :func:`fit` adds one thing that needs the
+files layer: ``resume_from`` reads a checkpoint (:mod:`numnet._files`) and
 hands the restored state to the loop. A ``learning_rate`` given with
 ``resume_from`` sets the resumed optimizer's rate (the checkpoint's otherwise),
 so that a run can go on with a smaller step, e.g. after it diverged.
@@ -15,9 +15,9 @@ import inspect
 import os
 from typing import Any
 
-from .files import resume_state
-from .fitting import History, Resume, Run, TrainingWarning, evaluate
-from .fitting import fit as _fit
+from ._files import resume_state
+from ._fitting import History, Resume, Run, TrainingWarning, evaluate
+from ._fitting import fit as _fit
 from .network import Network
 
 __all__ = ["fit", "evaluate", "History", "Run", "TrainingWarning"]

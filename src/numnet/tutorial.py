@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._fitting import LambdaCallback, Run, fit
 from .engine.one_example import OneExample
-from .fitting import LambdaCallback, Run, fit
 from .losses import mse as _mse
 from .network import LayerCache, Network
 from .optimizers import SGD

@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
-from numnet import data
 from numnet.terminal import one_line, printable
 from numnet.validation import format_bytes
+
+from . import data
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,9 +13,10 @@ from typing import Any
 import click
 import numpy as np
 
-from numnet import data, metrics
+from numnet import metrics
 from numnet.terminal import printable
 
+from . import data
 from ._common import (
     DATA_HELP,
     CliError,

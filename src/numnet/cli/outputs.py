@@ -12,10 +12,10 @@ import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from numnet.data import file_kind
 from numnet.terminal import printable
 
 from ._common import CliError
+from .data import file_kind
 
 __all__ = ["same_file", "check_outputs", "file_kind"]
 

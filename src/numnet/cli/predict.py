@@ -13,10 +13,10 @@ from typing import Any
 import click
 import numpy as np
 
-from numnet import data
-from numnet.files import atomic_write
+from numnet._files import atomic_write
 from numnet.terminal import printable
 
+from . import data
 from ._common import (
     DATA_HELP,
     CliError,

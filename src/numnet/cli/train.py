@@ -20,11 +20,12 @@ from typing import Any
 import click
 import numpy as np
 
-from numnet import MLP, callbacks, data, fit, io, metrics, optimizers
+from numnet import MLP, callbacks, fit, io, metrics, optimizers
 from numnet.losses import get_loss
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
 from numnet.terminal import printable
 
+from . import data
 from ._common import (
     DATA_HELP,
     CliError,

@@ -30,7 +30,7 @@ __all__ = ["select_runner", "choose_runner", "preferred_runner", "compiled_avail
 
 
 class Runner(Protocol):
-    """What ``fit`` (:mod:`numnet.fitting.loop`) asks of a runner.
+    """What ``fit`` (:mod:`numnet._fitting.loop`) asks of a runner.
 
     ``name`` says which runner it is (``History.runner``, the progress line,
     ``MLP.summary``); ``whole_epochs`` whether ``fit`` may hand over many

@@ -7,7 +7,7 @@
 convert parameters and fitted attributes to and from JSON and check what is
 read back (numbers, names, classes against the network): nothing on that
 path is pickled, and every field is checked; the file's checksums cover the
-network's tensors and the state (:mod:`numnet.files.format`).
+network's tensors and the state (:mod:`numnet._files.format`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 
 import numnet
 from numnet import MLP
-from numnet.files import atomic_write
+from numnet._files import atomic_write
 from numnet.preprocessing import PreprocessedModel, Preprocessing
 
 from .builder import OPSET, Graph

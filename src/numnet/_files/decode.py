@@ -1,7 +1,7 @@
 """Reading: every byte of a file checked before it is used, then the network or checkpoint.
 
-See :mod:`numnet.files.format` for what is checked; a bad file is refused with
-a :class:`~numnet.files.format.FormatError` that names the file and the problem.
+See :mod:`numnet._files.format` for what is checked; a bad file is refused with
+a :class:`~numnet._files.format.FormatError` that names the file and the problem.
 """
 
 from __future__ import annotations
@@ -300,7 +300,7 @@ def check_preprocessing(record: Any, num_inputs: int | None = None,
 
     Every field's type and value, and, when given, that it describes a network
     with ``num_inputs`` inputs and ``num_outputs`` outputs (see the file format
-    in :mod:`numnet.files.format`). Raises :class:`FormatError` (a ValueError).
+    in :mod:`numnet._files.format`). Raises :class:`FormatError` (a ValueError).
     """
     version = record.get("version") if isinstance(record, dict) else None
     if not (_is_int(version) and version == PREPROCESSING_VERSION):

@@ -2,7 +2,7 @@
 
 :func:`save_checkpoint` and :func:`load_checkpoint` write and read them;
 :class:`ModelCheckpoint` is the callback that saves one during ``fit``, and
-:func:`resume_state` turns one into the :class:`~numnet.fitting.Resume` the
+:func:`resume_state` turns one into the :class:`~numnet._fitting.Resume` the
 training loop continues from.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from numnet.fitting import Callback, Resume, Run
+from numnet._fitting import Callback, Resume, Run
 from numnet.network import Network
 from numnet.validation import check_positive_int
 

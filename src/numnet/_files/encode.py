@@ -1,7 +1,7 @@
 """Writing: a network (and training state) as a JSON document plus tensors, then the file.
 
 Every file is encoded in memory and read back with the reader's own checks
-(:mod:`numnet.files.decode`) before it is written, so numnet never writes a
+(:mod:`numnet._files.decode`) before it is written, so numnet never writes a
 file it would refuse to read.
 """
 

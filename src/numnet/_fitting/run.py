@@ -28,7 +28,7 @@ class Run:
     Callbacks may read everything and set ``stop_training`` (with a
     ``stop_reason``); the ``net`` and ``optimizer`` are the live objects.
     ``start`` is the loss and saturation on the first training samples
-    before training (:class:`numnet.fitting.diagnosis.Probe`), set by ``fit``.
+    before training (:class:`numnet._fitting.diagnosis.Probe`), set by ``fit``.
     """
 
     net: Network

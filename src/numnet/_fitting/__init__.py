@@ -3,9 +3,9 @@
 The training layer's loop over the engine's runners and the optimizers. It
 needs nothing above it: the public :func:`numnet.fit` (in
 :mod:`numnet.training`) adds ``resume_from``, reading a checkpoint file
-through :mod:`numnet.files` and handing the restored state here as a
+through :mod:`numnet._files` and handing the restored state here as a
 :class:`Resume`. :class:`TrainingWarning` is what ``fit`` warns with when a
-run learned nothing (:mod:`numnet.fitting.diagnosis` measures why).
+run learned nothing (:mod:`numnet._fitting.diagnosis` measures why).
 """
 
 from __future__ import annotations

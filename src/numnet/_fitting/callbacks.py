@@ -8,7 +8,7 @@ logs)`` and ``on_train_end(run)``; ``run`` is the :class:`numnet.training.Run`
 To stop, call ``run.stop("why")``.
 
 These callbacks need nothing but the training loop; :class:`ModelCheckpoint`,
-which writes files, lives with the checkpoints in :mod:`numnet.files` and
+which writes files, lives with the checkpoints in :mod:`numnet._files` and
 :mod:`numnet.callbacks` offers them all.
 """
 

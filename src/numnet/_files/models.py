@@ -70,7 +70,7 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network,
          estimator_loader: Callable[[Network, dict[str, Any]], Any] | None = None) -> Any:
     """Load a network from a file written by :func:`save` (or :func:`save_checkpoint`).
 
-    Never runs code from the file; see :mod:`numnet.files.format` for what is checked.
+    Never runs code from the file; see :mod:`numnet._files.format` for what is checked.
 
     Parameters
     ----------

@@ -1,9 +1,9 @@
 """Files: model files and checkpoints (safetensors + JSON), written atomically, read safely.
 
-:mod:`~numnet.files.format` (the format, its errors), :mod:`~numnet.files.encode`
-(writing), :mod:`~numnet.files.decode` (reading, with every check),
-:mod:`~numnet.files.atomic` (atomic writes), :mod:`~numnet.files.models`
-(``save``, ``load``, ``load_metadata``) and :mod:`~numnet.files.checkpoints`
+:mod:`~numnet._files.format` (the format, its errors), :mod:`~numnet._files.encode`
+(writing), :mod:`~numnet._files.decode` (reading, with every check),
+:mod:`~numnet._files.atomic` (atomic writes), :mod:`~numnet._files.models`
+(``save``, ``load``, ``load_metadata``) and :mod:`~numnet._files.checkpoints`
 (checkpoints and the ``ModelCheckpoint`` callback). The public face is
 :mod:`numnet.io`.
 """

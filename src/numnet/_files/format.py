@@ -113,7 +113,7 @@ Safety guarantees
   (a ``ValueError`` that says what is wrong) leaves no file behind and an
   existing file untouched.
 
-The files layer (:mod:`numnet.files`) writes and reads these files: arrays
+The files layer (:mod:`numnet._files`) writes and reads these files: arrays
 and JSON. It builds a :class:`~numnet.network.Network` (or the class it is
 given, such as :class:`numnet.MLP`) and never imports the public faces.
 Only NumPy is needed to import it, and to read a file: once the header is

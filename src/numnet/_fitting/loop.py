@@ -11,7 +11,7 @@ size (the tutorial's "error" with ``batch_size=1``).
 validation split, batch size; then :func:`check_training_memory`, before
 anything is allocated), :func:`build_run` (optimizer, restored state,
 callbacks, runner), :func:`run_epochs` (the loop) and :func:`finish` (which
-warns when the run learned nothing, :mod:`numnet.fitting.diagnosis`).
+warns when the run learned nothing, :mod:`numnet._fitting.diagnosis`).
 
 Runners (:mod:`numnet.engine`) do the batches: the readable reference
 (``Network.loss_and_flat_gradient``), the buffered NumPy path for large
