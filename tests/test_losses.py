@@ -81,3 +81,53 @@ def test_float32_gradients_stay_float32(rng):
 def test_unknown_loss():
     with pytest.raises(ValueError, match="unknown loss 'hinge'.*mse"):
         get_loss("hinge")
+
+
+# --- the public functions: (y_true, y_pred), as scikit-learn ----------------------------
+
+def test_public_losses_take_y_true_first_as_scikit_learn():
+    skm = pytest.importorskip("sklearn.metrics")
+    from numnet import losses
+
+    rng = np.random.default_rng(3)
+    t, p = rng.normal(size=(20, 2)), rng.normal(size=(20, 2))
+    assert losses.mse(t, p) == pytest.approx(skm.mean_squared_error(t, p), rel=1e-12)
+    assert losses.mae(t, p) == pytest.approx(skm.mean_absolute_error(t, p), rel=1e-12)
+    labels = rng.integers(0, 2, 40)
+    proba = rng.uniform(0.05, 0.95, 40)
+    assert losses.binary_cross_entropy(labels, proba) == pytest.approx(
+        skm.log_loss(labels, proba), rel=1e-12)
+    classes = rng.integers(0, 3, 30)
+    P = get_activation("softmax").forward(rng.normal(size=(30, 3)))
+    assert losses.categorical_cross_entropy(np.eye(3)[classes], P) == pytest.approx(
+        skm.log_loss(classes, P), rel=1e-12)
+    # huber is symmetric; its figure as the "huber" loss computes it
+    assert losses.huber(t, p) == pytest.approx(get_loss("huber").value(p, t), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "categorical_cross_entropy"])
+def test_cross_entropy_with_swapped_arguments_warns(name):
+    from numnet import losses
+
+    fn = getattr(losses, name)
+    Y = np.eye(3)[[0, 2, 1, 1]]
+    P = get_activation("softmax").forward(np.random.default_rng(0).normal(size=(4, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        right = fn(Y, P)                                # the documented order: no warning
+    with pytest.warns(FutureWarning, match=r"look swapped; the order is \(y_true, y_pred\)"):
+        wrong = fn(P, Y)
+    assert right < wrong                                 # the figure is computed as told
+
+
+def test_one_mse_and_one_mae_wherever_users_look():
+    import numnet
+    from numnet import losses, metrics, tutorial
+
+    assert numnet.mse is losses.mse is metrics.mean_squared_error is tutorial.mse
+    assert metrics.mean_absolute_error is losses.mae
+    # the tutorial's shapes: scalars, lists, a column against a flat vector
+    assert numnet.mse(1.0, 0.5) == pytest.approx(0.25)
+    assert numnet.mse([[1.0], [0.0]], [1.0, 1.0]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="y_true has shape \\(3,\\) but y_pred has \\(2,\\)"):
+        numnet.mse([1.0, 2.0, 3.0], [1.0, 2.0])

@@ -19,9 +19,9 @@ from importlib.metadata import version as _version
 from . import _moved, activations, callbacks, datasets, initializers, io, losses, optimizers
 from .gradcheck import GradcheckReport, gradcheck
 from .io import load, save
+from .losses import mse
 from .mlp import MLP
 from .training import History, TrainingWarning, evaluate, fit
-from .tutorial import mse
 
 _moved.install()      # numnet.files, numnet.fitting, numnet.data: old paths
 

@@ -18,6 +18,14 @@ and ``delta_into(Z, P, Y, D, work)`` return the value and write ``dL/dP``
 (:class:`ScalarLoss`), one element at a time in plain Python, which numba
 compiles into the engine's kernels (:mod:`numnet.engine.kernels.formulas`).
 
+The public functions :func:`mse`, :func:`mae`, :func:`huber`,
+:func:`binary_cross_entropy` and :func:`categorical_cross_entropy` take
+``(y_true, y_pred)``, as scikit-learn's metrics do; :func:`mse` and
+:func:`mae` are also :func:`numnet.metrics.mean_squared_error` and
+:func:`numnet.metrics.mean_absolute_error` (and :func:`mse` is
+``numnet.mse``, the tutorial's error). A :class:`Loss`'s own callables take
+the prediction first, ``(P, Y)``, as the engine computes them.
+
 Every built-in loss is a mean over samples of a per-sample term, which
 ``sample_values(P, Y) -> (n_samples,)`` gives; :func:`weighted_value` and the
 gradients scaled row by row then weight the samples (``sample_weight`` in
@@ -26,13 +34,14 @@ gradients scaled row by row then weight the samples (``sample_weight`` in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .activations import Workspace
-from .validation import check_name
+from .validation import check_name, check_pair, scaled_pair
 
 __all__ = ["Loss", "ScalarLoss", "LOSSES", "get_loss", "mse", "mae", "huber",
            "binary_cross_entropy", "categorical_cross_entropy"]
@@ -93,14 +102,19 @@ def _eps(P: np.ndarray) -> float:
 
 # --- regression ---------------------------------------------------------------
 
-def mse(target: Any, output: Any) -> float:
-    """The tutorial's mean squared error, ``mean((target - output) ** 2)``.
+def mse(y_true: Any, y_pred: Any) -> float:
+    """Mean squared error ``mean((y_true - y_pred) ** 2)`` over every element.
 
-    Averages over every element (samples and outputs), as the tutorial and
-    PyTorch's ``MSELoss`` do.
+    The tutorial's error (``numnet.mse``), the ``"mse"`` loss's value and
+    :func:`numnet.metrics.mean_squared_error`. ``y_true``, ``y_pred``: the
+    same samples, ``(n_samples,)`` or ``(n_samples, n_outputs)`` (a column
+    vector matches a flat one), or two scalars. Computed in float64 on values
+    scaled by powers of two, so it is finite whenever the true figure is
+    (``inf``, without a warning, only beyond the float range).
     """
-    target, output = np.asarray(target), np.asarray(output)
-    return float(np.mean((target - output) ** 2))
+    t, p, s = scaled_pair(y_true, y_pred)
+    with np.errstate(over="ignore"):
+        return float(np.mean(np.mean((t - p) ** 2, axis=0) * s ** 2))
 
 
 def _mse_value(P: np.ndarray, Y: np.ndarray) -> float:
@@ -120,9 +134,18 @@ def _mse_gradient_into(P: np.ndarray, Y: np.ndarray, D: np.ndarray, w: Workspace
     return value
 
 
-def mae(P: np.ndarray, Y: np.ndarray) -> float:
-    """Mean absolute error, ``mean(|P - Y|)`` over elements."""
-    return float(np.mean(np.abs(P - Y)))
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error ``mean(|y_true - y_pred|)`` over every element.
+
+    Also :func:`numnet.metrics.mean_absolute_error`; shapes and scaling as :func:`mse`.
+    """
+    t, p, s = scaled_pair(y_true, y_pred)
+    with np.errstate(over="ignore"):
+        return float(np.mean(np.mean(np.abs(t - p), axis=0) * s))
+
+
+def _mae_value(P: np.ndarray, Y: np.ndarray) -> float:
+    return mae(Y, P)
 
 
 def _mse_scalar_value(z: Any, a: Any, y: Any, mx: Any, lse: Any, cast: Any) -> Any:
@@ -148,9 +171,17 @@ def _huber_terms(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> np
     return 0.5 * quad * quad + delta * (R - quad)
 
 
-def huber(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> float:
-    """Quadratic for |P - Y| <= delta, linear beyond; mean over elements."""
-    return float(np.mean(_huber_terms(P, Y, delta)))
+def huber(y_true: Any, y_pred: Any, delta: float = HUBER_DELTA) -> float:
+    """Huber loss, mean over elements: quadratic where ``|y_true - y_pred| <= delta``, else linear.
+
+    ``y_true``, ``y_pred``: the same shape.
+    """
+    t, p = check_pair(y_true, y_pred)
+    return float(np.mean(_huber_terms(p, t, delta)))
+
+
+def _huber_value(P: np.ndarray, Y: np.ndarray) -> float:
+    return float(np.mean(_huber_terms(P, Y)))
 
 
 def _huber_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -179,8 +210,19 @@ def _bce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return Y * np.log(P) + (1.0 - Y) * np.log1p(-P)
 
 
-def binary_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
-    """-mean(Y log P + (1 - Y) log(1 - P)) over elements; P clipped away from 0 and 1."""
+def binary_cross_entropy(y_true: Any, y_pred: Any) -> float:
+    """``-mean(y log p + (1 - y) log(1 - p))`` over elements; ``p`` clipped away from 0 and 1.
+
+    ``y_true``: targets in [0, 1]; ``y_pred``: probabilities; the same shape,
+    ``(n_samples,)`` or ``(n_samples, n_outputs)``. Warns (``FutureWarning``)
+    when the arguments look swapped, as the order ``(y_pred, y_true)`` of
+    earlier versions would give.
+    """
+    Y, P = _probability_pair(y_true, y_pred, "binary_cross_entropy")
+    return _bce_value(P, Y)
+
+
+def _bce_value(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.mean(_bce_terms(P, Y)))
 
 
@@ -244,9 +286,43 @@ def _cce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return Y * np.log(np.clip(P, _eps(P), 1.0))
 
 
-def categorical_cross_entropy(P: np.ndarray, Y: np.ndarray) -> float:
-    """-mean over samples of sum_k Y_k log P_k, for one-hot (or soft) targets Y."""
+def categorical_cross_entropy(y_true: Any, y_pred: Any) -> float:
+    """``-mean`` over samples of ``sum_k y_k log p_k``.
+
+    ``y_true``: one-hot (or soft) targets, ``y_pred``: class probabilities,
+    both ``(n_samples, n_classes)``. Warns (``FutureWarning``) when the
+    arguments look swapped, as the order ``(y_pred, y_true)`` of earlier
+    versions would give.
+    """
+    Y, P = _probability_pair(y_true, y_pred, "categorical_cross_entropy")
+    if Y.ndim != 2:
+        raise ValueError(f"categorical_cross_entropy takes (n_samples, n_classes) arrays, "
+                         f"got shape {Y.shape}; one-hot encode the labels first")
+    return _cce_value(P, Y)
+
+
+def _cce_value(P: np.ndarray, Y: np.ndarray) -> float:
     return float(-np.sum(_cce_terms(P, Y)) / P.shape[0])
+
+
+def _probability_pair(y_true: Any, y_pred: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(Y, P)`` as float arrays of one shape; a ``FutureWarning`` if they look swapped.
+
+    Swapped looks like this: the predictions hold only 0s and 1s while the
+    targets hold other values, the pattern of ``(probabilities, labels)``.
+    """
+    Y, P = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if Y.shape != P.shape:
+        raise ValueError(f"y_true has shape {Y.shape} but y_pred has {P.shape}; they must match")
+    if P.size and Y.size and _only_zeros_and_ones(P) and not _only_zeros_and_ones(Y):
+        warnings.warn(f"{name}(y_true, y_pred): y_pred holds only 0 and 1 while y_true "
+                      f"holds other values, so the arguments look swapped; the order is "
+                      f"(y_true, y_pred), as scikit-learn's", FutureWarning, stacklevel=3)
+    return Y, P
+
+
+def _only_zeros_and_ones(A: np.ndarray) -> bool:
+    return bool(np.all((A == 0.0) | (A == 1.0)))
 
 
 def _cce_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -330,14 +406,14 @@ LOSSES: dict[str, Loss] = {
         Loss("mse", _mse_value, _mse_gradient, gradient_into=_mse_gradient_into,
              scalar=ScalarLoss(_mse_scalar_value, _mse_scalar_delta, _mse_scale),
              sample_values=_mse_rows),
-        Loss("mae", mae, _mae_gradient, sample_values=_mae_rows),
-        Loss("huber", huber, _huber_gradient, sample_values=_huber_rows),
-        Loss("binary_cross_entropy", binary_cross_entropy, _bce_gradient,
+        Loss("mae", _mae_value, _mae_gradient, sample_values=_mae_rows),
+        Loss("huber", _huber_value, _huber_gradient, sample_values=_huber_rows),
+        Loss("binary_cross_entropy", _bce_value, _bce_gradient,
              fused_with="sigmoid", value_from_logits=_bce_from_logits, delta=_bce_delta,
              delta_into=_bce_delta_into,
              scalar=ScalarLoss(_bce_scalar_value, _fused_scalar_delta, _mean_scale),
              sample_values=_bce_rows, sample_values_from_logits=_bce_rows_from_logits),
-        Loss("categorical_cross_entropy", categorical_cross_entropy, _cce_gradient,
+        Loss("categorical_cross_entropy", _cce_value, _cce_gradient,
              fused_with="softmax", value_from_logits=_cce_from_logits, delta=_cce_delta,
              delta_into=_cce_delta_into,
              scalar=ScalarLoss(_cce_scalar_value, _fused_scalar_delta, _mean_scale,

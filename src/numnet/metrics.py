@@ -3,7 +3,9 @@
 The same definitions as scikit-learn's ``sklearn.metrics`` (the tests check
 them against it), written here so that scoring a model needs nothing beyond
 NumPy. Regression scores average over target columns (scikit-learn's
-``"uniform_average"``); a precision, recall or F1 whose denominator is zero
+``"uniform_average"``); :func:`mean_squared_error` and
+:func:`mean_absolute_error` are :func:`numnet.losses.mse` and
+:func:`numnet.losses.mae`, one function each; a precision, recall or F1 whose denominator is zero
 is 0 (scikit-learn's ``zero_division=0``).
 
 Every row counts: :func:`confusion_matrix` refuses a label that is not in
@@ -20,55 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from .validation import column_exponents
+from .losses import mae as mean_absolute_error
+from .losses import mse as mean_squared_error
+from .validation import scaled_pair
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "r2_score", "accuracy",
            "confusion_matrix", "precision_recall_f1", "regression_scores",
            "classification_scores", "unlisted_labels"]
-
-
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Both as float ``(n, n_targets)``."""
-    t = np.asarray(y_true, dtype=np.float64)
-    p = np.asarray(y_pred, dtype=np.float64)
-    t = t.reshape(len(t), -1)
-    p = p.reshape(len(p), -1)
-    if t.shape != p.shape:
-        raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}; they must match")
-    if len(t) == 0:
-        raise ValueError("no samples to score")
-    return t, p
-
-
-def _scaled_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(t / s, p / s, s)``: both ``(n, n_targets)`` divided by a power of two per target.
-
-    ``s`` (``(n_targets,)``) brings the largest value of each target near 1, so
-    differences and squares of values near 1e300 do not overflow. Dividing by
-    a power of two is exact: ordinary data gives the same figures bit for bit.
-    """
-    t, p = _pair(y_true, y_pred)
-    exponent = np.maximum(column_exponents(t), column_exponents(p))
-    s = np.ldexp(1.0, np.where(np.abs(exponent) > 8, exponent, 0))   # only where needed
-    return t / s, p / s, s
-
-
-def mean_squared_error(y_true: Any, y_pred: Any) -> float:
-    """``mean((y_true - y_pred) ** 2)``, averaged over samples and then targets.
-
-    Computed on scaled values, so it is finite whenever the true figure is
-    (``inf``, without a warning, only when it exceeds the float range).
-    """
-    t, p, s = _scaled_pair(y_true, y_pred)
-    with np.errstate(over="ignore"):
-        return float(np.mean(np.mean((t - p) ** 2, axis=0) * s ** 2))
-
-
-def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
-    """``mean(|y_true - y_pred|)``, averaged over samples and then targets."""
-    t, p, s = _scaled_pair(y_true, y_pred)
-    with np.errstate(over="ignore"):
-        return float(np.mean(np.mean(np.abs(t - p), axis=0) * s))
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
@@ -77,7 +37,7 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     A constant target scores 1 when predicted exactly and 0 otherwise
     (scikit-learn's convention). Scale-free, so computed on scaled values.
     """
-    t, p, _ = _scaled_pair(y_true, y_pred)
+    t, p, _ = scaled_pair(y_true, y_pred)
     ss_res = np.sum((t - p) ** 2, axis=0)
     ss_tot = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
     ok = ss_tot > 0

@@ -43,7 +43,7 @@ import numpy as np
 
 from ._fitting import LambdaCallback, Run, fit
 from .engine.one_example import OneExample
-from .losses import mse as _mse
+from .losses import mse
 from .network import LayerCache, Network
 from .optimizers import SGD
 from .validation import check_features, check_positive_float, check_positive_int
@@ -56,11 +56,6 @@ else:
     _Base = object
 
 __all__ = ["TutorialMixin", "mse"]
-
-
-def mse(target: Any, output: Any) -> float:
-    """The tutorial's mean squared error: ``mean((target - output) ** 2)``."""
-    return _mse(target, output)
 
 
 class TutorialMixin(_Base):

@@ -37,6 +37,8 @@ __all__ = [
     "format_bytes",
     "largest_magnitude",
     "column_exponents",
+    "check_pair",
+    "scaled_pair",
 ]
 
 FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -129,6 +131,33 @@ def column_exponents(A: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         top = np.abs(A).max(axis=0, initial=0.0)
     return np.frexp(np.where(np.isfinite(top), top, 0.0))[1]
+
+
+def check_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 ``(n_samples, n_columns)``; a scalar is one sample of one column."""
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    t2 = t.reshape(len(t), -1) if t.ndim else t.reshape(1, 1)
+    p2 = p.reshape(len(p), -1) if p.ndim else p.reshape(1, 1)
+    if t2.shape != p2.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred has {p.shape}; "
+                         f"they must match")
+    if t2.size == 0:
+        raise ValueError("no samples to score")
+    return t2, p2
+
+
+def scaled_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(t / s, p / s, s)``: both ``(n, k)`` divided by a power of two per column.
+
+    ``s`` (``(k,)``) brings the largest value of each column near 1, so
+    differences and squares of values near 1e300 do not overflow. Dividing by
+    a power of two is exact: ordinary data gives the same figures bit for bit.
+    """
+    t, p = check_pair(y_true, y_pred)
+    exponent = np.maximum(column_exponents(t), column_exponents(p))
+    s = np.ldexp(1.0, np.where(np.abs(exponent) > 8, exponent, 0))   # only where needed
+    return t / s, p / s, s
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
