@@ -176,7 +176,13 @@ def fit(
         ``"accuracy"``, ``"mse"``, ``"mae"``; default ``["accuracy"]`` when
         ``y`` holds labels.
     l2 : float, default 0
-        L2 penalty ``0.5 * l2 * sum(W ** 2)`` on weights (not biases).
+        L2 penalty ``0.5 * l2 * sum(W ** 2)`` on weights (not biases), added to
+        each batch's mean loss: numnet's one name for it. The estimators'
+        ``alpha`` is scikit-learn's scaling of the same penalty (``alpha / n``
+        per sample, converted to ``l2``); an optimizer's ``weight_decay`` is
+        not a loss term but a decay of every parameter in the update (for
+        :class:`~numnet.optimizers.SGD` the same as ``l2`` with biases
+        included; decoupled from the gradient in ``AdamW``).
     dropout : float in [0, 1), default 0
         Probability of zeroing each hidden unit during training (never at predict).
     verbose : bool, default True
