@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ._fitting import History
 from ._fitting.loop import planned_runner
+from .engine import inference
 from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer
@@ -101,6 +104,12 @@ class MLP(TutorialMixin, Network):
     >>> net.num_parameters
     21
     """
+
+    _pass_checks_inputs = True
+
+    def _forward_checked(self, X: np.ndarray, name: str = "X") -> np.ndarray:
+        """:meth:`forward`'s pass on the engine's inference path, :mod:`numnet.engine.inference`."""
+        return inference.forward(self, X, name)
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train this network in place: :func:`numnet.fit` as a method."""

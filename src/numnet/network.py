@@ -351,11 +351,16 @@ class Network:
             would not be numbers, so the error names the largest input and
             says to scale the features. No NumPy RuntimeWarning is emitted.
         """
-        X2, single = check_features(X, self.num_inputs, self.dtype)
+        X2, single = check_features(X, self.num_inputs, self.dtype,
+                                    finite=not self._pass_checks_inputs)
         A = self._forward_checked(X2)
         if single:
             return A[0, 0] if np.ndim(X) == 0 and self.num_outputs == 1 else A[0]
         return A
+
+    # whether _forward_checked refuses non-finite inputs itself, so forward need not
+    # look at them first (MLP's inference path does)
+    _pass_checks_inputs = False
 
     def _forward_checked(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """Outputs ``(n, num_outputs)`` for validated ``X``, or the ValueError of :meth:`forward`.

@@ -37,6 +37,7 @@ __all__ = [
     "format_bytes",
     "largest_magnitude",
     "column_exponents",
+    "check_finite",
     "check_pair",
     "scaled_pair",
 ]
@@ -160,7 +161,8 @@ def scaled_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, np.nd
     return t / s, p / s, s
 
 
-def _check_finite(arr: np.ndarray, name: str) -> None:
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise, naming ``name`` and the count, if ``arr`` holds a NaN or an infinity."""
     if not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
@@ -169,9 +171,13 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
 
 
 def check_features(
-    X: Any, n_features: int | None, dtype: np.dtype | str = "float64", name: str = "X"
+    X: Any, n_features: int | None, dtype: np.dtype | str = "float64", name: str = "X",
+    finite: bool = True,
 ) -> tuple[np.ndarray, bool]:
     """Samples as a 2-D float array ``(n_samples, n_features)``.
+
+    ``finite=False`` leaves the check for NaN and infinite values to the
+    caller (the inference pass finds them in its weighted sums, for free).
 
     A scalar, or a 1-D array of ``n_features`` values, is one sample; the
     second value returned says so, so the caller can give a matching shape
@@ -205,7 +211,8 @@ def check_features(
             f"{name} has {arr.shape[1]} feature(s) per sample, but the network takes "
             f"{n_features}; check the columns or build MLP({arr.shape[1]}, ...)"
         )
-    _check_finite(arr, name)
+    if finite:
+        check_finite(arr, name)
     return arr, single
 
 
@@ -230,7 +237,7 @@ def check_targets(
             f"{name} has {arr.shape[1]} value(s) per sample, but the network has "
             f"{n_outputs} output(s); check the targets or build MLP(..., {arr.shape[1]})"
         )
-    _check_finite(arr, name)
+    check_finite(arr, name)
     return arr
 
 
@@ -241,7 +248,7 @@ def check_sample_weight(sample_weight: Any, n_samples: int,
     if arr.ndim != 1 or arr.shape[0] != n_samples:
         raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per "
                          f"sample, got shape {arr.shape}")
-    _check_finite(arr, "sample_weight")
+    check_finite(arr, "sample_weight")
     if (arr < 0).any():
         raise ValueError(f"sample_weight must be >= 0, got {int((arr < 0).sum())} negative "
                          f"value(s) such as {arr[arr < 0][0]}")

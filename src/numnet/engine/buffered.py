@@ -49,7 +49,7 @@ def _required(form: F | None) -> F:
     return form
 
 
-class _Scratch:
+class Scratch:
     """Work arrays of one batch size: ``T``, ``T2`` (floats), ``M`` (bool), ``col`` (n, 1)."""
 
     def __init__(self, batch_size: int, width: int, dtype: np.dtype) -> None:
@@ -153,7 +153,7 @@ class BufferedRunner:
         self.A = [Z if name in ("identity", "relu") else np.empty_like(Z)
                   for Z, name in zip(self.Z, self.names, strict=True)]
         self.D = [np.empty_like(Z) for Z in self.Z]
-        self.scratch = _Scratch(batch_size, max(net.layer_sizes[1:]), dtype)
+        self.scratch = Scratch(batch_size, max(net.layer_sizes[1:]), dtype)
 
     def _views(self, n: int) -> BatchViews:
         """The buffers cut to ``n`` samples, with the parameters' views and transposes.

@@ -72,7 +72,7 @@ def kernel_state(optimizer: Optimizer, params: np.ndarray) -> tuple[np.ndarray, 
     return padded[0], padded[1]
 
 
-class _Layout:
+class Layout:
     """The network as the kernels see it: sizes, offsets and activation codes."""
 
     def __init__(self, net: Network, kernels: ModuleType) -> None:
@@ -102,7 +102,7 @@ class _CompiledRunner:
                  kernels: ModuleType) -> None:
         self.net, self.lossfn, self.optimizer, self.l2 = net, lossfn, optimizer, l2
         self.kernels = kernels
-        self.layout = _Layout(net, kernels)
+        self.layout = Layout(net, kernels)
         self.loss_code = loss_code(net, lossfn, kernels)
         self.opt_code = optimizer_code(optimizer, kernels)
         self._inputs: tuple[Any, Any] = (None, None)   # (caller's X, its contiguous copy)

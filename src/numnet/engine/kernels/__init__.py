@@ -2,7 +2,7 @@
 
 Imported only by :mod:`numnet.engine.selection`, and only when numba is
 installed (the import fails with ``ImportError`` otherwise and the engine uses
-NumPy). One module per kernel: :mod:`.examples`, :mod:`.batches`,
+NumPy). One module per kernel: :mod:`.examples`, :mod:`.batches`, :mod:`.inference`,
 :mod:`.elementwise`, and what they share in :mod:`.core`.
 
 Two kernels do what :class:`numnet.engine.NumpyRunner` does for a range of
@@ -16,6 +16,10 @@ batches of one epoch, and return the same size-weighted loss sum:
   flat gradient as ``NumpyRunner`` builds it, then one optimizer pass. Its
   work buffers are unit-major (a unit's values for the whole batch are
   contiguous), so the inner loops run over the batch and vectorize.
+
+:func:`forward_rows` is inference for a few rows: the whole forward pass in
+one call, where NumPy would make two or three calls per layer
+(:mod:`numnet.engine.inference`).
 
 Smaller helpers serve :class:`numnet.engine.BufferedRunner` between its BLAS
 products: :func:`bias_activate`, :func:`output_delta`,
@@ -55,14 +59,15 @@ multi-threaded, because numba's threads fight BLAS's idle ones for the cores
 
 from __future__ import annotations
 
-from . import batches, elementwise, examples
+from . import batches, elementwise, examples, inference
 from .core import H_SIZE
 from .formulas import ACTIVATION_CODES, FINGERPRINT, LOSS_CODES, LOSSES_COMPILED, RULE_CODES
 
 __all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "H_SIZE",
            "train_examples", "train_batches", "optimizer_step", "bias_activate", "output_delta",
-           "backprop_activation"]
+           "backprop_activation", "forward_rows"]
 
 train_examples = examples.build(FINGERPRINT)
 train_batches = batches.build(FINGERPRINT)
 optimizer_step, bias_activate, output_delta, backprop_activation = elementwise.build(FINGERPRINT)
+forward_rows = inference.build(FINGERPRINT)

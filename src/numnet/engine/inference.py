@@ -1,0 +1,140 @@
+"""Inference: a network's outputs without training's bookkeeping, in the network's dtype.
+
+:func:`forward` gives what :meth:`numnet.network.Network.forward` gives for
+validated inputs, and raises its errors, by one of two paths chosen by size:
+
+* ``"compiled rows"`` (numba): up to :data:`FEW_ROWS_WORK` (rows times the
+  widest layer), the whole pass in one compiled call
+  (:func:`numnet.engine.kernels.forward_rows`), where NumPy would make two
+  or three calls per layer;
+* ``"blocked"`` (NumPy): rows in blocks whose activations fit in a core's
+  cache (:data:`BLOCK_BYTES`); each layer's product goes into a reused
+  buffer, and its bias and activation are applied in place while the block
+  is still in cache.
+
+Both watch for non-finite values (the kernel at every weighted sum, the
+blocked path through NumPy's floating-point errors and a last check); on
+one, the reference pass runs to raise the error it would have raised.
+``tests/test_inference.py`` holds both paths equal to the reference.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from numnet.network import Network
+from numnet.validation import check_finite
+
+from .buffered import Scratch, has_in_place_form
+from .compiled import Layout
+from .selection import load_kernels
+
+__all__ = ["forward", "inference_path", "FEW_ROWS_WORK", "BLOCK_BYTES"]
+
+# rows x widest layer up to which one compiled call beats NumPy's calls per layer
+FEW_ROWS_WORK = 4096
+
+# bytes of one block's activations (its buffers Z and A): within a core's L2 cache
+BLOCK_BYTES = 1 << 19
+
+
+class _Plan:
+    """What inference needs of one network, read once: the kernel, its layout, block rows.
+
+    Holds no buffers: each call allocates its own, so threads may share a network.
+    """
+
+    def __init__(self, net: Network) -> None:
+        self.params = net.flat_parameters
+        self.kernels = load_kernels()
+        self.layout: Layout | None = None
+        if self.kernels is not None and all(
+                a.name in self.kernels.ACTIVATION_CODES for a in net.activation_fns):
+            self.layout = Layout(net, self.kernels)
+        self.blocked = all(has_in_place_form(a) for a in net.activation_fns)
+        self.width = max(net.layer_sizes)
+        self.block_rows = max(16, BLOCK_BYTES // (2 * self.width * net.dtype.itemsize))
+
+    def path(self, n_rows: int) -> str:
+        if self.layout is not None and n_rows * self.width <= FEW_ROWS_WORK:
+            return "compiled rows"
+        return "blocked" if self.blocked else "reference"
+
+
+_PLANS: weakref.WeakKeyDictionary[Network, _Plan] = weakref.WeakKeyDictionary()
+
+
+def _plan(net: Network) -> _Plan:
+    """The network's plan; rebuilt when its parameter vector is another array."""
+    plan = _PLANS.get(net)
+    if plan is None or plan.params is not net.flat_parameters:
+        plan = _PLANS[net] = _Plan(net)
+    return plan
+
+
+def inference_path(net: Network, n_rows: int) -> str:
+    """The path :func:`forward` takes for ``n_rows`` rows: ``"compiled rows"``,
+    ``"blocked"`` or ``"reference"``."""
+    return _plan(net).path(n_rows)
+
+
+def forward(net: Network, X: np.ndarray, name: str = "X") -> np.ndarray:
+    """Outputs ``(n, num_outputs)`` for validated ``X: (n, num_inputs)`` in the net's dtype.
+
+    Raises :meth:`~numnet.network.Network.forward`'s ValueError for inputs
+    that are not finite or that overflow (``name`` names them in it): ``X``
+    need not have been checked for NaN or infinite values.
+    """
+    plan = _plan(net)
+    path = plan.path(len(X))
+    if path == "compiled rows":
+        out = _compiled_rows(net, plan, X)
+    elif path == "blocked":
+        out = _blocked(net, plan, X)
+    else:
+        out = None
+    if out is None:                      # not finite, or no fast path: the reference's checks
+        check_finite(X, name)
+        return Network._forward_checked(net, X, name)
+    return out
+
+
+def _compiled_rows(net: Network, plan: _Plan, X: np.ndarray) -> np.ndarray | None:
+    lay, kernels = plan.layout, plan.kernels
+    assert lay is not None and kernels is not None
+    X = X if X.flags.c_contiguous else np.ascontiguousarray(X)
+    out = np.empty((len(X), net.num_outputs), dtype=net.dtype)
+    Z, A = np.empty((2, lay.units), dtype=net.dtype)
+    status = kernels.forward_rows(X, net.flat_parameters, lay.sizes, lay.w_off, lay.b_off,
+                                  lay.u_off, lay.acts, out, Z, A)
+    return None if status else out
+
+
+def _blocked(net: Network, plan: _Plan, X: np.ndarray) -> np.ndarray | None:
+    rows = min(plan.block_rows, len(X))
+    Zs = [np.empty((rows, m), dtype=net.dtype) for m in net.layer_sizes[1:]]
+    # relu and identity write over Z, as in the buffered runner
+    As = [Z if a.name in ("identity", "relu") else np.empty_like(Z)
+          for Z, a in zip(Zs, net.activation_fns, strict=True)]
+    scratch = Scratch(rows, max(net.layer_sizes[1:]), net.dtype)
+    out = np.empty((len(X), net.num_outputs), dtype=net.dtype)
+    weights, biases, acts = net.weights, net.biases, net.activation_fns
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            for start in range(0, len(X), rows):
+                A_prev = X[start:start + rows]
+                n = len(A_prev)
+                for i, W in enumerate(weights):
+                    Z, A = Zs[i][:n], As[i][:n]
+                    np.matmul(A_prev, W, out=Z)
+                    if biases is not None:
+                        Z += biases[i]
+                    if acts[i].name != "identity":
+                        acts[i].forward_into(Z, A, scratch.take(n, Z.shape[1]))  # type: ignore[misc]
+                    A_prev = A
+                out[start:start + n] = A_prev
+    except FloatingPointError:
+        return None
+    return out if np.isfinite(out).all() else None

@@ -1,0 +1,71 @@
+"""A few rows through the network in one compiled call: :func:`forward_rows`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from .core import strided_max
+from .formulas import SOFTMAX, activate
+
+
+def build(fingerprint: int) -> Any:
+    """Compile (or load from cache) :func:`forward_rows`.
+
+    ``fingerprint`` (:data:`.formulas.FINGERPRINT`) is in the kernel's closure,
+    so that numba's disk cache of it is keyed on the formulas it compiles in.
+    """
+    @njit(cache=True, error_model="numpy")
+    def forward_rows(X, params, sizes, w_off, b_off, u_off, acts, out, Z, A):
+        """``out = net(X)``: ``X: (n, sizes[0])``, ``out: (n, sizes[-1])``; returns 0, or 1.
+
+        The layout arguments are the training kernels' (see
+        :mod:`numnet.engine.kernels`); ``Z`` and ``A`` have shape
+        ``(u_off[-1],)``. Returns 1 as soon as a weighted sum is NaN or
+        infinite (a non-finite input, or an overflow a saturating activation
+        would hide), leaving ``out`` unfinished: the caller then raises
+        :meth:`numnet.network.Network.forward`'s error.
+        """
+        _ = fingerprint                 # part of numba's cache key: see .formulas
+        cast = params.dtype.type
+        n_layers = sizes.shape[0] - 1
+        n_x, n_out = sizes[0], sizes[n_layers]
+        for s in range(X.shape[0]):
+            for k in range(n_x):
+                A[k] = X[s, k]
+            for i in range(n_layers):
+                n_in, n_o, wo, bo, act = sizes[i], sizes[i + 1], w_off[i], b_off[i], acts[i]
+                ps, zs = u_off[i], u_off[i + 1]
+                z = Z[zs:zs + n_o]                      # views: their loops vectorize
+                a = A[zs:zs + n_o]
+                if bo >= 0:
+                    z[:] = params[bo:bo + n_o]
+                else:
+                    z[:] = cast(0.0)
+                for k in range(n_in):                   # z += a_prev[k] * W[k, :]
+                    a_k = A[ps + k]
+                    w = params[wo + k * n_o:wo + (k + 1) * n_o]
+                    for j in range(n_o):
+                        z[j] += a_k * w[j]
+                for j in range(n_o):
+                    if not np.isfinite(z[j]):
+                        return 1
+                if act == SOFTMAX:
+                    mx = strided_max(Z, zs, 1, n_o)
+                    total = cast(0.0)
+                    for j in range(n_o):
+                        a[j] = np.exp(z[j] - mx)
+                        total += a[j]
+                    for j in range(n_o):
+                        a[j] = a[j] / total
+                else:
+                    for j in range(n_o):
+                        a[j] = activate(act, z[j], cast)
+            last = u_off[n_layers]
+            for j in range(n_out):
+                out[s, j] = A[last + j]
+        return 0
+
+    return forward_rows
