@@ -10,12 +10,16 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # One stamp per set of extras, so each target installs what it needs once.
+# After installing, `numnet compile` fills numba's cache (once: about a minute), so
+# that no command waits for the compiler later.
 $(VENV)/.demo: pyproject.toml | $(PY)
 	$(PIP) -e ".[cli,fast]"
+	$(PY) -m numnet compile
 	@touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
 	$(PIP) -e ".[test]"
+	$(PY) -m numnet compile
 	@touch $@
 
 $(VENV)/.bench: pyproject.toml | $(PY)

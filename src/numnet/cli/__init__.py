@@ -3,7 +3,8 @@
 ``numnet demo`` runs the tutorial end to end; ``numnet train`` trains on a
 built-in data set or a data file and saves the model, which ``evaluate``,
 ``predict``, ``export`` and ``info`` load; ``numnet gradcheck`` proves the
-derivatives of a network you describe. ``numnet --help`` lists them all.
+derivatives of a network you describe; ``numnet compile`` readies the
+compiled kernels ahead of the first training. ``numnet --help`` lists them all.
 
 Each command lives in its own module of this package; commands defined
 elsewhere in numnet (``numnet sweep``, in :mod:`numnet.experiments.command`)
@@ -29,6 +30,7 @@ if click is not None:
     from numnet.terminal import escape_standard_streams
 
     from ._common import clean_warnings
+    from .compile import compile_command
     from .demo import demo
     from .evaluate import evaluate
     from .export import export
@@ -53,7 +55,7 @@ if click is not None:
         """
         ctx.with_resource(clean_warnings())
 
-    for _command in (demo, train, evaluate, predict, export, info, gradcheck):
+    for _command in (demo, train, evaluate, predict, export, info, gradcheck, compile_command):
         cli.add_command(_command)
 
     # Commands defined in other modules of numnet join the group here, one line each.
