@@ -33,6 +33,19 @@ def step_all(params, grad, rule, h, s1, s2):
             params[q], s1[q], s2[q] = apply(rule, h, params[q], grad[q], s1[q], s2[q])
 
 
+@njit(error_model="numpy", fastmath={"reassoc"})
+def dot_product(x, y):
+    """``sum(x * y)`` over two equal-length 1-D views, in any order (so it vectorizes).
+
+    Reassociating the sum changes its last bits, not its accuracy: the same
+    freedom BLAS takes in every matrix product.
+    """
+    acc = x.dtype.type(0.0)
+    for j in range(x.shape[0]):
+        acc += x[j] * y[j]
+    return acc
+
+
 @njit(error_model="numpy")
 def sum_of_squared_weights(params, sizes, w_off):
     """``sum(W ** 2)`` over every weight matrix (biases excluded), in float64."""

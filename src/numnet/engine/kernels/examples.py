@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import H_L2, logsumexp, strided_max, sum_of_squared_weights
+from .core import H_L2, dot_product, logsumexp, strided_max, sum_of_squared_weights
 from .formulas import (
     IDENTITY,
     SOFTMAX,
@@ -127,10 +127,8 @@ def build(fingerprint: int) -> Any:
                     wk = wo + k * n_o
                     w = params[wk:wk + n_o]
                     if i > 0:                           # dA_prev[k] = dZ . W[k], old W[k]
-                        acc = zero
-                        for j in range(n_o):
-                            acc += d[j] * w[j]
-                        D[ps + k] = acc * derivative(prev_act, Z[ps + k], A[ps + k], cast)
+                        D[ps + k] = (dot_product(d, w)
+                                     * derivative(prev_act, Z[ps + k], A[ps + k], cast))
                     if not (has1 or has2 or l2 > 0):
                         for j in range(n_o):            # dW[k, j] = a_k dZ[j]
                             w[j] = apply(opt, h, w[j], a_k * d[j], zero, zero)[0]
