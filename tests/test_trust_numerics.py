@@ -328,8 +328,10 @@ def test_the_example_database_is_not_committed():
 
 @pytest.fixture
 def small_machine(monkeypatch):
-    """A machine with 4 MiB of memory, so the limits are reached by small networks."""
+    """A machine with 4 MiB of memory, so the limits are reached by small networks (jobs
+    below UNCHECKED_BYTES, 64 MiB, are checked too: this machine has less)."""
     monkeypatch.setattr(numnet.validation, "_available_memory", lambda: 4 << 20)
+    monkeypatch.setattr(numnet.validation, "UNCHECKED_BYTES", 0)
 
 
 def test_a_network_too_large_to_train_is_refused_before_allocating(small_machine):
@@ -353,6 +355,19 @@ def test_a_batch_too_large_to_train_names_the_batch(small_machine):
         fit(net, X, X, optimizer="sgd", batch_size=None, epochs=1, verbose=False)
     history = fit(net, X, X, optimizer="sgd", batch_size=32, epochs=1, verbose=False)
     assert history.epochs == 1                     # a smaller batch fits
+
+
+def test_small_jobs_do_not_ask_the_system_for_its_memory(monkeypatch):
+    """A fit under UNCHECKED_BYTES never reads /proc/meminfo: it costs more than the fit."""
+    def fail() -> None:
+        raise AssertionError("asked for the memory available")
+    monkeypatch.setattr(numnet.validation, "_available_memory", fail)
+    fit(MLP(2, [5], 1, random_state=0), np.zeros((10, 2)), np.zeros(10), epochs=1,
+        verbose=False)
+    with pytest.raises(AssertionError, match="asked for the memory"):
+        fit(MLP(2, [5], 1, random_state=0), np.zeros((10, 2)), np.zeros(10), epochs=1,
+            batch_size=None, verbose=False, validation_data=(np.zeros((3_000_000, 2)),
+                                                           np.zeros(3_000_000)))
 
 
 def test_running_out_of_memory_while_training_says_what_to_do():

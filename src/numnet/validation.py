@@ -481,15 +481,22 @@ def check_fits_in_memory(count: int, dtype: np.dtype, what: str) -> None:
         )
 
 
+# jobs up to this size are not checked: any machine that runs Python has the memory, and
+# asking the system what is available costs more than a small fit's first epoch
+UNCHECKED_BYTES = 1 << 26
+
+
 def check_memory(parts: dict[str, int], what: str, advice: str) -> int:
     """Refuse a job whose parts (bytes, by what they hold) add up to more than is available.
 
-    Returns the total. The ``ValueError`` names the total, its parts, the
+    Returns the total; jobs of at most :data:`UNCHECKED_BYTES` are not checked. The ``ValueError`` names the total, its parts, the
     memory available and ``advice``, e.g. ``"training MLP(1, [100000000], 1)
     with Adam needs at least 83.8 GiB (weights ... 6.7 GiB, ...), more than the
     23.4 GiB of memory available; use a smaller batch_size ..."``.
     """
     needed = sum(parts.values())
+    if needed <= UNCHECKED_BYTES:
+        return needed
     available = _available_memory()
     if available is not None and needed > available:
         detail = ", ".join(f"{name} {format_bytes(size)}" for name, size in parts.items() if size)
