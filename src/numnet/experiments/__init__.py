@@ -11,17 +11,17 @@ CSV, plots and a report that says what each factor did::
 
 Modules: ``grid`` (grids, run keys, studies, the tutorial preset), ``runs`` (one
 run), ``executors``, ``store``, ``sweep``; the report (``numnet[plots]``):
-``tables`` (pandas), ``figures`` (matplotlib), ``report`` (its words, and the
-files); ``command`` is ``numnet sweep``.
+``report`` (its numbers, its words and its files) and ``figures`` (matplotlib);
+``command`` is ``numnet sweep``.
 """
 
 from __future__ import annotations
 
 from .executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, get_executor
 from .grid import Grid, Preset, as_grids, expand, run_key, tutorial_preset
-from .runs import DataSource, RunSpec, execute_run, one_minus_x_grid
+from .runs import DataSource, RunSpec, execute_run, make_data_source, one_minus_x_grid
 from .store import ResultStore, StoreError
-from .sweep import SweepResults, SweepTooLarge, make_data_source, sweep
+from .sweep import SweepResults, SweepTooLarge, sweep
 
 __all__ = ["sweep", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
            "tutorial_preset", "DataSource", "RunSpec", "execute_run", "one_minus_x_grid",

@@ -20,21 +20,31 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from numnet.terminal import one_line
 
 from .executors import get_executor
-from .grid import Grid, Preset, report_files, require_report_extras, tutorial_preset
+from .grid import Grid, Preset, tutorial_preset
+from .runs import make_data_source
 from .store import StoreError, check_store
 from .sweep import (
     DEFAULT_MAX_RUNS,
     SweepTooLarge,
     check_fit_kwargs,
     check_size,
-    make_data_source,
+    require_report_extras,
     seeds_of,
     sweep,
 )
 
-__all__ = ["sweep_command", "load_sweep_file"]
-
 _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
+_CONFIG_TYPES = (("data", str, "a data set's name"), ("title", str, "text"),
+                 ("description", str, "text"),
+                 ("fit", dict, "a table of fit arguments ([fit] in TOML)"),
+                 ("seeds", list, "a list of seeds"), ("repeats", int, "a number of seeds"))
+# The factors given as options, comma-separated: option, factor, type of a value, metavar, help.
+_FACTOR_OPTIONS = (
+    ("--n-samples", "n_samples", int, "N,...", "Training set sizes, e.g. 10,100,1000."),
+    ("--lr", "learning_rate", float, "RATE,...", "Learning rates, e.g. 0.1,0.3,1.0."),
+    ("--activation", "activation", str, "NAME,...", "Hidden activations, e.g. sigmoid,relu."),
+    ("--batch-size", "batch_size", int, "B,...", "Batch sizes, e.g. 1,32."),
+)
 
 
 def load_sweep_file(path: str | Path) -> dict[str, Any]:
@@ -42,39 +52,6 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
     with ``data``, ``seeds`` or ``repeats``, ``fit``, ``title``, ``description``. Returns
     ``{"grids": [Grid, ...], ...}``; anything else is a one-line usage error."""
     path = Path(path)
-    config = _parse(path)
-    if not set(config) & _CONFIG_KEYS:
-        config = {"grids": [config]}
-    unknown = sorted(set(config) - _CONFIG_KEYS)
-    if unknown:
-        raise _usage(f"{path}: unknown key(s) {unknown}; a sweep file has "
-                     f"{sorted(_CONFIG_KEYS)}, or only factors")
-    raw = config.pop("grids", None) or [config.pop("grid", None)]
-    if raw == [None]:
-        raise _usage(f"{path}: no grid; add a [[grids]] table of factors")
-    if not isinstance(raw, list) or not all(isinstance(g, dict) for g in raw):
-        raise _usage(f"{path}: grids must be a list of tables of factors ([[grids]] in TOML)")
-    try:
-        config["grids"] = [Grid.from_dict(g) for g in raw]
-    except (TypeError, ValueError) as exc:
-        raise _usage(f"{path}: {exc}") from None
-    for key, kinds, what in (("data", (str,), "a data set's name"),
-                             ("title", (str,), "text"), ("description", (str,), "text"),
-                             ("fit", (dict,), "a table of fit arguments ([fit] in TOML)"),
-                             ("seeds", (list,), "a list of seeds"),
-                             ("repeats", (int,), "a number of seeds")):
-        if key in config and (not isinstance(config[key], kinds)
-                              or isinstance(config[key], bool)):
-            raise _usage(f"{path}: {key} must be {what}, got {config[key]!r}")
-    return config
-
-
-def _usage(message: str) -> click.UsageError:
-    return click.UsageError(one_line(message))
-
-
-def _parse(path: Path) -> dict[str, Any]:
-    """The table a ``.toml`` or ``.json`` file holds; a usage error if it is anything else."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -100,7 +77,36 @@ def _parse(path: Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise _usage(f"{path}: expected a table of factors or a sweep, got "
                      f"{type(config).__name__}")
+    if not set(config) & _CONFIG_KEYS:
+        config = {"grids": [config]}
+    unknown = sorted(set(config) - _CONFIG_KEYS)
+    if unknown:
+        raise _usage(f"{path}: unknown key(s) {unknown}; a sweep file has "
+                     f"{sorted(_CONFIG_KEYS)}, or only factors")
+    raw = config.pop("grids", None) or [config.pop("grid", None)]
+    if raw == [None]:
+        raise _usage(f"{path}: no grid; add a [[grids]] table of factors")
+    if not isinstance(raw, list) or not all(isinstance(g, dict) for g in raw):
+        raise _usage(f"{path}: grids must be a list of tables of factors ([[grids]] in TOML)")
+    try:
+        config["grids"] = [Grid.from_dict(g) for g in raw]
+    except (TypeError, ValueError) as exc:
+        raise _usage(f"{path}: {exc}") from None
+    for key, kind, what in _CONFIG_TYPES:
+        if key in config and (not isinstance(config[key], kind) or isinstance(config[key], bool)):
+            raise _usage(f"{path}: {key} must be {what}, got {config[key]!r}")
     return config
+
+
+def _usage(message: str) -> click.UsageError:
+    return click.UsageError(one_line(message))
+
+
+def _error(exc: BaseException | str) -> click.ClickException:
+    """A one-line ``Error: ...`` (exit 1) for ``exc``."""
+    if isinstance(exc, OSError) and not isinstance(exc, StoreError) and exc.filename:
+        return click.ClickException(one_line(f"{exc.filename}: {exc.strerror or exc}"))
+    return click.ClickException(one_line(exc))
 
 
 def _split(text: str, kind: type, option: str) -> list[Any]:
@@ -111,7 +117,7 @@ def _split(text: str, kind: type, option: str) -> list[Any]:
                                  param_hint=option) from exc
 
 
-class _PrintableFormatter(logging.Formatter):
+class _OneLineFormatter(logging.Formatter):
     """Log lines with control characters escaped: a failed run's error can quote a name
     read from a file."""
 
@@ -125,9 +131,16 @@ def _show_warnings() -> None:
     log = logging.getLogger("numnet")
     if not log.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(_OneLineFormatter("%(levelname)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.WARNING)
+
+
+def _factor_options(command: Any) -> Any:
+    """The options of :data:`_FACTOR_OPTIONS`, in its order."""
+    for option, _, _, metavar, text in reversed(_FACTOR_OPTIONS):
+        command = click.option(option, metavar=metavar, help=text)(command)
+    return command
 
 
 EXAMPLES = """
@@ -163,10 +176,7 @@ lets it run.
               help="A TOML or JSON file with the grid(s) (see below).")
 @click.option("--hidden", multiple=True, metavar="WIDTHS",
               help="Hidden layers of one network, e.g. 9,6; repeat for more networks.")
-@click.option("--n-samples", metavar="N,...", help="Training set sizes, e.g. 10,100,1000.")
-@click.option("--lr", metavar="RATE,...", help="Learning rates, e.g. 0.1,0.3,1.0.")
-@click.option("--activation", metavar="NAME,...", help="Hidden activations, e.g. sigmoid,relu.")
-@click.option("--batch-size", metavar="B,...", help="Batch sizes, e.g. 1,32.")
+@_factor_options
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
 @click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
 @click.option("--data", metavar="NAME",
@@ -195,9 +205,9 @@ lets it run.
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
-def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_size, epochs,
-                  optimizer, data, repeats, seeds, backend, scheduler, workers, out, store,
-                  retry_failed, max_runs, timeout, title, progress):
+def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, seeds, backend,
+                  scheduler, workers, out, store, retry_failed, max_runs, timeout, title,
+                  progress, **factor_texts):
     """Sweep network size, data size and learning rate (or any fit argument) over seeds.
 
     Every setting of the grid runs once per seed, serially, on local
@@ -207,10 +217,14 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
     """
     _show_warnings()
     config = _config(preset, grid_file)
-    grids = _grids(config, _option_factors(hidden, n_samples, lr, activation, batch_size))
+    grids = _grids(config, hidden, factor_texts)
     fit_kwargs = {**(config.get("fit") or {}), **{k: v for k, v in (
         ("epochs", epochs), ("optimizer", optimizer)) if v is not None}}
-    seed_list, repeats = _seed_options(config, seeds, repeats)
+    seed_list = _split(seeds, int, "--seeds") if seeds else None
+    if seed_list is None and repeats is None:
+        seed_list, repeats = config.get("seeds"), config.get("repeats")
+    if seed_list is not None and repeats is not None:
+        raise click.UsageError("give --seeds or --repeats, not both")
     data_name = data or config.get("data", "one_minus_x")
     if scheduler is not None and backend not in (None, "dask", "serial"):
         raise click.UsageError(f"--scheduler runs on Dask; drop --backend {backend} or use "
@@ -267,11 +281,41 @@ def sweep_command(preset, grid_file, hidden, n_samples, lr, activation, batch_si
         sys.exit(1)
 
 
-def _error(exc: BaseException | str) -> click.ClickException:
-    """A one-line ``Error: ...`` (exit 1) for ``exc``."""
-    if isinstance(exc, OSError) and not isinstance(exc, StoreError) and exc.filename:
-        return click.ClickException(one_line(f"{exc.filename}: {exc.strerror or exc}"))
-    return click.ClickException(one_line(exc))
+def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
+    """The sweep a preset or a grid file describes; empty without either."""
+    if preset is None:
+        return load_sweep_file(grid_file) if grid_file is not None else {}
+    if grid_file is not None:
+        raise click.UsageError("give --preset or --grid, not both")
+    p = tutorial_preset()
+    return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
+            "title": f"The tutorial's challenge, answered ({p.name} preset)", "preset": p}
+
+
+def _grids(config: dict[str, Any], hidden: tuple[str, ...], texts: dict[str, str | None]
+           ) -> list[Grid]:
+    """The configured grids with the factors given as options (``--hidden 3 --lr 0.1,1.0``)
+    laid over each, or one grid of those factors."""
+    factors: dict[str, list[Any]] = {}
+    if hidden:
+        factors["hidden_layers"] = [[] if v.strip() in ("", "none") else
+                                    _split(v, int, "--hidden") for v in hidden]
+    for option, factor, kind, _, _ in _FACTOR_OPTIONS:
+        text = texts[option.lstrip("-").replace("-", "_")]
+        if text:
+            factors[factor] = _split(text, kind, option)
+    grids = config.get("grids") or []
+    try:
+        if grids:
+            grids = [Grid({**g.factors, **factors}, g.label) for g in grids]
+        elif factors:
+            grids = [Grid(factors)]
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
+    if not grids:
+        raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
+                               "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")
+    return grids
 
 
 def _check_outputs(out: Path, store: Path, grids: list[Grid],
@@ -279,22 +323,24 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     """Before any run, one line if not: no output (the store, the report's files) is an
     input or another output, each can be written, the store is numnet's or new. Missing
     folders are made for the checks (removed if one fails); returns those made."""
-    from numnet.cli.outputs import check_outputs
+    from numnet.cli.outputs import check_outputs  # numnet.cli imports this module
 
     try:
         require_report_extras()
     except ImportError as exc:
         raise _error(exc) from None
+    from .report import report_files
+
     given = {k: v for k, v in inputs.items() if v is not None and os.path.isfile(v)}
     outputs = {"--store": store, **{f"the report's {p.name}": p for p in report_files(grids, out)}}
     check_outputs(outputs, given, writable=False)      # no input is lost: before any folder
     if not store.exists():
-        _creatable("--out", out)
+        _creatable(out)
     try:
         check_store(store, "--store")   # an existing store's faults say more than its folder's
     except StoreError as exc:
         raise _error(exc) from None
-    _creatable("--out", out)
+    _creatable(out)
     created: list[Path] = []
     for folder in (out, store.parent):
         while not folder.exists() and folder not in created:
@@ -310,81 +356,26 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     return created
 
 
+def _creatable(out: Path) -> None:
+    """Refuse ``--out`` unless it is a folder or can be made one (tried, not guessed)."""
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _error(f"--out {out}: {existing} is a file, not a folder; choose another path")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".numnet-probe-"):
+            pass
+    except OSError as exc:
+        raise _error(f"--out {out}: cannot write in {existing} ({exc.strerror or exc}); "
+                     f"choose another path") from None
+
+
 def _remove_empty(folders: list[Path]) -> None:
     """Remove the folders this command made, innermost first, where they are still empty."""
     for folder in sorted(folders, key=lambda f: -len(f.parts)):
         with contextlib.suppress(OSError):
             folder.rmdir()
-
-
-def _creatable(option: str, folder: Path) -> None:
-    """Refuse ``folder`` unless it is a folder or can be made one (tried, not guessed)."""
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise _error(f"{option} {folder}: {existing} is a file, not a folder; choose another "
-                     f"path")
-    try:
-        with tempfile.NamedTemporaryFile(dir=existing, prefix=".numnet-probe-"):
-            pass
-    except OSError as exc:
-        raise _error(f"{option} {folder}: cannot write in {existing} "
-                     f"({exc.strerror or exc}); choose another path") from None
-
-
-def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
-    """The sweep a preset or a grid file describes; empty without either."""
-    if preset is None:
-        return load_sweep_file(grid_file) if grid_file is not None else {}
-    if grid_file is not None:
-        raise click.UsageError("give --preset or --grid, not both")
-    p = tutorial_preset()
-    return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
-            "title": f"The tutorial's challenge, answered ({p.name} preset)", "preset": p}
-
-
-def _option_factors(hidden: tuple[str, ...], n_samples: str | None, lr: str | None,
-                    activation: str | None, batch_size: str | None) -> dict[str, list[Any]]:
-    """The factors given as options (``--hidden 3 --lr 0.1,1.0``), in this order."""
-    factors: dict[str, list[Any]] = {}
-    if hidden:
-        factors["hidden_layers"] = [[] if v.strip() in ("", "none") else
-                                    _split(v, int, "--hidden") for v in hidden]
-    for factor, text, kind, option in (("n_samples", n_samples, int, "--n-samples"),
-                                       ("learning_rate", lr, float, "--lr"),
-                                       ("activation", activation, str, "--activation"),
-                                       ("batch_size", batch_size, int, "--batch-size")):
-        if text:
-            factors[factor] = _split(text, kind, option)
-    return factors
-
-
-def _grids(config: dict[str, Any], factors: dict[str, list[Any]]) -> list[Grid]:
-    """The configured grids with the option factors laid over each, or one grid of them."""
-    grids = config.get("grids") or []
-    try:
-        if grids:
-            grids = [Grid({**g.factors, **factors}, g.label) for g in grids]
-        elif factors:
-            grids = [Grid(factors)]
-    except ValueError as exc:
-        raise _usage(str(exc)) from None
-    if not grids:
-        raise click.UsageError("nothing to sweep: give --preset, --grid FILE, or factors such "
-                               "as --hidden 3 --hidden 9,6 --lr 0.1,1.0 (see --help)")
-    return grids
-
-
-def _seed_options(config: dict[str, Any], seeds: str | None, repeats: int | None
-                  ) -> tuple[list[int] | None, int | None]:
-    """``(seeds, repeats)`` from the options, else from the config; never both."""
-    seed_list = _split(seeds, int, "--seeds") if seeds else None
-    if seed_list is None and repeats is None:
-        seed_list, repeats = config.get("seeds"), config.get("repeats")
-    if seed_list is not None and repeats is not None:
-        raise click.UsageError("give --seeds or --repeats, not both")
-    return seed_list, repeats
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,11 +1,11 @@
 """Where runs execute: here, on local processes, or on a Dask cluster.
 
-An executor yields each run's result to the driver as it completes (only the
-driver writes the store). Runs are handed out a few at a time as workers free
-up, so a sweep of any length holds only those in flight. Each run's BLAS uses
-one thread (:mod:`threadpoolctl`), so a seed gives bit-identical results on
-every executor. Pool workers exit when the driver ends, however it ends; a Dask
-sweep waits a bounded time for its scheduler and workers.
+An executor yields each run's result to the driver as it completes (only the driver
+writes the store). The pools share one loop, :func:`_in_flight`: it hands runs out a few
+at a time as workers free up, so a sweep of any length holds only those in flight. Each
+run's BLAS uses one thread (:mod:`threadpoolctl`), so a seed gives bit-identical results
+on every executor. Pool workers exit when the driver ends, however it ends; a Dask sweep
+waits a bounded time for its scheduler and workers.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, runtime_checkable
 
 from .runs import RunSpec, empty_result, execute_run
-
-__all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "get_executor",
-           "run_single_threaded"]
 
 Result = dict[str, Any]
 RunFn = Callable[[RunSpec], Result]
@@ -89,17 +86,6 @@ class SerialExecutor:
         pass
 
 
-def _exit_with_driver(driver: Any) -> None:
-    """A pool worker's initializer: exit when the driver's end of the pipe ``driver``
-    closes, as it does when the driver ends (its parent is the fork server, not the driver)."""
-    def watch() -> None:
-        with contextlib.suppress(EOFError, OSError):
-            driver.recv_bytes()         # the driver never writes: this returns at its end
-        os._exit(1)
-
-    threading.Thread(target=watch, name="numnet-driver-watch", daemon=True).start()
-
-
 class ProcessExecutor:
     """Local worker processes (:class:`concurrent.futures.ProcessPoolExecutor`), at most
     ``max_workers`` (default: every core, never more than the runs); ``context``
@@ -141,12 +127,24 @@ class ProcessExecutor:
         pass
 
 
+def _exit_with_driver(driver: Any) -> None:
+    """A pool worker's initializer: exit when the driver's end of the pipe ``driver``
+    closes, as it does when the driver ends (its parent is the fork server, not the driver)."""
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            driver.recv_bytes()         # the driver never writes: this returns at its end
+        os._exit(1)
+
+    threading.Thread(target=watch, name="numnet-driver-watch", daemon=True).start()
+
+
 def _cancel(futures: list[Future]) -> None:
     for future in futures:
         future.cancel()
 
 
 def _completed(pending: dict[Future, RunSpec]) -> Iterator[tuple[Future, Result]]:
+    """The pool's finished runs; a dead worker stops the sweep, the run it held unrecorded."""
     done, _ = wait(pending, return_when=FIRST_COMPLETED)
     for future in done:
         exc = future.exception()
@@ -178,7 +176,7 @@ class DaskExecutor:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.timeout, self.retries = float(timeout), retries
-        self._owned: list[Any] = []
+        self._owned: list[Any] = []       # what close() closes: what this executor opened
         if isinstance(scheduler, distributed.Client):
             self.client = scheduler
             self.address = str(getattr(scheduler.scheduler, "address", "the scheduler"))
@@ -222,7 +220,7 @@ class DaskExecutor:
 
         def submit(spec: RunSpec) -> Any:
             data = None
-            if spec.data.train is not None:
+            if spec.data.train is not None:         # arrays go to the workers once
                 if id(spec.data) not in shared:
                     shared[id(spec.data)] = (spec.data, self.client.scatter(
                         spec.data, broadcast=True, timeout=self.timeout))
@@ -296,7 +294,7 @@ class DaskExecutor:
         logs = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
                 if name == "distributed" or name.startswith("distributed.")]
         levels = [log.level for log in logs]
-        for log in logs:
+        for log in logs:                    # Dask's own loggers only: others keep logging
             log.setLevel(logging.CRITICAL + 1)
         try:
             for thing in self._owned:

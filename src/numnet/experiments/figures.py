@@ -19,8 +19,6 @@ try:
 except ImportError as exc:
     raise ImportError("sweep plots need matplotlib: pip install 'numnet[plots]'") from exc
 
-__all__ = ["Line", "Panel", "plot_lines", "plot_heatmaps", "plot_curves"]
-
 _DPI = 110
 _LOG_RATIO = 20.0
 

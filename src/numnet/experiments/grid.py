@@ -1,11 +1,10 @@
-"""Grids of settings, joined grids, run keys, studies and the tutorial preset.
+"""Grids of settings, joined grids, run keys and the tutorial preset.
 
-A grid maps factors (:class:`numnet.MLP` or :func:`numnet.fit` arguments,
-``n_samples``) to values; its settings are their Cartesian product. Joined grids
-run a setting they share once. A run's key digests its setting and seed only.
+A grid maps factors (:class:`numnet.MLP` or :func:`numnet.fit` arguments, ``n_samples``)
+to values; its settings are their Cartesian product. Joined grids run a setting they
+share once. A run's key digests its setting and seed only.
 
->>> g = Grid({"hidden_layers": [[3], [9, 6]], "learning_rate": [0.1, 1.0]})
->>> len(g.settings())
+>>> len(Grid({"hidden_layers": [[3], [9, 6]], "learning_rate": [0.1, 1.0]}).settings())
 4
 """
 
@@ -17,20 +16,13 @@ import itertools
 import json
 import math
 import numbers
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from numnet import fit
 
 from .runs import DATA_ARGS, FIT_ARGS, MLP_ARGS, RUN_ARGS
-
-__all__ = ["Grid", "GridLike", "as_grids", "expand", "iter_settings", "count_settings", "run_key",
-           "canonical_json", "Preset", "tutorial_preset", "tutorial_description", "FACTORS",
-           "Study", "studies", "report_files", "require_report_extras", "label", "factor_name",
-           "FACTOR_NAMES"]
 
 #: Every name a grid may vary.
 FACTORS = MLP_ARGS + FIT_ARGS + DATA_ARGS + RUN_ARGS
@@ -152,16 +144,14 @@ GridLike = Grid | Mapping[str, Any] | Sequence[Grid | Mapping[str, Any]]
 
 def as_grids(grid: GridLike) -> list[Grid]:
     """One grid, a mapping, or a list of them, as a list of :class:`Grid`."""
-    if isinstance(grid, Grid):
-        return [grid]
-    if isinstance(grid, Mapping):
-        return [Grid.from_dict(grid)]
-    if isinstance(grid, Sequence) and not isinstance(grid, str):
-        if not grid:
-            raise ValueError("no grids given; pass a mapping such as {'hidden_layers': [[3]]}")
-        return [g if isinstance(g, Grid) else Grid.from_dict(g) for g in grid]
-    raise TypeError(f"grid must be a Grid, a mapping of factor to values, or a list of them, "
-                    f"got {type(grid).__name__}")
+    if isinstance(grid, (Grid, Mapping)):
+        grid = [grid]
+    elif not isinstance(grid, Sequence) or isinstance(grid, str):
+        raise TypeError(f"grid must be a Grid, a mapping of factor to values, or a list of "
+                        f"them, got {type(grid).__name__}")
+    if not grid:
+        raise ValueError("no grids given; pass a mapping such as {'hidden_layers': [[3]]}")
+    return [g if isinstance(g, Grid) else Grid.from_dict(g) for g in grid]
 
 
 def expand(grids: GridLike) -> list[dict[str, Any]]:
@@ -197,89 +187,6 @@ def count_settings(grids: GridLike, stop_after: int | None = None) -> tuple[int,
         if stop_after is not None and count > stop_after:
             return count, False
     return count, True
-
-
-# --- studies: the grids that form one section of a report ------------------------------
-
-
-@dataclass
-class Study:
-    """Grids that vary the same factors over the same values; each is a variant,
-    ``(label, grid)``, set side by side in the report."""
-
-    factors: list[str]
-    variants: list[tuple[str, Grid]]
-
-    @property
-    def slug(self) -> str:
-        """The study's name in file names: ``"hidden_layers_learning_rate"``."""
-        return "_".join(self.factors) or "fixed"
-
-    def shared_fixed(self) -> dict[str, Any]:
-        """The fixed factors every variant sets to the same value, and that value."""
-        first = self.variants[0][1].fixed
-        return {k: v for k, v in first.items() if all(
-            k in g.fixed and canonical_json(g.fixed[k]) == canonical_json(v)
-            for _, g in self.variants)}
-
-
-def studies(grids: Sequence[Grid]) -> list[Study]:
-    """Group joined grids into studies: same varying factors and values, different fixed ones."""
-    groups: dict[str, list[Grid]] = {}
-    for g in grids:
-        groups.setdefault(canonical_json([[f, g.factors[f]] for f in g.varying]), []).append(g)
-    return [Study(members[0].varying, [(_variant_label(g, members), g) for g in members])
-            for members in groups.values()]
-
-
-def _variant_label(g: Grid, members: list[Grid]) -> str:
-    """``g``'s own label, else the fixed factors that tell it from the other members."""
-    if g.label or len(members) == 1:
-        return g.label or ""
-    differ = sorted({k for m in members for k, v in m.fixed.items()
-                     if any(o.fixed.get(k, "\0") != v for o in members)})
-    return ", ".join(f"{k}={label(k, g.fixed.get(k))}" for k in differ) or "grid"
-
-
-def require_report_extras() -> None:
-    """An ImportError naming ``numnet[plots]`` when pandas or matplotlib is missing: asked
-    before a sweep's first run, not after its last."""
-    missing = []
-    for module in ("pandas", "matplotlib"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
-                          f"pip install 'numnet[plots]'")
-
-
-def png_namer(out: Path) -> Any:
-    """A function giving PNG paths in ``out``, each name once (a second ``x`` is ``x_2``)."""
-    taken: set[str] = set()
-
-    def name(stem: str) -> Path:
-        name, k = stem, 1
-        while name in taken:
-            k += 1
-            name = f"{stem}_{k}"
-        taken.add(name)
-        return out / f"{name}.png"
-    return name
-
-
-def report_files(grids: Sequence[Grid], out: str | os.PathLike) -> list[Path]:
-    """Every file the report of ``grids`` may write in ``out``, known before any run."""
-    out = Path(out)
-    png = png_namer(out)
-    files = [out / "results.csv", out / "sweep.json", out / "summary.csv"]
-    for study in studies(list(grids)):
-        if study.factors:
-            files += [png(f"error_vs_{factor}") for factor in study.factors]
-            if len(study.factors) == 2 or len(study.variants) >= 2:
-                files.append(png(f"heatmap_{study.slug}"))
-    return [*files, out / "loss_curves.png", out / "report.md"]
 
 
 # --- the tutorial preset ------------------------------------------------------------------
@@ -352,22 +259,24 @@ def tutorial_description(grids: Sequence[Grid], data: str, n_seeds: int,
                     out.append(v)
         return out
 
+    def plural(n: int, word: str) -> str:
+        return f"{word}{'s' if n != 1 else ''}"
+
     explorations = _exploration_texts(grids)
-    count = _NUMBERS[len(explorations)] if len(explorations) < len(_NUMBERS) \
-        else str(len(explorations))
+    n = len(explorations)
+    count = _NUMBERS[n] if n < len(_NUMBERS) else str(n)
     kind = "one-factor exploration" if all(len(g.varying) == 1 for g in grids) else "exploration"
     on = ("`1 - x` (inputs `x / N` for `x < N`, shuffled)" if data == "one_minus_x_grid"
           else f"`{data}`")
     epochs, optimizers, batches = values("epochs"), values("optimizer"), values("batch_size")
-    epochs_text = (f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if len(epochs) == 1
+    epochs_text = (f"{epochs[0]} {plural(epochs[0], 'epoch')}" if len(epochs) == 1
                    else "epochs " + ", ".join(map(str, epochs)))
     names = "SGD" if optimizers == ["sgd"] else " / ".join(map(str, optimizers))
     training = (f"per-example {names}" if batches == [1]
                 else f"{names} with batch size " + ", ".join(map(str, batches)))
-    text = (f"The tutorial's own answer to its challenge: {count} {kind}"
-            f"{'s' if len(explorations) != 1 else ''} on {on}, {epochs_text} of {training}, "
-            f"{n_seeds} network{'s' if n_seeds != 1 else ''} per setting: "
-            f"{'; '.join(explorations)}.")
+    text = (f"The tutorial's own answer to its challenge: {count} {plural(n, kind)} on {on}, "
+            f"{epochs_text} of {training}, {n_seeds} {plural(n_seeds, 'network')} per "
+            f"setting: {'; '.join(explorations)}.")
     if {TUTORIAL_NETWORK, NUMNET_DEFAULTS} <= {g.label for g in grids}:
         activations = values("activation", {})
         activations = ["sigmoid"] if activations == [None] else activations

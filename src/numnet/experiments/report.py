@@ -1,9 +1,9 @@
 """The report: ``results.csv``, ``summary.csv``, plots and ``report.md``, every word of it.
 
-Everything is computed from the runs' numbers (:mod:`~numnet.experiments.tables`),
-and ``report.md`` is written from ``results.csv`` as read back, so
-:func:`report_from_csv` regenerates it from the files alone. The findings follow
-these rules:
+The numbers are pandas tables: per run (``results.csv``), per setting (``summary.csv``:
+mean and sample std over seeds) and per value of one factor. ``report.md`` is written
+from ``results.csv`` as read back, so :func:`report_from_csv` regenerates it from the
+files alone. The findings follow these rules:
 
 * **data** (``n_samples``): more data *stopped helping* at the first step up in
   N whose fall in mean error is within two standard errors of the difference,
@@ -23,33 +23,221 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+try:
+    import pandas as pd
+except ImportError as exc:
+    raise ImportError("sweep reports need pandas: pip install 'numnet[plots]'") from exc
 
 from .figures import Line, Panel, plot_curves, plot_heatmaps, plot_lines
-from .grid import FACTOR_NAMES, Grid, Study, factor_name, label, png_namer, studies
-from .tables import (
-    aggregate,
-    factor_columns,
-    highest,
-    lowest,
-    marginal_rows,
-    mean_loss_curve,
-    primary_metric,
-    read_results,
-    results_frame,
-    rows_for,
-)
-
-__all__ = ["write_report", "report_from_csv", "analyse", "METRIC_NAMES", "fmt", "plus_minus"]
+from .grid import FACTOR_NAMES, Grid, canonical_json, factor_name, label
 
 METRIC_NAMES = {"test_error": "test error", "validation_error": "validation error",
                 "train_error": "training error", "final_loss": "final training loss"}
+#: The measurements averaged over seeds: ``<metric>_mean`` and ``<metric>_std`` columns.
+METRICS = ("final_loss", "train_error", "validation_error", "test_error", "epochs_run",
+           "wall_time")
+_FIRST = ["key", "status", "seed"]        # results.csv: these, the factors, then _LAST
+_LAST = ["num_parameters", "final_loss", "train_error", "validation_error", "test_error",
+         "epochs_run", "diverged", "stop_reason", "wall_time", "error", "worker", "settings",
+         "loss_curve"]
+_REAL = ("final_loss", "train_error", "validation_error", "test_error", "wall_time")
 Lines = list[str]
+
+
+# --- studies, and the files they make ----------------------------------------------------------
+
+
+@dataclass
+class Study:
+    """Grids that vary the same factors over the same values: one section of a report,
+    each grid a variant, ``(label, grid)``, set side by side."""
+
+    factors: list[str]
+    variants: list[tuple[str, Grid]]
+
+    @property
+    def slug(self) -> str:
+        """The study's name in file names: ``"hidden_layers_learning_rate"``."""
+        return "_".join(self.factors) or "fixed"
+
+    @property
+    def heatmap(self) -> bool:
+        """Whether the report draws a heatmap: for two factors, or for several variants."""
+        return len(self.factors) == 2 or len(self.variants) >= 2
+
+    def shared_fixed(self) -> dict[str, Any]:
+        """The fixed factors every variant sets to the same value, and that value."""
+        first = self.variants[0][1].fixed
+        return {k: v for k, v in first.items() if all(
+            k in g.fixed and canonical_json(g.fixed[k]) == canonical_json(v)
+            for _, g in self.variants)}
+
+
+def studies(grids: Sequence[Grid]) -> list[Study]:
+    """Group joined grids into studies: same varying factors and values, different fixed ones."""
+    groups: dict[str, list[Grid]] = {}
+    for g in grids:
+        groups.setdefault(canonical_json([[f, g.factors[f]] for f in g.varying]), []).append(g)
+    return [Study(members[0].varying, [(_variant_label(g, members), g) for g in members])
+            for members in groups.values()]
+
+
+def _variant_label(g: Grid, members: list[Grid]) -> str:
+    """``g``'s own label, else the fixed factors that tell it from the other members."""
+    if g.label or len(members) == 1:
+        return g.label or ""
+    differ = sorted({k for m in members for k, v in m.fixed.items()
+                     if any(o.fixed.get(k, "\0") != v for o in members)})
+    return ", ".join(f"{k}={label(k, g.fixed.get(k))}" for k in differ) or "grid"
+
+
+def png_namer(out: Path) -> Callable[[str], Path]:
+    """A function giving PNG paths in ``out``, each name once (a second ``x`` is ``x_2``)."""
+    taken: set[str] = set()
+
+    def name(stem: str) -> Path:
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        return out / f"{name}.png"
+    return name
+
+
+def report_files(grids: Sequence[Grid], out: str | os.PathLike) -> list[Path]:
+    """Every file the report of ``grids`` may write in ``out``, known before any run (named
+    in the order :func:`~numnet.experiments.report.write_report` names them)."""
+    out, plots = Path(out), []
+    png = png_namer(out)
+    for study in studies(list(grids)):
+        if study.factors:
+            plots += [png(f"error_vs_{factor}") for factor in study.factors]
+            plots += [png(f"heatmap_{study.slug}")] if study.heatmap else []
+    return [out / "results.csv", out / "sweep.json", out / "summary.csv", *plots,
+            out / "loss_curves.png", out / "report.md"]
+
+
+# --- the numbers --------------------------------------------------------------------------
+
+
+def results_frame(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """``results.csv``: one row per run, a column per factor (its value as shown, empty
+    where unset), the measurements, and ``settings``/``loss_curve`` as JSON text."""
+    factors: list[str] = []
+    for r in runs:
+        factors += [k for k in r["settings"] if k not in factors]
+    rows = [{**{k: r.get(k) for k in _FIRST},
+             **{f: label(f, r["settings"][f]) if f in r["settings"] else "" for f in factors},
+             **{k: r.get(k) for k in _LAST}, "settings": canonical_json(r["settings"]),
+             "loss_curve": json.dumps(r.get("loss_curve"))} for r in runs]
+    return _real_columns(pd.DataFrame(rows, columns=_FIRST + factors + _LAST))
+
+
+def read_results(path: str | os.PathLike) -> pd.DataFrame:
+    """``results.csv`` read back as written: an empty factor stays ``""``, an empty
+    measurement is NaN."""
+    return _real_columns(pd.read_csv(path, keep_default_na=False,
+                                     na_values={c: [""] for c in _LAST}))
+
+
+def _real_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in _REAL:
+        frame[name] = frame[name].astype(float)
+    return frame
+
+
+def factor_columns(table: pd.DataFrame) -> list[str]:
+    """The factor columns of a :func:`results_frame` or an :func:`aggregate` table."""
+    known = {*_FIRST, *_LAST, "runs", "failed"}
+    return [c for c in table.columns if c not in known and not c.endswith(("_mean", "_std"))]
+
+
+def _measure(group: pd.DataFrame) -> dict[str, Any]:
+    """Counts of a group of runs, its parameter count (when its finished runs share one),
+    and ``<metric>_mean``/``_std`` (ddof=1) of :data:`METRICS` over its finished runs."""
+    ok = group[group["status"] == "ok"]
+    params = ok["num_parameters"].dropna().unique()
+    row: dict[str, Any] = {"runs": len(group),
+                           "failed": int((group["status"] == "failed").sum()),
+                           "diverged": int(ok["diverged"].astype(bool).sum()),
+                           "num_parameters": int(params[0]) if len(params) == 1 else None}
+    for m in METRICS:
+        values = ok[m].astype(float).dropna()
+        row[f"{m}_mean"] = float(values.mean()) if len(values) else math.nan
+        row[f"{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+    return row
+
+
+def _with_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a table whose ``num_parameters`` stays integer (nullable ``Int64``)."""
+    table = pd.DataFrame(rows)
+    table["num_parameters"] = table["num_parameters"].astype("Int64")
+    return table
+
+
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
+    """``summary.csv``: one row per setting, in first-seen order: ``settings``, the factors
+    and :func:`_measure`'s columns over its seeds."""
+    factors = factor_columns(frame)
+    return _with_counts([{"settings": settings, **{c: group[c].iloc[0] for c in factors},
+                          **_measure(group)}
+                         for settings, group in frame.groupby("settings", sort=False)])
+
+
+def marginal_rows(frame: pd.DataFrame, grid: Grid, factor: str) -> pd.DataFrame:
+    """``factor`` of ``grid`` averaged over its other factors: one row per value, in grid
+    order, measured over every run of ``grid`` with that value."""
+    wanted = {canonical_json(s): s[factor] for s in grid.settings()}
+    runs = frame[frame["settings"].isin(wanted)]
+    value_of = runs["settings"].map(wanted)
+    return _with_counts([{factor: label(factor, value),
+                          **_measure(runs[[v == value for v in value_of]])}
+                         for value in grid.factors[factor]])
+
+
+def rows_for(summary: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """The rows of an :func:`aggregate` table that are ``grid``'s settings, in grid order."""
+    index = {s: i for i, s in enumerate(summary["settings"])}
+    keys = [canonical_json(s) for s in grid.settings()]
+    return summary.iloc[[index[k] for k in keys if k in index]]
+
+
+def primary_metric(summary: pd.DataFrame) -> str:
+    """The measurement conclusions use: the test, validation or training error (the first
+    some run has), else the final training loss."""
+    for m in ("test_error", "validation_error", "train_error"):
+        if summary[f"{m}_mean"].notna().any():
+            return m
+    return "final_loss"
+
+
+def lowest(rows: pd.DataFrame, column: str, pick: Callable[..., Any] = np.nanargmin
+           ) -> pd.Series:
+    """The first of ``rows`` with the smallest ``column`` (NaN skipped; ``pick=np.nanargmax``:
+    the largest)."""
+    return rows.iloc[int(pick(rows[column].to_numpy(dtype=float)))]
+
+
+def mean_loss_curve(frame: pd.DataFrame, settings: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std, shapes ``(n_epochs,)``, of one setting's finished loss curves, each
+    epoch over the runs that reached it."""
+    runs = frame[(frame["settings"] == settings) & (frame["status"] == "ok")]
+    curves = [json.loads(c) for c in runs["loss_curve"]]
+    padded = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+    for i, c in enumerate(curves):
+        padded[i, :len(c)] = c
+    return np.nanmean(padded, axis=0), np.nanstd(padded, axis=0)
+
+
+# --- how numbers are written ------------------------------------------------------------------
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -59,11 +247,18 @@ def fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-def plus_minus(mean: float, std: float) -> str:
-    """``mean ± std`` (the std to two digits), a dash for a missing part."""
+def plus_minus(row: pd.Series, measure: str) -> str:
+    """``mean ± std`` of ``measure`` in ``row`` (the std to two digits), a dash for a
+    missing part."""
+    mean, std = row[f"{measure}_mean"], row[f"{measure}_std"]
     if mean is None or math.isnan(mean):
         return "–"
     return f"{fmt(mean)} ± {fmt(std, 2) if not math.isnan(std) else '–'}"
+
+
+def _count_text(value: Any) -> str:
+    """A parameter count, or a dash where no run finished to have one."""
+    return "–" if value is None or pd.isna(value) else str(int(value))
 
 
 def setting_text(settings_json: str, only: set[str] | None = None) -> str:
@@ -72,10 +267,9 @@ def setting_text(settings_json: str, only: set[str] | None = None) -> str:
                      if only is None or k in only)
 
 
-def _title(study: Study) -> str:
-    """A study's heading: ``"hidden layers × learning rate"``."""
-    return " × ".join(FACTOR_NAMES.get(f, f.replace("_", " ")) for f in study.factors) \
-        or "fixed"
+def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
 
 
 # --- writing the files -------------------------------------------------------------------
@@ -167,10 +361,11 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
 
 
 def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
-                   epochs: Any, png: Any, files: list[Path]) -> Lines:
+                   epochs: Any, png: Callable[[str], Path], files: list[Path]) -> Lines:
     """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
     when it has two factors or several variants (the plots appended to ``files``)."""
-    name, title = METRIC_NAMES[metric], _title(study)
+    name = METRIC_NAMES[metric]
+    title = " × ".join(FACTOR_NAMES.get(f, f.replace("_", " ")) for f in study.factors)
     md = [f"## {title[0].upper() + title[1:]}", ""]
     fixed = [f"{k} = {label(k, v)}" for k, v in study.shared_fixed().items() if k != "lr_scale"]
     if fixed:
@@ -195,7 +390,7 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
                    + ("" if one else f"\n(averaged over {others})"))
         files.append(path)
         md += [f"![{name} against {factor_name(factor)}]({path.name})", ""]
-    if len(study.factors) == 2 or len(study.variants) >= 2:
+    if study.heatmap:
         path = png(f"heatmap_{study.slug}")
         plot_heatmaps(_panels(summary, study, metric), path)
         files.append(path)
@@ -222,6 +417,28 @@ def _panels(summary: pd.DataFrame, study: Study, metric: str) -> list[Panel]:
                   [label(f, x) for x in study.variants[0][1].factors[f]], "", factor_name(f))]
 
 
+def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
+    """One row per setting of the study, its variants' columns side by side."""
+    per_variant = [(v, rows_for(summary, g)) for v, g in study.variants]
+    head = [factor_name(f) for f in study.factors]
+    for v, _ in per_variant:
+        tag = f" ({v})" if v else ""
+        head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"final loss{tag}",
+                 f"diverged{tag}"]
+    rows = []
+    for i in range(len(per_variant[0][1])):
+        cells = [str(per_variant[0][1].iloc[i][f]) for f in study.factors]
+        for _, variant_rows in per_variant:
+            if i >= len(variant_rows):
+                cells += ["–"] * 4
+                continue
+            r = variant_rows.iloc[i]
+            cells += [_count_text(r["num_parameters"]), plus_minus(r, metric),
+                      plus_minus(r, "final_loss"), f"{r['diverged']}/{r['runs'] - r['failed']}"]
+        rows.append(cells)
+    return _markdown_table(head, rows)
+
+
 def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, path: Path,
                         files: list[Path]) -> Lines:
     """The best and the worst setting and their loss curves (nothing if no run finished)."""
@@ -229,7 +446,7 @@ def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
     if len(ranked) == 0:
         return []
     picked = [("best", lowest(ranked, f"{metric}_mean")),
-              ("worst", highest(ranked, f"{metric}_mean"))]
+              ("worst", lowest(ranked, f"{metric}_mean", np.nanargmax))]
     sb, sw = (json.loads(row["settings"]) for _, row in picked)
     differ = {k for k in {*sb, *sw} if sb.get(k, "\0") != sw.get(k, "\0")}
     plot_curves([Line(f"{tag}: {setting_text(row['settings'], differ)}",
@@ -239,7 +456,7 @@ def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
     files.append(path)
     return ["## Loss curves of the best and the worst setting", "",
             *(f"- {tag}: {setting_text(row['settings'])}: mean {METRIC_NAMES[metric]} "
-              f"{plus_minus(row[f'{metric}_mean'], row[f'{metric}_std'])}" for tag, row in picked),
+              f"{plus_minus(row, metric)}" for tag, row in picked),
             "", f"![loss curves]({path.name})", ""]
 
 
@@ -258,48 +475,12 @@ def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
     head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
             "training error", "final loss", "epochs"]
     rows = [[*(str(r[c]) for c in factors), str(r["runs"]), str(r["failed"]),
-             str(r["diverged"]), _count_text(r["num_parameters"]),
-             plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
-             plus_minus(r["train_error_mean"], r["train_error_std"]),
-             plus_minus(r["final_loss_mean"], r["final_loss_std"]), fmt(r["epochs_run_mean"])]
-            for _, r in summary.iterrows()]
+             str(r["diverged"]), _count_text(r["num_parameters"]), plus_minus(r, metric),
+             plus_minus(r, "train_error"), plus_minus(r, "final_loss"),
+             fmt(r["epochs_run_mean"])] for _, r in summary.iterrows()]
     return ["## Every setting", "", _markdown_table(head, rows), "",
             "Mean ± sample standard deviation over the seeds that finished. One row per run "
             "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
-
-
-def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
-
-
-def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
-    """One row per setting of the study, its variants' columns side by side."""
-    per_variant = [(v, rows_for(summary, g)) for v, g in study.variants]
-    head = [factor_name(f) for f in study.factors]
-    for v, _ in per_variant:
-        tag = f" ({v})" if v else ""
-        head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"final loss{tag}",
-                 f"diverged{tag}"]
-    rows = []
-    for i in range(len(per_variant[0][1])):
-        cells = [str(per_variant[0][1].iloc[i][f]) for f in study.factors]
-        for _, variant_rows in per_variant:
-            if i >= len(variant_rows):
-                cells += ["–"] * 4
-                continue
-            r = variant_rows.iloc[i]
-            cells += [_count_text(r["num_parameters"]),
-                      plus_minus(r[f"{metric}_mean"], r[f"{metric}_std"]),
-                      plus_minus(r["final_loss_mean"], r["final_loss_std"]),
-                      f"{r['diverged']}/{r['runs'] - r['failed']}"]
-        rows.append(cells)
-    return _markdown_table(head, rows)
-
-
-def _count_text(value: Any) -> str:
-    """A parameter count, or a dash where no run finished to have one."""
-    return "–" if value is None or pd.isna(value) else str(int(value))
 
 
 # --- findings: what each factor did -----------------------------------------------------------
@@ -309,23 +490,26 @@ def analyse(summary: pd.DataFrame, study: Study, metric: str,
             frame: pd.DataFrame | None = None) -> list[str]:
     """Markdown sentences, from ``summary`` (and the runs ``frame``, for marginals), on what
     ``study``'s factors did; each variant's start with its label in bold."""
-    per_variant = [(v, rows_for(summary, g), g) for v, g in study.variants]
     lines: list[str] = []
-    for variant, rows, grid in per_variant:
+    for variant, grid in study.variants:
         prefix = f"**{variant}**: " if variant else ""
-        lines += [prefix + s for s in _variant_findings(rows, grid, study.factors, metric, frame)]
-    if len(per_variant) >= 2:
-        lines.append(_variant_sentence([(v, r) for v, r, _ in per_variant], metric))
+        rows = rows_for(summary, grid)
+        rows = rows[rows[f"{metric}_mean"].notna()]
+        if len(rows) == 0:
+            lines.append(prefix + "no run finished.")
+        elif len(study.factors) == 1:
+            lines.append(prefix + _factor_sentence(rows, study.factors[0], metric))
+        else:
+            lines += [prefix + s for s in _findings(rows, grid, study.factors, metric, frame)]
+    if len(study.variants) >= 2:
+        lines.append(_variant_sentence([(v, rows_for(summary, g)) for v, g in study.variants],
+                                       metric))
     return lines
 
 
-def _variant_findings(rows: pd.DataFrame, grid: Grid, factors: list[str], metric: str,
-                      frame: pd.DataFrame | None) -> list[str]:
-    rows = rows[rows[f"{metric}_mean"].notna()]
-    if len(rows) == 0:
-        return ["no run finished."]
-    if len(factors) == 1:
-        return [_factor_sentence(rows, factors[0], metric)]
+def _findings(rows: pd.DataFrame, grid: Grid, factors: list[str], metric: str,
+              frame: pd.DataFrame | None) -> list[str]:
+    """Several factors: the best setting, then each factor averaged over the others."""
     best = lowest(rows, f"{metric}_mean")
     cell = ", ".join(f"{f} = {best[f]}" for f in factors)
     found = [f"lowest mean {METRIC_NAMES[metric]} {fmt(best[f'{metric}_mean'])} at {cell}."]
@@ -348,7 +532,7 @@ def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
         return _rate_sentence(rows, metric)
     name = METRIC_NAMES[metric]
     if not (rows["num_parameters"].notna().all() and rows["num_parameters"].nunique() > 1):
-        best, worst = lowest(rows, f"{metric}_mean"), highest(rows, f"{metric}_mean")
+        best, worst = lowest(rows, f"{metric}_mean"), lowest(rows, f"{metric}_mean", np.nanargmax)
         return (f"lowest mean {name} {fmt(best[f'{metric}_mean'])} at {factor} = "
                 f"{best[factor]}, highest {fmt(worst[f'{metric}_mean'])} at {worst[factor]}.")
     rows = rows.sort_values("num_parameters", kind="stable")

@@ -1,4 +1,5 @@
-"""One run of a sweep: make its data, build its network, fit it, measure it.
+"""One run of a sweep: make its data (a :class:`DataSource`), build its network, fit it,
+measure it.
 
 A run's seed is split (:class:`numpy.random.SeedSequence`) into three streams:
 initial weights, training data, ``fit``. The global RNG is never touched, so a
@@ -24,9 +25,6 @@ import numpy as np
 import numnet
 from numnet import MLP, History, fit
 
-__all__ = ["RunSpec", "DataSource", "execute_run", "empty_result", "one_minus_x_grid",
-           "MLP_ARGS", "FIT_ARGS", "DATA_ARGS", "RUN_ARGS", "RESULT_FIELDS"]
-
 logger = logging.getLogger(__name__)
 
 MLP_ARGS = ("hidden_layers", "activation", "output_activation", "bias", "init", "dtype")
@@ -46,10 +44,8 @@ _VALIDATION_SEED, _TEST_SEED = 20_241, 20_242
 
 def one_minus_x_grid(n_samples: int = 100, random_state: int | np.random.Generator | None = None
                      ) -> Arrays:
-    """The tutorial's data: ``y = 1 - x`` for ``x = i / N``, ``i < N``, shuffled.
-
-    Returns ``X: (n_samples, 1)``, ``y: (n_samples, 1)``.
-    """
+    """The tutorial's data, ``X`` and ``y`` of shape ``(n_samples, 1)``: ``y = 1 - x`` for
+    ``x = i / N``, ``i < N``, shuffled."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
             or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
@@ -139,11 +135,9 @@ def empty_result(spec: RunSpec) -> dict[str, Any]:
 
 
 def execute_run(spec: RunSpec) -> dict[str, Any]:
-    """Train and measure one network as ``spec`` says; never raises.
-
-    Returns the :data:`RESULT_FIELDS`: errors are the loss for regression and the
-    misclassification rate for labels; a run that raised has ``status="failed"``.
-    """
+    """Train and measure one network as ``spec`` says, never raising: the
+    :data:`RESULT_FIELDS`, errors the loss (regression) or the misclassification rate
+    (labels); a run that raised has ``status="failed"``."""
     began = time.perf_counter()
     result = empty_result(spec)
     result["worker"] = f"{platform.node()}:{os.getpid()}"
@@ -159,7 +153,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 
 def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
     settings = spec.settings
-    unknown = sorted(set(settings) - set(MLP_ARGS + FIT_ARGS + DATA_ARGS + RUN_ARGS))
+    unknown = sorted(set(settings) - {*MLP_ARGS, *FIT_ARGS, *DATA_ARGS, *RUN_ARGS})
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}")
     init_seq, data_seq, fit_seq = np.random.SeedSequence(spec.seed).spawn(3)
@@ -219,3 +213,42 @@ def _measure(net: MLP, history: History, fit_kwargs: Mapping[str, Any], train: A
             "diverged": bool(stop is not None and stop.startswith("diverged")
                              or not math.isfinite(final)),
             "stop_reason": stop, "loss_curve": curve}
+
+
+def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,
+                     test_size: float = 0.2) -> DataSource:
+    """A :class:`DataSource` from a set's name, a ``DataSource``, arrays ``(X, y)`` (a fixed
+    ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
+    if isinstance(data, DataSource):
+        return data
+    if isinstance(data, str):
+        return DataSource(name=data, n_validation=n_validation, n_test=n_test)
+    if isinstance(data, Mapping):
+        if set(data) - {"train", "validation", "test"} or "train" not in data:
+            raise ValueError(f"data as a mapping needs 'train' (and optionally 'validation', "
+                             f"'test'), got keys {sorted(data)}")
+        parts = {k: _pair(v, k) for k, v in data.items()}
+        return DataSource(train=parts["train"], validation=parts.get("validation"),
+                          test=parts.get("test"))
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = _pair(data, "data")
+        if not 0.0 <= test_size < 1.0:
+            raise ValueError(f"test_size must be in [0, 1), got {test_size}")
+        n_test_rows = int(round(len(X) * test_size))
+        if n_test_rows < 1 or n_test_rows >= len(X):
+            return DataSource(train=(X, y))
+        order = np.random.default_rng(len(X)).permutation(len(X))   # fixed: same test set
+        test, train = order[:n_test_rows], order[n_test_rows:]
+        return DataSource(train=(X[train], y[train]), test=(X[test], y[test]))
+    raise TypeError(f"data must be a data set name, (X, y) arrays, a mapping of 'train'/"
+                    f"'validation'/'test' to (X, y), or a DataSource; got {type(data).__name__}")
+
+
+def _pair(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair (X, y) of arrays")
+    X, y = np.asarray(value[0]), np.asarray(value[1])
+    X = X.reshape(-1, 1) if X.ndim == 1 else X
+    if len(X) != len(y):
+        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)}")
+    return X, y

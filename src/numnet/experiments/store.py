@@ -1,35 +1,26 @@
 """The results store: one SQLite row per run, committed on its own as the run finishes.
 
-WAL mode and one transaction per run: a sweep killed at any moment leaves every
-recorded run whole. The run key is the primary key, so a restarted sweep runs
-only the keys the store lacks. :func:`check_store` reads, never writes, a file
-first: another program's database, a damaged or read-only store is refused
-with a one-line :class:`StoreError` and left as it was.
-
->>> store = ResultStore(":memory:")
->>> store.add({"key": "k1", "status": "ok", "settings": {"n_samples": 10}, "seed": 0})
-True
+WAL mode and one transaction per run: a sweep killed at any moment leaves every recorded
+run whole, and a restarted sweep runs only the keys (the primary key) the store lacks.
+:func:`check_store` reads a file before anything writes to it: another program's
+database, a damaged or read-only store is refused with a one-line :class:`StoreError`
+and left as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .runs import RESULT_FIELDS
-
-__all__ = ["ResultStore", "StoreError", "check_store"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _COLUMNS = {
     "key": "TEXT PRIMARY KEY", "status": "TEXT NOT NULL CHECK (status IN ('ok', 'failed'))",
@@ -43,28 +34,6 @@ _TABLES = {"runs": tuple(_COLUMNS), "meta": ("name", "value")}
 APPLICATION_ID = 0x6E6E7273
 _MAGIC = b"SQLite format 3\x00"
 _JSON_FIELDS = ("settings", "loss_curve")
-
-
-def _to_sql(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in _JSON_FIELDS:
-        return json.dumps(value, sort_keys=True)
-    if name == "diverged":
-        return int(bool(value))
-    if isinstance(value, float) and math.isnan(value):
-        return None          # SQLite has no NaN; read back as None
-    return value
-
-
-def _from_sql(row: sqlite3.Row) -> dict[str, Any]:
-    out = {name: row[name] for name in row.keys()}
-    for name in _JSON_FIELDS:
-        if out[name] is not None:
-            out[name] = json.loads(out[name])
-    if out["diverged"] is not None:
-        out["diverged"] = bool(out["diverged"])
-    return out
 
 
 class StoreError(ValueError):
@@ -122,11 +91,8 @@ def _damaged(path: str | Path, detail: str, option: str = "store") -> StoreError
 
 def _inspect(path: Path, option: str) -> int | None:
     """The runs in numnet's store at ``path`` (None for an empty database), read through
-    SQLite's read-only mode; a :class:`StoreError` for a damaged or foreign file.
-
-    Read as immutable (no ``-wal``/``-shm`` made beside it) unless a ``-wal`` file
-    with content holds part of the database.
-    """
+    SQLite's read-only mode: immutable (no ``-wal``/``-shm`` made beside it) unless a
+    ``-wal`` file with content holds part of the database."""
     wal = Path(f"{path}-wal")
     live = wal.exists() and wal.stat().st_size > 0
     for immutable in ((False, True) if live else (True,)):
@@ -220,17 +186,6 @@ def check_store(path: str | os.PathLike, option: str = "store") -> None:
                          f"{option} path")
 
 
-def _explained(method: F) -> F:
-    """Turn an SQLite error during a store operation into a one-line :class:`StoreError`."""
-    @functools.wraps(method)
-    def wrapper(self: ResultStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise self._fault(exc) from exc
-    return wrapper  # type: ignore[return-value]
-
-
 class ResultStore:
     """Runs in an SQLite file (created with its folder) or ``":memory:"``, one row per run;
     ``timeout``: seconds to wait for another writer's lock."""
@@ -246,18 +201,37 @@ class ResultStore:
         except sqlite3.Error as exc:
             raise self._fault(exc) from exc
         try:
-            self._conn.row_factory = sqlite3.Row
-            if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            if self._conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                self._conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            columns = ", ".join(f"{k} {v}" for k, v in _COLUMNS.items())
-            self._conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
-            self._conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, "
-                               "value TEXT NOT NULL)")
-        except sqlite3.Error as exc:
+            with self._sql() as conn:
+                conn.row_factory = sqlite3.Row
+                if self.path != ":memory:":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                columns = ", ".join(f"{k} {v}" for k, v in _COLUMNS.items())
+                conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+                conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, "
+                             "value TEXT NOT NULL)")
+        except StoreError:
             self._conn.close()
+            raise
+
+    @contextlib.contextmanager
+    def _sql(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, its errors raised as one-line :class:`StoreError`; ``write``: in
+        one transaction, which takes the write lock first and is all or nothing."""
+        try:
+            if not write:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
             raise self._fault(exc) from exc
 
     def _fault(self, exc: sqlite3.Error) -> StoreError:
@@ -278,7 +252,6 @@ class ResultStore:
                            f"exists and can be written, or give another store path",
         }.get(kind, f"the store {where}: {exc}"))
 
-    @_explained
     def add(self, result: dict[str, Any], replace_failed: bool = False) -> bool:
         """Record one run in its own transaction; False (nothing written) if it is there.
         With ``replace_failed`` a run recorded as failed is replaced (never an ok one)."""
@@ -291,58 +264,47 @@ class ResultStore:
         if replace_failed:
             updates = ", ".join(f"{k} = excluded.{k}" for k in row if k != "key")
             conflict = f"DO UPDATE SET {updates} WHERE runs.status = 'failed'"
-        with self._transaction():
-            cur = self._conn.execute(
+        with self._sql(write=True) as conn:
+            cur = conn.execute(
                 f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(f':{k}' for k in row)}) "
                 f"ON CONFLICT(key) {conflict}", row)
         return cur.rowcount == 1
 
-    @_explained
     def set_meta(self, name: str, value: Any) -> None:
         """Store a JSON-safe ``value`` under ``name`` (e.g. the sweep's grids)."""
-        with self._transaction():
-            self._conn.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) "
-                               "DO UPDATE SET value = excluded.value",
-                               (name, json.dumps(value, sort_keys=True)))
+        with self._sql(write=True) as conn:
+            conn.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) "
+                         "DO UPDATE SET value = excluded.value",
+                         (name, json.dumps(value, sort_keys=True)))
 
-    @_explained
     def get_meta(self, name: str, default: Any = None) -> Any:
         """What :meth:`set_meta` stored under ``name``, or ``default``."""
-        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        with self._sql() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         try:
             return default if row is None else json.loads(row["value"])
         except ValueError as exc:
             raise _damaged(self.path, f"meta {name!r} is unreadable: {exc}") from None
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
-
-    @_explained
     def keys(self, status: str | None = None) -> set[str]:
         """Keys of the recorded runs (only ``"ok"`` or ``"failed"`` ones if asked)."""
         where, args = ("", ()) if status is None else (" WHERE status = ?", (status,))
-        return {r["key"] for r in self._conn.execute(f"SELECT key FROM runs{where}", args)}
+        with self._sql() as conn:
+            return {r["key"] for r in conn.execute(f"SELECT key FROM runs{where}", args)}
 
-    @_explained
     def results(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Recorded runs as dicts (:data:`RESULT_FIELDS` and ``finished_at``), in the order
         of ``keys`` when given (missing keys skipped)."""
-        try:
-            rows = {r["key"]: _from_sql(r) for r in self._conn.execute("SELECT * FROM runs")}
-        except ValueError as exc:       # a JSON field SQLite kept whole but not its text
-            raise _damaged(self.path, f"a run's JSON is unreadable: {exc}") from None
+        with self._sql() as conn:
+            try:
+                rows = {r["key"]: _from_sql(r) for r in conn.execute("SELECT * FROM runs")}
+            except ValueError as exc:       # a JSON field SQLite kept whole but not its text
+                raise _damaged(self.path, f"a run's JSON is unreadable: {exc}") from None
         return list(rows.values()) if keys is None else [rows[k] for k in keys if k in rows]
 
-    @_explained
     def __len__(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        with self._sql() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def close(self) -> None:
         """Close the database (every recorded run is already committed)."""
@@ -356,3 +318,25 @@ class ResultStore:
 
     def __repr__(self) -> str:
         return f"ResultStore({self.path!r})"
+
+
+def _to_sql(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _JSON_FIELDS:
+        return json.dumps(value, sort_keys=True)
+    if name == "diverged":
+        return int(bool(value))
+    if isinstance(value, float) and math.isnan(value):
+        return None          # SQLite has no NaN; read back as None
+    return value
+
+
+def _from_sql(row: sqlite3.Row) -> dict[str, Any]:
+    out = {name: row[name] for name in row.keys()}
+    for name in _JSON_FIELDS:
+        if out[name] is not None:
+            out[name] = json.loads(out[name])
+    if out["diverged"] is not None:
+        out["diverged"] = bool(out["diverged"])
+    return out

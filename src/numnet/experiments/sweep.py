@@ -1,13 +1,9 @@
 """``sweep``: every setting of a grid times every seed, on an executor, into a store.
 
->>> from numnet.experiments import sweep
->>> res = sweep({"hidden_layers": [[1], [3]], "n_samples": [20]}, data="one_minus_x",
-...             repeats=2, fit_kwargs={"epochs": 2}, progress=False)
->>> len(res.runs), res.ran, res.failed
-(4, 4, 0)
-
-Runs are planned one at a time, never all in memory; a sweep of more than
-``max_runs`` runs is refused before anything starts (:class:`SweepTooLarge`).
+What a sweep is given is checked before anything starts, by the functions here that
+``numnet sweep`` calls too (``seeds_of``, ``check_fit_kwargs``, ``check_size``,
+``require_report_extras``). Runs are planned one at a time, never all in memory; a sweep
+of more than ``max_runs`` runs is refused (:class:`SweepTooLarge`).
 """
 
 from __future__ import annotations
@@ -26,25 +22,12 @@ import numpy as np
 from numnet import fit
 
 from .executors import Executor, get_executor
-from .grid import (
-    Grid,
-    GridLike,
-    as_grids,
-    canonical_json,
-    count_settings,
-    iter_settings,
-    report_files,
-    require_report_extras,
-    run_key,
-)
-from .runs import DataSource, RunSpec
+from .grid import Grid, GridLike, as_grids, canonical_json, count_settings, iter_settings, run_key
+from .runs import DataSource, RunSpec, make_data_source
 from .store import ResultStore
 
 if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
     import pandas as pd
-
-__all__ = ["sweep", "SweepResults", "make_data_source", "SweepTooLarge", "DEFAULT_MAX_RUNS",
-           "check_size", "check_fit_kwargs", "seeds_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,53 +80,28 @@ class SweepResults:
         return sum(r["status"] == "failed" for r in self.runs)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per run (pandas; needs ``numnet[plots]``)."""
-        from .tables import results_frame
+        """One row per run, as ``results.csv`` (pandas; needs ``numnet[plots]``)."""
+        from .report import results_frame
         return results_frame(self.runs)
 
     def summary(self) -> pd.DataFrame:
-        """Mean and std over seeds per setting (pandas)."""
-        from .tables import aggregate
+        """Mean and std over seeds per setting, as ``summary.csv`` (pandas)."""
+        from .report import aggregate
         return aggregate(self.to_frame())
 
 
-def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,
-                     test_size: float = 0.2) -> DataSource:
-    """A :class:`DataSource` from a set's name, a ``DataSource``, arrays ``(X, y)`` (a fixed
-    ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
-    if isinstance(data, DataSource):
-        return data
-    if isinstance(data, str):
-        return DataSource(name=data, n_validation=n_validation, n_test=n_test)
-    if isinstance(data, Mapping):
-        if set(data) - {"train", "validation", "test"} or "train" not in data:
-            raise ValueError(f"data as a mapping needs 'train' (and optionally 'validation', "
-                             f"'test'), got keys {sorted(data)}")
-        parts = {k: _pair(v, k) for k, v in data.items()}
-        return DataSource(train=parts["train"], validation=parts.get("validation"),
-                          test=parts.get("test"))
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        X, y = _pair(data, "data")
-        if not 0.0 <= test_size < 1.0:
-            raise ValueError(f"test_size must be in [0, 1), got {test_size}")
-        n_test_rows = int(round(len(X) * test_size))
-        if n_test_rows < 1 or n_test_rows >= len(X):
-            return DataSource(train=(X, y))
-        order = np.random.default_rng(len(X)).permutation(len(X))   # fixed: same test set
-        test, train = order[:n_test_rows], order[n_test_rows:]
-        return DataSource(train=(X[train], y[train]), test=(X[test], y[test]))
-    raise TypeError(f"data must be a data set name, (X, y) arrays, a mapping of 'train'/"
-                    f"'validation'/'test' to (X, y), or a DataSource; got {type(data).__name__}")
-
-
-def _pair(value: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair (X, y) of arrays")
-    X, y = np.asarray(value[0]), np.asarray(value[1])
-    X = X.reshape(-1, 1) if X.ndim == 1 else X
-    if len(X) != len(y):
-        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)}")
-    return X, y
+def require_report_extras() -> None:
+    """An ImportError naming ``numnet[plots]`` when pandas or matplotlib is missing: asked
+    before a sweep's first run, not after its last."""
+    missing = []
+    for module in ("pandas", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
+                          f"pip install 'numnet[plots]'")
 
 
 def _integer(value: Any) -> bool:
@@ -168,21 +126,6 @@ def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
     if not seeds:
         raise ValueError("seeds is empty; give at least one seed")
     return [int(s) for s in seeds]
-
-
-def _describe(value: Any) -> Any:
-    """A JSON-safe description of a ``fit`` argument, for run keys."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_describe(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _describe(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if callable(getattr(value, "get_config", None)):
-        return {"class": type(value).__name__, "config": _describe(value.get_config())}
-    return {"class": type(value).__name__, "repr": repr(value)}
 
 
 def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -211,27 +154,14 @@ def check_size(grids: list[Grid], seeds: Sequence[int], max_runs: int | None) ->
     return runs
 
 
-def sweep(
-    grid: GridLike,
-    data: Any = "one_minus_x",
-    *,
-    seeds: Sequence[int] | None = None,
-    repeats: int | None = None,
-    fit_kwargs: Mapping[str, Any] | None = None,
-    executor: str | Executor = "serial",
-    scheduler: Any = None,
-    workers: int | None = None,
-    store: str | os.PathLike | ResultStore | None = None,
-    out: str | os.PathLike | None = None,
-    progress: bool = True,
-    n_validation: int = 200,
-    n_test: int = 1000,
-    retry_failed: bool = False,
-    title: str | None = None,
-    description: str | None = None,
-    max_runs: int | None = DEFAULT_MAX_RUNS,
-    timeout: float = 10.0,
-) -> SweepResults:
+def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | None = None,
+          repeats: int | None = None, fit_kwargs: Mapping[str, Any] | None = None,
+          executor: str | Executor = "serial", scheduler: Any = None, workers: int | None = None,
+          store: str | os.PathLike | ResultStore | None = None,
+          out: str | os.PathLike | None = None, progress: bool = True, n_validation: int = 200,
+          n_test: int = 1000, retry_failed: bool = False, title: str | None = None,
+          description: str | None = None, max_runs: int | None = DEFAULT_MAX_RUNS,
+          timeout: float = 10.0) -> SweepResults:
     """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
     seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
 
@@ -255,28 +185,38 @@ def sweep(
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
         require_report_extras()
+        from .report import report_files
+
         if store is not None and not isinstance(store, ResultStore) and store != ":memory:":
             for path in report_files(grids, out_dir):   # the report would write over it
                 if os.path.realpath(path) == os.path.realpath(store):
                     raise ValueError(f"the store {store} is the report's {path.name}, which the "
                                      f"sweep writes at the end; give the store another path")
         out_dir.mkdir(parents=True, exist_ok=True)
-    plan = _Plan(grids, seed_list, source, fit_kwargs)
+    fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
+
+    def specs() -> Iterator[RunSpec]:           # grid order: each setting times each seed
+        for s in iter_settings(grids):
+            for seed in seed_list:
+                yield RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source,
+                              fit_kwargs)
+
+    meta = {"grids": [g.to_dict() for g in grids], "seeds": _seeds_json(seed_list), **fixed}
     owned = not isinstance(store, ResultStore)
     db = store if isinstance(store, ResultStore) else ResultStore(
         store if store is not None else ":memory:" if out_dir is None
         else out_dir / "results.sqlite")
     try:
-        db.set_meta(f"sweep:{run_key(plan.meta(), 0)}", plan.meta())
+        db.set_meta(f"sweep:{run_key(meta, 0)}", meta)
         done = db.keys("ok") | (set() if retry_failed else db.keys("failed"))
-        skipped = sum(k in done for k in plan.keys()) if done else 0
+        skipped = sum(s.key in done for s in specs()) if done else 0
         if skipped:
             logger.info("%d of %d runs already in %s; running the other %d",
                         skipped, total, db.path, total - skipped)
-        todo = (s for s in plan.specs() if s.key not in done)
+        todo = (s for s in specs() if s.key not in done)
         ran = _execute(todo, total - skipped, executor, scheduler, workers, timeout, db,
                        retry_failed, progress)
-        runs = db.results(plan.keys())
+        runs = db.results(s.key for s in specs())
     finally:
         if owned:
             db.close()
@@ -289,38 +229,26 @@ def sweep(
     return result
 
 
+def _describe(value: Any) -> Any:
+    """A JSON-safe description of a ``fit`` argument, for run keys."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _describe(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if callable(getattr(value, "get_config", None)):
+        return {"class": type(value).__name__, "config": _describe(value.get_config())}
+    return {"class": type(value).__name__, "repr": repr(value)}
+
+
 def _seeds_json(seeds: Sequence[int]) -> Any:
     """The seeds as stored: a list, or ``{"range": [start, stop]}`` for many repeats."""
     if isinstance(seeds, range) and len(seeds) > 1000:
         return {"range": [seeds.start, seeds.stop]}
     return list(seeds)
-
-
-@dataclass
-class _Plan:
-    """Every run, in grid order (each setting times each seed), made one at a time."""
-
-    grids: list[Grid]
-    seeds: Sequence[int]
-    source: DataSource
-    fit_kwargs: dict[str, Any]
-
-    def __post_init__(self) -> None:
-        self.fixed = {"fit": _describe(self.fit_kwargs), "data": self.source.identity()}
-
-    def specs(self) -> Iterator[RunSpec]:
-        for s in iter_settings(self.grids):
-            for seed in self.seeds:
-                yield RunSpec(run_key({**self.fixed, "settings": s}, seed), s, seed,
-                              self.source, self.fit_kwargs)
-
-    def keys(self) -> Iterator[str]:
-        return (spec.key for spec in self.specs())
-
-    def meta(self) -> dict[str, Any]:
-        """What describes the sweep in the store: grids, seeds, fixed fit arguments, data."""
-        return {"grids": [g.to_dict() for g in self.grids], "seeds": _seeds_json(self.seeds),
-                **self.fixed}
 
 
 def _execute(todo: Iterator[RunSpec], total: int, executor: Any, scheduler: Any,
