@@ -31,7 +31,7 @@ def build(fingerprint: int) -> Any:
     ``fingerprint`` (:data:`.formulas.FINGERPRINT`) is in each kernel's closure,
     so that numba's disk cache of them is keyed on the formulas they compile in.
     """
-    @njit(cache=True, error_model="numpy")
+    @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     def train_examples(X, Y, order, first, last, params, sizes, w_off, b_off, u_off, acts,
                        loss, Z, A, D, opt, hyper, t0, s1, s2):
         """Per-example training on samples ``order[first:last]``; returns the loss sum.
