@@ -38,18 +38,20 @@ class MLP(TutorialMixin, Network):
         Width of each hidden layer, left to right; ``[]`` for none.
     num_outputs : int
         Outputs per sample.
-    activation : str, default "sigmoid"
-        Hidden-layer activation (see :mod:`numnet.activations`).
+    activation : str or list of str, default "sigmoid"
+        Hidden-layer activation (see :mod:`numnet.activations`), or one per
+        hidden layer, e.g. ``["relu", "tanh"]``.
     output_activation : str or None, default None
-        Output activation; ``None`` means the same as ``activation``, as in the
-        tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
+        Output activation; ``None`` means the same as ``activation`` (the last
+        hidden layer's, for a list), as in the tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
         ``"sigmoid"`` for classification.
     bias : bool, default True
         Whether layers have biases (the tutorial's network has none).
-    init : str or None, default None
-        Weight initializer (see :mod:`numnet.initializers`); ``None`` picks He
-        for the ReLU family and Glorot otherwise. ``"uniform"`` is the
-        tutorial's [0, 1). Biases start at zero.
+    init : str, list of str or None, default None
+        Weight initializer (see :mod:`numnet.initializers`), or one per layer
+        (hidden and output); ``None`` picks, for each hidden layer, He for the
+        ReLU family and Glorot otherwise (the output layer as the last hidden
+        layer). ``"uniform"`` is the tutorial's [0, 1). Biases start at zero.
     dtype : {"float64", "float32"}, default "float64"
         Kept end to end: parameters, activations and gradients.
     random_state : int, numpy.random.Generator or None

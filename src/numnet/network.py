@@ -129,6 +129,36 @@ def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
     return dA_prev, dW, db
 
 
+def _hidden_activations(activation: str | Sequence[str], n_hidden: int) -> list[Activation]:
+    """Each hidden layer's activation: one name for all, or a list of one name per layer."""
+    if isinstance(activation, str):
+        names = [activation] * n_hidden
+        get_activation(activation)                   # an unknown name fails without layers too
+    else:
+        names = list(activation)
+        if len(names) != n_hidden or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"activation is one name, or a list of one name per hidden layer; "
+                             f"got {activation!r:.200} for {n_hidden} hidden layer(s)")
+    acts = [get_activation(name) for name in names]
+    if any(a.name == "softmax" for a in acts):
+        raise ValueError("softmax is an output activation; use it as output_activation "
+                         "and pick e.g. 'relu' or 'sigmoid' for activation")
+    return acts
+
+
+def _initializer_names(init: str | Sequence[str] | None, defaults: list[str]) -> list[str]:
+    """Each layer's initializer: ``init`` for all, a list of one per layer, or ``defaults``."""
+    if init is None:
+        return defaults
+    names = [init] * len(defaults) if isinstance(init, str) else list(init)
+    if len(names) != len(defaults) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"init is one name, or a list of one name per layer (hidden and "
+                         f"output); got {init!r:.200} for {len(defaults)} layer(s)")
+    for name in names:
+        get_initializer(name)                        # an unknown name fails here
+    return names
+
+
 class Network:
     """A fully connected feed-forward network: parameters, forward and backward passes.
 
@@ -151,40 +181,48 @@ class Network:
         num_inputs: int,
         hidden_layers: Sequence[int] = (3,),
         num_outputs: int = 1,
-        activation: str = "sigmoid",
+        activation: str | Sequence[str] = "sigmoid",
         output_activation: str | None = None,
         bias: bool = True,
-        init: str | None = None,
+        init: str | Sequence[str] | None = None,
         dtype: str | np.dtype = "float64",
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         num_inputs = check_positive_int(num_inputs, "num_inputs")
         hidden = check_layer_sizes(hidden_layers)
         num_outputs = check_positive_int(num_outputs, "num_outputs")
-        hidden_act = get_activation(activation)
+        hidden_acts = _hidden_activations(activation, len(hidden))
+        if output_activation is None and not hidden_acts:
+            if not isinstance(activation, str):
+                raise ValueError("a network without hidden layers takes its output activation "
+                                 "from output_activation; give it, e.g. 'identity'")
+            output_activation = activation
         output_act = get_activation(output_activation if output_activation is not None
-                                    else hidden_act.name)
-        if hidden_act.name == "softmax" and hidden:
-            raise ValueError("softmax is an output activation; use it as output_activation "
-                             "and pick e.g. 'relu' or 'sigmoid' for activation")
+                                    else hidden_acts[-1].name)
         if output_act.name == "softmax" and num_outputs == 1:
             raise ValueError("output_activation='softmax' with num_outputs=1: a softmax over "
                              "one unit is constant (always 1.0) and learns nothing; use "
                              "output_activation='sigmoid' for two classes, or one output per "
                              "class (num_outputs=n_classes) with softmax")
-        init_name = init if init is not None else default_for(hidden_act.name)
-        initializer = get_initializer(init_name)
+        self.activation_fns: list[Activation] = [*hidden_acts, output_act]
+        names = [a.name for a in hidden_acts]
+        # by default each hidden layer's initializer suits its activation (He for the ReLU
+        # family, Glorot otherwise), and the output layer's suits the last hidden layer's
+        last = names[-1] if names else (activation if isinstance(activation, str)
+                                        else output_act.name)
+        init_names = _initializer_names(init, [default_for(n) for n in [*names, last]])
 
         self.num_inputs = num_inputs
         self.hidden_layers = hidden
         self.num_outputs = num_outputs
-        self.activation = hidden_act.name
+        # one name when every hidden layer has it (or there are none), else one per layer
+        self.activation: str | list[str] = names if len(set(names)) > 1 else (
+            names[0] if names else output_act.name)
         self.output_activation = output_act.name
         self.bias = bool(bias)
-        self.init = init_name
+        self.init: str | list[str] = init_names[0] if len(set(init_names)) == 1 else init_names
         self.dtype = check_dtype(dtype)
         self.layer_sizes = [num_inputs, *hidden, num_outputs]
-        self.activation_fns: list[Activation] = [hidden_act] * len(hidden) + [output_act]
 
         self.classes_: list[Any] | None = None    # set by fit when it is given class labels
         self.metadata: dict[str, Any] = {}  # saved with the network, restored by numnet.load
@@ -194,8 +232,8 @@ class Network:
         self.flat_parameters = np.zeros(count, dtype=self.dtype)
         self.weights, self.biases = self.unflatten(self.flat_parameters)
         rng = check_random_state(random_state)
-        for W, (n_in, n_out) in zip(self.weights, self.shapes, strict=True):
-            W[...] = initializer(n_in, n_out, rng, self.dtype)
+        for W, (n_in, n_out), name in zip(self.weights, self.shapes, init_names, strict=True):
+            W[...] = get_initializer(name)(n_in, n_out, rng, self.dtype)
         self.rng: np.random.Generator | None = None if random_state is None else rng
 
     # --- structure ---------------------------------------------------------------

@@ -489,8 +489,9 @@ UNCHECKED_BYTES = 1 << 26
 def check_memory(parts: dict[str, int], what: str, advice: str) -> int:
     """Refuse a job whose parts (bytes, by what they hold) add up to more than is available.
 
-    Returns the total; jobs of at most :data:`UNCHECKED_BYTES` are not checked. The ``ValueError`` names the total, its parts, the
-    memory available and ``advice``, e.g. ``"training MLP(1, [100000000], 1)
+    Returns the total; jobs of at most :data:`UNCHECKED_BYTES` are not checked.
+    The ``ValueError`` names the total, its parts, the memory available and
+    ``advice``, e.g. ``"training MLP(1, [100000000], 1)
     with Adam needs at least 83.8 GiB (weights ... 6.7 GiB, ...), more than the
     23.4 GiB of memory available; use a smaller batch_size ..."``.
     """

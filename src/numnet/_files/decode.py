@@ -359,17 +359,27 @@ def _check_config(config: Any) -> None:
     hidden = config["hidden_layers"]
     if not isinstance(hidden, list) or not all(_is_int(h) and h >= 1 for h in hidden):
         _fail(f"config hidden_layers must be a list of positive integers, got {hidden!r:.200}")
-    for key in ("activation", "output_activation", "init"):
+    # activation and init: one name, or a list of one per hidden layer (activation) or per
+    # layer (init)
+    lengths = {"activation": len(hidden), "output_activation": None, "init": len(hidden) + 1}
+    for key, length in lengths.items():
         value = config[key]
         if value is None and key != "activation":
             continue
-        if not isinstance(value, str):
-            _fail(f"config {key} must be a name (string), got {value!r:.200}")
+        names = value if isinstance(value, list) and length is not None else [value]
+        if not all(isinstance(name, str) for name in names) or (
+                isinstance(value, list) and len(value) != length):
+            what = "a name (string)" if length is None else \
+                f"a name (string) or a list of {length} names"
+            _fail(f"config {key} must be {what}, got {value!r:.200}")
         try:
-            (get_initializer if key == "init" else get_activation)(value)
+            for name in names:
+                (get_initializer if key == "init" else get_activation)(name)
         except (ValueError, TypeError) as exc:
             raise FormatError(f"config {key}: {exc}") from None
-    if config["hidden_layers"] and get_activation(config["activation"]).name == "softmax":
+    hidden_names = config["activation"] if isinstance(config["activation"], list) \
+        else [config["activation"]] * bool(hidden)
+    if any(get_activation(name).name == "softmax" for name in hidden_names):
         _fail("config activation 'softmax' is only valid as output_activation")
     if not isinstance(config["bias"], bool):
         _fail(f"config bias must be true or false, got {config['bias']!r:.200}")

@@ -136,6 +136,17 @@ def parse_ints(value: str, what: str = "hidden layer widths") -> list[int]:
             f"{what}: expected comma-separated integers such as 64,32; got {value!r}") from None
 
 
+def parse_activation(value: str) -> str | list[str]:
+    """``"relu"`` -> ``"relu"`` (every hidden layer); ``"relu,tanh"`` -> one per hidden layer."""
+    names = [v.strip() for v in value.split(",")]
+    return names[0] if len(names) == 1 else names
+
+
+def activation_text(activation: str | list[str]) -> str:
+    """A network's hidden activation(s) for a message: ``"relu"`` or ``"relu, tanh"``."""
+    return activation if isinstance(activation, str) else ", ".join(activation)
+
+
 def parse_floats(value: str) -> list[float]:
     """``"0.1,0.2"`` -> ``[0.1, 0.2]``."""
     try:

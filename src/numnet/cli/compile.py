@@ -54,6 +54,8 @@ def compile_command() -> None:
         raise CliError("numba is not installed, so there is nothing to compile; "
                        "install it with: pip install 'numnet[fast]'")
     start = time.perf_counter()
-    for count, what in enumerate(compile_kernels(), start=1):
+    count = 0
+    for what in compile_kernels():
+        count += 1
         click.echo(f"  {what}: ready ({time.perf_counter() - start:.1f} s)", err=True)
     click.echo(f"compiled {count} kernel sets in {time.perf_counter() - start:.1f} s")

@@ -11,7 +11,7 @@ from numnet import MLP
 from numnet import gradcheck as check
 from numnet.losses import get_loss
 
-from ._common import CliError, parse_ints, user_errors
+from ._common import CliError, parse_activation, parse_ints, user_errors
 
 
 @click.command(epilog="\b\nExamples:\n  numnet gradcheck\n"
@@ -21,7 +21,8 @@ from ._common import CliError, parse_ints, user_errors
 @click.option("--hidden", default="4,5", show_default=True,
               help="Hidden widths, comma-separated.")
 @click.option("--outputs", default=2, show_default=True, type=click.IntRange(min=1))
-@click.option("--activation", default="sigmoid", show_default=True)
+@click.option("--activation", default="sigmoid", show_default=True,
+              help="Hidden activation, or one per hidden layer, comma-separated (relu,tanh).")
 @click.option("--output-activation", default=None, help="Default: same as --activation.")
 @click.option("--loss", default="mse", show_default=True)
 @click.option("--samples", default=8, show_default=True, type=click.IntRange(min=1))
@@ -31,7 +32,7 @@ def gradcheck(inputs, hidden, outputs, activation, output_activation, loss, samp
     """Check backpropagation against central differences on a random network and data."""
     rng = np.random.default_rng(seed)
     try:
-        net = MLP(inputs, parse_ints(hidden), outputs, activation=activation,
+        net = MLP(inputs, parse_ints(hidden), outputs, activation=parse_activation(activation),
                   output_activation=output_activation, random_state=rng)
         if net.biases is not None:      # move ReLU-style kinks away from Z == 0
             for b in net.biases:

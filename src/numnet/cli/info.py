@@ -18,7 +18,7 @@ import click
 from numnet import io
 from numnet.terminal import printable
 
-from ._common import echo_table, fmt, load_model, user_errors
+from ._common import activation_text, echo_table, fmt, load_model, user_errors
 
 EXAMPLE = """
 \b
@@ -81,7 +81,7 @@ def info(model):
                    f"will become")
     click.echo(f"network: {net!r}")
     layers = " -> ".join(map(str, net.layer_sizes))
-    click.echo(f"  layers {layers}, activation {net.activation}, output "
+    click.echo(f"  layers {layers}, activation {activation_text(net.activation)}, output "
                f"{net.output_activation}, bias {net.bias}, {net.dtype.name}")
     click.echo(f"  {net.num_parameters} parameters")
     click.echo(f"task: {prep.task}, target {listed(prep.target_names)}")

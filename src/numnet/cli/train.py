@@ -29,12 +29,14 @@ from . import data
 from ._common import (
     DATA_HELP,
     CliError,
+    activation_text,
     check_plot,
     data_source,
     echo_table,
     file_input,
     fmt,
     generated,
+    parse_activation,
     parse_ints,
     refuse_unless,
     split_names,
@@ -147,7 +149,8 @@ Examples:
 @click.option("--hidden", default="16", show_default=True,
               help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for none).")
 @click.option("--activation", default="tanh", show_default=True,
-              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus.")
+              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus; or one "
+                   "per hidden layer, comma-separated (relu,tanh).")
 @click.option("--output-activation", default=None,
               help="Default: softmax (several classes), sigmoid (two), identity (regression).")
 @click.option("--loss", default=None, help="Default: cross-entropy for classes, mse otherwise.")
@@ -258,7 +261,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         head, default_loss = "identity", "mse"
     loss_name = get_loss(loss or default_loss).name
     batch = min(32 if batch_size is None else batch_size, len(train_rows))
-    net = MLP(len(table.feature_names), hidden_sizes, n_out, activation=activation,
+    net = MLP(len(table.feature_names), hidden_sizes, n_out,
+              activation=parse_activation(activation),
               output_activation=output_activation or head, dtype=dtype, random_state=seed)
 
     record: dict[str, Any] = {"data": source, "data_sha256": data.fingerprint(table),
@@ -287,7 +291,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         validation = (prep.transform(X[val_rows]), prep.encode_targets(y[val_rows]))
     if not quiet:
         layers = " -> ".join(map(str, net.layer_sizes))
-        click.echo(f"training a {layers} network ({net.activation}, {net.output_activation} "
+        click.echo(f"training a {layers} network ({activation_text(net.activation)}, "
+                   f"{net.output_activation} "
                    f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
                    f"{printable(source)}" + (f", validating on {len(val_rows)}"
                                              if val_rows is not None else ""), err=True)
