@@ -43,8 +43,8 @@ class MLP(TutorialMixin, Network):
         hidden layer, e.g. ``["relu", "tanh"]``.
     output_activation : str or None, default None
         Output activation; ``None`` means the same as ``activation`` (the last
-        hidden layer's, for a list), as in the tutorial. Use ``"identity"`` for regression, ``"softmax"`` or
-        ``"sigmoid"`` for classification.
+        hidden layer's, for a list), as in the tutorial. Use ``"identity"``
+        for regression, ``"softmax"`` or ``"sigmoid"`` for classification.
     bias : bool, default True
         Whether layers have biases (the tutorial's network has none).
     init : str, list of str or None, default None
