@@ -94,3 +94,25 @@ def test_no_command_prints_an_escape_from_a_file(command: list[str],
         assert "\\x1b]" in result.stdout or "\\x1b[31m" in result.stdout
     if command[0] == "info":        # shown escaped, not stripped (output is a pipe here)
         assert "\\x1b[31mred\\x1b[0m" in result.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """`numnet info m | head -1`: no 'Error: [Errno 32] Broken pipe', no traceback.
+
+    The reading end is closed before the command writes, so every write fails.
+    """
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-m", "numnet"]
+    subprocess.run([*run, "train", "sine", "--epochs", "1", "--out", "m.safetensors", "-q"],
+                   cwd=tmp_path, check=True, capture_output=True)
+    for command in (["info", "m.safetensors"], ["predict", "m.safetensors", "--values", "0.5"],
+                    ["--help"]):
+        proc = subprocess.Popen([*run, *command], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()                                   # the reader is gone
+        stderr = proc.stderr.read().decode()
+        proc.wait(timeout=120)
+        assert stderr == "", (command, stderr)

@@ -13,6 +13,7 @@ are registered at the end of the group, one line each.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -76,7 +77,13 @@ def main(argv: list[str] | None = None) -> None:
     if click is None:
         sys.exit(MISSING_EXTRA)
     escape_standard_streams()     # no control character from a file reaches the terminal raw
-    cli.main(args=argv, prog_name="numnet")
+    try:
+        cli.main(args=argv, prog_name="numnet")
+    except BrokenPipeError:
+        # the reader of stdout went away (`numnet info m | head -1`): what it wanted was
+        # written; stop without a traceback, and without Python's own complaint at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 def __getattr__(name: str) -> Any:

@@ -65,6 +65,8 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise                   # the reader went away (`| head`): main() ends quietly
         except (ValueError, TypeError, OSError, ImportError) as exc:
             raise CliError(_message(exc)) from exc
         except MemoryError as exc:
