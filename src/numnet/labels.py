@@ -14,7 +14,7 @@ import numpy as np
 from .losses import Loss
 from .validation import check_labels, check_targets
 
-__all__ = ["encode_labels"]
+__all__ = ["encode_labels", "class_sample_weights"]
 
 
 def _classes_for(labels: np.ndarray, n_outputs: int, name: str) -> list:
@@ -144,3 +144,37 @@ def encode_labels(y: Any, net: LabelledOutputs, lossfn: Loss, n_samples: int, na
         Y = np.zeros((n_samples, net.num_outputs), dtype=net.dtype)
         Y[np.arange(n_samples), index] = 1.0
     return Y, index, list(classes)
+
+
+def class_sample_weights(class_weight: Any, index: np.ndarray | None,
+                         classes: list[Any] | None) -> np.ndarray:
+    """Each sample's weight from its class: ``(n_samples,)``, as scikit-learn weights classes.
+
+    ``class_weight`` is ``"balanced"`` (``n_samples / (n_classes * count of the
+    class)``, so every class weighs the same in the loss) or a dict ``{label:
+    weight}`` (classes left out weigh 1). ``index`` holds each sample's class
+    position in ``classes``, as :func:`encode_labels` returns them.
+    """
+    if index is None or classes is None:
+        raise ValueError("class_weight needs class labels as y (with a cross-entropy loss); "
+                         "for other targets pass sample_weight instead")
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be 'balanced' or a dict {{label: weight}}, "
+                             f"got {class_weight!r}")
+        counts = np.bincount(index, minlength=len(classes))
+        present = counts > 0
+        per_class = np.zeros(len(classes))
+        per_class[present] = len(index) / (np.count_nonzero(present) * counts[present])
+    elif isinstance(class_weight, dict):
+        unknown = [label for label in class_weight if label not in classes]
+        if unknown:
+            raise ValueError(f"class_weight names labels {sorted(unknown, key=str)[:10]} that "
+                             f"are not among the classes {classes}")
+        per_class = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+            raise ValueError("class_weight's weights must be finite and non-negative")
+    else:
+        raise TypeError(f"class_weight must be 'balanced' or a dict {{label: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    return per_class[index]

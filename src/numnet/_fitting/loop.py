@@ -39,7 +39,7 @@ import numpy as np
 
 from numnet.engine import Rule, Runner, choose_runner, select_runner
 from numnet.initializers import check_random_state
-from numnet.labels import encode_labels
+from numnet.labels import class_sample_weights, encode_labels
 from numnet.losses import Loss
 from numnet.network import Network
 from numnet.optimizers import Optimizer, get_optimizer
@@ -135,6 +135,7 @@ def fit(
     random_state: int | np.random.Generator | None = None,
     resume: Resume | None = None,
     sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> History:
     """Train ``net`` in place on ``(X, y)`` and return the :class:`History`.
 
@@ -203,6 +204,13 @@ def fit(
         Non-negative weight of each sample: each batch's loss is the weighted
         mean of its samples' losses (validation losses are unweighted). Trains
         on the reference NumPy path.
+    class_weight : "balanced" or dict, optional
+        Weights the samples of each class (class labels as ``y`` only):
+        ``"balanced"`` so that every class weighs the same in the loss
+        (``n_samples / (n_classes * class count)``), or ``{label: weight}``
+        (classes left out weigh 1). Multiplied into ``sample_weight`` when both
+        are given, as scikit-learn does; trains on the reference path, as
+        ``sample_weight`` does.
 
     Returns
     -------
@@ -243,7 +251,7 @@ def fit(
         else check_random_state(random_state)
     data = prepare_data(net, X, y, loss=loss, batch_size=batch_size, metrics=metrics,
                         validation_split=validation_split, validation_data=validation_data,
-                        rng=rng, sample_weight=sample_weight)
+                        rng=rng, sample_weight=sample_weight, class_weight=class_weight)
     needed = check_training_memory(net, data, opt)
     try:
         run, cbs, runner = build_run(net, data, opt, epochs=epochs, shuffle=shuffle, l2=l2,
@@ -267,7 +275,8 @@ def fit(
 def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
                  batch_size: int | str | None, metrics: Sequence[str] | None,
                  validation_split: float, validation_data: tuple[Any, Any] | None,
-                 rng: np.random.Generator, sample_weight: Any = None) -> Data:
+                 rng: np.random.Generator, sample_weight: Any = None,
+                 class_weight: Any = None) -> Data:
     """Stage 1: check the data, encode labels (setting ``net.classes_``), split, size batches."""
     validation_split = check_fraction(validation_split, "validation_split")
     auto_batch = isinstance(batch_size, str) and batch_size == "auto"
@@ -284,6 +293,9 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
     weights = None
     if sample_weight is not None:
         weights = check_sample_weight(sample_weight, len(X2), net.dtype)
+    if class_weight is not None:                    # multiplied in, as scikit-learn does
+        per_sample = class_sample_weights(class_weight, labels, classes).astype(net.dtype)
+        weights = per_sample if weights is None else weights * per_sample
 
     Xv = Yv = labels_v = None
     if validation_data is not None:
