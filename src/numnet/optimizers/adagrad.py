@@ -27,6 +27,8 @@ class Adagrad(Optimizer):
     weight_decay : float, default 0.0
         L2 coefficient added to the gradient (>= 0).
     schedule : Schedule, str, dict or None, default None
+    clip_norm, clip_value : float or None, default None
+        Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
     Attributes
     ----------
@@ -51,8 +53,11 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
         weight_decay: float = 0.0,
         schedule: Schedule | str | Mapping | None = None,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, clip_norm=clip_norm, clip_value=clip_value)
         self.epsilon = check_positive_float(epsilon, "epsilon")
         self.initial_accumulator_value = check_nonnegative_float(
             initial_accumulator_value, "initial_accumulator_value")

@@ -22,8 +22,9 @@ class _AdamBase(Optimizer):
     _state_names = ("m", "v")
 
     def __init__(self, learning_rate: float, beta_1: float, beta_2: float, epsilon: float,
-                 weight_decay: float, schedule: Schedule | str | Mapping | None) -> None:
-        super().__init__(learning_rate, schedule)
+                 weight_decay: float, schedule: Schedule | str | Mapping | None, *,
+                 clip_norm: float | None = None, clip_value: float | None = None) -> None:
+        super().__init__(learning_rate, schedule, clip_norm=clip_norm, clip_value=clip_value)
         self.beta_1 = check_fraction(beta_1, "beta_1")
         self.beta_2 = check_fraction(beta_2, "beta_2")
         self.epsilon = check_positive_float(epsilon, "epsilon")
@@ -43,7 +44,7 @@ class _AdamBase(Optimizer):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
                 "weight_decay": self.weight_decay}
 
-    def kernel_spec(self) -> KernelSpec | None:
+    def _kernel_spec(self) -> KernelSpec | None:
         if type(self)._update is not _AdamBase._update:   # a subclass with its own rule
             return None
         return KernelSpec(ADAM_RULE, np.array([self.learning_rate, float(self._decoupled), 0.0,
@@ -94,6 +95,8 @@ class Adam(_AdamBase):
         L2 coefficient added to the gradient (>= 0), as PyTorch's ``Adam``;
         see :class:`AdamW` for decoupled decay.
     schedule : Schedule, str, dict or None, default None
+    clip_norm, clip_value : float or None, default None
+        Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
     Attributes
     ----------
@@ -120,8 +123,12 @@ class Adam(_AdamBase):
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         schedule: Schedule | str | Mapping | None = None,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule,
+                         clip_norm=clip_norm, clip_value=clip_value)
 
 
 class AdamW(_AdamBase):
@@ -136,6 +143,8 @@ class AdamW(_AdamBase):
     weight_decay : float, default 0.01
         Decoupled decay coefficient (>= 0), scaled by the current rate.
     schedule : Schedule, str, dict or None, default None
+    clip_norm, clip_value : float or None, default None
+        Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
     Notes
     -----
@@ -154,8 +163,12 @@ class AdamW(_AdamBase):
         epsilon: float = 1e-8,
         weight_decay: float = 0.01,
         schedule: Schedule | str | Mapping | None = None,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, weight_decay, schedule,
+                         clip_norm=clip_norm, clip_value=clip_value)
 
 
 # --- the same update, one element at a time, for compiled code ----------------------

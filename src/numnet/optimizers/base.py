@@ -92,6 +92,17 @@ class Optimizer:
         Initial rate (> 0).
     schedule : Schedule, str, dict or None
         Learning-rate schedule, anything :func:`get_schedule` takes.
+    clip_norm : float or None
+        Gradient clipping by global norm (PyTorch's ``clip_grad_norm_``): when
+        the norm of all of a step's gradients together exceeds it, they are
+        scaled down to it.
+    clip_value : float or None
+        Gradient clipping by value (``clip_grad_value_``): each element into
+        ``[-clip_value, clip_value]``, before ``clip_norm``.
+
+    Clipping needs a step's whole gradient, so with either set the compiled
+    runners, which update as they go, are not chosen (:meth:`kernel_spec` and
+    :meth:`linear_rate` are None); :func:`numnet.fit` trains on the others.
 
     Attributes
     ----------
@@ -109,8 +120,12 @@ class Optimizer:
     _state_names: tuple[str, ...] = ()
     _num_scratch: int = 1
 
-    def __init__(self, learning_rate: float, schedule: Schedule | str | Mapping | None = None
-                 ) -> None:
+    def __init__(self, learning_rate: float, schedule: Schedule | str | Mapping | None = None,
+                 *, clip_norm: float | None = None, clip_value: float | None = None) -> None:
+        self.clip_norm = None if clip_norm is None else check_positive_float(clip_norm,
+                                                                             "clip_norm")
+        self.clip_value = None if clip_value is None else check_positive_float(clip_value,
+                                                                               "clip_value")
         self.initial_learning_rate = check_positive_float(learning_rate, "learning_rate")
         self.learning_rate = self.initial_learning_rate
         self.schedule = get_schedule(schedule)
@@ -140,6 +155,7 @@ class Optimizer:
             If a parameter is not a floating-point ndarray.
         """
         params, grads = self._check_step_args(params, grads)
+        grads = self._clipped(grads)
         self._prepare(params)
         self.t += 1
         lr = float(self.learning_rate)
@@ -149,6 +165,21 @@ class Optimizer:
     def _update(self, i: int, p: np.ndarray, g: np.ndarray, lr: float,
                 scratch: list[np.ndarray]) -> None:
         raise NotImplementedError
+
+    @property
+    def clips(self) -> bool:
+        """Whether this optimizer clips its gradients (``clip_norm`` or ``clip_value``)."""
+        return self.clip_norm is not None or self.clip_value is not None
+
+    def _clipped(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """The step's gradients clipped by value, then by their global norm (new arrays)."""
+        if self.clip_value is not None:
+            grads = [np.clip(g, -self.clip_value, self.clip_value) for g in grads]
+        if self.clip_norm is not None:
+            norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+            if norm > self.clip_norm:               # False for NaN: the guard's business
+                grads = [g * (self.clip_norm / norm) for g in grads]
+        return grads
 
     # --- what faster runners use ------------------------------------------------
 
@@ -190,16 +221,22 @@ class Optimizer:
 
         The base class has none; :class:`~numnet.optimizers.SGD`,
         :class:`~numnet.optimizers.Adam` and :class:`~numnet.optimizers.AdamW`
-        have one (their subclasses do not, unless they say so).
+        have one (their subclasses do not, unless they say so), unless they clip.
         """
+        return None if self.clips else self._kernel_spec()
+
+    def _kernel_spec(self) -> KernelSpec | None:
         return None
 
     def linear_rate(self) -> float | None:
         """The rate ``lr`` when the next update is exactly ``p -= lr * g``, else None.
 
-        Then a caller may apply it inside the gradient's own product
-        (``W -= lr * A.T @ dZ`` in one BLAS call) and :meth:`advance` the count.
+        Then a caller may fold it into the gradient's own product
+        (``W -= A.T @ (lr * dZ)``) and :meth:`advance` the count.
         """
+        return None if self.clips else self._linear_rate()
+
+    def _linear_rate(self) -> float | None:
         return None
 
     @staticmethod
@@ -301,10 +338,14 @@ class Optimizer:
 
         ``optimizer_from_config(opt.get_config())`` builds a fresh equivalent.
         """
+        clipping = {name: value for name, value in (("clip_norm", self.clip_norm),
+                                                      ("clip_value", self.clip_value))
+                    if value is not None}           # absent when unset, as before clipping
         return {
             "type": type(self).__name__,
             "learning_rate": self.initial_learning_rate,
             **self._hyperparameters(),
+            **clipping,
             "schedule": None if self.schedule is None else self.schedule.get_config(),
         }
 
@@ -356,6 +397,7 @@ class Optimizer:
         # learning_rate is the initial one: state["learning_rate"] is the current rate,
         # which a schedule may have taken to 0.
         kwargs = {k: state[k] for k in config if k != "type"}
+        kwargs.update({k: state[k] for k in ("clip_norm", "clip_value") if k in state})
         kwargs["learning_rate"] = state["initial_learning_rate"]
         fresh = type(self)(**kwargs)
         arrays = self._collect_arrays(state, fresh._state_names)

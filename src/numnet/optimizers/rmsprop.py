@@ -36,6 +36,8 @@ class RMSprop(Optimizer):
     weight_decay : float, default 0.0
         L2 coefficient added to the gradient (>= 0).
     schedule : Schedule, str, dict or None, default None
+    clip_norm, clip_value : float or None, default None
+        Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
     Attributes
     ----------
@@ -74,8 +76,11 @@ class RMSprop(Optimizer):
         centered: bool = False,
         weight_decay: float = 0.0,
         schedule: Schedule | str | Mapping | None = None,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, clip_norm=clip_norm, clip_value=clip_value)
         self.rho = check_fraction(rho, "rho")
         self.epsilon = check_positive_float(epsilon, "epsilon")
         self.momentum = check_nonnegative_float(momentum, "momentum")

@@ -27,6 +27,8 @@ class SGD(Optimizer):
     weight_decay : float, default 0.0
         L2 penalty coefficient added to the gradient (>= 0), on every parameter passed.
     schedule : Schedule, str, dict or None, default None
+    clip_norm, clip_value : float or None, default None
+        Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
     Attributes
     ----------
@@ -51,8 +53,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
         schedule: Schedule | str | Mapping | None = None,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ) -> None:
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, clip_norm=clip_norm, clip_value=clip_value)
         self.momentum = check_nonnegative_float(momentum, "momentum")
         self.nesterov = check_bool(nesterov, "nesterov")
         if self.nesterov and self.momentum == 0.0:
@@ -69,14 +74,14 @@ class SGD(Optimizer):
         return {"momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def kernel_spec(self) -> KernelSpec | None:
+    def _kernel_spec(self) -> KernelSpec | None:
         if type(self)._update is not SGD._update:      # a subclass with its own rule
             return None
         return KernelSpec(SGD_RULE, np.array([self.learning_rate, self.momentum,
                                               float(self.nesterov), self.weight_decay,
                                               0.0, 0.0, 0.0]))
 
-    def linear_rate(self) -> float | None:
+    def _linear_rate(self) -> float | None:
         plain = self.momentum == 0.0 and self.weight_decay == 0.0
         if plain and type(self)._update is SGD._update:
             return float(self.learning_rate)
