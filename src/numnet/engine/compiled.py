@@ -145,9 +145,11 @@ class ExampleRunner(_CompiledRunner):
         X, Y, order, params, hyper, s1, s2 = self._prepare(X, Y, order)
         lay = self.layout
         t0 = self.optimizer.advance(last - first) - 1
+        rate = self.optimizer.linear_rate() if self.l2 == 0 else None
         total = self.kernels.train_examples(
             X, Y, order, first, last, params, lay.sizes, lay.w_off, lay.b_off, lay.u_off,
-            lay.acts, self.loss_code, self.Z, self.A, self.D, self.opt_code, hyper, t0, s1, s2)
+            lay.acts, self.loss_code, self.Z, self.A, self.D, self.opt_code, hyper, t0, s1, s2,
+            rate or 0.0)
         return float(total)
 
 

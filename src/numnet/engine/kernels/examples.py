@@ -33,13 +33,15 @@ def build(fingerprint: int) -> Any:
     """
     @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     def train_examples(X, Y, order, first, last, params, sizes, w_off, b_off, u_off, acts,
-                       loss, Z, A, D, opt, hyper, t0, s1, s2):
+                       loss, Z, A, D, opt, hyper, t0, s1, s2, rate):
         """Per-example training on samples ``order[first:last]``; returns the loss sum.
 
         Arguments as :func:`train_batches` without ``batch_size`` and ``grad``;
         ``Z``, ``A``, ``D`` have shape (u_off[-1],). Row ``k`` of ``W_i`` is updated
         right after ``dA_prev[k] = dZ . W_i[k]`` has used it, so the update order
-        per parameter is the reference's.
+        per parameter is the reference's. ``rate > 0`` says the weights' update is
+        exactly ``w -= rate * g`` (the optimizer's ``linear_rate()``), which is
+        then written out so that it vectorizes.
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = params.dtype.type
@@ -48,6 +50,7 @@ def build(fingerprint: int) -> Any:
         top = n_layers - 1
         n_x, n_out = sizes[0], sizes[n_layers]
         has1, has2 = s1.shape[0] > 0, s2.shape[0] > 0
+        rate_c = cast(rate)
         l2 = hyper[H_L2]
         l2c = cast(l2)
         count = 1 if loss_per_sample(loss) else n_out
@@ -129,6 +132,11 @@ def build(fingerprint: int) -> Any:
                     if i > 0:                           # dA_prev[k] = dZ . W[k], old W[k]
                         D[ps + k] = (dot_product(d, w)
                                      * derivative(prev_act, Z[ps + k], A[ps + k], cast))
+                    if rate > 0:                        # exactly w -= rate * a_k dZ
+                        step = rate_c * a_k
+                        for j in range(n_o):
+                            w[j] -= step * d[j]
+                        continue
                     if not (has1 or has2 or l2 > 0):
                         for j in range(n_o):            # dW[k, j] = a_k dZ[j]
                             w[j] = apply(opt, h, w[j], a_k * d[j], zero, zero)[0]
