@@ -57,7 +57,8 @@ scalar form (``mse`` with any output, or a cross-entropy fused with its
 output activation), an optimizer whose ``kernel_spec()`` names a compiled
 rule (:class:`~numnet.optimizers.SGD`, :class:`~numnet.optimizers.Adam`,
 :class:`~numnet.optimizers.AdamW`, with any schedule; momentum, Nesterov,
-weight decay and ``l2`` included), and ``prefer`` ``"auto"`` or ``"compiled"``.
+weight decay and ``l2`` included; not one that clips its gradients, which
+needs a step's whole gradient), and ``prefer`` ``"auto"`` or ``"compiled"``.
 
 ``prefer="numpy"``, ``"buffered"`` or ``"compiled"`` forces a path
 (``"compiled"`` raises ``ValueError`` saying why when it cannot; it also
