@@ -16,7 +16,17 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
-from . import _moved, activations, callbacks, datasets, initializers, io, losses, optimizers
+from . import (
+    _moved,
+    activations,
+    callbacks,
+    datasets,
+    diagnostics,
+    initializers,
+    io,
+    losses,
+    optimizers,
+)
 from .gradcheck import GradcheckReport, gradcheck
 from .io import load, save
 from .losses import mse
@@ -31,5 +41,6 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = ["MLP", "fit", "evaluate", "History", "TrainingWarning", "gradcheck", "GradcheckReport",
-           "mse", "save", "load", "activations", "callbacks", "datasets", "initializers", "io",
+           "mse", "save", "load", "activations", "callbacks", "datasets", "diagnostics",
+           "initializers", "io",
            "losses", "optimizers", "__version__"]

@@ -37,6 +37,7 @@ if click is not None:
     from .export import export
     from .gradcheck import gradcheck
     from .info import info
+    from .lr_find import lr_find_command
     from .predict import predict
     from .train import train
 
@@ -56,7 +57,8 @@ if click is not None:
         """
         ctx.with_resource(clean_warnings())
 
-    for _command in (demo, train, evaluate, predict, export, info, gradcheck, compile_command):
+    for _command in (demo, train, lr_find_command, evaluate, predict, export, info, gradcheck,
+                     compile_command):
         cli.add_command(_command)
 
     # Commands defined in other modules of numnet join the group here, one line each.

@@ -56,7 +56,7 @@ def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, 
     return metrics.regression_scores(y, pred)
 
 
-def _split(n: int, fraction: float, rng: np.random.Generator
+def split_rows(n: int, fraction: float, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """Training and validation row indices (rows in random order, seeded)."""
     if fraction <= 0:
@@ -245,7 +245,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         task = chosen
         click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
     rng = np.random.default_rng(seed)
-    train_rows, val_rows = _split(table.n_samples, validation_split, rng)
+    train_rows, val_rows = split_rows(table.n_samples, validation_split, rng)
     X, y = table.X, table.y
     prep = Preprocessing.fit(X[train_rows], y[train_rows], table.feature_names,
                              table.target_names, task, scale=not no_scale)
