@@ -60,6 +60,18 @@ SATURATED_SHARE = 0.9
 # A loss "not below" a reference is at least this fraction of it (1% for float noise).
 NOT_BELOW = 0.99
 
+# Outputs "the same for every input": their spread over the probed rows (standard deviation,
+# per output, the largest) below this fraction of the targets'. Measured (1 - x, sum_of_two,
+# sine; MLP(1, [3], 1), MLP(2, [5], 1), MLP(1, [16, 16], 1) tanh, MLP(1, [64] * 3, 1) relu;
+# seeds 0-1, before and after 3 epochs of per-example SGD 0.1): 0.017-2 for those networks;
+# 6e-8 to 1e-5 for the tutorial's deep network MLP(1, [1024] * 5, 1).
+CONSTANT_OUTPUT = 1e-3
+
+# The first layer's weight gradient against the output layer's (Frobenius norms) below
+# which the early layers are said not to learn. Measured on the same runs: 0.038-1.2 for the
+# small networks; 3e-5 to 5e-5 for the deep one after training (6e-4 before, at worst).
+VANISHING = 1e-3
+
 
 class TrainingWarning(UserWarning):
     """A :func:`numnet.fit` that ran but learned nothing; the message names why and the fix."""
@@ -194,6 +206,36 @@ def _trivial_loss(Y: np.ndarray, lossfn: Loss) -> float | None:
     return float(lossfn.value(np.broadcast_to(Y.mean(axis=0), Y.shape).copy(), Y))
 
 
+def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -> str | None:
+    """``"the network gives the same output for every input ...; try ..."``, or None.
+
+    Said when the outputs hardly vary over ``X`` (:data:`CONSTANT_OUTPUT`) and
+    the gradients say why: in a network with two hidden layers or more, the
+    first layer's weight gradient against the output layer's
+    (:data:`VANISHING`) shows them vanishing on their way back. A constant
+    output alone is what short runs and tiny rates give too: nothing is said.
+    """
+    P = net.forward_train(X)[0]
+    spread = float(np.max(P.std(axis=0)))
+    target = float(np.max(Y.std(axis=0)))
+    if not target > 0 or spread >= CONSTANT_OUTPUT * target:
+        return None
+    if len(net.weights) < 3:
+        return None         # a short run or a tiny rate, as often as anything: nothing said
+    _, grads = net.loss_and_gradients(X, Y, lossfn)
+    per_layer = grads[::2] if net.biases is not None else grads
+    first, last = (float(np.linalg.norm(per_layer[i])) for i in (0, -1))
+    if not (last > 0 and first < VANISHING * last):
+        return None
+    said = (f"the network gives the same output for every input (its outputs spread "
+            f"{spread:.2g}, the targets {target:.2g})")
+    kinds = sorted({a.name for a in net.activation_fns[:-1]})
+    return (f"{said}: the first layer's gradients are {first / last:.1g} of the output "
+            f"layer's, so the early layers do not learn (the gradients vanish through "
+            f"{len(net.weights) - 1} {'/'.join(kinds)} layers); try activation='relu' "
+            f"(He initialisation), fewer layers, or optimizer='adam'")
+
+
 def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
                     opt: Optimizer, batch_size: int = 1) -> str | None:
     """The warning for a run that learned nothing and whose cause can be named, else None.
@@ -231,8 +273,12 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
     scale = scale_cause(X, Y)
     if scale is None and end.is_saturated and start.is_saturated:
         scale = scale_cause(X, None, features_always=True)
+    constant = None if scale is not None or end.is_saturated else \
+        _constant_output(net, X[:PROBE_SAMPLES], Yp, lossfn)
     if scale is not None:
         cause = scale
+    elif constant is not None:
+        cause = constant
     elif end.is_saturated:
         where = (f"{end.pinned:.0%} of the outputs pinned at 0 or 1" if end.pinned >= end.saturated
                  else f"{end.saturated:.0%} of a hidden layer's units saturated")
