@@ -86,6 +86,12 @@ class Layout:
         self.acts = np.array([kernels.ACTIVATION_CODES[a.name] for a in net.activation_fns],
                              dtype=np.int64)
 
+    def packed(self) -> np.ndarray:
+        """``[n_layers, sizes, w_off, b_off, u_off, acts]`` in one int64 array (one kernel
+        argument instead of five, for :func:`numnet.engine.kernels.forward_rows`)."""
+        return np.concatenate([[len(self.sizes) - 1], self.sizes, self.w_off, self.b_off,
+                               self.u_off, self.acts]).astype(np.int64)
+
 
 def _as_kernel_input(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if X.dtype == dtype and X.flags.c_contiguous:

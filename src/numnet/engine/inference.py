@@ -49,10 +49,13 @@ class _Plan:
     def __init__(self, net: Network) -> None:
         self.params = net.flat_parameters
         self.kernels = load_kernels()
-        self.layout: Layout | None = None
+        self.layout: np.ndarray | None = None         # forward_rows' packed layout
+        self.units = 0
         if self.kernels is not None and all(
                 a.name in self.kernels.ACTIVATION_CODES for a in net.activation_fns):
-            self.layout = Layout(net, self.kernels)
+            lay = Layout(net, self.kernels)
+            self.layout = lay.packed()
+            self.units = lay.units
         self.blocked = all(has_in_place_form(a) for a in net.activation_fns)
         self.width = max(net.layer_sizes)
         self.block_rows = max(16, BLOCK_BYTES // (2 * self.width * net.dtype.itemsize))
@@ -102,13 +105,11 @@ def forward(net: Network, X: np.ndarray, name: str = "X") -> np.ndarray:
 
 
 def _compiled_rows(net: Network, plan: _Plan, X: np.ndarray) -> np.ndarray | None:
-    lay, kernels = plan.layout, plan.kernels
-    assert lay is not None and kernels is not None
+    assert plan.layout is not None and plan.kernels is not None
     X = X if X.flags.c_contiguous else np.ascontiguousarray(X)
     out = np.empty((len(X), net.num_outputs), dtype=net.dtype)
-    Z, A = np.empty((2, lay.units), dtype=net.dtype)
-    status = kernels.forward_rows(X, net.flat_parameters, lay.sizes, lay.w_off, lay.b_off,
-                                  lay.u_off, lay.acts, out, Z, A)
+    work = np.empty(2 * plan.units, dtype=net.dtype)
+    status = plan.kernels.forward_rows(X, net.flat_parameters, plan.layout, out, work)
     return None if status else out
 
 

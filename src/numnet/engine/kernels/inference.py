@@ -18,19 +18,28 @@ def build(fingerprint: int) -> Any:
     so that numba's disk cache of it is keyed on the formulas it compiles in.
     """
     @njit(cache=True, error_model="numpy")
-    def forward_rows(X, params, sizes, w_off, b_off, u_off, acts, out, Z, A):
+    def forward_rows(X, params, layout, out, work):
         """``out = net(X)``: ``X: (n, sizes[0])``, ``out: (n, sizes[-1])``; returns 0, or 1.
 
-        The layout arguments are the training kernels' (see
-        :mod:`numnet.engine.kernels`); ``Z`` and ``A`` have shape
-        ``(u_off[-1],)``. Returns 1 as soon as a weighted sum is NaN or
-        infinite (a non-finite input, or an overflow a saturating activation
-        would hide), leaving ``out`` unfinished: the caller then raises
-        :meth:`numnet.network.Network.forward`'s error.
+        ``layout`` is the training kernels' layout arrays (see
+        :mod:`numnet.engine.kernels`) in one, ``[n_layers, sizes, w_off,
+        b_off, u_off, acts]`` (:meth:`numnet.engine.compiled.Layout.packed`),
+        and ``work`` holds ``Z`` then ``A``, ``u_off[-1]`` each: every array
+        argument costs a numba call time, and a one-row call is mostly that. Returns 1 as soon as a
+        weighted sum is NaN or infinite (a non-finite input, or an overflow a
+        saturating activation would hide), leaving ``out`` unfinished: the
+        caller then raises :meth:`numnet.network.Network.forward`'s error.
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = params.dtype.type
-        n_layers = sizes.shape[0] - 1
+        n_layers = layout[0]
+        sizes = layout[1:n_layers + 2]
+        w_off = layout[n_layers + 2:2 * n_layers + 2]
+        b_off = layout[2 * n_layers + 2:3 * n_layers + 2]
+        u_off = layout[3 * n_layers + 2:4 * n_layers + 4]
+        acts = layout[4 * n_layers + 4:5 * n_layers + 4]
+        units = u_off[n_layers + 1]
+        Z, A = work[:units], work[units:2 * units]
         n_x, n_out = sizes[0], sizes[n_layers]
         for s in range(X.shape[0]):
             for k in range(n_x):
@@ -69,3 +78,4 @@ def build(fingerprint: int) -> Any:
         return 0
 
     return forward_rows
+
