@@ -539,3 +539,263 @@ def test_load_of_an_estimator_file_in_a_fresh_process(tmp_path, sklearn):
         (line,) = out.stdout.strip().splitlines()          # one line
         assert line.startswith("FormatError:") and "pip install 'numnet[sklearn]'" in line
     assert path.read_bytes() == before
+
+
+# --- sparse X: densified a block of rows at a time ---------------------------------------------
+
+_SPARSE = ["csr_matrix", "csr_array", "csc_matrix", "csc_array"]
+
+
+def _block_spy(monkeypatch, rows_per_block: int) -> list[int]:
+    """Blocks of ``rows_per_block`` rows; returns the list of densified blocks' row counts."""
+    from numnet.estimators import rows
+
+    monkeypatch.setattr(rows, "block_rows", lambda X: rows_per_block)
+    seen: list[int] = []
+    original = rows.blocks
+
+    def spy(X):
+        for start, stop, block in original(X):
+            if rows.is_sparse(X):
+                seen.append(block.shape[0])
+            yield start, stop, block
+
+    monkeypatch.setattr(rows, "blocks", spy)
+    return seen
+
+
+@pytest.mark.parametrize("container", _SPARSE)
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_lbfgs_on_sparse_X_is_lbfgs_on_dense_X(monkeypatch, Est, container):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y = _digits()
+    X, y = X[:120], (y[:120] if Est is MLPClassifier else y[:120] / 9.0)
+    w = np.random.default_rng(0).integers(0, 3, len(X))
+    kw = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=15, random_state=0)
+    dense = _quiet_fit(Est(**kw), X, y, sample_weight=w)
+    seen = _block_spy(monkeypatch, 7)
+    sparse = _quiet_fit(Est(**kw), getattr(scipy_sparse, container)(X), y, sample_weight=w)
+    # blocks of 7 rows, never the whole matrix; the objective is the same sum, so the same
+    # weights to rounding (measured: 1e-10 apart after 30 iterations)
+    assert seen and max(seen) == 7 and len(seen) % 18 == 0
+    assert sparse.n_iter_ == dense.n_iter_
+    for W, W2 in zip(dense.coefs_, sparse.coefs_, strict=True):
+        np.testing.assert_allclose(W, W2, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba", "score"])
+@pytest.mark.parametrize("container", _SPARSE)
+def test_every_prediction_takes_sparse_X(monkeypatch, container, method):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y = _iris()
+    models = [_quiet_fit(MLPClassifier((5,), max_iter=5, random_state=0), X, y)]
+    if method in ("predict", "score"):
+        models.append(_quiet_fit(MLPRegressor(hidden_layer_sizes=(5,), max_iter=5,
+                                              random_state=0), X, y))
+    seen = _block_spy(monkeypatch, 16)
+    for model in models:
+        args = (y,) if method == "score" else ()
+        on_sparse = getattr(model, method)(getattr(scipy_sparse, container)(X), *args)
+        np.testing.assert_allclose(on_sparse, getattr(model, method)(X, *args), rtol=1e-12)
+    assert seen and max(seen) == 16
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_stochastic_solvers_refuse_sparse_X_saying_what_takes_it(solver):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y = _iris()
+    for est, call in [(MLPClassifier(solver=solver), "fit"),
+                      (MLPRegressor(solver=solver), "fit"),
+                      (MLPRegressor(solver=solver), "partial_fit")]:
+        with pytest.raises(TypeError, match="sparse X is taken by solver='lbfgs'"):
+            getattr(est, call)(scipy_sparse.csr_array(X), y)
+        assert not hasattr(est, "coefs_")                  # nothing was built
+    assert MLPClassifier(solver="lbfgs").__sklearn_tags__().input_tags.sparse
+    assert not MLPClassifier(solver=solver).__sklearn_tags__().input_tags.sparse
+
+
+# --- verbose, stopping, divergence, data that overflow ---------------------------------------
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_verbose_prints_scikit_learns_lines(capsys, solver):
+    X, y = _iris()
+    clf = _quiet_fit(MLPClassifier((4,), solver=solver, max_iter=3, verbose=True,
+                                   random_state=0), X, y)
+    lines = capsys.readouterr().out.splitlines()
+    iterations = [line for line in lines if line.startswith("Iteration ")]
+    assert len(iterations) == clf.n_iter_ >= 1
+    for i, line in enumerate(iterations, 1):
+        number = line.removeprefix(f"Iteration {i}, loss = ")
+        assert number != line and len(number.split(".")[1]) == 8      # sklearn's %.8f
+    assert float(iterations[-1].rsplit(" ", 1)[1]) == pytest.approx(clf.loss_, abs=1e-8)
+    if solver != "lbfgs":                                 # and why training stopped
+        clf = MLPClassifier((4,), solver=solver, tol=1e9, n_iter_no_change=1, max_iter=9,
+                            early_stopping=True, verbose=True, random_state=0).fit(X, y)
+        out = capsys.readouterr().out
+        assert out.count("Validation score: ") == clf.n_iter_
+        assert "did not improve more than tol=1000000000.000000 for 1 consecutive epochs. " \
+               "Stopping." in out
+    _quiet_fit(MLPClassifier((4,), solver=solver, max_iter=3), X, y)
+    assert capsys.readouterr().out == ""                  # silent without verbose
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_n_iter_no_change_inf_never_stops(Est):
+    X, y = _iris()
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        est = Est(hidden_layer_sizes=(3,), tol=1e9, n_iter_no_change=np.inf, max_iter=12,
+                  random_state=0).fit(X, y)
+    assert est.n_iter_ == 12 and est._no_improvement_count == 11
+    with pytest.raises(ValueError, match="n_iter_no_change"):
+        Est(n_iter_no_change=0.5).fit(X, y)
+
+
+def test_lbfgs_with_tol_zero_runs_to_max_fun():
+    # identity units on a linear problem: from numnet's start, scipy's default ftol stops
+    # L-BFGS at the least-squares optimum within 9 loss evaluations (measured, seed 1);
+    # tol=0 is ftol=0 too, so max_fun=10 is reached and said
+    X, y = _diabetes()
+    kw = dict(hidden_layer_sizes=(20,), activation="identity", solver="lbfgs", max_iter=150,
+              random_state=1)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        est = MLPRegressor(tol=0.0, max_fun=10, **kw).fit(X, y)
+    assert est.n_iter_ <= 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MLPRegressor(max_fun=15000, **kw).fit(X, y)     # converged by the default tolerances
+
+
+def test_a_run_that_diverges_stops_there():
+    X, y = _iris()
+    kw = dict(hidden_layer_sizes=(20,), activation="identity", solver="sgd",
+              learning_rate_init=1.0, max_iter=50, n_iter_no_change=50, random_state=0)
+    # measured: the loss grows ~1e40-fold an epoch (1.4, 1e5, 4e20, 1e67, 5e206) and is NaN
+    # at the 6th; scikit-learn trains on with NaN to max_iter, then raises this error (or,
+    # with early stopping, keeps its best epoch's weights)
+    est = MLPRegressor(**kw)
+    with pytest.raises(ValueError, match="^Solver produced non-finite parameter weights.*"
+                                         "The loss became NaN/inf at iteration 6: lower"):
+        est.fit(X * 5, y)
+    assert all(np.isfinite(W).all() for W in est.coefs_ + est.intercepts_)
+    est = MLPRegressor(early_stopping=True, **kw)
+    with pytest.warns(ConvergenceWarning, match="loss became NaN/inf at iteration 6"):
+        est.fit(X * 5, y)
+    assert est.n_iter_ == 6 and not np.isfinite(est.loss_curve_[-1])
+    assert np.isnan(est.validation_scores_[-1])
+    assert est.best_validation_score_ == np.nanmax(est.validation_scores_)
+    assert all(np.isfinite(W).all() for W in est.coefs_ + est.intercepts_)
+
+
+# scikit-learn's finiteness check of X sums it (RuntimeWarning: invalid value in reduce)
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_data_that_overflow_get_scikit_learns_error_and_numnets_reason(Est, solver):
+    X, y = _iris()
+    with pytest.raises(ValueError) as error:
+        Est(solver=solver, random_state=0).fit(X / np.abs(X).max() * np.finfo(float).max / 2, y)
+    # refused before training (the network overflows), or at the first NaN (lbfgs: of its
+    # first evaluation; sgd and adam: of the first epoch), whichever the start allows
+    message = str(error.value)
+    assert message.startswith("Solver produced non-finite parameter weights. The input data "
+                              "may contain large values and need to be preprocessed. ")
+    assert ("overflow" in message or "NaN/inf" in message) and "scale the" in message
+    assert "\n" not in message
+
+
+def test_early_stopping_split_errors_name_the_classes():
+    X = [[1, 2], [2, 3], [3, 4], [4, 5], [5, 6], [6, 7]]
+    with pytest.raises(ValueError, match=r"too few members are: \['True'\]"):  # as sklearn's
+        MLPClassifier(early_stopping=True).fit(X, [0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match=r"too few members are: \['c'\]"):
+        MLPClassifier(early_stopping=True).fit(X, ["a", "a", "b", "b", "b", "c"])
+
+
+# --- coefs_ and intercepts_ before and after fitting -----------------------------------------
+
+@pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
+def test_weights_assigned_before_partial_fit_are_its_start(Est):
+    X, y = _iris()
+    X, y = X[:1], y[:1]
+    start = [np.full((4, 3), 0.1), np.full((3, 1), -0.2)], [np.full(3, 0.05), np.array([0.3])]
+    est = Est(hidden_layer_sizes=(3,), solver="sgd", momentum=0, learning_rate_init=1e-300)
+    est.coefs_ = [0, 0]                                   # items assigned one by one, too
+    est.coefs_[0], est.coefs_[1] = start[0]
+    est.intercepts_ = list(start[1])
+    assert est.coefs_[1] is start[0][1] and not hasattr(est, "network_")
+    if Est is MLPClassifier:
+        est.partial_fit(X, [0], classes=[0, 1])
+    else:
+        est.partial_fit(X, [1.0])
+    for got, want in zip(est.coefs_ + est.intercepts_, start[0] + start[1], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)  # a step of 1e-300 from them
+    with pytest.raises(ValueError, match=r"coefs_ must hold arrays of shapes \[\(4, 3\)"):
+        fresh = Est(hidden_layer_sizes=(3,), solver="sgd")
+        fresh.coefs_, fresh.intercepts_ = [np.zeros((4, 2)), np.zeros((2, 1))], start[1]
+        fresh.partial_fit(X, [0], **({"classes": [0, 1]} if Est is MLPClassifier else {}))
+    with pytest.raises(ValueError, match="assign both coefs_ and intercepts_"):
+        fresh = Est(hidden_layer_sizes=(3,), solver="sgd", warm_start=True)
+        fresh.coefs_ = start[0]
+        fresh.fit(X, [0])
+    # fit without warm_start starts afresh, as scikit-learn's
+    fresh = Est(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    fresh.coefs_, fresh.intercepts_ = start
+    _quiet_fit(fresh, *_iris())
+    assert not np.allclose(fresh.coefs_[0], 0.1)
+
+
+def test_assigning_a_layer_of_a_fitted_estimator_writes_into_the_network():
+    X, y = _iris()
+    clf = _quiet_fit(MLPClassifier((3,), max_iter=2, random_state=0), X, y)
+    clf.coefs_[1] = np.zeros((3, 3))
+    clf.intercepts_[1] = np.array([0.0, 5.0, 0.0])
+    assert (clf.predict(X) == 1).all() and not clf.network_.weights[1].any()
+    with pytest.raises(ValueError, match=r"has shape \(3, 3\), got \(4, 3\)"):
+        clf.coefs_[1] = np.zeros((4, 3))
+    clf.coefs_ = [np.ones((4, 3)), np.ones((3, 3))]
+    assert (clf.network_.weights[0] == 1).all()
+
+
+# --- loss="poisson" ---------------------------------------------------------------------------
+
+def _counts():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    mean = np.exp(np.c_[0.5 * X[:, 0] - 0.3 * X[:, 1], 0.2 * X[:, 2] + 0.5])
+    return X, rng.poisson(mean).astype(float)
+
+
+def test_poisson_regression():
+    X, Y = _counts()
+    est = _quiet_fit(MLPRegressor("poisson", hidden_layer_sizes=(6,), solver="lbfgs",
+                                  max_iter=40, random_state=0), X, Y)
+    assert est.out_activation_ == "exp" and est.network_.output_activation == "exp"
+    P = est.predict(X)
+    assert P.shape == Y.shape and (P > 0).all()
+    # scikit-learn's loss_: half the Poisson deviance summed over outputs, plus the penalty
+    deviance = np.sum(np.mean(np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / P), 0)
+                              - Y + P, axis=0))
+    penalty = 0.5 * est.alpha * sum(float(np.sum(W * W)) for W in est.coefs_) / len(X)
+    assert est.loss_ == pytest.approx(deviance + penalty, rel=1e-9)
+    for solver in ("sgd", "adam"):
+        est = _quiet_fit(MLPRegressor("poisson", hidden_layer_sizes=(6,), solver=solver,
+                                      learning_rate_init=0.01, max_iter=30, random_state=0),
+                         X, Y[:, 0])
+        assert est.loss_curve_[-1] < est.loss_curve_[0] and (est.predict(X) > 0).all()
+
+
+def test_poisson_errors_say_what_to_do(tmp_path):
+    X, Y = _counts()
+    with pytest.raises(ValueError, match="non-negative targets; y holds values down to -1"):
+        MLPRegressor("poisson").fit(X, Y[:, 0] - 1)
+    with pytest.raises(ValueError, match="leave output_activation=None"):
+        MLPRegressor("poisson", output_activation="softplus").fit(X, Y)
+    est = _quiet_fit(MLPRegressor("poisson", hidden_layer_sizes=(3,), max_iter=2,
+                                  random_state=0), X, Y)
+    with pytest.raises(ValueError, match="cannot be saved by numnet.save yet.*joblib.dump"):
+        numnet.save(est, tmp_path / "poisson.safetensors")
+    assert not (tmp_path / "poisson.safetensors").exists()
+    buffer = io.BytesIO()
+    joblib.dump(est, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict(X), est.predict(X))

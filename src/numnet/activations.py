@@ -48,6 +48,8 @@ __all__ = [
     "softplus",
     "identity",
     "softmax",
+    "exp",
+    "EXP",
 ]
 
 LEAKY_SLOPE = 0.01
@@ -319,6 +321,38 @@ def _identity_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Work
     pass
 
 
+def exp(Z: np.ndarray) -> np.ndarray:
+    """exp(Z), the inverse of the log link (Poisson regression's output); derivative ``A``.
+
+    Beyond the float range (Z > 709 in float64, 88 in float32) the value is
+    inf, without a warning: the caller checks its outputs, as the network's
+    forward pass does.
+    """
+    with np.errstate(over="ignore"):
+        return np.exp(Z)
+
+
+def _exp_backward(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
+    return dA * A
+
+
+def _exp_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
+    with np.errstate(over="ignore"):
+        np.exp(Z, out=A)
+
+
+def _exp_scalar(z: Any, cast: Any) -> Any:
+    return np.exp(z)
+
+
+def _exp_scalar_derivative(z: Any, a: Any, cast: Any) -> Any:
+    return a
+
+
+def _exp_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace) -> None:
+    D *= A
+
+
 def softmax(Z: np.ndarray) -> np.ndarray:
     """exp(Z) / sum(exp(Z)) along the last axis, shifted by the max for stability."""
     E = np.exp(Z - Z.max(axis=-1, keepdims=True))
@@ -367,6 +401,12 @@ ACTIVATIONS: dict[str, Activation] = {
                    _softmax_into, _softmax_backward_into),
     )
 }
+#: The output of a log-link model (``numnet.estimators.MLPRegressor(loss="poisson")``,
+#: with the fused ``"poisson"`` loss). Not in :data:`ACTIVATIONS`: every registered
+#: activation is also a hidden one and has an ONNX form (``numnet.onnx``), which this
+#: one has not yet; a network takes the object itself as ``output_activation``.
+EXP = Activation("exp", exp, _exp_backward, _exp_into, _exp_backward_into,
+                 _exp_scalar, _exp_scalar_derivative)
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}
 
 

@@ -9,6 +9,8 @@ Cross-entropies are fused with their output activation: when the network ends
 in sigmoid (binary) or softmax (categorical), ``value_from_logits(Z, Y)`` and
 ``delta(P, Y)`` work on the pre-activation ``Z`` directly, giving the stable
 ``dZ = (P - Y) / n`` instead of dividing by a probability that may be 0.
+The Poisson loss (half the Poisson deviance, for counts) is fused the same
+way with the exponential output of a log link (:data:`numnet.activations.EXP`).
 
 Beside mse and the fused cross-entropies sits their in-place form, used by
 the buffered runner of :mod:`numnet.engine`: ``gradient_into(P, Y, D, work)``
@@ -202,6 +204,55 @@ def _mae_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 def _huber_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.mean(_huber_terms(P, Y), axis=1)
+
+
+# --- counts: Poisson regression with a log link --------------------------------
+
+def _xlogx(Y: np.ndarray) -> np.ndarray:
+    """``Y log Y`` elementwise, 0 where ``Y <= 0`` (the limit at 0; counts are never negative)."""
+    positive = Y > 0
+    return np.where(positive, Y * np.log(np.where(positive, Y, 1.0)), 0.0).astype(Y.dtype,
+                                                                                  copy=False)
+
+
+def _poisson_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    # half the Poisson deviance, y log(y / p) - y + p: 0 where p == y, p > 0 for a mean
+    # (p under the smallest normal float is taken as that float, so the log is finite)
+    tiny = np.finfo(P.dtype).tiny if np.issubdtype(P.dtype, np.floating) else 1e-300
+    return _xlogx(Y) - Y * np.log(np.maximum(P, tiny)) - Y + P
+
+
+def _poisson_value(P: np.ndarray, Y: np.ndarray) -> float:
+    return float(np.mean(_poisson_terms(P, Y)))
+
+
+def _poisson_rows(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean(_poisson_terms(P, Y), axis=1)
+
+
+def _poisson_gradient(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    tiny = np.finfo(P.dtype).tiny if np.issubdtype(P.dtype, np.floating) else 1e-300
+    above = P > tiny
+    ratio = np.where(above, Y / np.where(above, P, 1.0), 0.0)
+    return ((1.0 - ratio) * (1.0 / P.size)).astype(P.dtype, copy=False)
+
+
+def _poisson_logit_terms(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    # the same terms with log p = Z given: y log y - y Z - y + exp(Z), no log of a tiny p
+    with np.errstate(over="ignore"):
+        return _xlogx(Y) - Y * Z - Y + np.exp(Z)
+
+
+def _poisson_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+    return float(np.mean(_poisson_logit_terms(Z, Y)))
+
+
+def _poisson_rows_from_logits(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return np.mean(_poisson_logit_terms(Z, Y), axis=1)
+
+
+def _poisson_delta(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    return (P - Y) * (1.0 / P.size)
 
 
 # --- classification -------------------------------------------------------------
@@ -421,6 +472,9 @@ LOSSES: dict[str, Loss] = {
              scalar=ScalarLoss(_cce_scalar_value, _fused_scalar_delta, _mean_scale,
                                per_sample=True, logsumexp=True),
              sample_values=_cce_rows, sample_values_from_logits=_cce_rows_from_logits),
+        Loss("poisson", _poisson_value, _poisson_gradient,
+             fused_with="exp", value_from_logits=_poisson_from_logits, delta=_poisson_delta,
+             sample_values=_poisson_rows, sample_values_from_logits=_poisson_rows_from_logits),
     )
 }
 _ALIASES = {

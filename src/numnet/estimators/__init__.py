@@ -23,9 +23,11 @@ How scikit-learn's rules map onto numnet
   where ``L`` is numnet's loss (mean over samples and outputs) and ``s`` is
   ``0.5`` for ``squared_error`` (half the squared error), the number of
   outputs for multilabel classification (its binary log-loss sums over
-  labels) and 1 otherwise. numnet trains on that objective divided by ``s``:
-  ``fit(..., l2=alpha / (s * batch_size))``, the SGD rate multiplied by ``s``
-  and Adam's ``epsilon`` divided by it, so the updates are scikit-learn's.
+  labels) and for ``poisson`` (half the Poisson deviance, summed over
+  outputs, on exponential outputs: a log link), and 1 otherwise. numnet
+  trains on that objective divided by ``s``: ``fit(..., l2=alpha / (s *
+  batch_size))``, the SGD rate multiplied by ``s`` and Adam's ``epsilon``
+  divided by it, so the updates are scikit-learn's.
   ``loss_``/``loss_curve_`` are reported in scikit-learn's units.
 - **Optimizers.** ``solver="sgd"`` is :class:`numnet.optimizers.SGD` with
   ``momentum``/``nesterovs_momentum``; ``"adam"`` is
@@ -54,17 +56,34 @@ How scikit-learn's rules map onto numnet
 - ``early_stopping`` holds out ``validation_fraction`` of the samples,
   stratified by class for single-label classification (scikit-learn
   stratifies binary targets only).
-- Sparse input is refused (scikit-learn's MLPs accept it).
+- Sparse ``X`` (CSR or CSC, as scikit-learn's MLPs take it) is densified a
+  block of rows at a time, never whole: by ``lbfgs`` (its loss and gradient
+  summed over the blocks) and by prediction. ``sgd`` and ``adam`` train on
+  dense ``X`` only, as :func:`numnet.fit` takes dense arrays.
+- A run whose loss or weights stop being numbers (NaN/inf) stops there
+  (scikit-learn trains on with NaN to ``max_iter``), with scikit-learn's
+  error (its weights are the last finite ones), or with ``early_stopping``
+  the best epoch's weights and a ``ConvergenceWarning``. A loss that only
+  grows trains on, as there.
+- ``verbose`` prints scikit-learn's lines (``Iteration N, loss = ...``) on
+  stdout, also per ``lbfgs`` iteration (scipy prints nothing since 1.15).
+- ``lbfgs`` with ``tol`` under scipy's ``ftol`` (2.2e-9) uses it for the
+  relative reduction as well as the gradient, so ``tol=0`` runs to
+  ``max_iter`` or ``max_fun``; scikit-learn stops on scipy's ``ftol`` still.
+- ``MLPRegressor(loss="poisson")`` cannot be saved with :func:`numnet.save`
+  or exported to ONNX yet: its ``exp`` output is not a registered activation
+  (:data:`numnet.activations.EXP`); joblib and pickle keep it.
 
 Modules
 -------
 ``parameters`` (names, constraints, documentation), ``base`` (what both
 estimators share: the network, fit with its per-epoch rules, predict, the
 saved state), ``stochastic`` (plain helpers of the ``sgd``/``adam`` fit),
-``lbfgs`` (scipy's L-BFGS-B on the network and arrays), ``persistence``
-(the state's JSON conversions and checks), ``classifier`` and ``regressor``.
-``base`` imports the helpers, which import no other module of this package, and the
-two estimators import ``base``; none imports :mod:`numnet.io` or the facade:
+``lbfgs`` (scipy's L-BFGS-B on the network and arrays), ``rows`` (dense or
+sparse ``X``, a block of rows at a time), ``persistence`` (the state's JSON
+conversions and checks), ``classifier`` and ``regressor``.
+``base`` imports the helpers, which import no other module of this package but
+``rows``, and the two estimators import ``base``; none imports :mod:`numnet.io` or the facade:
 :func:`numnet.load` imports this package to rebuild an estimator
 (``MLPClassifier.from_numnet_state``), never the other way round.
 """

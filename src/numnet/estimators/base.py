@@ -4,31 +4,33 @@
 on the first fit, checks and casts the data, and fits it, as scikit-learn's
 MLPs do: ``lbfgs`` through :func:`.lbfgs.fit_lbfgs` (the network and arrays),
 ``sgd`` and ``adam`` through :func:`numnet.fit` with scikit-learn's per-epoch
-rules as methods here (the plain helpers are in :mod:`.stochastic`). It
-exposes the network as scikit-learn's fitted attributes and saves and
-restores its state for numnet's files (the JSON helpers are in
-:mod:`.persistence`). Each subclass says how its targets are encoded and
-decoded, which output and loss they need, and how it scores.
+rules as methods here (the plain helpers are in :mod:`.stochastic`). A
+sparse ``X`` reaches the network a block of rows at a time (:mod:`.rows`).
+It exposes the network as scikit-learn's fitted attributes (``coefs_`` and
+``intercepts_`` assigned before the first ``partial_fit`` are its starting
+point) and saves and restores its state for numnet's files (the JSON
+helpers are in :mod:`.persistence`). Each subclass says how its targets are
+encoded and decoded, which output and loss they need, and how it scores.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from numnet import optimizers
+from numnet import activations, optimizers
+from numnet.activations import Activation
 from numnet.callbacks import Callback
 from numnet.mlp import MLP
 from numnet.training import fit
 
-from . import persistence, stochastic
+from . import persistence, rows, stochastic
 from .lbfgs import fit_lbfgs
 from .parameters import (
     ACTIVATIONS,
@@ -41,10 +43,30 @@ from .parameters import (
 )
 from .stochastic import EpochEnd, Validation
 
-# the public module's name, so logging set-ups written for it keep working
-logger = logging.getLogger("numnet.estimators")
-
 ADAPTIVE_FLOOR = 1e-6       # scikit-learn's: "adaptive" stops once the rate is this small
+#: scikit-learn's error for data that make the weights not numbers (numnet adds why).
+NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
+              "values and need to be preprocessed.")
+
+
+class ParameterViews(list):
+    """The network's weights (or biases), one array per layer, as views of the network.
+
+    A list, as scikit-learn's ``coefs_`` and ``intercepts_`` are; assigning an
+    item (``coefs_[i] = W``) writes ``W`` into the network's array, which
+    keeps its shape.
+    """
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not isinstance(index, SupportsIndex):
+            raise TypeError("assign one layer at a time: coefs_[i] = array")
+        target = list.__getitem__(self, index)
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"layer {index} of the fitted network has shape {target.shape}, "
+                             f"got {value.shape}; its layers are fixed: fit again (without "
+                             f"warm_start) for other sizes")
+        target[...] = value
 
 
 class BaseMLP(BaseEstimator):
@@ -97,8 +119,13 @@ class BaseMLP(BaseEstimator):
         """Checked ``X (n_samples, n_features)`` and encoded targets ``Y``."""
         raise NotImplementedError
 
-    def _output(self, n_outputs: int) -> tuple[str, str, float]:
-        """``(numnet output activation, numnet loss name, scale s)`` for this target."""
+    def _output(self, n_outputs: int) -> tuple[str | Activation, str, float]:
+        """``(numnet output activation, numnet loss name, scale s)`` for this target.
+
+        The activation is a name of :data:`numnet.activations.ACTIVATIONS`, or
+        an :class:`~numnet.activations.Activation` not registered by name
+        (``exp``, the log link's inverse).
+        """
         raise NotImplementedError
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -130,26 +157,58 @@ class BaseMLP(BaseEstimator):
         check_is_fitted(self)
         return self._net
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return "_net" in self.__dict__
+
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """``coefs_[i]``, ``(n_units[i], n_units[i + 1])``: views of the network's weights."""
-        return list(self.network_.weights)
+        """``coefs_[i]``, ``(n_units[i], n_units[i + 1])``: views of the network's weights.
+
+        Before the first fit, the list assigned to ``coefs_`` (the starting
+        weights of a ``partial_fit`` or warm-started fit).
+        """
+        return self._layer_arrays("coefs")
 
     @coefs_.setter
-    def coefs_(self, values: list[np.ndarray]) -> None:
-        for W, value in zip(self.network_.weights, values, strict=True):
-            W[...] = value
+    def coefs_(self, values: Iterable[Any]) -> None:
+        self._set_layer_arrays("coefs", values)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """``intercepts_[i]`` of shape ``(n_units[i + 1],)``: views of the network's biases."""
-        biases = self.network_.biases
-        return [] if biases is None else list(biases)
+        """``intercepts_[i]`` of shape ``(n_units[i + 1],)``: views of the network's biases.
+
+        Before the first fit, the list assigned to ``intercepts_``.
+        """
+        return self._layer_arrays("intercepts")
 
     @intercepts_.setter
-    def intercepts_(self, values: list[np.ndarray]) -> None:
-        for b, value in zip(self.network_.biases or [], values, strict=True):
-            b[...] = value
+    def intercepts_(self, values: Iterable[Any]) -> None:
+        self._set_layer_arrays("intercepts", values)
+
+    def _layer_arrays(self, kind: str) -> list[Any]:
+        """The network's weights or biases (``kind``), or the list assigned before fitting."""
+        net = self.__dict__.get("_net")
+        if net is not None:
+            return ParameterViews(net.weights if kind == "coefs" else (net.biases or []))
+        given = self.__dict__.get(f"_given_{kind}")
+        if given is None:
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
+                                 f"'fit' with appropriate arguments before using this "
+                                 f"estimator.")
+        return cast(list, given)
+
+    def _set_layer_arrays(self, kind: str, values: Iterable[Any]) -> None:
+        """Write ``values`` into the fitted network's arrays, or keep them for the first fit."""
+        if "_net" not in self.__dict__:
+            self.__dict__[f"_given_{kind}"] = values if isinstance(values, list) else list(values)
+            return
+        views = self._layer_arrays(kind)
+        values = list(values)
+        if len(values) != len(views):
+            raise ValueError(f"{kind}_ takes one array per layer: {len(views)}, got "
+                             f"{len(values)}")
+        for i, value in enumerate(values):
+            views[i] = value
 
     def _hidden_sizes(self) -> list[int]:
         return hidden_sizes(self.hidden_layer_sizes)
@@ -159,18 +218,47 @@ class BaseMLP(BaseEstimator):
         n_outputs = Y.shape[1]
         out, loss, scale = self._output(n_outputs)
         dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
+        # an Activation object is taken as it is (get_activation), e.g. exp, not registered
         self._net = MLP(X.shape[1], self._hidden_sizes(), n_outputs,
-                        activation=ACTIVATIONS[self.activation], output_activation=out,
+                        activation=ACTIVATIONS[self.activation],
+                        output_activation=out,  # type: ignore[arg-type]
                         dtype=dtype, random_state=rng)
+        self.__dict__.pop("_given_coefs", None)
+        self.__dict__.pop("_given_intercepts", None)
         self._loss, self._scale = loss, scale
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(self._net.layer_sizes)
-        self.out_activation_ = SKLEARN_OUT.get(out, out)
+        name = self._net.output_activation
+        self.out_activation_ = SKLEARN_OUT.get(name, name)
         self.n_iter_ = 0
         self.t_ = 0
         self._best_parameters = self._net.flat_parameters.copy()
         if self.solver != "lbfgs":
             self._reset_progress()
+
+    def _initialize_from_given(self, X: Any, Y: np.ndarray, rng: np.random.Generator) -> None:
+        """Build the network with the ``coefs_`` and ``intercepts_`` assigned before fitting."""
+        coefs = self.__dict__.get("_given_coefs")
+        intercepts = self.__dict__.get("_given_intercepts")
+        if coefs is None or intercepts is None:
+            raise ValueError("assign both coefs_ and intercepts_ (one array per layer) before "
+                             "the first partial_fit, or neither")
+        sizes = [X.shape[1], *self._hidden_sizes(), Y.shape[1]]
+        for kind, given, shapes in (
+                ("coefs_", coefs, [(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]),
+                ("intercepts_", intercepts, [(b,) for b in sizes[1:]])):
+            got = [np.shape(v) for v in given]
+            if got != shapes:
+                raise ValueError(f"{kind} must hold arrays of shapes {shapes} for "
+                                 f"{X.shape[1]} features, hidden_layer_sizes="
+                                 f"{self.hidden_layer_sizes} and {Y.shape[1]} output(s); got "
+                                 f"{got}")
+        self._initialize(X, Y, rng)
+        net = self._net
+        for targets, given in ((net.weights, coefs), (net.biases or [], intercepts)):
+            for target, value in zip(targets, given, strict=True):
+                target[...] = value
+        self._best_parameters = net.flat_parameters.copy()
 
     def _reset_progress(self) -> None:
         """The per-epoch attributes :meth:`_end_epoch` grows, empty."""
@@ -211,32 +299,58 @@ class BaseMLP(BaseEstimator):
         rng = as_generator(self.random_state)
         X, Y, sample_weight = self._prepare(X, y, sample_weight, incremental, rng)
         if self.solver == "lbfgs":
+            self._refuse_overflow(X)
             total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-            self.n_iter_, self.loss_ = fit_lbfgs(
-                self._net, X, Y, loss=self._loss, scale=self._scale,
-                l2=l2_penalty(self.alpha, self._scale, total), sample_weight=sample_weight,
-                max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol)
+            try:
+                self.n_iter_, self.loss_ = fit_lbfgs(
+                    self._net, X, Y, loss=self._loss, scale=self._scale,
+                    l2=l2_penalty(self.alpha, self._scale, total), sample_weight=sample_weight,
+                    max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                    verbose=bool(self.verbose))
+            except ValueError as exc:           # not a number at the start: the data's doing
+                raise ValueError(f"{NON_FINITE} {exc}") from None
         else:
-            self._fit_stochastic(X, Y, sample_weight, incremental, rng)
+            try:
+                self._fit_stochastic(X, Y, sample_weight, incremental, rng)
+            except ValueError:
+                if self.n_iter_ == 0:           # numnet.fit refused X before any epoch:
+                    self._refuse_overflow(X)    # scikit-learn's error if X overflows
+                raise
         if not np.isfinite(self._net.flat_parameters).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed.")
+            raise ValueError(NON_FINITE)
         return self
+
+    def _refuse_overflow(self, X: Any) -> None:
+        """scikit-learn's error, with numnet's reason, when ``X`` overflows the network."""
+        try:
+            rows.check_overflow(self._net, X)
+        except ValueError as exc:
+            raise ValueError(f"{NON_FINITE} {exc}") from None
 
     def _prepare(self, X: Any, y: Any, sample_weight: Any, incremental: bool,
                  rng: np.random.Generator
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """``X``, ``Y (n_samples, n_outputs)`` and weights in the network's dtype.
+                 ) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """``X`` (an ndarray, or sparse CSR), ``Y (n_samples, n_outputs)`` and weights in the
+        network's dtype.
 
-        Builds the network on a first pass; otherwise checks that the data
-        continue the fitted one.
+        Builds the network on a first pass (from ``coefs_`` and
+        ``intercepts_`` when they were assigned before a ``partial_fit`` or a
+        warm-started fit); otherwise checks that the data continue the fitted one.
         """
-        first_pass = not hasattr(self, "_net") or (not self.warm_start and not incremental)
-        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        fitted = "_net" in self.__dict__
+        given = not fitted and ("_given_coefs" in self.__dict__
+                                or "_given_intercepts" in self.__dict__)
+        continuing = (fitted or given) and (self.warm_start or incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=not continuing)
+        if rows.is_sparse(X) and self.solver != "lbfgs":
+            raise TypeError(f"solver={self.solver!r} trains on dense X only; sparse X is taken "
+                            f"by solver='lbfgs' (and by predict), or pass X.toarray()")
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
-        if first_pass:
+        if not continuing:
             self._initialize(X, Y, rng)
+        elif not fitted:
+            self._initialize_from_given(X, Y, rng)
         elif Y.shape[1] != self.n_outputs_ or self._hidden_sizes() != self._net.hidden_layers:
             raise ValueError(f"warm_start and partial_fit continue the fitted network "
                              f"{self._net.hidden_layers} with {self.n_outputs_} output(s); got "
@@ -245,7 +359,7 @@ class BaseMLP(BaseEstimator):
         dtype = self._net.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
-        return np.asarray(X, dtype=dtype), np.asarray(Y, dtype=dtype), sample_weight
+        return rows.in_dtype(X, dtype), np.asarray(Y, dtype=dtype), sample_weight
 
     # --- sgd and adam: epochs run by numnet.fit, with scikit-learn's per-epoch rules -----
 
@@ -273,11 +387,19 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
                       epochs=1 if incremental else self.max_iter, batch_size=batch_size,
-                      shuffle=self.shuffle, callbacks=[rules, *(self.callbacks or [])],
+                      shuffle=self.shuffle,
+                      callbacks=[rules, *stochastic.guarded(self.callbacks or [])],
                       l2=l2_penalty(self.alpha, self._scale, batch_total), dropout=self.dropout,
-                      verbose=bool(self.verbose), random_state=rng, sample_weight=sample_weight)
+                      verbose=False, random_state=rng, sample_weight=sample_weight)
+        if (history.stop_reason or "").startswith("diverged") and not self.early_stopping:
+            # scikit-learn ends such a run with NaN weights and this error; the guard put
+            # finite ones back (with early_stopping, the best epoch's are kept: a warning)
+            raise ValueError(f"{NON_FINITE} The loss became NaN/inf at iteration "
+                             f"{self.n_iter_}: lower learning_rate_init, or scale the data "
+                             f"(e.g. sklearn's StandardScaler).")
         stochastic.warn_if_unfinished(history.interrupted, rules.stopped is not None,
-                                      self.n_iter_, self.max_iter, incremental)
+                                      self.n_iter_, self.max_iter, incremental,
+                                      history.stop_reason)
         if self.early_stopping:
             self._net.flat_parameters[...] = self._best_parameters
 
@@ -321,16 +443,19 @@ class BaseMLP(BaseEstimator):
         self.t_ += n_samples
         self.loss_ = loss
         self.loss_curve_.append(loss)
-        if self.verbose:
-            logger.info("Iteration %d, loss = %.8f", self.n_iter_, loss)
+        self._say(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
         return loss
+
+    def _say(self, message: str) -> None:
+        """scikit-learn's ``verbose`` output: a line on stdout."""
+        if self.verbose:
+            print(message)
 
     def _score_improved(self, validation: Validation) -> bool:
         """Score the held-out set; keep the best weights; did it beat the best by ``tol``?"""
         score = self._score(*validation)
         cast(list, self.validation_scores_).append(score)
-        if self.verbose:
-            logger.info("Validation score: %f", score)
+        self._say(f"Validation score: {score:f}")
         best = cast(float, self.best_validation_score_)
         if score > best:
             self.best_validation_score_ = score
@@ -349,14 +474,20 @@ class BaseMLP(BaseEstimator):
     def _on_plateau(self, on_validation: bool) -> str | None:
         """No improvement for too long: divide an ``"adaptive"`` rate by 5, or stop (why)."""
         opt = self._optimizer
-        if self._sgd_schedule("adaptive") and opt.learning_rate / self._scale > ADAPTIVE_FLOOR:
-            opt.learning_rate /= 5.0
-            self._no_improvement_count = 0
-            logger.info("setting learning rate to %g", opt.learning_rate / self._scale)
-            return None
         what = "Validation score" if on_validation else "Training loss"
-        return (f"{what} did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs.")
+        reason = (f"{what} did not improve more than tol={self.tol:f} for "
+                  f"{self.n_iter_no_change} consecutive epochs.")
+        if self._sgd_schedule("adaptive"):
+            if opt.learning_rate / self._scale > ADAPTIVE_FLOOR:
+                opt.learning_rate /= 5.0
+                self._no_improvement_count = 0
+                self._say(f"{reason} Setting learning rate to "
+                          f"{opt.learning_rate / self._scale:f}")
+                return None
+            self._say(f"{reason} Learning rate too small. Stopping.")
+        else:
+            self._say(f"{reason} Stopping.")
+        return reason
 
     def _check_solver(self) -> bool:
         """``partial_fit`` exists for the stochastic solvers only (``available_if``)."""
@@ -372,9 +503,16 @@ class BaseMLP(BaseEstimator):
 
         The network's weights are saved beside it as tensors. Not saved: the
         optimizer's moments (a ``partial_fit`` after loading starts a fresh
-        optimizer), a ``random_state`` that is not an int, ``callbacks``.
+        optimizer), a ``random_state`` that is not an int, ``callbacks``. An
+        output activation numnet's files cannot name (``exp``, of
+        ``loss="poisson"``) is refused, saying to use joblib.
         """
         check_is_fitted(self)
+        out = self._net.output_activation
+        if out not in activations.ACTIVATIONS:
+            raise ValueError(f"{type(self).__name__}(loss={self.loss!r}) cannot be saved by "
+                             f"numnet.save yet: its {out!r} output is not one of the activations "
+                             f"numnet's files hold; save it with joblib.dump instead")
         fitted = {name: persistence.finite_json(getattr(self, name))
                   for name in persistence.FITTED if hasattr(self, name)}
         fitted["classes_"] = getattr(self, "classes_", None)
@@ -418,23 +556,30 @@ class BaseMLP(BaseEstimator):
     # --- prediction ---------------------------------------------------------------
 
     def _forward(self, X: Any, check_input: bool = True) -> np.ndarray:
-        """Network outputs ``(n_samples, n_outputs)`` in the network's dtype."""
+        """Network outputs ``(n_samples, n_outputs)`` in the network's dtype.
+
+        A sparse ``X`` is densified a block of rows at a time (:mod:`.rows`).
+        """
         check_is_fitted(self)
         if check_input:
-            X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self._net.forward(np.asarray(X, dtype=self._net.dtype))
+            X = validate_data(self, X, reset=False, accept_sparse=rows.SPARSE_FORMATS,
+                              dtype=(np.float64, np.float32))
+        return rows.forward(self._net, rows.in_dtype(X, self._net.dtype))
 
     def _score_with(self, X: Any, y: Any, sample_weight: Any,
                     score_function: Callable[..., float]) -> float:
         """``score_function(y, predict(X))``; NaN when the predictions are not finite."""
-        y_pred = self._predict(X, check_input=False)
+        try:
+            y_pred = self._predict(X, check_input=False)
+        except ValueError:                  # the network's outputs are not numbers
+            return np.nan
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return float(score_function(y, y_pred, sample_weight=sample_weight))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = self.solver == "lbfgs"     # sgd and adam train on dense X
         return tags
 
 

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from numnet import optimizers
 from numnet.callbacks import Callback
 
+from . import rows
 from .base import BaseMLP, ravel_column
 from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
 
@@ -74,8 +75,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
                         ) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-                             reset=reset)
+        X, y = validate_data(self, X, y, accept_sparse=rows.SPARSE_FORMATS, multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
         y = ravel_column(y)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -97,9 +98,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              f"{self.classes_}. 'y' has {classes}.")
 
     def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
+        """The classes' labels; for two, scikit-learn's ``(n, 1)`` booleans (whose errors
+        name the class ``'True'`` or ``'False'``, as scikit-learn's do)."""
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
-        return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+        if Y.shape[1] == 1:
+            return Y.astype(bool)
+        return self.classes_[Y.argmax(axis=1)]
 
     def _decode(self, Y: np.ndarray) -> Any:
         return self._label_binarizer.inverse_transform(Y)

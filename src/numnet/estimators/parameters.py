@@ -12,7 +12,7 @@ import numbers
 from typing import Any
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 #: Hidden activations by scikit-learn's names and numnet's -> numnet's name.
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
@@ -46,7 +46,8 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
     "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
     "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
-    "n_iter_no_change": [Interval(numbers.Real, 1, None, closed="left")],
+    "n_iter_no_change": [Interval(numbers.Real, 1, None, closed="left"),
+                         Options(numbers.Real, {np.inf})],
     "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
     "dtype": [StrOptions({"float32", "float64"}), type, np.dtype, None],
     "output_activation": [StrOptions(set(ACTIVATIONS) | {"softmax"}), None],
@@ -102,13 +103,20 @@ DOC_PARAMETERS = """
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     max_iter : int, default=200
-        Epochs for ``sgd``/``adam``, iterations for ``lbfgs``.
+        Epochs for ``sgd``/``adam``, iterations for ``lbfgs``. A warm-started
+        fit runs (at most) ``max_iter`` more.
     shuffle : bool, default=True
     random_state : int, numpy Generator, RandomState or None
         Seeds the weights, shuffling and the early-stopping split.
     tol : float, default=1e-4
+        The least improvement of the loss (or validation score) that counts;
+        for ``lbfgs`` the gradient tolerance (scipy's ``gtol``), and the
+        relative reduction's as well (``ftol``) when under scipy's 2.2e-9,
+        so that ``tol=0`` runs to ``max_iter`` or ``max_fun``.
     verbose : bool, default=False
-        numnet's progress bar (a log line per epoch off a terminal).
+        scikit-learn's messages on stdout: ``Iteration N, loss = ...`` after
+        each epoch (``lbfgs``: iteration), the validation scores, the rate
+        changes and why training stopped.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution.
     momentum : float, default=0.9
@@ -118,9 +126,11 @@ DOC_PARAMETERS = """
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement before stopping (``np.inf``: never).
     max_fun : int, default=15000
-        Loss evaluations allowed to ``lbfgs``.
+        Loss evaluations allowed to ``lbfgs`` (scipy's ``maxfun``: the line
+        search under way finishes, as in scikit-learn).
     dtype : {"float32", "float64"} or None, default=None
         The network's dtype; None follows ``X`` (float32 stays float32).
     output_activation : str or None, default=None
@@ -135,7 +145,9 @@ DOC_PARAMETERS = """
     Attributes
     ----------
     coefs_, intercepts_ : list of ndarray
-        ``coefs_[i]`` of shape ``(n_units[i], n_units[i + 1])``, views of the network.
+        ``coefs_[i]`` of shape ``(n_units[i], n_units[i + 1])``, views of the network
+        (``coefs_[i] = W`` writes ``W`` into it). Lists assigned to both before
+        the first ``partial_fit`` (or warm-started fit) are its starting weights.
     loss_ : float
         The last epoch's loss (scikit-learn's units: see the module docstring).
     loss_curve_ : list of float

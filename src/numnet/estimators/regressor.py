@@ -12,22 +12,30 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from numnet import optimizers
+from numnet.activations import EXP, Activation
 from numnet.callbacks import Callback
 
+from . import rows
 from .base import BaseMLP, ravel_column
 from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
 
-#: scikit-learn's loss name -> (numnet's loss, scale s: scikit-learn's loss is s times numnet's)
+#: scikit-learn's loss name -> (numnet's loss, scale s: scikit-learn's loss is s times numnet's,
+#: which averages over outputs too; s is per output for "poisson", which scikit-learn sums
+#: over outputs)
 REGRESSION_LOSSES = {"squared_error": ("mse", 0.5), "absolute_error": ("mae", 1.0),
-                     "huber": ("huber", 1.0)}
+                     "huber": ("huber", 1.0), "poisson": ("poisson", 1.0)}
+_SUMMED_OVER_OUTPUTS = {"poisson"}
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor, trained by numnet.
 
     ``loss`` is scikit-learn's ``"squared_error"`` (half the mean squared
-    error) or numnet's ``"absolute_error"`` and ``"huber"``; identity outputs
-    unless ``output_activation`` says otherwise. Several outputs for a 2-D ``y``.
+    error) with identity outputs, or ``"poisson"`` (half the Poisson
+    deviance, summed over outputs) with exponential outputs, a log link, for
+    counts and other non-negative targets; or numnet's ``"absolute_error"``
+    and ``"huber"``, with identity outputs. ``output_activation`` replaces
+    the identity. Several outputs for a 2-D ``y``.
     """
 
     __doc__ = (__doc__ or "") + DOC_PARAMETERS
@@ -58,15 +66,26 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                          optimizer, callbacks)
         self.loss = loss
 
-    def _output(self, n_outputs: int) -> tuple[str, str, float]:
+    def _output(self, n_outputs: int) -> tuple[str | Activation, str, float]:
         loss, scale = REGRESSION_LOSSES[self.loss]
+        if self.loss in _SUMMED_OVER_OUTPUTS:
+            scale *= n_outputs
+        if self.loss == "poisson":
+            if self.output_activation is not None:
+                raise ValueError(f"loss='poisson' predicts exp of the last layer (a log link), "
+                                 f"not output_activation={self.output_activation!r}; leave "
+                                 f"output_activation=None")
+            return EXP, loss, scale
         name = self.output_activation or "identity"
         return ACTIVATIONS.get(name, name), loss, scale
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
                         ) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=(np.float64, np.float32), reset=reset)
+        X, y = validate_data(self, X, y, accept_sparse=rows.SPARSE_FORMATS, multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if self.loss == "poisson" and y.size and y.min() < 0:
+            raise ValueError(f"loss='poisson' fits counts or other non-negative targets; y holds "
+                             f"values down to {y.min():.4g}")
         return X, ravel_column(y)
 
     @available_if(lambda est: est._check_solver())

@@ -2,21 +2,22 @@
 
 They take arrays and values, never the estimator: the batch size in numnet's
 terms, the held-out split for ``early_stopping``, the warning of an
-unfinished run, and the callback through which the estimator's per-epoch
-rules stop :func:`numnet.fit`.
+unfinished run, the callback through which the estimator's per-epoch
+rules stop :func:`numnet.fit`, and the divergence guard the estimators train with.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from numnet.callbacks import Callback
+from numnet.callbacks import Callback, DivergenceGuard
 
 #: Held-out data for ``early_stopping``: ``(X_val, y_val, sample_weight_val or None)``.
 Validation = tuple[np.ndarray, Any, np.ndarray | None]
@@ -73,11 +74,32 @@ def hold_out(X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None, fra
     return X, Y, sample_weight, (X_val, Y_val, sw_val)
 
 
+def guarded(callbacks: Sequence[Callback]) -> list[Callback]:
+    """``callbacks`` with a :class:`~numnet.callbacks.DivergenceGuard` that acts on NaN/inf only.
+
+    scikit-learn's MLPs go on training whatever the loss does; this guard lets
+    a loss grow as theirs may, and stops the run only once the loss or the
+    weights are no longer numbers, putting back the last finite weights. It
+    comes after the estimator's rules, which so record that epoch (a NaN
+    validation score with ``early_stopping``), and before the user's
+    callbacks; a guard among ``callbacks`` replaces it.
+    """
+    if any(isinstance(cb, DivergenceGuard) for cb in callbacks):
+        return list(callbacks)
+    return [DivergenceGuard(factor=sys.float_info.max), *callbacks]
+
+
 def warn_if_unfinished(interrupted: bool, stopped: bool, n_iter: int, max_iter: int,
-                       incremental: bool) -> None:
-    """Warn when the user interrupted the run, or ``fit`` used ``max_iter`` unconverged."""
+                       incremental: bool, stop_reason: str | None = None) -> None:
+    """Warn when the user interrupted the run, it diverged, or ``fit`` used ``max_iter``
+    unconverged (``stop_reason`` is ``History.stop_reason``)."""
     if interrupted:
         warnings.warn("Training interrupted by user.", stacklevel=5)
+    elif stop_reason is not None and stop_reason.startswith("diverged"):
+        warnings.warn(f"Stochastic Optimizer: the loss became NaN/inf at iteration {n_iter}, "
+                      f"so training stopped there and kept the best epoch's weights. Lower "
+                      f"learning_rate_init, or scale the data (e.g. sklearn's StandardScaler).",
+                      ConvergenceWarning, stacklevel=5)
     elif not incremental and not stopped and n_iter == max_iter:
         warnings.warn(f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
                       f"and the optimization hasn't converged yet.", ConvergenceWarning,
