@@ -1,14 +1,16 @@
 """Run every benchmark, each in its own process, and report.
 
-``python -m benchmarks.run [--quick] [--only W1,W3] [--impl numnet,sklearn] [--no-estimators]``
+``python -m benchmarks.run [--quick] [--only W1,W5,W6a] [--impl numnet,jax] [--no-estimators]``
 
-Prints a table of seconds per epoch, speedups with the issue's targets
-(PASS/MISS), GFLOP/s and peak memory, then numnet's scikit-learn estimators
-against scikit-learn's (:mod:`benchmarks.estimators`), and writes
-``benchmarks/results/latest.json`` and ``latest.md``. This process imports
-neither NumPy nor PyTorch: all measuring happens in :mod:`benchmarks.worker`
-subprocesses, one per (workload, implementation), so their thread pools never
-share a process.
+Prints the machine's limits (GEMM peak, memory bandwidth), a table of seconds
+per epoch with speedups against every peer and the issue's targets
+(PASS/MISS), GFLOP/s and peak memory, a second table for the per-example,
+inference and per-call workloads (W5, W6a, W6b, C), then numnet's
+scikit-learn estimators against scikit-learn's (:mod:`benchmarks.estimators`),
+and writes ``benchmarks/results/latest.json`` and ``latest.md``. This process
+imports neither NumPy nor PyTorch nor JAX: all measuring happens in
+:mod:`benchmarks.worker` subprocesses, one per (workload, implementation), so
+their thread pools never share a process.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import time
 from pathlib import Path
 
 from . import estimators, report
-from .impls import DEFAULT_IMPLS, IMPLEMENTATIONS, TABLE_ORDER
+from .impls import DEFAULT_IMPLS, TABLE_ORDER, not_applicable
 from .worker import RESULT_PREFIX, _machine_busy_s
-from .workloads import WORKLOADS, Workload
+from .workloads import WORKLOADS, Workload, selected
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -92,12 +94,15 @@ def run_measurement(args: list[str], timeout: float, retries: int) -> dict:
 
 
 def impls_for(w: Workload, selected: list[str] | None) -> list[str]:
-    """The implementations to run on ``w``, in table order, after the ``--impl`` filter.
+    """The implementations listed for ``w``, in table order, after the ``--impl`` filter.
 
     A filter name selects itself and its variants ("numnet" also selects
     "numnet-tutorial").
     """
-    names = [n for n in TABLE_ORDER if n in DEFAULT_IMPLS or n in w.extra_impls]
+    if w.impls is not None:
+        names = [n for n in TABLE_ORDER if n in w.impls]
+    else:
+        names = [n for n in TABLE_ORDER if n in DEFAULT_IMPLS or n in w.extra_impls]
     if selected is None:
         return names
     return [n for n in names if any(n == s or n.startswith(s + "-") for s in selected)]
@@ -107,9 +112,13 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def summarize(r: dict) -> str:
+def summarize(r: dict, w: Workload | None = None) -> str:
     if r.get("status") != "ok":
         return f"{r.get('status')}: {r.get('error', '')}"[:160]
+    if w is not None and w.per != "epoch":
+        return (f"{report.fmt_in(r['time_s'], w.unit)} {w.label} ({r['dtype']}), "
+                f"compile {report.fmt_s(r['compile_s'])} s, {r['peak_rss_mib']:.0f} MiB, "
+                f"other CPU {r['other_load_pct'] or 0:.0f}%")
     return (f"{report.fmt_s(r['s_per_epoch'])} s/epoch ({r['dtype']}), "
             f"compile {report.fmt_s(r['compile_s'])} s, {r['peak_rss_mib']:.0f} MiB, "
             f"other CPU {r['other_load_pct'] or 0:.0f}%")
@@ -152,11 +161,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="fewer repeats and a smaller W4 (a smoke run, about 1.5 minutes on 2 "
-                        "cores)")
-    p.add_argument("--only", metavar="W1,W3", help="comma-separated workload ids")
+                   help="fewer repeats, a smaller W4 and W5 (a smoke run, a few minutes on an "
+                        "idle 2-core machine)")
+    p.add_argument("--only", metavar="W1,W3",
+                   help=f"comma-separated workload ids ({', '.join(WORKLOADS)}; W5 and W6b "
+                        f"select both dtypes)")
     p.add_argument("--impl", metavar="numnet,sklearn",
-                   help=f"comma-separated implementations ({', '.join(IMPLEMENTATIONS)})")
+                   help=f"comma-separated implementations ({', '.join(TABLE_ORDER)})")
     p.add_argument("--retry-noisy", type=int, default=1, metavar="N",
                    help="measure again, up to N times, when other processes used over "
                         f"{report.NOISY_PCT:g}%% of the CPU meanwhile (default: 1)")
@@ -165,15 +176,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                    help="where latest.json and latest.md go (default: benchmarks/results)")
     args = p.parse_args(argv)
-    args.workloads = _split(args.only, WORKLOADS, "workload")
-    args.impls = _split(args.impl, IMPLEMENTATIONS, "implementation") if args.impl else None
+    try:
+        args.workloads = selected(_names(args.only)) if args.only else list(WORKLOADS)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    args.impls = _split(args.impl, TABLE_ORDER, "implementation") if args.impl else None
     return args
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _split(value: str | None, known, what: str) -> list[str]:
     if not value:
         return list(known)
-    names = [v.strip() for v in value.split(",") if v.strip()]
+    names = _names(value)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise SystemExit(f"unknown {what}(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -189,10 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     progress("machine info ...")
     libraries = run_worker(["info"], timeout=120)
     gemm = {}
-    for lib in ("numpy", "torch"):
-        if lib == "numpy" or args.impls is None or "torch" in args.impls:
+    for lib in ("numpy", "torch", "jax"):
+        if lib == "numpy" or args.impls is None or lib in args.impls:
             gemm[lib] = run_measurement(["gemm", lib, *quick], 300, args.retry_noisy)
             progress(f"  {lib} GEMM: {summarize_gemm(gemm[lib])}")
+    bandwidth = run_measurement(["bandwidth", *quick], 300, args.retry_noisy)
+    progress(f"  memory bandwidth: {summarize_bandwidth(bandwidth)}")
 
     workloads, results = {}, []
     for wid in args.workloads:
@@ -200,16 +220,21 @@ def main(argv: list[str] | None = None) -> int:
         workloads[wid] = w.describe()
         for impl in impls_for(w, args.impls):
             progress(f"{wid} {impl} ...")
-            r = run_measurement(["train", wid, impl, *quick], w.timeout_s, args.retry_noisy)
+            reason = not_applicable(impl, w.mode)
+            if reason is not None:
+                r = {"status": "n/a", "error": reason}
+            else:
+                r = run_measurement([w.mode, wid, impl, *quick], w.timeout_s, args.retry_noisy)
             results.append({"workload": wid, "impl": impl, **r})
-            progress(f"  {summarize(r)}")
+            progress(f"  {summarize(r, w)}")
 
     estimator_results = [] if args.no_estimators else estimators.run_all(args.quick, progress)
 
-    report.derive(results, workloads, gemm)
+    report.derive(results, workloads, gemm, bandwidth)
     doc = {"quick": args.quick, "command": " ".join([Path(sys.executable).name, "-m",
                                                       "benchmarks.run", *(argv or sys.argv[1:])]),
            "machine": {**machine, "libraries": libraries}, "gemm": gemm,
+           "bandwidth": bandwidth,
            "workloads": workloads, "results": results,
            "targets": report.check_targets(results), "estimators": estimator_results,
            "elapsed_s": time.perf_counter() - started}
@@ -228,6 +253,14 @@ def summarize_gemm(g: dict) -> str:
         return f"{g.get('status')}: {g.get('error', '')}"
     return (f"float32 {g['float32']['gflops']:.1f}, float64 {g['float64']['gflops']:.1f} "
             f"GFLOP/s, other CPU {g['other_load_pct'] or 0:.0f}%")
+
+
+def summarize_bandwidth(b: dict) -> str:
+    if b.get("status") != "ok":
+        return f"{b.get('status')}: {b.get('error', '')}"
+    return (f"copy {b['one_thread']['gbps']:.1f} GB/s on 1 thread, "
+            f"{b['all_threads']['gbps']:.1f} GB/s on {b['threads']}, "
+            f"other CPU {b['other_load_pct'] or 0:.0f}%")
 
 
 def write_results(doc: dict, markdown: str, directory: Path) -> None:

@@ -3,7 +3,9 @@
 Usage (normally called by :mod:`benchmarks.run`)::
 
     python -m benchmarks.worker train W3 torch [--quick]
-    python -m benchmarks.worker gemm numpy|torch [--quick]
+    python -m benchmarks.worker predict W6a onnxruntime [--quick]
+    python -m benchmarks.worker gemm numpy|torch|jax [--quick]
+    python -m benchmarks.worker bandwidth [--quick]
     python -m benchmarks.worker info
 
 A separate process per measurement keeps thread pools apart: NumPy's
@@ -32,6 +34,7 @@ from typing import Any
 
 RESULT_PREFIX = "BENCH_RESULT "
 GEMM_N = 2048
+COPY_BYTES = 256 * 2**20       # each of the copy's two arrays: far beyond any cache
 
 
 # --- timing helpers ----------------------------------------------------------------
@@ -127,21 +130,31 @@ def measure_training(workload_id: str, impl: str, quick: bool) -> dict[str, Any]
     trainer = load(impl)(w, data)
 
     first = timed(lambda: trainer.train(1))
-    E = w.multi_epochs if trainer.single_call else 1
+    multi_call = trainer.single_call and w.per != "call"
+    E = w.multi_epochs if multi_call else 1
     multi: list[float] = []
     with OtherLoad() as other:
         per_call = time_calls(lambda: trainer.train(1), w.min_repeats, w.max_repeats,
                               w.budget_s)
-        if trainer.single_call:
+        if multi_call:
             multi = time_calls(lambda: trainer.train(E), max(1, w.min_repeats // 2),
                                w.max_repeats, w.budget_s)
     per_call_s = statistics.median(per_call)
+    s_per_epoch = statistics.median(multi) / E if multi else per_call_s
+    min_s_per_epoch = min(per_call + [t / E for t in multi])
+    if w.per == "call":
+        headline, best = per_call_s, min(per_call)
+    else:
+        scale = w.n_examples if w.per == "example" else 1
+        headline, best = s_per_epoch / scale, min_s_per_epoch / scale
     return {
-        "s_per_epoch": statistics.median(multi) / E if multi else per_call_s,
+        "s_per_epoch": s_per_epoch,
+        "time_s": headline,
+        "best_s": best,
         "per_call_s": per_call_s,
         "compile_s": max(0.0, first - per_call_s),
         "first_call_s": first,
-        "min_s_per_epoch": min(per_call + [t / E for t in multi]),
+        "min_s_per_epoch": min_s_per_epoch,
         "epochs_per_call": E,
         "per_call_times": per_call,
         "multi_call_times": multi,
@@ -156,10 +169,84 @@ def measure_training(workload_id: str, impl: str, quick: bool) -> dict[str, Any]
     }
 
 
-# --- GEMM peak and machine info -----------------------------------------------------------
+# --- predict measurement ------------------------------------------------------------
+
+def reference_probabilities(w, X):
+    """Float64 NumPy forward pass (softmax output) of numnet's initial weights on ``X``."""
+    import numpy as np
+
+    from .impls.numnet_impl import initial_network
+
+    net = initial_network(w)
+    A = np.asarray(X, dtype=np.float64)
+    last = len(net.weights) - 1
+    for i, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+        Z = A @ W.astype(np.float64) + b.astype(np.float64)
+        if i < last:
+            A = np.maximum(Z, 0.0) if w.activation == "relu" else 1.0 / (1.0 + np.exp(-Z))
+        else:
+            E = np.exp(Z - Z.max(axis=1, keepdims=True))
+            A = E / E.sum(axis=1, keepdims=True)
+    return A
+
+
+def measure_predict(workload_id: str, impl: str, quick: bool) -> dict[str, Any]:
+    """Build the predictor, call it once (timed as the first call), then time calls.
+
+    Calls are timed ``w.calls_per_timing`` at a time (each time divided by
+    their number); the result's ``max_abs_diff`` compares the first call's
+    probabilities with :func:`reference_probabilities`.
+    """
+    import numpy as np
+
+    from .impls import load
+    from .workloads import WORKLOADS, make_data
+
+    w = WORKLOADS[workload_id]
+    if quick:
+        w = w.quick_version()
+    data = make_data(w)
+    X = data["X"]
+    predictor = load(impl, "predict")(w, data)
+    predict, k = predictor.predict, w.calls_per_timing
+
+    t0 = time.perf_counter()
+    out = predict(X)
+    first = time.perf_counter() - t0
+
+    def block() -> None:
+        for _ in range(k):
+            predict(X)
+
+    with OtherLoad() as other:
+        times = [t / k for t in time_calls(block, w.min_repeats, w.max_repeats, w.budget_s)]
+    median = statistics.median(times)
+    P = np.asarray(predictor.to_numpy(out), dtype=np.float64)
+    diff = float(np.max(np.abs(P.reshape(len(X), -1) - reference_probabilities(w, X))))
+    return {
+        "time_s": min(times) if w.statistic == "best" else median,
+        "best_s": min(times),
+        "median_s": median,
+        "compile_s": max(0.0, first - median),
+        "first_call_s": first,
+        "call_times": times,
+        "calls_per_timing": k,
+        "calls_timed": k * len(times),
+        "other_load_pct": other.percent,
+        "max_abs_diff": diff,
+        "dtype": predictor.dtype,
+        "notes": predictor.notes,
+        "info": predictor.info,
+        "n_examples": w.n_examples,
+        "data_mib": X.nbytes / 2**20,
+    }
+
+
+# --- GEMM peak, memory bandwidth and machine info ------------------------------------------
 
 def measure_gemm(library: str, quick: bool) -> dict[str, Any]:
-    """Median GFLOP/s of a 2048x2048 ``A @ B`` (2 n^3 flops) in float32 and float64."""
+    """Median GFLOP/s of a 2048x2048 ``A @ B`` (2 n^3 flops) in float32 and float64, in
+    ``library`` (NumPy's BLAS, PyTorch's, or XLA's through a jitted ``jnp.matmul``)."""
     repeats = 5 if quick else 9
     flops = 2.0 * GEMM_N ** 3
     out: dict[str, Any] = {"n": GEMM_N, "repeats": repeats}
@@ -175,6 +262,22 @@ def measure_gemm(library: str, quick: bool) -> dict[str, Any]:
                 for name, dt in (("float32", torch.float32), ("float64", torch.float64))}
         def matmul(A, B, C):
             return torch.mm(A, B, out=C)
+    elif library == "jax":
+        try:
+            import jax
+            import jax.numpy as jnp
+        except ImportError as exc:
+            from .impls import NotInstalled
+            raise NotInstalled(f"jax: {exc}") from exc
+        import numpy as np
+        jax.config.update("jax_enable_x64", True)
+        rng = np.random.default_rng(0)
+        mats = {name: [jnp.asarray(rng.standard_normal((GEMM_N, GEMM_N), dtype=name))
+                       for _ in range(2)] + [None] for name in ("float32", "float64")}
+        mm = jax.jit(jnp.matmul)
+
+        def matmul(A, B, C):
+            return jax.block_until_ready(mm(A, B))
     else:
         import numpy as np
         rng = np.random.default_rng(0)
@@ -191,6 +294,39 @@ def measure_gemm(library: str, quick: bool) -> dict[str, Any]:
     return out
 
 
+def measure_bandwidth(quick: bool) -> dict[str, Any]:
+    """Memory bandwidth: GB/s of ``np.copyto`` between two 256 MiB float64 arrays.
+
+    Counted as STREAM counts a copy, bytes read plus bytes written, per call;
+    once on one thread and once split across every logical CPU (threads, as
+    NumPy's copy releases the GIL). ``gbps`` is the larger median.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    repeats = 5 if quick else 9
+    src = np.ones(COPY_BYTES // 8)
+    dst = np.empty_like(src)
+    threads = os.cpu_count() or 1
+    bounds = np.linspace(0, src.size, threads + 1).astype(int)
+    parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    out: dict[str, Any] = {"bytes": 2 * src.nbytes, "repeats": repeats, "threads": threads}
+    with ThreadPoolExecutor(threads) as pool, OtherLoad() as other:
+        def parallel() -> None:
+            list(pool.map(lambda part: np.copyto(dst[part], src[part]), parts))
+
+        for name, copy in (("one_thread", lambda: np.copyto(dst, src)),
+                           ("all_threads", parallel)):
+            copy()  # warm-up: touches every page
+            times = [timed(copy) for _ in range(repeats)]
+            out[name] = {"gbps": 2 * src.nbytes / statistics.median(times) / 1e9,
+                         "times": times}
+    out["gbps"] = max(out["one_thread"]["gbps"], out["all_threads"]["gbps"])
+    out["other_load_pct"] = other.percent
+    return out
+
+
 def machine_info() -> dict[str, Any]:
     """Library versions and BLAS details, as seen from a fresh process."""
     import platform
@@ -203,7 +339,7 @@ def machine_info() -> dict[str, Any]:
         info["threadpools"] = threadpool_info()
     except ImportError:
         info["threadpools"] = "threadpoolctl not installed"
-    for name in ("sklearn", "numba", "torch", "numnet"):
+    for name in ("sklearn", "numba", "torch", "jax", "onnxruntime", "numnet"):
         info[name] = _version_of(name)
     return info
 
@@ -231,26 +367,38 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("workload")
     t.add_argument("impl")
     t.add_argument("--quick", action="store_true")
-    g = sub.add_parser("gemm", help="GEMM peak of numpy or torch")
-    g.add_argument("library", choices=["numpy", "torch"])
+    t = sub.add_parser("predict", help="time one implementation's predict on one workload")
+    t.add_argument("workload")
+    t.add_argument("impl")
+    t.add_argument("--quick", action="store_true")
+    g = sub.add_parser("gemm", help="GEMM peak of numpy, torch or jax")
+    g.add_argument("library", choices=["numpy", "torch", "jax"])
     g.add_argument("--quick", action="store_true")
+    b = sub.add_parser("bandwidth", help="memory bandwidth of a large NumPy copy")
+    b.add_argument("--quick", action="store_true")
     sub.add_parser("info", help="library versions and BLAS info")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    from .impls import NotInstalled
+    from .impls import NotApplicable, NotInstalled
 
     try:
         if args.mode == "train":
             result = {"status": "ok", **measure_training(args.workload, args.impl, args.quick)}
+        elif args.mode == "predict":
+            result = {"status": "ok", **measure_predict(args.workload, args.impl, args.quick)}
         elif args.mode == "gemm":
             result = {"status": "ok", **measure_gemm(args.library, args.quick)}
+        elif args.mode == "bandwidth":
+            result = {"status": "ok", **measure_bandwidth(args.quick)}
         else:
             result = {"status": "ok", **machine_info()}
     except NotInstalled as exc:
         result = {"status": "not installed", "error": str(exc)}
+    except NotApplicable as exc:
+        result = {"status": "n/a", "error": str(exc)}
     except Exception as exc:  # report, don't crash: the table shows the error
         result = {"status": "error", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc()}

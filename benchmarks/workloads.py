@@ -36,7 +36,8 @@ class Workload:
         Mini-batch size and examples per epoch.
     dtype : str
         The dtype numnet and the NumPy baseline use ("float64" or "float32").
-        PyTorch always runs float32; scikit-learn follows the data's dtype.
+        PyTorch runs float32 (unless ``torch_follows_dtype``); scikit-learn
+        and JAX follow the data's dtype.
     data : str
         Data generator name, see :func:`make_data`.
     min_repeats, budget_s : int, float
@@ -52,6 +53,29 @@ class Workload:
         Wall-clock limit for one worker process.
     quick : dict
         Field overrides applied by ``--quick``.
+    mode : str
+        "train" (epochs of training) or "predict" (calls of a forward pass on
+        ``n_examples`` rows, with the untrained network's weights).
+    per, unit : str
+        The headline figure: seconds ("s"), "ms" or "µs" per "epoch", per
+        "example" (of an epoch) or per "call" (one ``epochs=1`` training call,
+        or one predict call).
+    statistic : str
+        "median" of the timed epochs or calls, or "best" (the fastest; for
+        calls of a few microseconds, where any interruption is noise).
+    calls_per_timing : int
+        Predict calls timed together, the time divided by their number (for
+        calls too short to time one by one).
+    impls : tuple of str, optional
+        Every implementation listed for this workload, in table order; those
+        that cannot run it show "n/a" and why. None: the default set plus
+        ``extra_impls``.
+    torch_follows_dtype : bool
+        PyTorch computes in ``dtype`` too (else float32, as on W1-W4).
+    floor : str, optional
+        The machine limit that bounds the figure from below: "memory" (every
+        parameter read and written once per example, at the measured copy
+        bandwidth) or "gemm" (the forward's flops at the GEMM peak).
     """
 
     id: str
@@ -76,6 +100,14 @@ class Workload:
     extra_impls: tuple[str, ...] = ()
     timeout_s: float = 300.0
     quick: dict[str, Any] = field(default_factory=dict)
+    mode: str = "train"
+    per: str = "epoch"
+    unit: str = "s"
+    statistic: str = "median"
+    calls_per_timing: int = 1
+    impls: tuple[str, ...] | None = None
+    torch_follows_dtype: bool = False
+    floor: str | None = None
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -97,6 +129,23 @@ class Workload:
         return 6.0 * self.num_parameters * self.n_examples
 
     @property
+    def flops_per_call(self) -> float:
+        """Forward FLOPs of one predict call: 2 per weight per row."""
+        sizes = self.layer_sizes
+        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        return 2.0 * weights * self.n_examples
+
+    @property
+    def parameter_bytes(self) -> int:
+        """Bytes of the parameters in ``dtype``."""
+        return self.num_parameters * (8 if self.dtype == "float64" else 4)
+
+    @property
+    def label(self) -> str:
+        """The headline figure's unit, e.g. "ms/example"."""
+        return f"{self.unit}/{self.per}"
+
+    @property
     def architecture(self) -> str:
         hidden = ",".join(str(h) for h in self.hidden)
         return f"{self.n_in}->[{hidden}]->{self.n_out}"
@@ -110,9 +159,14 @@ class Workload:
         d = dataclasses.asdict(self)
         d.pop("quick")
         d.update(num_parameters=self.num_parameters, flops_per_epoch=self.flops_per_epoch,
-                 architecture=self.architecture)
+                 flops_per_call=self.flops_per_call, parameter_bytes=self.parameter_bytes,
+                 architecture=self.architecture, label=self.label)
         return d
 
+
+# Every implementation, listed on each new workload (those that cannot run it show n/a).
+NEW_WORKLOAD_IMPLS = ("numnet", "sklearn", "torch", "numpy", "jax", "onnxruntime")
+NEW_WORKLOAD_IMPLS_TUTORIAL = ("numnet", "numnet-tutorial", *NEW_WORKLOAD_IMPLS[1:])
 
 WORKLOADS: dict[str, Workload] = {w.id: w for w in [
     Workload(
@@ -143,7 +197,55 @@ WORKLOADS: dict[str, Workload] = {w.id: w for w in [
         max_repeats=5, multi_epochs=2, report_flops=True, timeout_s=600.0,
         quick=dict(n_examples=6_000, min_repeats=2, budget_s=2.0, multi_epochs=2,
                    timeout_s=300.0)),
+    *(Workload(
+        id=f"W5-{short}", title="the tutorial's deep network, per-example SGD",
+        n_in=1, hidden=(1024,) * 5, n_out=1, activation="sigmoid", output_activation="sigmoid",
+        loss="mse", optimizer="sgd", lr=0.1, batch_size=1, n_examples=200, dtype=dtype,
+        data="one_minus_x", min_repeats=3, max_repeats=10, budget_s=8.0, multi_epochs=2,
+        timeout_s=600.0, per="example", unit="ms", impls=NEW_WORKLOAD_IMPLS_TUTORIAL,
+        torch_follows_dtype=True, floor="memory",
+        quick=dict(n_examples=30, min_repeats=2, budget_s=1.0, multi_epochs=2))
+      for short, dtype in (("f32", "float32"), ("f64", "float64"))),
+    Workload(
+        id="W6a", title="one-row predict_proba, W3's network",
+        n_in=64, hidden=(128, 64), n_out=10, activation="relu", output_activation="softmax",
+        loss="categorical_cross_entropy", optimizer="adam", lr=1e-3, batch_size=1,
+        n_examples=1, dtype="float32", data="blobs", mode="predict", per="call", unit="µs",
+        statistic="best", calls_per_timing=100, min_repeats=50, max_repeats=300, budget_s=2.0,
+        impls=NEW_WORKLOAD_IMPLS, torch_follows_dtype=True,
+        quick=dict(min_repeats=20, budget_s=0.5)),
+    *(Workload(
+        id=f"W6b-{short}", title="100,000-row predict_proba, W3's network",
+        n_in=64, hidden=(128, 64), n_out=10, activation="relu", output_activation="softmax",
+        loss="categorical_cross_entropy", optimizer="adam", lr=1e-3, batch_size=100_000,
+        n_examples=100_000, dtype=dtype, data="blobs", mode="predict", per="call", unit="ms",
+        min_repeats=5, max_repeats=50, budget_s=3.0, impls=NEW_WORKLOAD_IMPLS,
+        torch_follows_dtype=True, floor="gemm",
+        quick=dict(min_repeats=3, budget_s=1.0))
+      for short, dtype in (("f32", "float32"), ("f64", "float64"))),
+    Workload(
+        id="C", title="one fit call on 10 examples (per-call overhead)",
+        n_in=2, hidden=(5,), n_out=1, activation="sigmoid", output_activation="sigmoid",
+        loss="mse", optimizer="sgd", lr=0.1, batch_size=10, n_examples=10,
+        dtype="float64", data="sum_of_two", per="call", unit="µs", min_repeats=200,
+        max_repeats=3000, budget_s=2.0, multi_epochs=1, impls=NEW_WORKLOAD_IMPLS,
+        torch_follows_dtype=True, quick=dict(min_repeats=100, budget_s=0.5)),
 ]}
+
+
+def selected(names: list[str]) -> list[str]:
+    """Workload ids for ``--only`` names: an id, or the prefix of ids that differ only by
+    dtype ("W5" gives "W5-f32" and "W5-f64"). Raises ValueError naming unknown ones."""
+    ids, unknown = [], []
+    for name in names:
+        match = [wid for wid in WORKLOADS if wid == name or wid.startswith(name + "-")]
+        if not match:
+            unknown.append(name)
+        ids += [wid for wid in match if wid not in ids]
+    if unknown:
+        raise ValueError(f"unknown workload(s): {', '.join(unknown)}; known: "
+                         f"{', '.join(WORKLOADS)} (W5 and W6b select both dtypes)")
+    return ids
 
 
 # --- data --------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""numnet, through its public API: ``fit`` and the tutorial's ``MLP.train``.
+"""numnet, through its public API: ``fit``, the tutorial's ``MLP.train`` and ``predict_proba``.
 
-Two rows:
+Training rows:
 
 * ``numnet``: ``fit(net, X, Y, ..., epochs=E)``. The reported seconds per
   epoch come from one ``epochs=E`` call divided by ``E``; the ``epochs=1``
   call is timed too (per-call overhead shows as the difference).
-* ``numnet-tutorial`` (W1 only): the tutorial's ``net.train(X, y, epochs,
+* ``numnet-tutorial`` (W1 and W5): the tutorial's ``net.train(X, y, epochs,
   learning_rate)``, which prints one line per epoch (sent to ``os.devnull``).
+
+Inference (the ``predict`` mode): ``net.predict_proba(X)`` on the network
+``MLP(..., random_state=0)`` builds, whose weights every other implementation
+copies (:func:`initial_network`).
 
 Anything that fails here propagates, and the worker prints it in the row as
 ``error: ...``.
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import NotInstalled, Trainer
+from . import NotInstalled, Predictor, Trainer
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -47,13 +51,23 @@ def _info(numnet, net) -> dict:
             "num_parameters": getattr(net, "num_parameters", None)}
 
 
+def initial_network(w, dtype: str | None = None):
+    """``numnet.MLP`` for workload ``w`` with ``random_state=0``, in ``dtype`` (default
+    ``w.dtype``): the ``numnet`` row's network, whose weights JAX and the inference
+    rows copy so that every one starts from the same numbers."""
+    _import_numnet()
+    from numnet import MLP
+
+    return MLP(w.n_in, list(w.hidden), w.n_out, activation=w.activation,
+               output_activation=w.output_activation, dtype=dtype or w.dtype, random_state=0)
+
+
 def build_fit(w, data) -> Trainer:
     """``numnet.fit`` on ``numnet.MLP``, in ``w.dtype``; one-hot targets for classification."""
     numnet, notes = _import_numnet()
-    from numnet import MLP, fit, optimizers
+    from numnet import fit, optimizers
 
-    net = MLP(w.n_in, list(w.hidden), w.n_out, activation=w.activation,
-              output_activation=w.output_activation, dtype=w.dtype, random_state=0)
+    net = initial_network(w)
     optimizer = optimizers.SGD(w.lr) if w.optimizer == "sgd" else optimizers.Adam(w.lr)
     X, Y = data["X"], data["Y"]
 
@@ -73,7 +87,7 @@ def build_tutorial(w, data) -> Trainer:
     numnet, notes = _import_numnet()
     from numnet import MLP
 
-    net = MLP(w.n_in, list(w.hidden), w.n_out, random_state=0)
+    net = MLP(w.n_in, list(w.hidden), w.n_out, dtype=w.dtype, random_state=0)
     X, Y = data["X"], data["Y"]
     devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
 
@@ -83,3 +97,11 @@ def build_tutorial(w, data) -> Trainer:
 
     return Trainer(train=train, predict=net.forward, dtype=np.dtype(net.dtype).name,
                    single_call=True, notes=notes, info=_info(numnet, net))
+
+
+def build_predict(w, data) -> Predictor:
+    """``net.predict_proba(X)`` on :func:`initial_network`, in ``w.dtype``."""
+    numnet, notes = _import_numnet()
+    net = initial_network(w)
+    return Predictor(predict=net.predict_proba, dtype=np.dtype(net.dtype).name, notes=notes,
+                     info=_info(numnet, net))

@@ -4,6 +4,9 @@ Mini-batch loop over a shuffled index; forward keeps each layer's activation,
 backward computes ``dW = A_prev.T @ dZ``; SGD or Adam updates in place. No
 preallocated buffers, no compiled code. With ``batch_size=1`` the same loop is
 the per-example (tutorial) training loop.
+
+Inference: the same class's forward pass (``A = f(A @ W + b)`` per layer, the
+softmax last), with numnet's initial weights, in the workload's dtype.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import Trainer
+from . import Predictor, Trainer
 
 
 def _sigmoid(z):
@@ -129,3 +132,24 @@ def build(w, data) -> Trainer:
                 opt.step(net.gradients(X[idx], Y[idx]))
 
     return Trainer(train=train, predict=lambda X_: net.forward(X_)[-1], dtype=w.dtype)
+
+
+def build_predict(w, data) -> Predictor:
+    """The hand-written forward pass with numnet's initial weights, in ``w.dtype``."""
+    from .numnet_impl import initial_network
+
+    net = NumpyMLP(w.layer_sizes, w.activation, w.output_activation, np.dtype(w.dtype),
+                   np.random.default_rng(0))
+    numnet_net = initial_network(w)
+    net.W = [W.copy() for W in numnet_net.weights]
+    net.b = [b.copy() for b in numnet_net.biases]
+
+    def predict(X):
+        A = X
+        last = len(net.W) - 1
+        for i, (W, b) in enumerate(zip(net.W, net.b, strict=True)):
+            f = ACTIVATIONS[net.output_activation if i == last else net.activation]
+            A = f(A @ W + b)
+        return A
+
+    return Predictor(predict=predict, dtype=w.dtype)
