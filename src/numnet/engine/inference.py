@@ -37,7 +37,7 @@ __all__ = ["forward", "inference_path", "FEW_ROWS_WORK", "BLOCK_BYTES"]
 FEW_ROWS_WORK = 4096
 
 # bytes of one block's activations (its buffers Z and A): within a core's L2 cache
-BLOCK_BYTES = 1 << 19
+BLOCK_BYTES = 1 << 20
 
 
 class _Plan:
