@@ -137,6 +137,11 @@ def test_the_cli_takes_one_activation_per_hidden_layer(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "(relu, tanh, identity output" in out.stderr          # the progress lines
+    finder = subprocess.run([*run, "lr-find", "sine", "--hidden", "16,8", "--activation",
+                             "relu,tanh", "--steps", "30"], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert finder.returncode == 0, finder.stderr
+    assert "--activation relu,tanh --lr" in finder.stdout
     info = subprocess.run([*run, "info", "m.safetensors"], capture_output=True, text=True,
                           cwd=tmp_path, check=True)
     assert "activation relu, tanh, output identity" in info.stdout

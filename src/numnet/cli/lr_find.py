@@ -34,13 +34,14 @@ from ._common import (
     fmt,
     generated,
     given,
+    parse_activation,
     parse_ints,
     refuse_unless,
     split_names,
     user_errors,
 )
 from .outputs import check_outputs
-from .train import OPTIMIZERS, split_rows
+from .train import OPTIMIZERS, output_head, split_rows
 
 # Rows of the rate -> smoothed loss table (the suggestion's row is added when not among them).
 TABLE_ROWS = 10
@@ -78,7 +79,8 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 @click.option("--hidden", default="16", show_default=True,
               help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for none).")
 @click.option("--activation", default="tanh", show_default=True,
-              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus.")
+              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus; or one "
+                   "per hidden layer, comma-separated (relu,tanh).")
 @click.option("--output-activation", default=None,
               help="Default: softmax (several classes), sigmoid (two), identity (regression).")
 @click.option("--loss", default=None, help="Default: cross-entropy for classes, mse otherwise.")
@@ -152,17 +154,10 @@ def lr_find_command(data_arg, data_opt, target, features, task, hidden, activati
     X, y = table.X[train_rows], table.y[train_rows]
     prep = Preprocessing.fit(X, y, table.feature_names, table.target_names, task,
                              scale=not no_scale)
-    if task == "classification":
-        n_classes = len(prep.classes or [])
-        binary = n_classes == 2 and output_activation in (None, "sigmoid")
-        n_out = 1 if binary else n_classes
-        head = "sigmoid" if binary else "softmax"
-        default_loss = "binary_cross_entropy" if binary else "categorical_cross_entropy"
-    else:
-        n_out = len(table.target_names)
-        head, default_loss = "identity", "mse"
+    n_out, head, default_loss = output_head(task, prep, output_activation)
     loss_name = get_loss(loss or default_loss).name
-    net = MLP(len(table.feature_names), hidden_sizes, n_out, activation=activation,
+    net = MLP(len(table.feature_names), hidden_sizes, n_out,
+              activation=parse_activation(activation),
               output_activation=output_activation or head, dtype=dtype, random_state=seed)
     result = lr_find(net, prep.transform(X), prep.encode_targets(y), optimizer=optimizer,
                      batch_size="auto" if batch_size is None else batch_size, loss=loss_name,

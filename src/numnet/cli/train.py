@@ -56,6 +56,19 @@ def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, 
     return metrics.regression_scores(y, pred)
 
 
+def output_head(task: str, prep: Preprocessing, output_activation: str | None
+                ) -> tuple[int, str, str]:
+    """``(outputs, output activation, default loss)`` for the task: one sigmoid unit for
+    two classes (unless another output is asked for), softmax over more, identity for
+    regression."""
+    if task == "classification":
+        n_classes = len(prep.classes or [])
+        binary = n_classes == 2 and output_activation in (None, "sigmoid")
+        return ((1, "sigmoid", "binary_cross_entropy") if binary
+                else (n_classes, "softmax", "categorical_cross_entropy"))
+    return len(prep.target_names), "identity", "mse"
+
+
 def split_rows(n: int, fraction: float, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """Training and validation row indices (rows in random order, seeded)."""
@@ -250,15 +263,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     prep = Preprocessing.fit(X[train_rows], y[train_rows], table.feature_names,
                              table.target_names, task, scale=not no_scale)
 
-    if task == "classification":
-        n_classes = len(prep.classes or [])
-        binary = n_classes == 2 and output_activation in (None, "sigmoid")
-        n_out = 1 if binary else n_classes
-        head = "sigmoid" if binary else "softmax"
-        default_loss = "binary_cross_entropy" if binary else "categorical_cross_entropy"
-    else:
-        n_out = len(table.target_names)
-        head, default_loss = "identity", "mse"
+    n_out, head, default_loss = output_head(task, prep, output_activation)
     loss_name = get_loss(loss or default_loss).name
     batch = min(32 if batch_size is None else batch_size, len(train_rows))
     net = MLP(len(table.feature_names), hidden_sizes, n_out,
