@@ -297,12 +297,12 @@ class Network:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture (JSON-safe)."""
-        return {
+        return copy.deepcopy({                   # activation and init may be lists
             "num_inputs": self.num_inputs, "hidden_layers": list(self.hidden_layers),
             "num_outputs": self.num_outputs, "activation": self.activation,
             "output_activation": self.output_activation, "bias": self.bias,
             "init": self.init, "dtype": self.dtype.name,
-        }
+        })
 
     def copy(self) -> Self:
         """An independent network with the same architecture and weights."""
@@ -311,6 +311,7 @@ class Network:
         twin.hidden_layers = list(self.hidden_layers)
         twin.layer_sizes = list(self.layer_sizes)
         twin.activation_fns = list(self.activation_fns)
+        twin.activation, twin.init = copy.copy(self.activation), copy.copy(self.init)
         twin.classes_ = None if self.classes_ is None else list(self.classes_)
         twin.metadata = copy.deepcopy(self.metadata)
         twin.rng = copy.deepcopy(self.rng)       # the copy trains as the original would
