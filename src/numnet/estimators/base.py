@@ -359,7 +359,15 @@ class BaseMLP(BaseEstimator):
         dtype = self._net.dtype
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+        per_class = self._class_weights(y, incremental)
+        if per_class is not None:
+            per_class = per_class.astype(dtype)
+            sample_weight = per_class if sample_weight is None else sample_weight * per_class
         return rows.in_dtype(X, dtype), np.asarray(Y, dtype=dtype), sample_weight
+
+    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        """Per-sample weights from the classes (the classifier's ``class_weight``), or None."""
+        return None
 
     # --- sgd and adam: epochs run by numnet.fit, with scikit-learn's per-epoch rules -----
 

@@ -29,6 +29,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Softmax outputs for several classes, one logistic output for two, one
     logistic output per label for a 0/1 indicator matrix (multilabel), all
     trained on the log-loss (``loss`` is None or ``"log_loss"``).
+    ``class_weight`` (``"balanced"`` or ``{label: weight}``, numnet's; the
+    request scikit-learn's MLP left open) weights each sample by its class,
+    multiplied into ``sample_weight`` as scikit-learn's other classifiers do
+    (:func:`sklearn.utils.class_weight.compute_sample_weight`).
     """
 
     __doc__ = (__doc__ or "") + DOC_PARAMETERS
@@ -36,7 +40,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     __module__ = "numnet.estimators"
 
     _parameter_constraints = {**BaseMLP._parameter_constraints,
-                              "loss": [StrOptions({"log_loss"}), None]}
+                              "loss": [StrOptions({"log_loss"}), None],
+                              "class_weight": [StrOptions({"balanced"}), dict, None]}
 
     def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
                  solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
@@ -50,7 +55,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  loss: str | None = None, dtype: Any = None,
                  output_activation: str | None = None, dropout: float = 0.0,
                  optimizer: optimizers.Optimizer | None = None,
-                 callbacks: list[Callback] | None = None) -> None:
+                 callbacks: list[Callback] | None = None,
+                 class_weight: dict | str | None = None) -> None:
         super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
                          learning_rate, learning_rate_init, power_t, max_iter, shuffle,
                          random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
@@ -58,6 +64,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                          n_iter_no_change, max_fun, dtype, output_activation, dropout,
                          optimizer, callbacks)
         self.loss = loss
+        self.class_weight = class_weight
+
+    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        """Each sample's weight from ``class_weight`` (``(n_samples,)``), or None."""
+        if self.class_weight is None:
+            return None
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError("class_weight='balanced' needs every label at once, and partial_fit "
+                             "sees a batch; pass class_weight={label: weight}, or use fit")
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        return compute_sample_weight(self.class_weight, y)
 
     # --- targets ------------------------------------------------------------------
 

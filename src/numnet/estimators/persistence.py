@@ -45,6 +45,9 @@ def params_to_json(params: dict[str, Any], hidden_sizes: list[int]) -> dict[str,
     params["callbacks"] = None
     if params["dtype"] is not None:
         params["dtype"] = np.dtype(params["dtype"]).name
+    if isinstance(params.get("class_weight"), dict):      # labels need not be strings
+        params["class_weight"] = {"pairs": [[label, weight] for label, weight
+                                            in params["class_weight"].items()]}
     return params
 
 
@@ -53,6 +56,9 @@ def params_from_json(saved: dict[str, Any]) -> dict[str, Any]:
     params = dict(saved)
     if params.get("optimizer") is not None:
         params["optimizer"] = optimizers.optimizer_from_config(params["optimizer"])
+    if isinstance(params.get("class_weight"), dict):
+        params["class_weight"] = {label: weight for label, weight
+                                  in params["class_weight"]["pairs"]}
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     return params
