@@ -260,6 +260,13 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
         if isinstance(exc, RuntimeError):
             raise _error(exc) from None
         raise click.UsageError(one_line(exc)) from None
+    if scheduler is not None or backend == "dask":
+        # Dask's client warns as it loses workers ("Couldn't gather 1 keys, rescheduling"):
+        # the sweep reports what became of every run itself. Set once distributed is imported
+        # (by the executor), which sets its loggers' levels from its config.
+        for name in [*logging.root.manager.loggerDict, "distributed"]:
+            if name == "distributed" or name.startswith("distributed."):
+                logging.getLogger(name).setLevel(logging.ERROR)
     try:
         result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
                        fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
