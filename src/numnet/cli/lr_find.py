@@ -20,7 +20,6 @@ from numnet import MLP
 from numnet._files import atomic_write
 from numnet.diagnostics import MIN_STEPS, LRFinderResult, lr_find
 from numnet.losses import get_loss
-from numnet.preprocessing import Preprocessing, infer_task
 from numnet.terminal import printable
 
 from . import data
@@ -41,7 +40,7 @@ from ._common import (
     user_errors,
 )
 from .outputs import check_outputs
-from .train import OPTIMIZERS, output_head, split_rows
+from .train import OPTIMIZERS, output_head, prepare_training
 
 # Rows of the rate -> smoothed loss table (the suggestion's row is added when not among them).
 TABLE_ROWS = 10
@@ -145,15 +144,9 @@ def lr_find_command(data_arg, data_opt, target, features, task, hidden, activati
 
     # What numnet train does with these options, step for step: the task, the split, the
     # preprocessing fitted on the training rows, the network and its loss.
-    chosen, why = infer_task(table.y, table.target_names)
-    if task == "auto":
-        task = chosen
-        click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
-    rng = np.random.default_rng(seed)
-    train_rows, _ = split_rows(table.n_samples, validation_split, rng)
+    task, _, train_rows, _, prep = prepare_training(table, task, validation_split, seed,
+                                                    scale=not no_scale)
     X, y = table.X[train_rows], table.y[train_rows]
-    prep = Preprocessing.fit(X, y, table.feature_names, table.target_names, task,
-                             scale=not no_scale)
     n_out, head, default_loss = output_head(task, prep, output_activation)
     loss_name = get_loss(loss or default_loss).name
     net = MLP(len(table.feature_names), hidden_sizes, n_out,

@@ -56,6 +56,24 @@ def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, 
     return metrics.regression_scores(y, pred)
 
 
+def prepare_training(table: data.Table, task: str, validation_split: float, seed: int, *,
+                     scale: bool
+                     ) -> tuple[str, str, np.ndarray, np.ndarray | None, Preprocessing]:
+    """``(task, why that task, training rows, validation rows or None, preprocessing)`` as
+    ``train`` sets them up: the task inferred unless given (and said on stderr), the seeded
+    split, the preprocessing fitted on the training rows only."""
+    assert table.y is not None
+    chosen, why = infer_task(table.y, table.target_names)
+    if task == "auto":
+        task = chosen
+        click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
+    train_rows, val_rows = split_rows(table.n_samples, validation_split,
+                                      np.random.default_rng(seed))
+    prep = Preprocessing.fit(table.X[train_rows], table.y[train_rows], table.feature_names,
+                             table.target_names, task, scale=scale)
+    return task, why if task == chosen else f"--task {task}", train_rows, val_rows, prep
+
+
 def output_head(task: str, prep: Preprocessing, output_activation: str | None
                 ) -> tuple[int, str, str]:
     """``(outputs, output activation, default loss)`` for the task: one sigmoid unit for
@@ -253,15 +271,9 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                                 random_state=seed, skip_bad=skip_bad)
     assert table.y is not None
 
-    chosen, why = infer_task(table.y, table.target_names)
-    if task == "auto":
-        task = chosen
-        click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
-    rng = np.random.default_rng(seed)
-    train_rows, val_rows = split_rows(table.n_samples, validation_split, rng)
+    task, task_reason, train_rows, val_rows, prep = prepare_training(
+        table, task, validation_split, seed, scale=not no_scale)
     X, y = table.X, table.y
-    prep = Preprocessing.fit(X[train_rows], y[train_rows], table.feature_names,
-                             table.target_names, task, scale=not no_scale)
 
     n_out, head, default_loss = output_head(task, prep, output_activation)
     loss_name = get_loss(loss or default_loss).name
@@ -319,7 +331,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
     rate = (history.learning_rate[-1] if history.learning_rate else
             optimizers.get_optimizer(optimizer, learning_rate).learning_rate)
-    record.update({"task_reason": why if task == chosen else f"--task {task}",
+    record.update({"task_reason": task_reason,
                    "epochs": history.epochs, "optimizer": optimizer, "learning_rate": rate,
                    "batch_size": batch, "loss": history.loss[-1] if history.loss else None,
                    "val_loss": history.val_loss[-1] if history.val_loss else None,
