@@ -40,7 +40,7 @@ from ._common import (
     user_errors,
 )
 from .outputs import check_outputs
-from .train import OPTIMIZERS, output_head, prepare_training
+from .train import OPTION, output_head, prepare_training
 
 # Rows of the rate -> smoothed loss table (the suggestion's row is added when not among them).
 TABLE_ROWS = 10
@@ -66,38 +66,24 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 
 @click.command("lr-find", epilog=EXAMPLE + "\n" + DATA_HELP)
 @click.argument("data_arg", metavar="DATA", required=False)
-@click.option("--data", "data_opt", metavar="DATA", hidden=True,
-              help="The earlier form of the DATA argument.")
-@click.option("--target", "-t", "target", multiple=True, metavar="COL",
-              help="Target column(s), repeated or comma-separated. Default: a column named "
-                   "y or target, else the last column.")
-@click.option("--features", "-f", multiple=True, metavar="COL",
-              help="Feature columns (default: every column that is not a target).")
+@OPTION["data"]
+@OPTION["target"]
+@OPTION["features"]
 @click.option("--task", type=click.Choice(["auto", "regression", "classification"]),
               default="auto", show_default=True, help="As numnet train's.")
-@click.option("--hidden", default="16", show_default=True,
-              help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for none).")
-@click.option("--activation", default="tanh", show_default=True,
-              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus; or one "
-                   "per hidden layer, comma-separated (relu,tanh).")
-@click.option("--output-activation", default=None,
-              help="Default: softmax (several classes), sigmoid (two), identity (regression).")
-@click.option("--loss", default=None, help="Default: cross-entropy for classes, mse otherwise.")
-@click.option("--optimizer", default="adam", show_default=True, type=click.Choice(OPTIMIZERS))
-@click.option("--batch-size", default=None, type=click.IntRange(min=1),
-              help="Rows per update. Default: 32, or all rows when there are fewer.")
+@OPTION["hidden"]
+@OPTION["activation"]
+@OPTION["output_activation"]
+@OPTION["loss"]
+@OPTION["optimizer"]
+@OPTION["batch_size"]
 @click.option("--validation-split", default=0.0, show_default=True,
               type=click.FloatRange(0, 1, max_open=True),
               help="Leave out the rows numnet train would hold out with this split.")
-@click.option("--no-scale", is_flag=True,
-              help="Do not standardise features (and regression targets).")
-@click.option("--dtype", default="float64", show_default=True,
-              type=click.Choice(["float32", "float64"]))
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Seeds the weights, shuffling, the validation split and generated data.")
-@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Rows of a generated data set (one_minus_x, sine, spirals, ...); refused "
-                   "for a data file or a bundled set, which have their own rows.")
+@OPTION["no_scale"]
+@OPTION["dtype"]
+@OPTION["seed"]
+@OPTION["samples"]
 @click.option("--start", default=1e-7, show_default=True,
               type=click.FloatRange(min=0, min_open=True), help="The first learning rate.")
 @click.option("--stop", default=10.0, show_default=True,
@@ -107,7 +93,7 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
                    "(with --batch-size 1, try 1000).")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
               help="Draw the loss against the learning rate to this PNG file.")
-@click.option("--skip-bad", is_flag=True, help="Audio folders: skip clips that cannot be read.")
+@OPTION["skip_bad"]
 @user_errors
 def lr_find_command(data_arg, data_opt, target, features, task, hidden, activation,
                     output_activation, loss, optimizer, batch_size, validation_split, no_scale,

@@ -47,6 +47,50 @@ from .outputs import check_outputs
 OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
 
 
+# The options that numnet lr-find takes exactly as train does: one definition, one --help.
+OPTION = {
+    "data": click.option("--data", "data_opt", metavar="DATA", hidden=True,
+                         help="The earlier form of the DATA argument."),
+    "target": click.option("--target", "-t", "target", multiple=True, metavar="COL",
+                           help="Target column(s), repeated or comma-separated. Default: a "
+                                "column named y or target, else the last column."),
+    "features": click.option("--features", "-f", multiple=True, metavar="COL",
+                             help="Feature columns (default: every column that is not a "
+                                  "target)."),
+    "hidden": click.option("--hidden", default="16", show_default=True,
+                           help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for "
+                                "none)."),
+    "activation": click.option("--activation", default="tanh", show_default=True,
+                               help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, "
+                                    "softplus; or one per hidden layer, comma-separated "
+                                    "(relu,tanh)."),
+    "output_activation": click.option("--output-activation", default=None,
+                                      help="Default: softmax (several classes), sigmoid (two), "
+                                           "identity (regression)."),
+    "loss": click.option("--loss", default=None,
+                         help="Default: cross-entropy for classes, mse otherwise."),
+    "optimizer": click.option("--optimizer", default="adam", show_default=True,
+                              type=click.Choice(OPTIMIZERS)),
+    "batch_size": click.option("--batch-size", default=None, type=click.IntRange(min=1),
+                               help="Rows per update. Default: 32, or all rows when there are "
+                                    "fewer."),
+    "no_scale": click.option("--no-scale", is_flag=True,
+                             help="Do not standardise features (and regression targets)."),
+    "dtype": click.option("--dtype", default="float64", show_default=True,
+                          type=click.Choice(["float32", "float64"])),
+    "seed": click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+                         help="Seeds the weights, shuffling, the validation split and generated "
+                              "data."),
+    "samples": click.option("--samples", default=1000, show_default=True,
+                            type=click.IntRange(min=1),
+                            help="Rows of a generated data set (one_minus_x, sine, spirals, "
+                                 "...); refused for a data file or a bundled set, which have "
+                                 "their own rows."),
+    "skip_bad": click.option("--skip-bad", is_flag=True,
+                             help="Audio folders: skip clips that cannot be read."),
+}
+
+
 def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Scores in the data's units: mse/mae/r2, or accuracy and macro F1."""
     pred = model.predict(X)
@@ -164,35 +208,26 @@ Examples:
 
 @click.command(epilog=EXAMPLE + "\n" + DATA_HELP)
 @click.argument("data_arg", metavar="DATA", required=False)
-@click.option("--data", "data_opt", metavar="DATA", hidden=True,
-              help="The earlier form of the DATA argument.")
-@click.option("--target", "-t", "target", multiple=True, metavar="COL",
-              help="Target column(s), repeated or comma-separated. Default: a column named "
-                   "y or target, else the last column.")
+@OPTION["data"]
+@OPTION["target"]
 @click.option("--target-columns", type=click.IntRange(min=1), default=None, hidden=True,
               help="The earlier form: the last N columns are targets.")
-@click.option("--features", "-f", multiple=True, metavar="COL",
-              help="Feature columns (default: every column that is not a target).")
+@OPTION["features"]
 @click.option("--task", type=click.Choice(["auto", "regression", "classification"]),
               default="auto", show_default=True,
               help="auto: text, true/false and integer targets with at most 20 distinct "
                    "values (and at most one per two rows) are classes; the rest regression.")
-@click.option("--hidden", default="16", show_default=True,
-              help="Hidden layer widths, comma-separated, e.g. 64,32 ('' for none).")
-@click.option("--activation", default="tanh", show_default=True,
-              help="Hidden activation: sigmoid, tanh, relu, leaky_relu, elu, softplus; or one "
-                   "per hidden layer, comma-separated (relu,tanh).")
-@click.option("--output-activation", default=None,
-              help="Default: softmax (several classes), sigmoid (two), identity (regression).")
-@click.option("--loss", default=None, help="Default: cross-entropy for classes, mse otherwise.")
-@click.option("--optimizer", default="adam", show_default=True, type=click.Choice(OPTIMIZERS))
+@OPTION["hidden"]
+@OPTION["activation"]
+@OPTION["output_activation"]
+@OPTION["loss"]
+@OPTION["optimizer"]
 @click.option("--lr", "--learning-rate", "learning_rate", default=None,
               type=click.FloatRange(min=0, min_open=True),
               help="Learning rate. Default: the optimizer's own (adam: 0.001); with "
                    "--resume, the checkpoint's.")
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch-size", default=None, type=click.IntRange(min=1),
-              help="Rows per update. Default: 32, or all rows when there are fewer.")
+@OPTION["batch_size"]
 @click.option("--validation-split", default=0.0, show_default=True,
               type=click.FloatRange(0, 1, max_open=True),
               help="Hold out this fraction of the rows (at random) to score the model on.")
@@ -200,15 +235,10 @@ Examples:
               type=click.IntRange(min=1), metavar="PATIENCE",
               help="Stop after this many epochs without improvement (of the validation "
                    "loss if there is a validation split), keeping the best weights.")
-@click.option("--no-scale", is_flag=True,
-              help="Do not standardise features (and regression targets).")
-@click.option("--dtype", default="float64", show_default=True,
-              type=click.Choice(["float32", "float64"]))
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Seeds the weights, shuffling, the validation split and generated data.")
-@click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Rows of a generated data set (one_minus_x, sine, spirals, ...); refused "
-                   "for a data file or a bundled set, which have their own rows.")
+@OPTION["no_scale"]
+@OPTION["dtype"]
+@OPTION["seed"]
+@OPTION["samples"]
 @click.option("--out", "out", default="model.safetensors", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the trained model.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
@@ -224,7 +254,7 @@ Examples:
               help="Save the model even if training diverges (the weights from before the "
                    "loss blew up) and exit 0. Without it a diverged run exits with code 1 "
                    "and saves no model.")
-@click.option("--skip-bad", is_flag=True, help="Audio folders: skip clips that cannot be read.")
+@OPTION["skip_bad"]
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (nor per-epoch lines).")
 @user_errors
 def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
