@@ -27,8 +27,9 @@ runners between epochs). Each satisfies the :class:`Runner` protocol (``name``,
   exactly ``p -= lr * g`` (the optimizer's ``linear_rate()``: plain SGD, no
   ``l2``) is made layer by layer as each gradient is complete, with the rate
   folded into ``dZ`` before the product. BLAS is NumPy's ``matmul``, nothing
-  else. The path for large networks, where the time is BLAS's
-  (:mod:`numnet.engine.buffered`).
+  else; a batch whose products are all small runs them on one BLAS thread
+  (:mod:`numnet.engine.threads`, with :mod:`threadpoolctl`). The path for
+  large networks, where the time is BLAS's (:mod:`numnet.engine.buffered`).
 * ``"compiled per-example"``, :class:`ExampleRunner` (numba): batch size 1,
   whole epochs of per-example updates in one compiled loop
   (:mod:`numnet.engine.compiled`, kernels in :mod:`numnet.engine.kernels`).

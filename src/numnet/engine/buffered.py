@@ -23,6 +23,7 @@ from numnet.network import Network, fused_delta, fused_value
 from numnet.optimizers import Optimizer
 
 from .compiled import kernel_hyperparameters, kernel_state, loss_code, optimizer_code
+from .threads import blas_threads, limit_blas
 
 __all__ = ["BufferedRunner", "BatchViews", "has_in_place_form"]
 
@@ -145,6 +146,7 @@ class BufferedRunner:
     def _allocate(self, batch_size: int) -> None:
         net, dtype = self.net, self.net.dtype
         self.batch_size = batch_size
+        self.threads = blas_threads(net, batch_size)      # small products: one BLAS thread
         self._cache: tuple[int, np.ndarray, BatchViews] | None = None
         self.Xb = np.empty((batch_size, net.num_inputs), dtype=dtype)
         self.Yb = np.empty((batch_size, net.num_outputs), dtype=dtype)
@@ -187,13 +189,14 @@ class BufferedRunner:
         X = X if X.dtype == dtype else X.astype(dtype)        # fit passes the net's dtype
         Y = Y if Y.dtype == dtype else Y.astype(dtype)
         total = 0.0
-        for b in range(first, last):
-            idx = order[b * batch_size:(b + 1) * batch_size]
-            n = len(idx)
-            views = self._views(n)
-            X.take(idx, axis=0, out=views.X, mode="clip")
-            Y.take(idx, axis=0, out=views.Y, mode="clip")
-            total += self._batch(n, views) * n
+        with limit_blas(self.threads):
+            for b in range(first, last):
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                n = len(idx)
+                views = self._views(n)
+                X.take(idx, axis=0, out=views.X, mode="clip")
+                Y.take(idx, axis=0, out=views.Y, mode="clip")
+                total += self._batch(n, views) * n
         return total
 
     def _batch(self, n: int, views: BatchViews) -> float:
