@@ -215,13 +215,13 @@ def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -
     (:data:`VANISHING`) shows them vanishing on their way back. A constant
     output alone is what short runs and tiny rates give too: nothing is said.
     """
+    if len(net.weights) < 3:
+        return None         # a short run or a tiny rate, as often as anything: nothing said
     P = net.forward_train(X)[0]
     spread = float(np.max(P.std(axis=0)))
     target = float(np.max(Y.std(axis=0)))
     if not target > 0 or spread >= CONSTANT_OUTPUT * target:
         return None
-    if len(net.weights) < 3:
-        return None         # a short run or a tiny rate, as often as anything: nothing said
     _, grads = net.loss_and_gradients(X, Y, lossfn)
     per_layer = grads[::2] if net.biases is not None else grads
     first, last = (float(np.linalg.norm(per_layer[i])) for i in (0, -1))
