@@ -189,5 +189,6 @@ def test_the_progress_output_names_the_runner_once(force_bar):
         assert out.startswith("training with the buffered runner\n")
     else:
         lines = out.splitlines()
-        assert len(lines) == 3 and lines[0].startswith("epoch 1/3 loss=")
+        assert len(lines) >= 4 and lines[0].startswith("epoch 1/3 loss=")
+        assert [line.split()[0] for line in lines[:4]] == ["epoch", "epoch", "epoch", "baseline"]
         assert lines[0].endswith(", training with the buffered runner")

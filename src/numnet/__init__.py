@@ -19,6 +19,7 @@ from importlib.metadata import version as _version
 from . import (
     _moved,
     activations,
+    baselines,
     callbacks,
     datasets,
     diagnostics,
@@ -41,6 +42,6 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = ["MLP", "fit", "evaluate", "History", "TrainingWarning", "gradcheck", "GradcheckReport",
-           "mse", "save", "load", "activations", "callbacks", "datasets", "diagnostics",
-           "initializers", "io",
+           "mse", "save", "load", "activations", "baselines", "callbacks", "datasets",
+           "diagnostics", "initializers", "io",
            "losses", "optimizers", "__version__"]

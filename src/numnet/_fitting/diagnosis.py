@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from numnet.baselines import Baseline
 from numnet.losses import Loss
 from numnet.network import Network
 from numnet.optimizers import Optimizer
@@ -57,6 +58,13 @@ SATURATION_GAP = 1e-6
 # most 0.53 pinned rows (right and confident) in the ordinary runs that learned.
 SATURATED_SHARE = 0.9
 
+# The share of a ReLU hidden layer's units that are 0 on every probed row ("dead": they get
+# no gradient, so they never come back) above which a run that learned nothing is said to
+# have lost them. Measured (sum_of_two-like, sine and linear targets; MLP(n, [32, 32], m)
+# relu; sgd and adam at rates 0.001-1; 20 epochs; seeds 0-1): 0.97-1.0 in the runs that
+# learned nothing (adam at 1.0), at most 0.91 in a layer of the runs that learned.
+DEAD_SHARE = 0.9
+
 # A loss "not below" a reference is at least this fraction of it (1% for float noise).
 NOT_BELOW = 0.99
 
@@ -78,11 +86,13 @@ class TrainingWarning(UserWarning):
 
 
 class Probe(NamedTuple):
-    """The loss on a few training samples, and how saturated the units are, at one moment."""
+    """The loss on a few training samples, and how saturated or dead the units are, at one
+    moment."""
 
     loss: float
     pinned: float       # share of rows whose sigmoid/softmax outputs are all at 0 or 1
     saturated: float    # the largest share of saturated units in a tanh/sigmoid hidden layer
+    dead: float = 0.0   # the largest share of a ReLU hidden layer's units at 0 on every row
 
     @property
     def is_saturated(self) -> bool:
@@ -109,9 +119,11 @@ def _probe_block(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
     if not saturation:
         return Probe(loss, 0.0, 0.0)
     pinned = _saturated_share(net.output_activation, P, rows=True)
-    hidden = [_saturated_share(act.name, layer.A)
-              for layer, act in zip(cache[:-1], net.activation_fns[:-1], strict=True)]
-    return Probe(loss, pinned, max(hidden, default=0.0))
+    pairs = list(zip(cache[:-1], net.activation_fns[:-1], strict=True))
+    hidden = [_saturated_share(act.name, layer.A) for layer, act in pairs]
+    dead = [float(np.mean(~(layer.A > 0).any(axis=0))) for layer, act in pairs
+            if act.name == "relu"]
+    return Probe(loss, pinned, max(hidden, default=0.0), max(dead, default=0.0))
 
 
 def probe(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss, batch_size: int = 1,
@@ -122,7 +134,8 @@ def probe(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss, batch_size: 
     In one block, or for a wide network in blocks of ``batch_size`` rows or
     more that keep the activations under :data:`PROBE_MEMORY` bytes (training
     takes a batch's anyway); each block is weighted by its rows. Without
-    ``saturation`` only the loss is measured (the shares are 0).
+    ``saturation`` only the loss is measured (the shares are 0). A ReLU unit
+    counts as dead when it is 0 on every probed row.
     """
     n = min(len(X), PROBE_SAMPLES)
     per_row = 2 * net.dtype.itemsize * sum(net.layer_sizes[1:])
@@ -130,7 +143,9 @@ def probe(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss, batch_size: 
     blocks = [(len(X[i:i + step]),
                _probe_block(net, X[i:i + step], Y[i:i + step], lossfn, saturation))
               for i in range(0, n, step)]
-    return Probe(*(sum(rows * p[f] for rows, p in blocks) / n for f in range(3)))
+    loss, pinned, saturated = (sum(rows * p[f] for rows, p in blocks) / n for f in range(3))
+    # a unit is dead when it is 0 on every row: at most as many as in any one block
+    return Probe(loss, pinned, saturated, min(p.dead for _, p in blocks))
 
 
 def _order(value: float) -> str:
@@ -199,11 +214,12 @@ def advice(X: np.ndarray | None, Y: np.ndarray | None, opt: Optimizer) -> str:
 
 
 def _trivial_loss(Y: np.ndarray, lossfn: Loss) -> float | None:
-    """The loss of always predicting the mean target (the class shares), or None when the
-    targets are all the same (a constant is then the answer, not a baseline)."""
+    """The loss of always predicting the best constant for it (the mean target, the class
+    shares; the median for mae: :mod:`numnet.baselines`), or None when the targets are all
+    the same (a constant is then the answer, not a baseline)."""
     if len(Y) == 0 or not np.ptp(Y, axis=0).any():
         return None
-    return float(lossfn.value(np.broadcast_to(Y.mean(axis=0), Y.shape).copy(), Y))
+    return Baseline.fit(Y, lossfn).score(Y)
 
 
 def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -> str | None:
@@ -273,10 +289,14 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
     scale = scale_cause(X, Y)
     if scale is None and end.is_saturated and start.is_saturated:
         scale = scale_cause(X, None, features_always=True)
-    constant = None if scale is not None or end.is_saturated else \
+    dead = scale is None and end.dead >= DEAD_SHARE
+    constant = None if scale is not None or dead or end.is_saturated else \
         _constant_output(net, X[:PROBE_SAMPLES], Yp, lossfn)
     if scale is not None:
         cause = scale
+    elif dead:
+        cause = (f"{end.dead:.0%} of a hidden layer's ReLU units output 0 for every input "
+                 f"(dead: they get no gradient, so they never recover); {rate_advice(opt)}")
     elif constant is not None:
         cause = constant
     elif end.is_saturated:
@@ -287,6 +307,6 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
     else:
         return None
     const = "" if trivial is None else \
-        f" (a constant prediction, the mean target, scores {trivial:.4g})"
+        f" (a constant prediction, {Baseline.fit(Yp, lossfn).what}, scores {trivial:.4g})"
     return (f"fit learned nothing: the loss on the first {len(Yp)} training samples went from "
             f"{start.loss:.4g} before training to {loss:.4g}{const}; {cause}")

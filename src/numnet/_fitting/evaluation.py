@@ -1,4 +1,8 @@
-"""Loss and metrics of a network on data, without training: :func:`evaluate`."""
+"""Loss and metrics of a network on data, without training: :func:`evaluate`.
+
+With the training targets, each score comes with its baseline: the same
+score of the constant prediction fitted on them (:mod:`numnet.baselines`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ from typing import Any
 
 import numpy as np
 
+from numnet.baselines import Baseline, baseline_accuracy
 from numnet.labels import encode_labels
 from numnet.losses import Loss, get_loss
 from numnet.network import LayerCache, Network, fused_value, overflow_message
 from numnet.validation import check_features
 
-__all__ = ["evaluate", "evaluate_arrays", "loss_value", "loss_from", "loss_for",
-           "check_metrics", "split_validation"]
+__all__ = ["evaluate", "evaluate_arrays", "evaluate_blocks", "baseline_logs", "loss_value",
+           "loss_from", "loss_for", "check_metrics", "split_validation"]
+
+# The activations one block of :func:`evaluate_blocks` may hold (bytes).
+BLOCK_MEMORY = 1 << 26
 
 
 def split_validation(X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None, fraction: float,
@@ -75,8 +83,51 @@ def evaluate_arrays(net: Network, X: np.ndarray, Y: np.ndarray, labels: np.ndarr
     return value, logs
 
 
+def evaluate_blocks(net: Network, X: np.ndarray, Y: np.ndarray, labels: np.ndarray | None,
+                    lossfn: Loss, metrics: Sequence[str], prefix: str = ""
+                    ) -> tuple[float, dict[str, float]]:
+    """:func:`evaluate_arrays` in blocks of rows whose activations stay under
+    :data:`BLOCK_MEMORY`, each weighted by its rows (every score is a mean over rows)."""
+    per_row = 2 * net.dtype.itemsize * sum(net.layer_sizes[1:])
+    step = max(1, BLOCK_MEMORY // max(1, per_row))
+    if len(X) <= step:
+        return evaluate_arrays(net, X, Y, labels, lossfn, metrics, prefix)
+    total, sums = 0.0, dict[str, float]()
+    for i in range(0, len(X), step):
+        part = None if labels is None else labels[i:i + step]
+        value, logs = evaluate_arrays(net, X[i:i + step], Y[i:i + step], part, lossfn,
+                                      metrics, prefix)
+        rows = len(X[i:i + step])
+        total += rows * value
+        for key, v in logs.items():
+            sums[key] = sums.get(key, 0.0) + rows * v
+    return total / len(X), {key: v / len(X) for key, v in sums.items()}
+
+
+def baseline_logs(Y_train: np.ndarray, labels_train: np.ndarray | None, Y: np.ndarray,
+                  labels: np.ndarray | None, lossfn: Loss, metrics: Sequence[str],
+                  prefix: str = "") -> tuple[dict[str, float], Baseline]:
+    """The scores of :func:`evaluate_arrays`, for the constant fitted on the training
+    targets ``Y_train`` (n_train, num_outputs) and scored on ``Y`` (n, num_outputs).
+
+    Keys as ``evaluate_arrays`` names them (``loss`` always): the loss of the
+    constant best for it, ``mse`` of the mean, ``mae`` of the median, and
+    ``accuracy`` of the majority class of ``labels_train`` (class indices).
+    Returns the logs and the loss's :class:`numnet.baselines.Baseline`.
+    """
+    base = Baseline.fit(Y_train, lossfn)
+    logs = {f"{prefix}loss": base.score(Y)}
+    for name in metrics:
+        if name == "accuracy" and labels_train is not None and labels is not None:
+            logs[f"{prefix}accuracy"] = baseline_accuracy(labels_train, labels)
+        elif name in ("mse", "mae"):
+            logs[f"{prefix}{name}"] = Baseline.fit(Y_train, name).score(Y)
+    return logs, base
+
+
 def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
-             metrics: Sequence[str] | None = None) -> dict[str, float]:
+             metrics: Sequence[str] | None = None, baseline_from: Any = None
+             ) -> dict[str, float]:
     """Loss and metrics of ``net`` on ``(X, y)``, without training.
 
     ``y`` takes the same forms as in :func:`fit`; class labels must be among
@@ -84,6 +135,14 @@ def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
     Finite data whose outputs or loss overflow to inf (features or targets on
     a scale near the float range) raise a ``ValueError`` that says which, as
     :meth:`numnet.MLP.forward` does.
+
+    ``baseline_from``: the training targets (``y`` as given to ``fit``, any
+    number of samples). Each score then has a ``baseline_`` twin: the same
+    score on ``(X, y)`` of always predicting the constant fitted on them (the
+    mean for mse and the cross-entropies, class shares for labels; the
+    median for mae; the majority class for accuracy), e.g. ``{"loss": 0.002,
+    "baseline_loss": 0.0833}``; :func:`numnet.baselines.learned_nothing`
+    compares the two.
     """
     lossfn = loss_for(net, loss)
     X2, _ = check_features(X, net.num_inputs, net.dtype)
@@ -94,7 +153,30 @@ def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
         value, logs = evaluate_arrays(net, X2, Y, labels, lossfn, checked)
     if not np.isfinite([value, *logs.values()]).all():
         raise ValueError(overflow_message("the loss", X2, Y))
-    return {"loss": value, **logs}
+    result = {"loss": value, **logs}
+    if baseline_from is not None:
+        Yb, labels_b = _training_targets(baseline_from, net, lossfn)
+        if labels_b is None and labels is not None:     # one-hot or 0/1 training targets
+            labels_b = (np.argmax(Yb, axis=1) if Yb.shape[1] > 1
+                        else (Yb[:, 0] > 0.5).astype(np.intp))
+        base, _ = baseline_logs(Yb, labels_b, Y, labels, lossfn, checked)
+        result.update({f"baseline_{key}": v for key, v in base.items()})
+    return result
+
+
+def _training_targets(y: Any, net: Network, lossfn: Loss
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(Y, labels)`` of :func:`evaluate`'s ``baseline_from``, encoded as ``fit`` encodes
+    ``y``: ``(n, num_outputs)`` and class indices ``(n,)`` (None for targets)."""
+    try:
+        n = len(y)
+    except TypeError:
+        raise TypeError(f"baseline_from must be the training targets (an array or list of "
+                        f"them), got {type(y).__name__}") from None
+    if n == 0:
+        raise ValueError("baseline_from is empty; pass the training targets given to fit")
+    Y, labels, _ = encode_labels(y, net, lossfn, n, name="baseline_from")
+    return Y, labels
 
 
 def loss_for(net: Network, loss: str | Loss | None) -> Loss:

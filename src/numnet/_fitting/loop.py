@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.baselines import not_beaten
 from numnet.engine import Rule, Runner, choose_runner, select_runner
 from numnet.initializers import check_random_state
 from numnet.labels import class_sample_weights, encode_labels
@@ -55,12 +56,19 @@ from numnet.validation import (
 
 from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
 from .diagnosis import TrainingWarning, learned_nothing, probe
-from .evaluation import check_metrics, evaluate_arrays, loss_for, split_validation
+from .evaluation import (
+    baseline_logs,
+    check_metrics,
+    evaluate_arrays,
+    evaluate_blocks,
+    loss_for,
+    split_validation,
+)
 from .history import History
 from .run import InterruptFlag, Run
 
 __all__ = ["fit", "Resume", "Data", "prepare_data", "check_training_memory", "build_run",
-           "run_epochs", "finish", "planned_runner"]
+           "run_epochs", "finish", "say_baseline", "planned_runner"]
 
 logger = logging.getLogger("numnet.training")  # the public module: logging set-ups stay valid
 
@@ -189,6 +197,11 @@ def fit(
     verbose : bool, default True
         Show a progress bar on a terminal; one line per epoch elsewhere (as
         Keras's ``verbose=2``, no logging set-up needed); both on stderr.
+        Then the baseline's scores, keyed as the epoch's (``baseline
+        loss=0.08333 val_loss=0.0859 (always predicting the training targets'
+        mean)``: the constant fitted on the training targets,
+        :mod:`numnet.baselines`), and ``learned nothing: ...`` with what to try
+        when the trained network does not beat its loss.
     random_state : int, Generator or None
         Seeds shuffling, the validation split and dropout: the same seed and
         initial weights give bit-identical results. None (the default) draws
@@ -264,6 +277,8 @@ def fit(
             cbs.on_train_begin(run)
             run_epochs(run, cbs, runner, data, shuffle, interrupt)
             finish(run, cbs, trained=run.history.epochs > epochs_before)
+            if verbose and run.history.epochs > epochs_before:
+                say_baseline(run, cbs, data)
     except MemoryError as exc:          # what the estimate could not foresee: memory in use
         raise MemoryError(
             f"training {_describe(net)} ran out of memory ({exc}); it needs at least "
@@ -527,3 +542,62 @@ def finish(run: Run, cbs: CallbackList, trained: bool = True) -> None:
                               run.optimizer, run.batch_size)
     if message is not None:
         warnings.warn(message, TrainingWarning, stacklevel=_callers_level())
+
+
+def _scores_line(logs: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.4g}" for k, v in logs.items())
+
+
+def say_baseline(run: Run, cbs: CallbackList, data: Data) -> None:
+    """After the epochs of a verbose fit: the baseline's scores, keyed as the epoch lines
+    (``baseline loss=0.08333 val_loss=0.0859 (...)``), and a ``learned nothing`` line when
+    the trained network does not beat its loss, on the training or the validation samples
+    (the loss decides: a constant's accuracy is a weak bar on balanced classes, a strong
+    one on unbalanced; a ``note`` names the other scores that fail).
+
+    The baseline is the constant fitted on the training targets
+    (:mod:`numnet.baselines`); the network is scored afresh on the same samples, as it
+    stands (the epoch's running loss is no measure: it counts l2, dropout and the
+    updates made during the epoch). Written where the epoch lines go (the progress
+    bar's stream); nothing after a divergence or Ctrl-C, which say their own reason.
+    """
+    if (run.stop_reason or "").startswith("diverged") or run.history.interrupted:
+        return
+    stream = next((cb.stream for cb in cbs.callbacks if isinstance(cb, ProgressBar)), sys.stderr)
+    net, lossfn, metrics = run.net, data.lossfn, data.metrics
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        base, baseline = baseline_logs(data.Y, data.labels, data.Y, data.labels, lossfn,
+                                       metrics)
+        value, logs = evaluate_blocks(net, data.X, data.Y, data.labels, lossfn, metrics)
+        splits = [("training", {"loss": value, **logs}, base)]
+        if data.Xv is not None and data.Yv is not None:
+            base_v = baseline_logs(data.Y, data.labels, data.Yv, data.labels_v, lossfn,
+                                   metrics, prefix="val_")[0]
+            scores_v = evaluate_blocks(net, data.Xv, data.Yv, data.labels_v, lossfn, metrics,
+                                       prefix="val_")[1]
+            splits.append(("validation", scores_v, base_v))
+    what = baseline.what + "".join(f"; {said} for {name}" for name, said in (
+        ("mae", "the median"), ("accuracy", "the majority class")) if name in base)
+    shown = {k: v for _, _, b in splits for k, v in b.items()}
+    stream.write(f"baseline {_scores_line(shown)} (always predicting {what})\n")
+    failed = []
+    for split, scores, bases in splits:
+        keys = not_beaten(scores, bases)
+        said = ", ".join(f"{k}={scores[k]:.4g} against {bases[k]:.4g}" for k in keys)
+        if next(iter(bases)) in keys:               # its loss: it decides, the rest is noted
+            failed.append(f"{split}: {said}")
+        elif keys:
+            stream.write(f"note: on the {split} samples {said} "
+                         f"{'does' if len(keys) == 1 else 'do'} not beat the baseline\n")
+    if failed:
+        said = "; ".join(failed)
+        if failed[0].startswith("training"):
+            todo = ("try more epochs, another learning_rate or optimizer='adam', more hidden "
+                    "units (activation='relu' for a deep network); if the features say nothing "
+                    "about the targets, no network beats it")
+        else:
+            todo = ("it fits the training samples only: try fewer epochs (EarlyStopping), l2 "
+                    "or dropout, a smaller network, or more data")
+        stream.write(f"learned nothing: the network does no better than always predicting "
+                     f"{baseline.what} ({said}); {todo}\n")
+    stream.flush()

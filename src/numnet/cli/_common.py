@@ -6,6 +6,10 @@ one-line ``Error: ...`` and exit code 1, never a traceback; warnings print as
 one ``warning: ...`` line. Every option a command takes is applied or refused:
 :func:`given` tells an option typed on the command line from its default, so
 that an option that does not apply to the data given is refused, not ignored.
+Every score a command prints has its baseline beside it: the same score of
+always predicting the training rows' mean (median for MAE) or majority class
+(:func:`baseline_scores`), and a model that beats none is said to have
+learned nothing (:func:`verdict`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
+from numnet import metrics
+from numnet.baselines import class_counts, not_beaten
 from numnet.terminal import one_line, printable
 from numnet.validation import format_bytes
 
@@ -268,3 +274,105 @@ def echo_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = Non
         parts = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
                                                                          strict=True)]
         click.echo("  " + "  ".join(parts).rstrip(), err=err)
+
+
+def training_baseline(model: Any, y_train: np.ndarray) -> dict[str, Any]:
+    """What a model file keeps of its training rows' targets, for baselines on any data: the
+    class counts (in ``model.classes`` order), or each target's mean and median (data units).
+
+    ``y_train``: ``(n,)`` labels, or ``(n,)``/``(n, n_targets)`` numbers.
+    """
+    if model.is_classifier:
+        counts = class_counts(y_train, list(model.classes))[1]
+        return {"class_counts": [int(k) for k in counts]}
+    Y = np.asarray(y_train, dtype=np.float64).reshape(len(y_train), -1)
+    return {"mean": [float(v) for v in Y.mean(axis=0)],
+            "median": [float(v) for v in np.median(Y, axis=0)]}
+
+
+def stored_baseline(model: Any) -> dict[str, Any] | None:
+    """The :func:`training_baseline` a model file holds (``numnet train`` writes it in its
+    training record), checked against the model; None when it holds none that fits."""
+    record = model.metadata.get("training")
+    found = record.get("baseline") if isinstance(record, dict) else None
+    if not isinstance(found, dict):
+        return None
+
+    def numbers(key: str, count: int) -> bool:
+        values = found.get(key)
+        return (isinstance(values, list) and len(values) == count and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+            for v in values))
+
+    if model.is_classifier:
+        counts = found.get("class_counts")
+        if (numbers("class_counts", len(model.classes or [])) and isinstance(counts, list)
+                and all(isinstance(k, int) and k >= 0 for k in counts) and sum(counts) > 0):
+            return {"class_counts": counts}
+        return None
+    k = len(model.preprocessing.target_names)
+    if numbers("mean", k) and numbers("median", k):
+        return {"mean": found["mean"], "median": found["median"]}
+    return None
+
+
+def majority(model: Any, baseline: dict[str, Any]) -> Any:
+    """The majority class of a classifier's :func:`training_baseline` (ties: the first)."""
+    return list(model.classes)[int(np.argmax(baseline["class_counts"]))]
+
+
+def baseline_scores(model: Any, baseline: dict[str, Any], y: np.ndarray) -> dict[str, float]:
+    """The scores ``numnet train`` prints (accuracy and macro F1; MSE, MAE and R²) of always
+    predicting the :func:`training_baseline`'s constant for the targets ``y`` (n rows):
+    the majority class; the mean (the median for MAE)."""
+    n = len(y)
+    if model.is_classifier:
+        index = int(np.argmax(baseline["class_counts"]))
+        pred = np.asarray(model.classes)[np.full(n, index)]
+        s = metrics.classification_scores(y, pred, list(model.classes))
+        return {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+    Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+    scores = metrics.regression_scores(Y, np.tile(baseline["mean"], (n, 1)))
+    scores["mae"] = metrics.mean_absolute_error(Y, np.tile(baseline["median"], (n, 1)))
+    if abs(scores["r2"]) < 1e-9:        # the mean on its own rows: 0, up to rounding
+        scores["r2"] = 0.0
+    return scores
+
+
+def baseline_text(model: Any, baseline: dict[str, Any], rows: str = "the training rows'"
+                  ) -> str:
+    """``"always predicting the training rows' majority class, setosa"``, or their mean."""
+    if model.is_classifier:
+        return f"always predicting {rows} majority class, {printable(majority(model, baseline))}"
+    return f"always predicting {rows} mean, or their median for mae"
+
+
+def verdict(sets: Sequence[tuple[str, dict[str, float], dict[str, float]]], primary: str,
+            what: str, retrain: str, generalise: str) -> list[str]:
+    """The lines that say a model learned nothing, or which scores do not beat the baseline.
+
+    ``sets``: ``(name, scores, baseline scores)`` of each scored set, the
+    training rows first where there are some. A set whose ``primary`` score
+    (accuracy; mse) does not beat its baseline
+    (:func:`numnet.baselines.learned_nothing`) makes a ``learned nothing:
+    ...`` line with what to try (``retrain``, or ``generalise`` when only
+    held-out rows fail); a set where only other scores fail (a macro F1, an
+    MAE) makes a ``note: ...`` line. The primary score decides because the
+    others' baselines are weak: any predictor that varies beats a constant's
+    macro F1, learned or not.
+    """
+    failed, partial = [], []
+    for name, scores, bases in sets:
+        losing = not_beaten(scores, bases)
+        said = ", ".join(f"{k} {fmt(scores[k])} against {fmt(bases[k])}" for k in losing)
+        if primary in losing:
+            failed.append((name, said))
+        elif losing:
+            partial.append(f"note: on {name}, {said}: {'does' if len(losing) == 1 else 'do'} "
+                           f"not beat {what}")
+    lines = []
+    if failed:
+        todo = retrain if failed[0][0] == sets[0][0] else generalise
+        lines.append(f"learned nothing: the model does no better than {what} ("
+                     + "; ".join(f"{name}: {said}" for name, said in failed) + f"); {todo}")
+    return lines + partial

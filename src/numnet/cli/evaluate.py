@@ -3,7 +3,10 @@
 Every row counts in every figure: rows whose label the model never saw are
 named, counted as errors in the accuracy and shown as rows of their own in the
 per-class table and the confusion matrix; data that shares no label with the
-model is refused.
+model is refused. Each score has its baseline beside it: the same score of
+always predicting the training rows' mean (median for MAE) or majority class,
+which ``numnet train`` records in the model file (a file without that record
+gets the baseline of the evaluated rows' own targets, and says so).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from . import data
 from ._common import (
     DATA_HELP,
     CliError,
+    baseline_scores,
+    baseline_text,
     check_plot,
     data_source,
     echo_table,
@@ -30,7 +35,10 @@ from ._common import (
     model_table,
     refuse_unless,
     split_names,
+    stored_baseline,
+    training_baseline,
     user_errors,
+    verdict,
 )
 from .outputs import check_outputs
 
@@ -86,9 +94,19 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
         Y = np.asarray(table.y, dtype=np.float64).reshape(n, -1)
         s = metrics.regression_scores(Y, pred)
         click.echo(f"mse {s['mse']:.6g}  mae {s['mae']:.6g}  r2 {s['r2']:.4f} on {n} samples")
-        if Y.shape[1] > 1:
-            rows = [[name, *(fmt(v) for v in metrics.regression_scores(Y[:, j], pred[:, j])
-                             .values())] for j, name in enumerate(table.target_names)]
+        base, what = _baseline(m, table.y)
+        b = baseline_scores(m, base, Y)
+        click.echo(f"baseline mse {b['mse']:.6g}  mae {b['mae']:.6g}  r2 {b['r2']:.4f}: "
+                   f"{what}")
+        _verdict(s, b, what)
+        if Y.shape[1] > 1:                  # each target, and under it its baseline
+            rows = []
+            for j, name in enumerate(table.target_names):
+                one = {key: [base[key][j]] for key in ("mean", "median")}
+                rows.append([name, *(fmt(v) for v in metrics.regression_scores(
+                    Y[:, j], pred[:, j]).values())])
+                rows.append([f"{name} baseline", *(
+                    fmt(v) for v in baseline_scores(m, one, Y[:, j]).values())])
             echo_table(rows, ["target", "mse", "mae", "r2"])
         if plot:
             from numnet import plots
@@ -120,6 +138,10 @@ def _classification(m: Any, table: Any, pred: np.ndarray, source: str, plot: str
                        f"target column (--target) and model?")
     labels = s["labels"]
     click.echo(f"accuracy {s['accuracy']:.4f} on {n} samples")
+    base, what = _baseline(m, table.y)
+    b = baseline_scores(m, base, table.y)
+    click.echo(f"baseline accuracy {b['accuracy']:.4f}  macro_f1 {b['macro_f1']:.4f}: {what}")
+    _verdict({"accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}, b, what)
     if unseen:
         left = sum(unseen.values())
         click.echo(f"note: {left} of the {n} rows have label(s) the model never saw: "
@@ -145,3 +167,22 @@ def _classification(m: Any, table: Any, pred: np.ndarray, source: str, plot: str
     if plot:
         from numnet import plots
         plots.confusion_matrix(cm, [name(c) for c in labels], plot)
+
+
+def _baseline(m: Any, y: np.ndarray) -> tuple[dict[str, Any], str]:
+    """The training rows' baseline the model file records, and what it is; or, for a file
+    without that record, the baseline of the evaluated rows' own targets, said so."""
+    stored = stored_baseline(m)
+    if stored is not None:
+        return stored, baseline_text(m, stored)
+    own = training_baseline(m, y)
+    return own, (baseline_text(m, own, "these rows' own") + " (the model file records no "
+                 "training rows to take it from)")
+
+
+def _verdict(scores: dict[str, float], base: dict[str, float], what: str) -> None:
+    primary = "mse" if "mse" in scores else "accuracy"
+    for line in verdict([("these rows", scores, base)], primary, what, retrain=(
+            "retrain it: more --epochs, another --lr or --optimizer, more --hidden units; if "
+            "the features say nothing about the target, no model beats it"), generalise=""):
+        click.echo(line)

@@ -21,6 +21,7 @@ import click
 import numpy as np
 
 from numnet import MLP, callbacks, fit, io, metrics, optimizers
+from numnet.baselines import baseline_loss
 from numnet.losses import get_loss
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
 from numnet.terminal import printable
@@ -30,6 +31,8 @@ from ._common import (
     DATA_HELP,
     CliError,
     activation_text,
+    baseline_scores,
+    baseline_text,
     check_plot,
     data_source,
     echo_table,
@@ -40,7 +43,9 @@ from ._common import (
     parse_ints,
     refuse_unless,
     split_names,
+    training_baseline,
     user_errors,
+    verdict,
 )
 from .outputs import check_outputs
 
@@ -359,6 +364,10 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
 
     train_scores = scores(model, X[train_rows], y[train_rows])
     val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
+    baseline = training_baseline(model, y[train_rows])
+    base_scores = [baseline_scores(model, baseline, y[train_rows])]
+    if val_rows is not None:
+        base_scores.append(baseline_scores(model, baseline, y[val_rows]))
     rate = (history.learning_rate[-1] if history.learning_rate else
             optimizers.get_optimizer(optimizer, learning_rate).learning_rate)
     record.update({"task_reason": task_reason,
@@ -367,14 +376,20 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    "val_loss": history.val_loss[-1] if history.val_loss else None,
                    "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
                    else len(val_rows), "train_scores": train_scores,
-                   "validation_scores": val_scores, "seconds": round(elapsed, 3),
+                   "validation_scores": val_scores, "baseline": baseline,
+                   "seconds": round(elapsed, 3),
                    "stop_reason": history.stop_reason})
     metadata: dict[str, Any] = {"training": record}
     if table.audio is not None:
         metadata["audio"] = table.audio
     model.save(out, metadata)
 
-    _summary(model, history, train_scores, val_scores, elapsed)
+    # the training loss's baseline, on the targets as fit saw them (labels one-hot)
+    fitted = Yt if task != "classification" else (
+        np.eye(n_out)[Yt] if n_out > 1 else Yt.reshape(-1, 1).astype(np.float64))
+    base_loss = baseline_loss(fitted, loss_name)
+    _summary(model, history, train_scores, val_scores, elapsed, base_scores)
+    _baseline_summary(model, baseline, base_scores, train_scores, val_scores, base_loss)
     click.echo(f"saved {out}")
     if plot:
         from numnet import plots
@@ -419,15 +434,41 @@ def _load_resume(path: str, epochs: int) -> Any:
 
 
 def _summary(model: PreprocessedModel, history: Any, train_scores: dict[str, float],
-             val_scores: dict[str, float] | None, elapsed: float) -> None:
-    """The final table: scores on the training and validation rows, and the run."""
+             val_scores: dict[str, float] | None, elapsed: float,
+             base_scores: list[dict[str, float]]) -> None:
+    """The final table: scores on the training and validation rows, their baselines'
+    (``baseline on train``, ``baseline on validation``), and the run."""
     names = list(train_scores)
     header = ["", *names]
     rows = [["train", *(fmt(train_scores[k]) for k in names)]]
     if val_scores is not None:
         rows.append(["validation", *(fmt(val_scores[k]) for k in names)])
+    rows += [[f"baseline on {name}", *(fmt(b[k]) for k in names)]
+             for name, b in zip(("train", "validation"), base_scores, strict=False)]
     click.echo("")
     echo_table(rows, header)
     loss = f"{history.loss[-1]:.4g}" if history.loss else "-"
     click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s, final loss {loss}, "
                f"{model.net.num_parameters} parameters")
+
+
+def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
+                      base_scores: list[dict[str, float]], train_scores: dict[str, float],
+                      val_scores: dict[str, float] | None, base_loss: float) -> None:
+    """Under the table: what the baseline is and its loss (``base_loss``, in the units of
+    the training loss); then ``learned nothing: ...`` when the model does not beat its
+    accuracy (mse) on a set of rows (``base_scores``: the training rows', then the
+    validation rows'), or a ``note`` when only another score does not."""
+    what = baseline_text(model, baseline)
+    click.echo(f"  baseline: {what}; its loss {base_loss:.4g}")
+    scored = [("the training rows", train_scores, base_scores[0])]
+    if val_scores is not None:
+        scored.append(("the validation rows", val_scores, base_scores[1]))
+    primary = "accuracy" if model.is_classifier else "mse"
+    for line in verdict(scored, primary, what, retrain=(
+            "try more --epochs, another --lr or --optimizer, more --hidden units (--activation "
+            "relu for a deep network); if the features say nothing about the target, no model "
+            "beats it"), generalise=(
+            "it fits the training rows only: try --early-stopping, fewer --epochs, a smaller "
+            "--hidden, or more rows")):
+        click.echo(line)
