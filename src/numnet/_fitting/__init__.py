@@ -21,10 +21,11 @@ from .callbacks import (
 )
 from .diagnosis import TrainingWarning
 from .evaluation import evaluate
-from .history import History
+from .health import HealthMonitor
+from .history import Health, History
 from .loop import Resume, fit
 from .run import Run
 
-__all__ = ["fit", "evaluate", "History", "Run", "Resume", "Callback", "CallbackList",
+__all__ = ["fit", "evaluate", "History", "Health", "Run", "Resume", "Callback", "CallbackList",
            "LambdaCallback", "ProgressBar", "EarlyStopping", "CSVLogger", "DivergenceGuard",
-           "TrainingWarning"]
+           "HealthMonitor", "TrainingWarning"]

@@ -64,6 +64,7 @@ from .evaluation import (
     loss_for,
     split_validation,
 )
+from .health import HealthMonitor
 from .history import History
 from .run import InterruptFlag, Run
 
@@ -420,6 +421,8 @@ def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle:
     cbs = list(callbacks or [])
     if not any(isinstance(cb, DivergenceGuard) for cb in cbs):
         cbs.insert(0, DivergenceGuard())   # first: later callbacks see restored weights
+    if not any(isinstance(cb, HealthMonitor) for cb in cbs):
+        cbs.append(HealthMonitor())        # History.health, within its time budget
     if verbose and not any(isinstance(cb, ProgressBar) for cb in cbs):
         cbs.append(ProgressBar())
 
