@@ -9,19 +9,18 @@ CSV, plots and a report that says what each factor did::
                     data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
                     executor="processes", out="sweep-out")
 
-Modules: ``grid`` (grids, run keys, studies, the tutorial preset), ``runs`` (one
-run), ``executors``, ``store``, ``sweep``; the report (``numnet[plots]``):
-``report`` (its numbers, its words and its files) and ``figures`` (matplotlib);
-``command`` is ``numnet sweep``.
+Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``executors``, ``store``,
+``sweep`` (the sweep, its checks, the tutorial preset); ``report`` (every word of the
+report, its numbers and plots: ``numnet[plots]``); ``command`` is ``numnet sweep``.
 """
 
 from __future__ import annotations
 
 from .executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, get_executor
-from .grid import Grid, Preset, as_grids, expand, run_key, tutorial_preset
+from .grid import Grid, as_grids, expand, run_key
 from .runs import DataSource, RunSpec, execute_run, make_data_source, one_minus_x_grid
 from .store import ResultStore, StoreError
-from .sweep import SweepResults, SweepTooLarge, sweep
+from .sweep import Preset, SweepResults, SweepTooLarge, sweep, tutorial_preset
 
 __all__ = ["sweep", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
            "tutorial_preset", "DataSource", "RunSpec", "execute_run", "one_minus_x_grid",

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,18 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from numnet.terminal import one_line
 
 from .executors import get_executor
-from .grid import Grid, Preset, tutorial_preset
+from .grid import Grid
+from .report import report_files, require_report_extras
 from .runs import make_data_source
-from .store import StoreError, check_store
+from .store import StoreError, _cannot_create_in, check_store
 from .sweep import (
     DEFAULT_MAX_RUNS,
     SweepTooLarge,
     check_fit_kwargs,
     check_size,
-    require_report_extras,
     seeds_of,
     sweep,
+    tutorial_preset,
 )
 
 _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
@@ -241,12 +241,12 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
         check_fit_kwargs(fit_kwargs)
     except (ValueError, TypeError) as exc:
         raise _error(exc) from None
-    description = config.get("description")
-    if isinstance(config.get("preset"), Preset):
-        description = config["preset"].describe(grids, data_name, len(seed_values), fit_kwargs)
     store_path = Path(store) if store else Path(out, "results.sqlite")
     created = _check_outputs(Path(out), store_path, grids,
                              {"--grid": grid_file, "--data": data_name})
+    description = config.get("description")
+    if preset is not None:
+        description = config["preset"].describe(grids, data_name, len(seed_values), fit_kwargs)
     if scheduler is not None or backend == "dask":
         # When a cluster fails, the sweep says so in one line; Dask's client can leave a
         # pending gather whose exception asyncio prints, with a traceback, as the process
@@ -336,8 +336,6 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
         require_report_extras()
     except ImportError as exc:
         raise _error(exc) from None
-    from .report import report_files
-
     given = {k: v for k, v in inputs.items() if v is not None and os.path.isfile(v)}
     outputs = {"--store": store, **{f"the report's {p.name}": p for p in report_files(grids, out)}}
     check_outputs(outputs, given, writable=False)      # no input is lost: before any folder
@@ -370,12 +368,9 @@ def _creatable(out: Path) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise _error(f"--out {out}: {existing} is a file, not a folder; choose another path")
-    try:
-        with tempfile.NamedTemporaryFile(dir=existing, prefix=".numnet-probe-"):
-            pass
-    except OSError as exc:
-        raise _error(f"--out {out}: cannot write in {existing} ({exc.strerror or exc}); "
-                     f"choose another path") from None
+    why = _cannot_create_in(existing)
+    if why is not None:
+        raise _error(f"--out {out}: cannot write in {existing} ({why}); choose another path")
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -1,11 +1,13 @@
 """Where runs execute: here, on local processes, or on a Dask cluster.
 
-An executor yields each run's result to the driver as it completes (only the driver
-writes the store). The pools share one loop, :func:`_in_flight`: it hands runs out a few
-at a time as workers free up, so a sweep of any length holds only those in flight. Each
-run's BLAS uses one thread (:mod:`threadpoolctl`), so a seed gives bit-identical results
-on every executor. Pool workers exit when the driver ends, however it ends; a Dask sweep
-waits a bounded time for its scheduler and workers.
+An :class:`Executor` yields each run's result to the driver as it completes (only the
+driver writes the store). Both pools are a :class:`concurrent.futures.Executor` (a
+``ProcessPoolExecutor``, Dask's ``Client.get_executor()``) driven by one loop,
+:func:`_as_completed`: it hands runs out a few at a time as workers free up, so a sweep of
+any length holds only those in flight. Each run's BLAS uses one thread
+(:mod:`threadpoolctl`), so a seed gives bit-identical results on every executor. Pool
+workers exit when the driver ends, however it ends; a Dask sweep waits a bounded time for
+its scheduler and workers.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .runs import RunSpec, empty_result, execute_run
 
 Result = dict[str, Any]
 RunFn = Callable[[RunSpec], Result]
+_STORED = "every finished run is stored"
 
 
 def run_single_threaded(spec: RunSpec) -> Result:
@@ -37,11 +40,6 @@ def run_single_threaded(spec: RunSpec) -> Result:
         return execute_run(spec)
     with threadpool_limits(limits=1, user_api="blas"):
         return execute_run(spec)
-
-
-def _failed(spec: RunSpec, exc: BaseException) -> Result:
-    """The result of a run that raised where it ran."""
-    return {**empty_result(spec), "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
 
 
 @runtime_checkable
@@ -55,24 +53,36 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _in_flight(specs: Iterator[RunSpec], limit: int, submit: Callable[[RunSpec], Any],
-               completed: Callable[[dict[Any, RunSpec]], Iterator[tuple[Any, Result]]],
-               cancel: Callable[[list[Any]], None]) -> Iterator[Result]:
-    """Keep ``limit`` runs submitted; yield each result ``completed`` gives, as
-    ``(future, result)``; cancel what is still pending when the driver stops."""
-    pending: dict[Any, RunSpec] = {}
+def _as_completed(specs: Iterator[RunSpec], limit: int, submit: Callable[[RunSpec], Future],
+                  stop: Callable[[BaseException], Exception | None],
+                  watch: Callable[[bool], None] = lambda progressed: None) -> Iterator[Result]:
+    """Keep ``limit`` runs submitted and yield each result as its run ends; a run that
+    raised is a failed result, unless ``stop(exc)`` gives the error that ends the sweep (a
+    lost worker or cluster: not the run's fault). ``watch(progressed)`` follows every wait
+    of at most 0.5 s. What is still pending is cancelled when the driver stops."""
+    pending: dict[Future, RunSpec] = {}
     try:
         while True:
             for spec in itertools.islice(specs, limit - len(pending)):
                 pending[submit(spec)] = spec
             if not pending:
                 return
-            for future, result in completed(pending):
-                del pending[future]
-                yield result
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            watch(bool(done))
+            for future in done:
+                spec = pending.pop(future)
+                exc = CancelledError() if future.cancelled() else future.exception()
+                if exc is None:
+                    yield future.result()
+                    continue
+                error = stop(exc)
+                if error is not None:
+                    raise error from exc
+                yield {**empty_result(spec), "status": "failed",
+                       "error": f"{type(exc).__name__}: {exc}"}
     finally:
-        if pending:
-            cancel(list(pending))
+        for future in pending:
+            future.cancel()
 
 
 class SerialExecutor:
@@ -117,14 +127,23 @@ class ProcessExecutor:
         try:
             with ProcessPoolExecutor(len(first), mp_context=self.context,
                                      initializer=_exit_with_driver, initargs=(watched,)) as pool:
-                yield from _in_flight(itertools.chain(first, queue), 2 * len(first),
-                                      lambda spec: pool.submit(fn, spec), _completed, _cancel)
+                yield from _as_completed(itertools.chain(first, queue), 2 * len(first),
+                                         lambda spec: pool.submit(fn, spec), _dead_worker)
         finally:
             held.close()
             watched.close()
 
     def close(self) -> None:
         pass
+
+
+def _dead_worker(exc: BaseException) -> Exception | None:
+    """A killed worker (or one out of memory) stops the sweep, its run unrecorded, so that
+    a restart runs it."""
+    if isinstance(exc, BrokenProcessPool):
+        return RuntimeError(f"a worker process died ({exc}); {_STORED}: run the sweep again "
+                            f"to continue")
+    return None
 
 
 def _exit_with_driver(driver: Any) -> None:
@@ -136,24 +155,6 @@ def _exit_with_driver(driver: Any) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="numnet-driver-watch", daemon=True).start()
-
-
-def _cancel(futures: list[Future]) -> None:
-    for future in futures:
-        future.cancel()
-
-
-def _completed(pending: dict[Future, RunSpec]) -> Iterator[tuple[Future, Result]]:
-    """The pool's finished runs; a dead worker stops the sweep, the run it held unrecorded."""
-    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-    for future in done:
-        exc = future.exception()
-        if isinstance(exc, BrokenProcessPool):
-            # Not the run's fault (the worker was killed, ran out of memory): record nothing
-            # for the runs still pending, so that a restart runs them.
-            raise RuntimeError(f"a worker process died ({exc}); every finished run is stored: "
-                               f"run the sweep again to continue") from exc
-        yield future, _failed(pending[future], exc) if exc is not None else future.result()
 
 
 class DaskExecutor:
@@ -216,77 +217,52 @@ class DaskExecutor:
             raise RuntimeError(f"the Dask scheduler at {self.address} has no worker (waited "
                                f"{self.timeout:g} s); start workers (dask worker "
                                f"{self.address}) and run the sweep again") from exc
+        pool = self.client.get_executor(pure=False, retries=self.retries)
         shared: dict[int, tuple[Any, Any]] = {}    # id -> (the source, kept; its scattered copy)
 
-        def submit(spec: RunSpec) -> Any:
+        def submit(spec: RunSpec) -> Future:
             data = None
             if spec.data.train is not None:         # arrays go to the workers once
                 if id(spec.data) not in shared:
                     shared[id(spec.data)] = (spec.data, self.client.scatter(
                         spec.data, broadcast=True, timeout=self.timeout))
                 data = shared[id(spec.data)][1]
-            return self.client.submit(_run_on_worker, fn, spec, data, pure=False,
-                                      key=f"numnet-run-{spec.key}", retries=self.retries)
+            return pool.submit(_run_on_worker, fn, spec, data, key=f"numnet-run-{spec.key}")
 
-        self._idle_since: float | None = None
-        self._checked = time.monotonic()
-        yield from _in_flight(itertools.chain([first], queue),
-                              max(64, 4 * sum(self.client.nthreads().values())), submit,
-                              self._completed, self._cancel)
+        yield from _as_completed(itertools.chain([first], queue),
+                                 max(64, 4 * sum(self.client.nthreads().values())), submit,
+                                 self._dropped, self._watchdog())
 
-    def _completed(self, pending: dict[Any, RunSpec]) -> Iterator[tuple[Any, Result]]:
-        """The finished tasks' results; when none, a short wait and, every 0.5 s, a
-        RuntimeError once the cluster has had no worker (or scheduler) for ``timeout``."""
-        progressed = False
-        for future in [f for f in pending if f.done()]:
-            result = self._result(future, pending[future])
-            if result is not None:      # None: not fetched (its worker died); wait again
-                progressed = True
-                yield future, result
-        if progressed:
-            self._idle_since = None
-            return
-        time.sleep(0.05)
-        if time.monotonic() - self._checked < 0.5:
-            return
-        self._checked = now = time.monotonic()
-        workers = None
-        if self.client.status == "running":
-            with contextlib.suppress(OSError, TimeoutError, KeyError):
-                workers = len(self.client.scheduler_info()["workers"])
-        self._idle_since = None if workers else self._idle_since or now
-        if self._idle_since is None or now - self._idle_since < self.timeout:
-            return
-        if workers is None:
-            raise RuntimeError(f"lost the Dask scheduler at {self.address} for "
-                               f"{self.timeout:g} s; every finished run is stored: run the "
-                               f"sweep again when the scheduler is back")
-        raise RuntimeError(f"the Dask scheduler at {self.address} has had no worker for "
-                           f"{self.timeout:g} s; every finished run is stored: start workers "
-                           f"(dask worker {self.address}) and run the sweep again")
+    def _dropped(self, exc: BaseException) -> Exception | None:
+        if isinstance(exc, CancelledError):
+            return RuntimeError(f"the Dask scheduler at {self.address} dropped the sweep's "
+                                f"tasks (it restarted or went away); {_STORED}: run the sweep "
+                                f"again when it is back")
+        return None
 
-    def _result(self, future: Any, spec: RunSpec) -> Result | None:
-        """The run's result; None when it cannot be fetched within ``timeout`` (the scheduler
-        computes it again, or is away). Only a task that raised is a failed run."""
-        if future.status == "cancelled":
-            raise RuntimeError(f"the Dask scheduler at {self.address} dropped the sweep's tasks "
-                               f"(it restarted or went away); every finished run is stored: run "
-                               f"the sweep again when it is back")
-        try:
-            if future.status == "error":
-                result = _failed(spec, future.exception(timeout=self.timeout))
-            else:
-                result = future.result(timeout=self.timeout)
-        except (TimeoutError, OSError, CancelledError):  # OSError: distributed's CommClosedError
-            return None                     # a cancelled one is seen as such on the next pass
-        except Exception as exc:  # noqa: BLE001 (a task that raised is a failed run)
-            result = _failed(spec, exc)
-        future.release()
-        return result
+    def _watchdog(self) -> Callable[[bool], None]:
+        """A RuntimeError once the cluster has had no worker (or scheduler) for ``timeout``
+        with no run finishing."""
+        idle_since: float | None = None
 
-    def _cancel(self, futures: list[Any]) -> None:
-        with contextlib.suppress(Exception):
-            self.client.cancel(futures)
+        def watch(progressed: bool) -> None:
+            nonlocal idle_since
+            workers = None
+            if not progressed and self.client.status == "running":
+                with contextlib.suppress(OSError, TimeoutError, KeyError):
+                    workers = len(self.client.scheduler_info()["workers"])
+            now = time.monotonic()
+            idle_since = None if progressed or workers else idle_since or now
+            if idle_since is None or now - idle_since < self.timeout:
+                return
+            if workers is None:
+                raise RuntimeError(f"lost the Dask scheduler at {self.address} for "
+                                   f"{self.timeout:g} s; {_STORED}: run the sweep again when "
+                                   f"the scheduler is back")
+            raise RuntimeError(f"the Dask scheduler at {self.address} has had no worker for "
+                               f"{self.timeout:g} s; {_STORED}: start workers (dask worker "
+                               f"{self.address}) and run the sweep again")
+        return watch
 
     def close(self) -> None:
         # A client whose scheduler went away logs its reconnection's traceback on closing:

@@ -1,4 +1,4 @@
-"""Grids of settings, joined grids, run keys and the tutorial preset.
+"""Grids of settings, joined grids and run keys.
 
 A grid maps factors (:class:`numnet.MLP` or :func:`numnet.fit` arguments, ``n_samples``)
 to values; its settings are their Cartesian product. Joined grids run a setting they
@@ -11,7 +11,6 @@ share once. A run's key digests its setting and seed only.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 import math
@@ -20,12 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from numnet import fit
+from .runs import FACTORS
 
-from .runs import DATA_ARGS, FIT_ARGS, MLP_ARGS, RUN_ARGS
-
-#: Every name a grid may vary.
-FACTORS = MLP_ARGS + FIT_ARGS + DATA_ARGS + RUN_ARGS
 FACTOR_NAMES = {"hidden_layers": "hidden layers", "n_samples": "training samples (N)",
                 "learning_rate": "learning rate", "batch_size": "batch size"}
 
@@ -78,7 +73,7 @@ def _plain(value: Any, factor: str) -> Any:
 
 @dataclass
 class Grid:
-    """Values for each factor (one value is a list of one; see :data:`FACTORS`); ``label``
+    """Values for each factor (one value is a list of one; see ``runs.FACTORS``); ``label``
     names the grid in reports."""
 
     factors: dict[str, list[Any]]
@@ -176,8 +171,7 @@ def iter_settings(grids: GridLike) -> Iterator[dict[str, Any]]:
 
 def count_settings(grids: GridLike, stop_after: int | None = None) -> tuple[int, bool]:
     """``(count, exact)`` of :func:`expand` without keeping settings; past ``stop_after``
-    the count stops at ``(stop_after + 1, False)``. Grids of different factors share no
-    setting, so their count is the sum of their sizes."""
+    it stops at ``(stop_after + 1, False)``. Grids of different factors share no setting."""
     grids = as_grids(grids)
     if len({frozenset(g.factors) for g in grids}) == len(grids):
         return sum(len(g) for g in grids), True
@@ -187,126 +181,3 @@ def count_settings(grids: GridLike, stop_after: int | None = None) -> tuple[int,
         if stop_after is not None and count > stop_after:
             return count, False
     return count, True
-
-
-# --- the tutorial preset ------------------------------------------------------------------
-
-
-TUTORIAL_NETWORK, NUMNET_DEFAULTS = "tutorial's network", "numnet's defaults"
-# The tutorial's three explorations, and how its description words each.
-_EXPLORATIONS: list[tuple[dict[str, list[Any]], str]] = [
-    ({"hidden_layers": [[1], [3], [3, 2], [9, 6], [32, 16]], "n_samples": [100],
-      "learning_rate": [0.1]},
-     "hidden layers (1,), (3,), (3, 2), (9, 6), (32, 16) at N = 100 and learning rate 0.1"),
-    ({"hidden_layers": [[3]], "n_samples": [10, 100, 500, 1000], "learning_rate": [0.1]},
-     "N = 10, 100, 500, 1000 with (3,) at rate 0.1"),
-    ({"hidden_layers": [[3]], "n_samples": [100], "learning_rate": [0.1, 0.3, 1.0, 3.0]},
-     "learning rates 0.1, 0.3, 1.0, 3.0 with (3,) at N = 100"),
-]
-_NETWORK_FACTORS = ("bias", "init", "lr_scale")     # said once, after the explorations
-_FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
-                 if p.default is not inspect.Parameter.empty}
-_NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-
-
-@dataclass
-class Preset:
-    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments."""
-
-    name: str
-    grids: list[Grid]
-    data: str
-    seeds: list[int]
-    fit_kwargs: dict[str, Any]
-
-    @property
-    def description(self) -> str:
-        """What the preset runs as it stands, in words."""
-        return self.describe()
-
-    def describe(self, grids: Sequence[Grid] | None = None, data: str | None = None,
-                 n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
-                 ) -> str:
-        """What runs when a sweep replaces the parts given, in words."""
-        return tutorial_description(self.grids if grids is None else grids,
-                                    self.data if data is None else data,
-                                    len(self.seeds) if n_seeds is None else n_seeds,
-                                    self.fit_kwargs if fit_kwargs is None else fit_kwargs)
-
-
-def tutorial_preset() -> Preset:
-    """The tutorial's answer to its challenge: three one-factor explorations on ``1 - x``
-    (:func:`~numnet.experiments.runs.one_minus_x_grid`), 50 epochs of per-example SGD, 10
-    networks each, on the tutorial's exact network and on numnet's defaults."""
-    networks: list[tuple[str, dict[str, list[Any]]]] = [
-        (TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
-        (NUMNET_DEFAULTS, {"bias": [True], "init": [None]})]
-    grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, name)
-             for factors, _ in _EXPLORATIONS for name, net in networks]
-    return Preset("tutorial", grids, "one_minus_x_grid", list(range(10)),
-                  {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"})
-
-
-def tutorial_description(grids: Sequence[Grid], data: str, n_seeds: int,
-                         fit_kwargs: Mapping[str, Any]) -> str:
-    """What the tutorial preset runs, in words, every figure from what runs (so ``--epochs
-    5`` says 5 epochs); an exploration left as the tutorial's keeps the tutorial's words."""
-    def values(name: str, fixed: Mapping[str, Any] = fit_kwargs) -> list[Any]:
-        out: list[Any] = []
-        for g in grids:
-            for v in g.factors.get(name, [fixed.get(name, _FIT_DEFAULTS.get(name))]):
-                if v not in out:
-                    out.append(v)
-        return out
-
-    def plural(n: int, word: str) -> str:
-        return f"{word}{'s' if n != 1 else ''}"
-
-    explorations = _exploration_texts(grids)
-    n = len(explorations)
-    count = _NUMBERS[n] if n < len(_NUMBERS) else str(n)
-    kind = "one-factor exploration" if all(len(g.varying) == 1 for g in grids) else "exploration"
-    on = ("`1 - x` (inputs `x / N` for `x < N`, shuffled)" if data == "one_minus_x_grid"
-          else f"`{data}`")
-    epochs, optimizers, batches = values("epochs"), values("optimizer"), values("batch_size")
-    epochs_text = (f"{epochs[0]} {plural(epochs[0], 'epoch')}" if len(epochs) == 1
-                   else "epochs " + ", ".join(map(str, epochs)))
-    names = "SGD" if optimizers == ["sgd"] else " / ".join(map(str, optimizers))
-    training = (f"per-example {names}" if batches == [1]
-                else f"{names} with batch size " + ", ".join(map(str, batches)))
-    text = (f"The tutorial's own answer to its challenge: {count} {plural(n, kind)} on {on}, "
-            f"{epochs_text} of {training}, {n_seeds} {plural(n_seeds, 'network')} per "
-            f"setting: {'; '.join(explorations)}.")
-    if {TUTORIAL_NETWORK, NUMNET_DEFAULTS} <= {g.label for g in grids}:
-        activations = values("activation", {})
-        activations = ["sigmoid"] if activations == [None] else activations
-        everywhere = (f"{activations[0]} everywhere" if len(activations) == 1 else
-                      "activations " + ", ".join(map(str, activations))
-                      + " (hidden and output alike)")
-        text += (" Each runs on the tutorial's exact network (no biases, weights uniform on "
-                 "[0, 1): `bias=False, init=\"uniform\"`) and on numnet's defaults (biases, "
-                 f"Glorot initialisation), {everywhere} in both.")
-    if batches == [1] and optimizers == ["sgd"] and values("shuffle") == [False]:
-        text += (" Training is the tutorial's `train`: the examples in the shuffled data's "
-                 "order, one SGD step each.")
-    return text
-
-
-def _exploration_texts(grids: Sequence[Grid]) -> list[str]:
-    """One phrase per exploration (grids that differ only in the network are one)."""
-    texts: list[str] = []
-    for g in grids:
-        factors = {k: v for k, v in g.factors.items() if k not in _NETWORK_FACTORS}
-        words = next((w for f, w in _EXPLORATIONS if canonical_json(f) == canonical_json(factors)),
-                     None)
-        if words is None:
-            varying = [f"{factor_name(k)} " + ", ".join(label(k, v) for v in values)
-                       for k, values in factors.items() if len(values) > 1]
-            fixed = [f"{factor_name(k)} {label(k, values[0])}"
-                     for k, values in factors.items() if len(values) == 1]
-            words = " × ".join(varying) or "one setting"
-            if fixed:
-                words += " with " + ", ".join(fixed)
-        if words not in texts:
-            texts.append(words)
-    return texts

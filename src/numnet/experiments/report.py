@@ -14,29 +14,32 @@ files alone. The findings follow these rules:
   size of the Spearman correlation of error and count (``|rho| >= 0.5``: steady).
 * **variants**: which had the lower mean error in how many settings.
 
-With two or more factors each is also described averaged over the others.
-Needs ``numnet[plots]``.
+With two or more factors each is also described averaged over the others. Plots are
+drawn on their own Agg canvas, never pyplot, so a report neither picks nor changes the
+caller's backend. pandas and matplotlib (``numnet[plots]``) are imported when a table
+or a plot is made: the words (:func:`tutorial_description`) need neither.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-try:
-    import pandas as pd
-except ImportError as exc:
-    raise ImportError("sweep reports need pandas: pip install 'numnet[plots]'") from exc
+from numnet import fit
 
-from .figures import Line, Panel, plot_curves, plot_heatmaps, plot_lines
 from .grid import FACTOR_NAMES, Grid, canonical_json, factor_name, label
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 METRIC_NAMES = {"test_error": "test error", "validation_error": "validation error",
                 "train_error": "training error", "final_loss": "final training loss"}
@@ -48,7 +51,114 @@ _LAST = ["num_parameters", "final_loss", "train_error", "validation_error", "tes
          "epochs_run", "diverged", "stop_reason", "wall_time", "error", "worker", "settings",
          "loss_curve"]
 _REAL = ("final_loss", "train_error", "validation_error", "test_error", "wall_time")
+_LOG_RATIO = 20.0           # an axis turns logarithmic when its values span more than this
 Lines = list[str]
+
+
+def require_report_extras() -> None:
+    """An ImportError naming ``numnet[plots]`` when pandas or matplotlib is missing: asked
+    before a sweep's first run, not after its last."""
+    missing = []
+    for module in ("pandas", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
+                          f"pip install 'numnet[plots]'")
+
+
+def _pandas() -> Any:
+    require_report_extras()
+    import pandas
+    return pandas
+
+
+# --- the tutorial preset, in words -------------------------------------------------------------
+
+
+TUTORIAL_NETWORK, NUMNET_DEFAULTS = "tutorial's network", "numnet's defaults"
+#: The tutorial's three explorations, and how its description words each.
+EXPLORATIONS: list[tuple[dict[str, list[Any]], str]] = [
+    ({"hidden_layers": [[1], [3], [3, 2], [9, 6], [32, 16]], "n_samples": [100],
+      "learning_rate": [0.1]},
+     "hidden layers (1,), (3,), (3, 2), (9, 6), (32, 16) at N = 100 and learning rate 0.1"),
+    ({"hidden_layers": [[3]], "n_samples": [10, 100, 500, 1000], "learning_rate": [0.1]},
+     "N = 10, 100, 500, 1000 with (3,) at rate 0.1"),
+    ({"hidden_layers": [[3]], "n_samples": [100], "learning_rate": [0.1, 0.3, 1.0, 3.0]},
+     "learning rates 0.1, 0.3, 1.0, 3.0 with (3,) at N = 100"),
+]
+_NETWORK_FACTORS = ("bias", "init", "lr_scale")     # said once, after the explorations
+_FIT_DEFAULTS = {name: p.default for name, p in inspect.signature(fit).parameters.items()
+                 if p.default is not inspect.Parameter.empty}
+_NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{word}{'s' if n != 1 else ''}"
+
+
+def tutorial_description(grids: Sequence[Grid], data: str, n_seeds: int,
+                         fit_kwargs: Mapping[str, Any]) -> str:
+    """What the tutorial preset runs, in words, every figure from what runs (so ``--epochs
+    5`` says 5 epochs); an exploration left as the tutorial's keeps the tutorial's words."""
+    def values(name: str, fixed: Mapping[str, Any] = fit_kwargs) -> list[Any]:
+        out: list[Any] = []
+        for g in grids:
+            for v in g.factors.get(name, [fixed.get(name, _FIT_DEFAULTS.get(name))]):
+                if v not in out:
+                    out.append(v)
+        return out
+
+    explorations = _exploration_texts(grids)
+    n = len(explorations)
+    count = _NUMBERS[n] if n < len(_NUMBERS) else str(n)
+    kind = "one-factor exploration" if all(len(g.varying) == 1 for g in grids) else "exploration"
+    on = ("`1 - x` (inputs `x / N` for `x < N`, shuffled)" if data == "one_minus_x_grid"
+          else f"`{data}`")
+    epochs, optimizers, batches = values("epochs"), values("optimizer"), values("batch_size")
+    epochs_text = (f"{epochs[0]} {_plural(epochs[0], 'epoch')}" if len(epochs) == 1
+                   else "epochs " + ", ".join(map(str, epochs)))
+    names = "SGD" if optimizers == ["sgd"] else " / ".join(map(str, optimizers))
+    training = (f"per-example {names}" if batches == [1]
+                else f"{names} with batch size " + ", ".join(map(str, batches)))
+    text = (f"The tutorial's own answer to its challenge: {count} {_plural(n, kind)} on {on}, "
+            f"{epochs_text} of {training}, {n_seeds} {_plural(n_seeds, 'network')} per "
+            f"setting: {'; '.join(explorations)}.")
+    if {TUTORIAL_NETWORK, NUMNET_DEFAULTS} <= {g.label for g in grids}:
+        activations = values("activation", {})
+        activations = ["sigmoid"] if activations == [None] else activations
+        everywhere = (f"{activations[0]} everywhere" if len(activations) == 1 else
+                      "activations " + ", ".join(map(str, activations))
+                      + " (hidden and output alike)")
+        text += (" Each runs on the tutorial's exact network (no biases, weights uniform on "
+                 "[0, 1): `bias=False, init=\"uniform\"`) and on numnet's defaults (biases, "
+                 f"Glorot initialisation), {everywhere} in both.")
+    if batches == [1] and optimizers == ["sgd"] and values("shuffle") == [False]:
+        text += (" Training is the tutorial's `train`: the examples in the shuffled data's "
+                 "order, one SGD step each.")
+    return text
+
+
+def _exploration_texts(grids: Sequence[Grid]) -> list[str]:
+    """One phrase per exploration (grids that differ only in the network are one)."""
+    texts: list[str] = []
+    for g in grids:
+        factors = {k: v for k, v in g.factors.items() if k not in _NETWORK_FACTORS}
+        words = next((w for f, w in EXPLORATIONS if canonical_json(f) == canonical_json(factors)),
+                     None)
+        if words is None:
+            varying = [f"{factor_name(k)} " + ", ".join(label(k, v) for v in values)
+                       for k, values in factors.items() if len(values) > 1]
+            fixed = [f"{factor_name(k)} {label(k, values[0])}"
+                     for k, values in factors.items() if len(values) == 1]
+            words = " × ".join(varying) or "one setting"
+            if fixed:
+                words += " with " + ", ".join(fixed)
+        if words not in texts:
+            texts.append(words)
+    return texts
 
 
 # --- studies, and the files they make ----------------------------------------------------------
@@ -57,19 +167,15 @@ Lines = list[str]
 @dataclass
 class Study:
     """Grids that vary the same factors over the same values: one section of a report,
-    each grid a variant, ``(label, grid)``, set side by side."""
+    each grid a variant, ``(label, grid)``, set side by side; ``plots``: its plots' paths,
+    one per factor, then the heatmap (two factors, or several variants)."""
 
     factors: list[str]
     variants: list[tuple[str, Grid]]
-
-    @property
-    def slug(self) -> str:
-        """The study's name in file names: ``"hidden_layers_learning_rate"``."""
-        return "_".join(self.factors) or "fixed"
+    plots: list[Path]
 
     @property
     def heatmap(self) -> bool:
-        """Whether the report draws a heatmap: for two factors, or for several variants."""
         return len(self.factors) == 2 or len(self.variants) >= 2
 
     def shared_fixed(self) -> dict[str, Any]:
@@ -80,13 +186,30 @@ class Study:
             for _, g in self.variants)}
 
 
-def studies(grids: Sequence[Grid]) -> list[Study]:
-    """Group joined grids into studies: same varying factors and values, different fixed ones."""
+def studies(grids: Sequence[Grid], out: Path) -> list[Study]:
+    """Joined grids grouped into studies (same varying factors and values, different fixed
+    ones), each with the paths of its plots in ``out``, no name taken twice."""
     groups: dict[str, list[Grid]] = {}
     for g in grids:
         groups.setdefault(canonical_json([[f, g.factors[f]] for f in g.varying]), []).append(g)
-    return [Study(members[0].varying, [(_variant_label(g, members), g) for g in members])
-            for members in groups.values()]
+    taken: set[str] = set()
+
+    def png(stem: str) -> Path:
+        name, k = stem, 1
+        while name in taken:
+            k += 1
+            name = f"{stem}_{k}"
+        taken.add(name)
+        return out / f"{name}.png"
+
+    found = []
+    for members in groups.values():
+        study = Study(members[0].varying, [(_variant_label(g, members), g) for g in members], [])
+        if study.factors:
+            study.plots = [png(f"error_vs_{factor}") for factor in study.factors]
+            study.plots += [png(f"heatmap_{'_'.join(study.factors)}")] if study.heatmap else []
+        found.append(study)
+    return found
 
 
 def _variant_label(g: Grid, members: list[Grid]) -> str:
@@ -98,29 +221,11 @@ def _variant_label(g: Grid, members: list[Grid]) -> str:
     return ", ".join(f"{k}={label(k, g.fixed.get(k))}" for k in differ) or "grid"
 
 
-def png_namer(out: Path) -> Callable[[str], Path]:
-    """A function giving PNG paths in ``out``, each name once (a second ``x`` is ``x_2``)."""
-    taken: set[str] = set()
-
-    def name(stem: str) -> Path:
-        name, k = stem, 1
-        while name in taken:
-            k += 1
-            name = f"{stem}_{k}"
-        taken.add(name)
-        return out / f"{name}.png"
-    return name
-
-
 def report_files(grids: Sequence[Grid], out: str | os.PathLike) -> list[Path]:
-    """Every file the report of ``grids`` may write in ``out``, known before any run (named
-    in the order :func:`~numnet.experiments.report.write_report` names them)."""
-    out, plots = Path(out), []
-    png = png_namer(out)
-    for study in studies(list(grids)):
-        if study.factors:
-            plots += [png(f"error_vs_{factor}") for factor in study.factors]
-            plots += [png(f"heatmap_{study.slug}")] if study.heatmap else []
+    """Every file the report of ``grids`` may write in ``out``, known before any run (in
+    the order :func:`write_report` names them)."""
+    out = Path(out)
+    plots = [p for study in studies(list(grids), out) for p in study.plots]
     return [out / "results.csv", out / "sweep.json", out / "summary.csv", *plots,
             out / "loss_curves.png", out / "report.md"]
 
@@ -138,14 +243,14 @@ def results_frame(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
              **{f: label(f, r["settings"][f]) if f in r["settings"] else "" for f in factors},
              **{k: r.get(k) for k in _LAST}, "settings": canonical_json(r["settings"]),
              "loss_curve": json.dumps(r.get("loss_curve"))} for r in runs]
-    return _real_columns(pd.DataFrame(rows, columns=_FIRST + factors + _LAST))
+    return _real_columns(_pandas().DataFrame(rows, columns=_FIRST + factors + _LAST))
 
 
 def read_results(path: str | os.PathLike) -> pd.DataFrame:
     """``results.csv`` read back as written: an empty factor stays ``""``, an empty
     measurement is NaN."""
-    return _real_columns(pd.read_csv(path, keep_default_na=False,
-                                     na_values={c: [""] for c in _LAST}))
+    return _real_columns(_pandas().read_csv(path, keep_default_na=False,
+                                            na_values={c: [""] for c in _LAST}))
 
 
 def _real_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,7 +283,7 @@ def _measure(group: pd.DataFrame) -> dict[str, Any]:
 
 def _with_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a table whose ``num_parameters`` stays integer (nullable ``Int64``)."""
-    table = pd.DataFrame(rows)
+    table = _pandas().DataFrame(rows)
     table["num_parameters"] = table["num_parameters"].astype("Int64")
     return table
 
@@ -257,8 +362,11 @@ def plus_minus(row: pd.Series, measure: str) -> str:
 
 
 def _count_text(value: Any) -> str:
-    """A parameter count, or a dash where no run finished to have one."""
-    return "–" if value is None or pd.isna(value) else str(int(value))
+    """A parameter count, or a dash where no run finished to have one (None, NA)."""
+    try:
+        return str(int(value))
+    except (TypeError, ValueError):
+        return "–"
 
 
 def setting_text(settings_json: str, only: set[str] | None = None) -> str:
@@ -270,6 +378,111 @@ def setting_text(settings_json: str, only: set[str] | None = None) -> str:
 def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+# --- the plots --------------------------------------------------------------------------------
+
+
+class Line(NamedTuple):
+    """One line of a plot: its legend (``""`` for none), means and stds, shape ``(n,)``."""
+
+    legend: str
+    mean: np.ndarray
+    std: np.ndarray
+
+
+class Panel(NamedTuple):
+    """One heatmap: ``means`` of shape ``(len(rows), len(columns))`` and its words."""
+
+    title: str
+    means: np.ndarray
+    rows: list[str]
+    columns: list[str]
+    ylabel: str
+    xlabel: str
+
+
+def _figure(width: float, height: float) -> Figure:
+    require_report_extras()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _wide(values: np.ndarray) -> bool:
+    """Whether positive ``values`` span more than :data:`_LOG_RATIO` (worth a log scale)."""
+    values = values[np.isfinite(values)]
+    return bool(len(values) and values.min() > 0 and values.max() / values.min() > _LOG_RATIO)
+
+
+def plot_lines(lines: list[Line], values: list[Any], ticks: list[str], path: Path,
+               xlabel: str, ylabel: str, title: str) -> None:
+    """Means ± std against ``values``: a numeric axis (log over a decade or more) when they
+    are numbers, else one evenly spaced tick each."""
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    fig = _figure(6.4, 4.2)
+    ax = fig.subplots()
+    for i, line in enumerate(lines):
+        x = np.array(values, dtype=float) if numeric else np.arange(len(values)) + 0.06 * i
+        ax.errorbar(x[:len(line.mean)], line.mean, yerr=np.nan_to_num(line.std), marker="o",
+                    capsize=4, label=line.legend or None)
+    if numeric and min(values) > 0 and max(values) / min(values) >= 10:
+        ax.set_xscale("log")
+    ax.set_xticks(values if numeric else list(np.arange(len(values))), ticks)
+    if lines and _wide(np.concatenate([line.mean for line in lines])):
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if any(line.legend for line in lines):
+        ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_heatmaps(panels: list[Panel], path: Path) -> None:
+    """The panels side by side, each cell annotated with its value."""
+    fig = _figure(6.4 * len(panels), 1.2 + 0.7 * max(len(p.rows) for p in panels) + 1.5)
+    from matplotlib.colors import LogNorm
+
+    for ax, panel in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels, strict=True):
+        finite = panel.means[np.isfinite(panel.means)]
+        norm = LogNorm(finite.min(), finite.max()) if _wide(finite) else None
+        im = ax.imshow(panel.means, cmap="viridis_r", norm=norm, aspect="auto")
+        ax.set_xticks(range(len(panel.columns)), panel.columns)
+        ax.set_yticks(range(len(panel.rows)), panel.rows)
+        ax.set_xlabel(panel.xlabel)
+        if panel.ylabel:
+            ax.set_ylabel(panel.ylabel)
+        for (i, j), v in np.ndenumerate(panel.means):
+            dark = np.isfinite(v) and float(np.asarray(im.norm(v))) > 0.5   # viridis_r: dark
+            ax.text(j, i, "–" if np.isnan(v) else f"{v:.3g}", ha="center", va="center",
+                    fontsize=9, color="white" if dark else "black")
+        ax.set_title(panel.title)
+        fig.colorbar(im, ax=ax)
+    _save(fig, path)
+
+
+def plot_curves(lines: list[Line], path: Path, ylabel: str, title: str) -> None:
+    """Curves against the epoch (log scale), each with a ± std band."""
+    fig = _figure(6.4, 4.2)
+    ax = fig.subplots()
+    for line in lines:
+        epochs = np.arange(1, len(line.mean) + 1)
+        drawn, = ax.plot(epochs, line.mean, label=line.legend)
+        ax.fill_between(epochs, np.maximum(line.mean - line.std, 1e-12), line.mean + line.std,
+                        color=drawn.get_color(), alpha=0.2)
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
 
 
 # --- writing the files -------------------------------------------------------------------
@@ -309,11 +522,11 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
     files = [out / "summary.csv"]
     summary.to_csv(files[0], index=False)
     md = _header(frame, summary, metric, title, notes)
-    png = png_namer(out)
     epochs = (notes.get("fit") or {}).get("epochs")
-    for study in studies(grids):
+    for study in studies(grids, out):
         if study.factors:
-            md += _study_section(frame, summary, study, metric, epochs, png, files)
+            md += _study_section(frame, summary, study, metric, epochs)
+            files += study.plots
     md += _loss_curve_section(frame, summary, metric, out / "loss_curves.png", files)
     md += _failed_section(frame) + _every_setting_section(summary, metric)
     (out / "report.md").write_text("\n".join(md))
@@ -361,9 +574,8 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
 
 
 def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
-                   epochs: Any, png: Callable[[str], Path], files: list[Path]) -> Lines:
-    """One study: its fixed factors, findings, table, a plot per factor, and a heatmap
-    when it has two factors or several variants (the plots appended to ``files``)."""
+                   epochs: Any) -> Lines:
+    """One study: its fixed factors, findings, table, a plot per factor, and its heatmap."""
     name = METRIC_NAMES[metric]
     title = " × ".join(FACTOR_NAMES.get(f, f.replace("_", " ")) for f in study.factors)
     md = [f"## {title[0].upper() + title[1:]}", ""]
@@ -372,13 +584,12 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
         md += ["Fixed: " + ", ".join(fixed) + ".", ""]
     md += [f"- {line}" for line in analyse(summary, study, metric, frame)]
     if "n_samples" in study.factors and isinstance(epochs, int):
-        md.append(f"- Every run trains for {epochs} epoch{'s' if epochs != 1 else ''}, so N "
+        md.append(f"- Every run trains for {epochs} {_plural(epochs, 'epoch')}, so N "
                   f"also sets the number of examples seen ({epochs} × N): part of what more "
                   f"data does here is more training.")
     md += ["", _study_table(summary, study, metric), ""]
     one = len(study.factors) == 1
-    for factor in study.factors:
-        path = png(f"error_vs_{factor}")
+    for factor, path in zip(study.factors, study.plots, strict=False):
         lines = [Line(v, rows[f"{metric}_mean"].to_numpy(dtype=float),
                       rows[f"{metric}_std"].to_numpy(dtype=float))
                  for v, rows in ((v, rows_for(summary, g) if one else
@@ -388,13 +599,10 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
         plot_lines(lines, values, [label(factor, v) for v in values], path, factor_name(factor),
                    f"{name} (mean ± std)", f"{name} against {factor_name(factor)}"
                    + ("" if one else f"\n(averaged over {others})"))
-        files.append(path)
         md += [f"![{name} against {factor_name(factor)}]({path.name})", ""]
     if study.heatmap:
-        path = png(f"heatmap_{study.slug}")
-        plot_heatmaps(_panels(summary, study, metric), path)
-        files.append(path)
-        md += [f"![heatmap of {title}]({path.name})", ""]
+        plot_heatmaps(_panels(summary, study, metric), study.plots[-1])
+        md += [f"![heatmap of {title}]({study.plots[-1].name})", ""]
     return md
 
 
@@ -465,9 +673,9 @@ def _failed_section(frame: pd.DataFrame) -> Lines:
     failed = frame[frame["status"] == "failed"]
     if not len(failed):
         return []
-    return ["## Failed runs", "", "| settings | seed | error |", "|---|---|---|",
-            *(f"| {setting_text(r['settings'])} | {r['seed']} | "
-              f"{str(r['error']).replace('|', '/')} |" for _, r in failed.iterrows()), ""]
+    rows = [[setting_text(r["settings"]), str(r["seed"]), str(r["error"]).replace("|", "/")]
+            for _, r in failed.iterrows()]
+    return ["## Failed runs", "", _markdown_table(["settings", "seed", "error"], rows), ""]
 
 
 def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:

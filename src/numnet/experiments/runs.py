@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 MLP_ARGS = ("hidden_layers", "activation", "output_activation", "bias", "init", "dtype")
 FIT_ARGS = ("loss", "optimizer", "learning_rate", "epochs", "batch_size", "shuffle",
             "validation_split", "l2", "dropout", "metrics")
-DATA_ARGS = ("n_samples",)
-RUN_ARGS = ("lr_scale",)        # "tutorial": learning_rate on the tutorial's scale
+#: Every name a grid may vary: ``n_samples``, and ``lr_scale="tutorial"``: the learning rate on
+#: the tutorial's scale.
+FACTORS = (*MLP_ARGS, *FIT_ARGS, "n_samples", "lr_scale")
 #: The keys of a run's result, in the store's column order.
 RESULT_FIELDS = ("key", "status", "settings", "seed", "num_parameters", "final_loss",
                  "train_error", "validation_error", "test_error", "epochs_run", "diverged",
@@ -153,7 +154,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 
 def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
     settings = spec.settings
-    unknown = sorted(set(settings) - {*MLP_ARGS, *FIT_ARGS, *DATA_ARGS, *RUN_ARGS})
+    unknown = sorted(set(settings) - set(FACTORS))
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}")
     init_seq, data_seq, fit_seq = np.random.SeedSequence(spec.seed).spawn(3)

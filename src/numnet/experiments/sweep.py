@@ -1,9 +1,9 @@
 """``sweep``: every setting of a grid times every seed, on an executor, into a store.
 
 What a sweep is given is checked before anything starts, by the functions here that
-``numnet sweep`` calls too (``seeds_of``, ``check_fit_kwargs``, ``check_size``,
-``require_report_extras``). Runs are planned one at a time, never all in memory; a sweep
-of more than ``max_runs`` runs is refused (:class:`SweepTooLarge`).
+``numnet sweep`` calls too (``seeds_of``, ``check_fit_kwargs``, ``check_size``). Runs are
+planned one at a time, never all in memory; a sweep of more than ``max_runs`` runs is
+refused (:class:`SweepTooLarge`). A :class:`Preset` is a whole sweep by name.
 """
 
 from __future__ import annotations
@@ -23,10 +23,21 @@ from numnet import fit
 
 from .executors import Executor, get_executor
 from .grid import Grid, GridLike, as_grids, canonical_json, count_settings, iter_settings, run_key
+from .report import (
+    EXPLORATIONS,
+    NUMNET_DEFAULTS,
+    TUTORIAL_NETWORK,
+    aggregate,
+    report_files,
+    require_report_extras,
+    results_frame,
+    tutorial_description,
+    write_report,
+)
 from .runs import DataSource, RunSpec, make_data_source
 from .store import ResultStore
 
-if TYPE_CHECKING:                   # pandas is the optional extra numnet[plots]
+if TYPE_CHECKING:
     import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -81,27 +92,11 @@ class SweepResults:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per run, as ``results.csv`` (pandas; needs ``numnet[plots]``)."""
-        from .report import results_frame
         return results_frame(self.runs)
 
     def summary(self) -> pd.DataFrame:
         """Mean and std over seeds per setting, as ``summary.csv`` (pandas)."""
-        from .report import aggregate
         return aggregate(self.to_frame())
-
-
-def require_report_extras() -> None:
-    """An ImportError naming ``numnet[plots]`` when pandas or matplotlib is missing: asked
-    before a sweep's first run, not after its last."""
-    missing = []
-    for module in ("pandas", "matplotlib"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        raise ImportError(f"sweep reports need {' and '.join(missing)}: "
-                          f"pip install 'numnet[plots]'")
 
 
 def _integer(value: Any) -> bool:
@@ -185,8 +180,6 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
         require_report_extras()
-        from .report import report_files
-
         if store is not None and not isinstance(store, ResultStore) and store != ":memory:":
             for path in report_files(grids, out_dir):   # the report would write over it
                 if os.path.realpath(path) == os.path.realpath(store):
@@ -223,7 +216,6 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=skipped, store=db.path,
                           out=out_dir)
     if out_dir is not None:
-        from .report import write_report
         result.files = write_report(runs, grids, out_dir, title=title, notes=_notes(
             fit_kwargs, grids, source, seed_list, description))
     return result
@@ -298,3 +290,41 @@ def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
     if description:
         notes["description"] = description
     return notes
+
+
+@dataclass
+class Preset:
+    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments."""
+
+    name: str
+    grids: list[Grid]
+    data: str
+    seeds: list[int]
+    fit_kwargs: dict[str, Any]
+
+    @property
+    def description(self) -> str:
+        """What the preset runs as it stands, in words."""
+        return self.describe()
+
+    def describe(self, grids: Sequence[Grid] | None = None, data: str | None = None,
+                 n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
+                 ) -> str:
+        """What runs when a sweep replaces the parts given, in words."""
+        return tutorial_description(self.grids if grids is None else grids,
+                                    self.data if data is None else data,
+                                    len(self.seeds) if n_seeds is None else n_seeds,
+                                    self.fit_kwargs if fit_kwargs is None else fit_kwargs)
+
+
+def tutorial_preset() -> Preset:
+    """The tutorial's answer to its challenge: three one-factor explorations on ``1 - x``
+    (:func:`~numnet.experiments.runs.one_minus_x_grid`), 50 epochs of per-example SGD, 10
+    networks each, on the tutorial's exact network and on numnet's defaults."""
+    networks: list[tuple[str, dict[str, list[Any]]]] = [
+        (TUTORIAL_NETWORK, {"bias": [False], "init": ["uniform"]}),
+        (NUMNET_DEFAULTS, {"bias": [True], "init": [None]})]
+    grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, name)
+             for factors, _ in EXPLORATIONS for name, net in networks]
+    return Preset("tutorial", grids, "one_minus_x_grid", list(range(10)),
+                  {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"})
