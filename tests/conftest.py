@@ -37,3 +37,22 @@ settings.load_profile(_profile())
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _registries_as_they_were():
+    """Activations, losses and ONNX builders a test registers (the README's blocks, the
+    custom-function tests) are gone after it, so no test depends on the order tests run in."""
+    import sys
+
+    from numnet import activations, losses
+
+    registries = [activations.ACTIVATIONS, losses.LOSSES]
+    onnx = sys.modules.get("numnet.onnx")
+    if onnx is not None:
+        registries.append(onnx.ACTIVATIONS)
+    before = [dict(registry) for registry in registries]
+    yield
+    for registry, entries in zip(registries, before, strict=True):
+        registry.clear()
+        registry.update(entries)

@@ -23,22 +23,41 @@ one place:
 
 Shapes: ``Z, A, dA, dZ`` are ``(n_samples, n_units)`` (any shape for the
 elementwise ones; softmax works along the last axis).
+
+Softmax and exp are *output-only* (``Activation.output_only``): softmax
+because it normalises a layer, exp because it grows without bound (inf
+beyond ``Z > 709`` in float64), which only the output layer's checks catch.
+A network refuses them in a hidden layer (:func:`check_hidden`).
+
+Your own activation
+-------------------
+:func:`register` adds one to :data:`ACTIVATIONS` by name, after checking
+its derivative against central differences; ``MLP(..., activation=name)``
+then uses it like a built-in, and an :class:`Activation` object is taken as
+``output_activation`` too. The compiled runners of :mod:`numnet.engine`
+know the built-ins only, so a network with a registered activation trains on
+the reference runner (``History.runner == "reference"``). A model file
+stores the activation's name, never its code: it loads in a process that
+has registered the same name first, and numnet refuses it otherwise.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .validation import check_name
-
 __all__ = [
     "Activation",
     "Workspace",
     "ACTIVATIONS",
+    "BUILTIN",
     "get_activation",
+    "register",
+    "check_hidden",
+    "check_activation_name",
     "sigmoid",
     "sigmoid_derivative",
     "tanh",
@@ -73,6 +92,7 @@ class Activation(NamedTuple):
     then leaves it to the reference path); ``scalar(z, cast) -> a`` and
     ``scalar_derivative(z, a, cast) -> f'(z)`` for one element, for compiled
     code (None without: the compiled runners then leave it to the others).
+    ``output_only``: usable as the output layer's activation only (softmax, exp).
     """
 
     name: str
@@ -82,6 +102,7 @@ class Activation(NamedTuple):
     backward_into: Callable[[np.ndarray, np.ndarray, np.ndarray, Workspace], None] | None = None
     scalar: Callable[[Any, Any], Any] | None = None
     scalar_derivative: Callable[[Any, Any, Any], Any] | None = None
+    output_only: bool = False
 
 
 # --- sigmoid: the tutorial's activation -------------------------------------
@@ -341,6 +362,7 @@ def _exp_into(Z: np.ndarray, A: np.ndarray, w: Workspace) -> None:
         np.exp(Z, out=A)
 
 
+# exp's scalar form, for the kernels; not given to them yet (see EXP below).
 def _exp_scalar(z: Any, cast: Any) -> Any:
     return np.exp(z)
 
@@ -380,6 +402,15 @@ def _softmax_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Works
     D *= A
 
 
+#: The output of a log-link model (``numnet.estimators.MLPRegressor(loss="poisson")``,
+#: with the fused ``"poisson"`` loss); registered as ``"exp"``, output-only. Its scalar
+#: form (``_exp_scalar``) is left out on purpose: the compiled inference kernel checks
+#: the weighted sums for inf, not the outputs, and exp of a finite sum can be inf; the
+#: NumPy paths check the outputs and raise the network's overflow error.
+EXP = Activation("exp", exp, _exp_backward, _exp_into, _exp_backward_into, output_only=True)
+
+#: Every activation by name: the built-ins (:data:`BUILTIN`) and those added by
+#: :func:`register`. Model files name their activations from it.
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -398,20 +429,187 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("identity", identity, _identity_backward, _identity_into,
                    _identity_backward_into, _identity_scalar, _identity_scalar_derivative),
         Activation("softmax", softmax, _softmax_backward,
-                   _softmax_into, _softmax_backward_into),
+                   _softmax_into, _softmax_backward_into, output_only=True),
+        EXP,
     )
 }
-#: The output of a log-link model (``numnet.estimators.MLPRegressor(loss="poisson")``,
-#: with the fused ``"poisson"`` loss). Not in :data:`ACTIVATIONS`: every registered
-#: activation is also a hidden one and has an ONNX form (``numnet.onnx``), which this
-#: one has not yet; a network takes the object itself as ``output_activation``.
-EXP = Activation("exp", exp, _exp_backward, _exp_into, _exp_backward_into,
-                 _exp_scalar, _exp_scalar_derivative)
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}
+#: The names numnet defines, which :func:`register` never replaces (aliases included).
+BUILTIN = frozenset(ACTIVATIONS) | frozenset(_ALIASES)
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def check_activation_name(name: Any) -> str:
+    """``name`` if it can name an activation: lowercase ASCII letters, digits and ``_``.
+
+    A letter first, 64 characters at most; what :func:`register` accepts and
+    what a model file may hold, so that a name is safe to store and to print.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"an activation's name is a str, got {type(name).__name__}")
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"activation name {name!r:.80} is not a plain name: use lowercase "
+                         f"letters, digits and '_' (a letter first, 64 at most), e.g. 'swish'")
+    return name
 
 
 def get_activation(name: str | Activation) -> Activation:
-    """Look an activation up by name (``"linear"`` and ``"logistic"`` are aliases)."""
+    """Look an activation up by name (``"linear"`` and ``"logistic"`` are aliases).
+
+    An :class:`Activation` is taken as it is, if its name is a plain one
+    (:func:`check_activation_name`) that no other registered activation holds.
+    """
     if isinstance(name, Activation):
+        check_activation_name(name.name)
+        known = ACTIVATIONS.get(name.name)
+        if known is not None and known != name:
+            raise ValueError(f"this Activation is named {name.name!r} but is not the "
+                             f"activation registered under that name; give yours a name of its "
+                             f"own, e.g. with numnet.activations.register")
         return name
-    return check_name(name, "activation", ACTIVATIONS, _ALIASES)
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}: "
+                        f"{name!r:.80}")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r:.80}; choose one of {sorted(ACTIVATIONS)}, "
+                         f"or register your own with numnet.activations.register(name, "
+                         f"forward, derivative)")
+    return ACTIVATIONS[key]
+
+
+def check_hidden(act: Activation) -> Activation:
+    """``act`` if a hidden layer may use it, else a ValueError (softmax, exp: outputs only)."""
+    if act.output_only:
+        raise ValueError(f"{act.name} is an output activation; use it as output_activation "
+                         f"and pick e.g. 'relu' or 'sigmoid' for activation")
+    return act
+
+
+def register(name: str | Activation,
+             forward: Callable[[np.ndarray], np.ndarray] | None = None,
+             derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, *,
+             backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+             output_only: bool = False, check: bool = True) -> Activation:
+    """Add your own activation to :data:`ACTIVATIONS`, so that networks and files name it.
+
+    Parameters
+    ----------
+    name : str or Activation
+        A plain name (lowercase letters, digits, ``_``), not a built-in's; or
+        an :class:`Activation` to register as it is (then give nothing else).
+        Registering a name again replaces your earlier registration.
+    forward : callable
+        ``forward(Z) -> A``, elementwise, ``A`` of ``Z``'s shape (any shape).
+    derivative : callable
+        ``derivative(Z, A) -> f'(Z)``, elementwise, with ``A = forward(Z)``
+        given so that it can be reused (sigmoid's ``A * (1 - A)``).
+    backward : callable, optional
+        Instead of ``derivative``, the whole chain rule ``backward(Z, A, dA)
+        -> dZ``, for an activation that is not elementwise (softmax's kind).
+    output_only : bool, default False
+        Refused in hidden layers, usable as ``output_activation`` only.
+    check : bool, default True
+        Compare the derivative with central differences of ``forward`` at 24
+        points in [-3, 3] and refuse a wrong one; pass False for a function
+        not defined there.
+
+    Returns
+    -------
+    Activation
+        What was registered: also accepted by ``output_activation=``.
+
+    The compiled runners know the built-ins only (a registered
+    :class:`Activation`'s ``scalar`` forms are dropped, so that no process
+    compiles your code into the kernels): a network with your activation
+    trains on the reference runner, or on the buffered one, in NumPy, when
+    your :class:`Activation` has in-place forms (``History.runner`` and
+    ``MLP.summary()`` say which). Its model files name it: load them after
+    registering the same name, in any process. ONNX export needs its ONNX
+    form in :data:`numnet.onnx.ACTIVATIONS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> swish = register("swish", lambda Z: Z * sigmoid(Z),
+    ...                  lambda Z, A: sigmoid(Z) * (1 + Z * (1 - sigmoid(Z))))
+    >>> ACTIVATIONS["swish"] is swish
+    True
+    """
+    if isinstance(name, Activation):
+        if forward is not None or derivative is not None or backward is not None:
+            raise TypeError("register(Activation) takes the activation alone; give forward "
+                            "and derivative only with a name")
+        act = name._replace(scalar=None, scalar_derivative=None)
+    else:
+        act = Activation(check_activation_name(name), _callable(forward, "forward"),
+                         _backward_from(derivative, backward), output_only=bool(output_only))
+    check_activation_name(act.name)
+    if act.name in BUILTIN:
+        raise ValueError(f"{act.name!r} is a built-in activation; give yours another name")
+    if check:
+        _check_derivative(act)
+    ACTIVATIONS[act.name] = act
+    return act
+
+
+def _callable(fn: Any, what: str) -> Callable[..., Any]:
+    if not callable(fn):
+        raise TypeError(f"register needs {what} as a function, got {type(fn).__name__}")
+    return fn
+
+
+def _backward_from(derivative: Any, backward: Any
+                   ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """``backward(Z, A, dA)``: the one given, or ``dA * derivative(Z, A)`` in ``Z``'s dtype."""
+    if (derivative is None) == (backward is None):
+        raise TypeError("register needs derivative(Z, A) -> f'(Z), or backward(Z, A, dA) -> "
+                        "dZ for an activation that is not elementwise (one of the two)")
+    if backward is not None:
+        return _callable(backward, "backward")
+    fn = _callable(derivative, "derivative")
+
+    def chain_rule(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
+        return np.asarray(dA * fn(Z, A), dtype=Z.dtype)
+    return chain_rule
+
+
+def _check_derivative(act: Activation, eps: float = 1e-6, tolerance: float = 1e-5) -> None:
+    """Refuse (ValueError) a backward pass that central differences of ``forward`` contradict.
+
+    The relative error is :mod:`numnet.gradcheck`'s, ``|g - g_num| / (|g| + |g_num|)``
+    over 24 points of [-3, 3] (off 0, where kinks are); measured, right derivatives
+    (tanh, relu, swish, softsign) give 5e-11 to 7e-11, a wrong one (``2 z**2`` for
+    ``z**3``) 0.2.
+    """
+    rng = np.random.default_rng(0)
+    Z = rng.uniform(-3.0, 3.0, size=(4, 6))
+    Z[np.abs(Z) < 0.05] = 0.5
+    dA = rng.standard_normal(Z.shape)
+    where = f"activation {act.name!r}"
+    with np.errstate(all="ignore"):
+        A = np.asarray(act.forward(Z))
+        if A.shape != Z.shape:
+            raise ValueError(f"{where}: forward gives shape {A.shape} for inputs of shape "
+                             f"{Z.shape}; it must keep the shape")
+        dZ = np.asarray(act.backward(Z, A, dA))
+        numeric = np.empty_like(Z)
+        for idx in np.ndindex(Z.shape):
+            up, down = Z.copy(), Z.copy()
+            up[idx] += eps
+            down[idx] -= eps
+            numeric[idx] = (np.sum(dA * act.forward(up)) - np.sum(dA * act.forward(down))) / (
+                2 * eps)
+    if dZ.shape != Z.shape:
+        raise ValueError(f"{where}: its derivative gives shape {dZ.shape} for inputs of shape "
+                         f"{Z.shape}; it must keep the shape")
+    if not (np.isfinite(A).all() and np.isfinite(dZ).all() and np.isfinite(numeric).all()):
+        raise ValueError(f"{where} is not finite on [-3, 3], where register checks its "
+                         f"derivative; pass check=False to register it unchecked")
+    error = float(np.linalg.norm(dZ - numeric)) / max(
+        float(np.linalg.norm(dZ) + np.linalg.norm(numeric)), 1e-12)
+    if not error < tolerance:
+        raise ValueError(f"the derivative of {where} does not match its forward pass: relative "
+                         f"error {error:.2g} against central differences at 24 points in "
+                         f"[-3, 3] (right ones give < {tolerance:g}); fix it, or pass "
+                         f"check=False")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, check_hidden, get_activation
 from .initializers import check_random_state, default_for, get_initializer
 from .losses import Loss, get_loss, normalize_weights, weighted_value
 from .validation import (
@@ -139,11 +139,7 @@ def _hidden_activations(activation: str | Sequence[str], n_hidden: int) -> list[
         if len(names) != n_hidden or not all(isinstance(n, str) for n in names):
             raise ValueError(f"activation is one name, or a list of one name per hidden layer; "
                              f"got {activation!r:.200} for {n_hidden} hidden layer(s)")
-    acts = [get_activation(name) for name in names]
-    if any(a.name == "softmax" for a in acts):
-        raise ValueError("softmax is an output activation; use it as output_activation "
-                         "and pick e.g. 'relu' or 'sigmoid' for activation")
-    return acts
+    return [check_hidden(get_activation(name)) for name in names]   # softmax, exp: outputs
 
 
 def _initializer_names(init: str | Sequence[str] | None, defaults: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, NoReturn, TypeGuard
 
 import numpy as np
 
-from numnet.activations import get_activation
+from numnet.activations import check_activation_name, get_activation
 from numnet.initializers import get_initializer
 from numnet.network import Network
 
@@ -344,7 +344,12 @@ def check_preprocessing(record: Any, num_inputs: int | None = None,
 
 
 def _check_config(config: Any) -> None:
-    """The fields ``Network(**config)`` needs, with the types and values it accepts."""
+    """The fields ``Network(**config)`` needs, with the types and values it accepts.
+
+    Activation names must be plain names (:func:`numnet.activations.check_activation_name`)
+    registered in this process: a custom activation's code is never in the file, only
+    its name.
+    """
     if not isinstance(config, dict):
         _fail(f"config must be a JSON object, got {type(config).__name__}")
     missing = [k for k in _CONFIG_FIELDS if k not in config]
@@ -372,19 +377,45 @@ def _check_config(config: Any) -> None:
             what = "a name (string)" if length is None else \
                 f"a name (string) or a list of {length} names"
             _fail(f"config {key} must be {what}, got {value!r:.200}")
-        try:
-            for name in names:
-                (get_initializer if key == "init" else get_activation)(name)
-        except (ValueError, TypeError) as exc:
-            raise FormatError(f"config {key}: {exc}") from None
+        for name in names:
+            if key == "init":
+                try:
+                    get_initializer(name)
+                except (ValueError, TypeError) as exc:
+                    raise FormatError(f"config {key}: {exc}") from None
+            else:
+                _check_activation(key, name)
     hidden_names = config["activation"] if isinstance(config["activation"], list) \
         else [config["activation"]] * bool(hidden)
-    if any(get_activation(name).name == "softmax" for name in hidden_names):
-        _fail("config activation 'softmax' is only valid as output_activation")
+    for name in hidden_names:
+        if get_activation(name).output_only:
+            _fail(f"config activation {get_activation(name).name!r} is only valid as "
+                  f"output_activation")
     if not isinstance(config["bias"], bool):
         _fail(f"config bias must be true or false, got {config['bias']!r:.200}")
     if config["dtype"] not in _PARAM_CODES:
         _fail(f"config dtype must be 'float32' or 'float64', got {config['dtype']!r:.200}")
+
+
+def _registered(name: str) -> bool:
+    try:
+        get_activation(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_activation(key: str, name: str) -> None:
+    """A config's activation name: a plain name, registered in this process."""
+    try:
+        check_activation_name(name.lower())
+    except ValueError:
+        _fail(f"config {key} {name!r:.80} is not an activation name (lowercase letters, "
+              f"digits and '_')")
+    if not _registered(name):
+        _fail(f"its {key} {name!r} is not an activation this process knows: a custom "
+              f"activation is saved by name, never as code; register it before loading, with "
+              f"numnet.activations.register({name.lower()!r}, forward, derivative)")
 
 
 def _constructor_arguments() -> set[str]:

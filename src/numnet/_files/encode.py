@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from numnet.activations import ACTIVATIONS
 from numnet.network import Network
 
 from .atomic import atomic_write
@@ -48,6 +49,7 @@ def _model_document(net: Network, fmt: str, metadata: dict[str, Any] | None
         raise TypeError(f"expected a numnet MLP, got {type(net).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    _check_activations_named(net)
     tensors: dict[str, np.ndarray] = {}
     for name, p in zip(net.parameter_names(), net.parameters(), strict=True):
         if not np.isfinite(p).all():
@@ -64,6 +66,26 @@ def _model_document(net: Network, fmt: str, metadata: dict[str, Any] | None
                                 "metadata"),
     }
     return doc, tensors
+
+
+def _check_activations_named(net: Network) -> None:
+    """Refuse a network whose activations are not the ones registered under their names.
+
+    A file holds an activation's name, and loading looks the name up
+    (:data:`numnet.activations.ACTIVATIONS`): anything else would load as
+    another function, or not at all.
+    """
+    for act in net.activation_fns:
+        known = ACTIVATIONS.get(act.name)
+        if known is None:
+            raise ValueError(f"refusing to save a network with the activation {act.name!r}, "
+                             f"which is not registered: files name activations, never hold "
+                             f"their code; register it with numnet.activations.register"
+                             f"({act.name!r}, forward, derivative) here and before loading")
+        if known != act:
+            raise ValueError(f"refusing to save a network whose activation {act.name!r} is "
+                             f"not the one now registered under that name, which loading "
+                             f"would use; build the network with the registered one")
 
 
 def _classes_to_json(classes: Any) -> list[Any] | None:

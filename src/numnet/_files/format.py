@@ -73,7 +73,12 @@ Safety guarantees
 - **Loading never runs code.** No pickle anywhere: the file is bytes, JSON and
   fixed-size numbers. Names read from a file are only ever looked up in
   numnet's registries (activations, initializers, a fixed list of NumPy bit
-  generators).
+  generators). A custom activation (:func:`numnet.activations.register`) is
+  saved by its name alone, a plain name of lowercase letters, digits and
+  ``_``: the file loads in a process that has registered that name, and is
+  refused otherwise, with a message naming ``numnet.activations.register``.
+  Saving refuses a network whose activation is not the one registered under
+  its name.
 - **Everything read is checked** before it is used, and a bad file is refused
   with a :class:`FormatError` (a ``ValueError``) whose message names the file
   and the problem: not a safetensors file, truncated, a header length that

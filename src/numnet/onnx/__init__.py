@@ -22,6 +22,10 @@ Every numnet activation has one ONNX form (:data:`ACTIVATIONS`): ONNX
 Runtime's own operator where it has an exact kernel for the dtype, else the
 formula from basic operators (float64 ``LeakyRelu``, ``Elu`` and
 ``Softplus``, which ONNX Runtime lacks or computes with a float32 constant).
+``exp`` (the output of ``MLPRegressor(loss="poisson")``) is an ``Exp`` node.
+An activation of your own (:func:`numnet.activations.register`) is refused
+until its form is added to :data:`ACTIVATIONS` under its name (see
+:mod:`numnet.onnx.activations`).
 The same code builds the graph for :func:`export` and for the skl2onnx
 converter (:func:`register_skl2onnx`, done on import), so that
 ``skl2onnx.to_onnx(Pipeline([..., numnet_estimator]), X[:1])`` works.

@@ -3,6 +3,12 @@
 ONNX Runtime's own operator where it has an exact kernel for the dtype, else
 the formula from basic operators (float64 ``LeakyRelu``, ``Elu`` and
 ``Softplus``, which ONNX Runtime lacks or computes with a float32 constant).
+
+An activation of your own (:func:`numnet.activations.register`) exports once
+its form is here, under its name: ``ACTIVATIONS["swish"] = build``, where
+``build(graph, Z, dtype, hint) -> name`` adds the nodes that compute it from
+``Z`` with ``graph.node(op_type, inputs, hint, **attributes)`` and returns the
+name of the result (see the builders below). Without one, export refuses it.
 """
 
 from __future__ import annotations
@@ -68,4 +74,5 @@ ACTIVATIONS: dict[str, Callable[..., str]] = {
     "elu": _elu,
     "softplus": _softplus,
     "softmax": _unary("Softmax", axis=-1),
+    "exp": _unary("Exp"),
 }

@@ -23,7 +23,10 @@ def check_exportable(net: MLP) -> None:
     unknown = sorted({a.name for a in net.activation_fns} - set(ACTIVATIONS))
     if unknown:
         raise ValueError(f"cannot export activation(s) {unknown} to ONNX: numnet.onnx knows "
-                         f"{sorted(ACTIVATIONS)}; add a builder to numnet.onnx.ACTIVATIONS")
+                         f"{sorted(ACTIVATIONS)}; give yours its ONNX form first, "
+                         f"numnet.onnx.ACTIVATIONS[{unknown[0]!r}] = build, with build(graph, Z, "
+                         f"dtype, hint) returning the name of its output (see "
+                         f"numnet.onnx.activations)")
 
 
 def network(g: Builder, net: MLP, X: str, dtype: np.dtype, out: str | None = None) -> str:
