@@ -65,6 +65,10 @@ SATURATED_SHARE = 0.9
 # learned nothing (adam at 1.0), at most 0.91 in a layer of the runs that learned.
 DEAD_SHARE = 0.9
 
+# Rows the probe must have seen for a unit at 0 on all of them to count as dead (on a few
+# rows, a unit is 0 on all of them by chance).
+DEAD_ROWS = 32
+
 # A loss "not below" a reference is at least this fraction of it (1% for float noise).
 NOT_BELOW = 0.99
 
@@ -289,7 +293,8 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
     scale = scale_cause(X, Y)
     if scale is None and end.is_saturated and start.is_saturated:
         scale = scale_cause(X, None, features_always=True)
-    dead = scale is None and end.dead >= DEAD_SHARE
+    # dead units that training made (not there before it), on enough rows to tell
+    dead = scale is None and len(Yp) >= DEAD_ROWS and end.dead >= DEAD_SHARE > start.dead
     constant = None if scale is not None or dead or end.is_saturated else \
         _constant_output(net, X[:PROBE_SAMPLES], Yp, lossfn)
     if scale is not None:
