@@ -86,6 +86,11 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
         spec = {"class": type(model).__name__, "state": model.numnet_state()}
         return _save(model.network_, path, metadata, estimator=spec,
                      estimator_loader=_estimator)
+    if not isinstance(model, Network) and hasattr(model, "get_params"):
+        raise TypeError(f"numnet.save writes a network or one fitted numnet estimator, not a "
+                        f"{type(model).__name__}; save a pipeline (or any scikit-learn "
+                        f"estimator) without pickle with numnet.estimators.save_pipeline(model, "
+                        f"'model.skops')")
     return _save(model, path, metadata)
 
 

@@ -70,9 +70,22 @@ How scikit-learn's rules map onto numnet
 - ``lbfgs`` with ``tol`` under scipy's ``ftol`` (2.2e-9) uses it for the
   relative reduction as well as the gradient, so ``tol=0`` runs to
   ``max_iter`` or ``max_fun``; scikit-learn stops on scipy's ``ftol`` still.
-- ``MLPRegressor(loss="poisson")`` cannot be saved with :func:`numnet.save`
-  or exported to ONNX yet: its ``exp`` output is not a registered activation
-  (:data:`numnet.activations.EXP`); joblib and pickle keep it.
+- ``warm_start`` (and ``partial_fit``) continue the optimizer's state (Adam's
+  moments and step count, the momentum, the rate of ``"invscaling"`` and
+  ``"adaptive"``, an ``optimizer=``'s schedule position) while the optimizer
+  settings are unchanged; scikit-learn starts a new optimizer at every warm
+  ``fit``. Two warm-started fits of ``n`` epochs are one fit of ``2 n``, bit
+  for bit (shuffling aside); the state is saved by :func:`numnet.save`,
+  pickle and skops with the estimator.
+- ``scoring`` (numnet's, named as ``HistGradientBoosting*``'s) is what
+  ``early_stopping`` watches: a scorer's name or callable
+  (:func:`sklearn.metrics.get_scorer`); None is ``score``, as in scikit-learn.
+- A pipeline holding numnet estimators is saved without pickle in skops'
+  format by :func:`save_pipeline` and loaded by :func:`load_pipeline`, which
+  trusts numnet's estimators (:data:`TRUSTED_TYPES`) besides skops' defaults.
+- ``MLPRegressor(loss="poisson")`` has an ``exp`` output (an output-only
+  activation, :data:`numnet.activations.EXP`): :func:`numnet.save`, skops and
+  ONNX (an ``Exp`` node) keep it.
 
 Modules
 -------
@@ -81,7 +94,8 @@ estimators share: the network, fit with its per-epoch rules, predict, the
 saved state), ``stochastic`` (plain helpers of the ``sgd``/``adam`` fit),
 ``lbfgs`` (scipy's L-BFGS-B on the network and arrays), ``rows`` (dense or
 sparse ``X``, a block of rows at a time), ``persistence`` (the state's JSON
-conversions and checks), ``classifier`` and ``regressor``.
+and plain conversions and checks), ``classifier`` and ``regressor``, and
+``pipelines`` (skops files of whole pipelines).
 ``base`` imports the helpers, which import no other module of this package but
 ``rows``, and the two estimators import ``base``; none imports :mod:`numnet.io` or the facade:
 :func:`numnet.load` imports this package to rebuild an estimator
@@ -110,6 +124,13 @@ def _require_extra() -> None:
 _require_extra()
 
 from .classifier import MLPClassifier  # noqa: E402  (after the check of the extra)
+from .pipelines import (  # noqa: E402
+    TRUSTED_TYPES,
+    UntrustedTypesError,
+    load_pipeline,
+    save_pipeline,
+)
 from .regressor import MLPRegressor  # noqa: E402
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "save_pipeline", "load_pipeline", "TRUSTED_TYPES",
+           "UntrustedTypesError"]

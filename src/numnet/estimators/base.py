@@ -8,13 +8,18 @@ rules as methods here (the plain helpers are in :mod:`.stochastic`). A
 sparse ``X`` reaches the network a block of rows at a time (:mod:`.rows`).
 It exposes the network as scikit-learn's fitted attributes (``coefs_`` and
 ``intercepts_`` assigned before the first ``partial_fit`` are its starting
-point) and saves and restores its state for numnet's files (the JSON
-helpers are in :mod:`.persistence`). Each subclass says how its targets are
+point) and saves and restores its state for numnet's files, and as plain
+values for pickle and skops (the helpers are in :mod:`.persistence`). With
+``warm_start`` and ``partial_fit`` the optimizer's state carries over while
+its settings are unchanged. Each subclass says how its targets are
 encoded and decoded, which output and loss they need, and how it scores.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import numbers
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex, cast
@@ -22,18 +27,21 @@ from typing import Any, SupportsIndex, cast
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.metrics import get_scorer
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from numnet import activations, optimizers
+from numnet import activations, losses, optimizers
 from numnet.activations import Activation
 from numnet.callbacks import Callback
 from numnet.mlp import MLP
+from numnet.network import Network
 from numnet.training import fit
 
 from . import persistence, rows, stochastic
 from .lbfgs import fit_lbfgs
 from .parameters import (
     ACTIVATIONS,
+    OPTIMIZER_SETTINGS,
     PARAMETER_CONSTRAINTS,
     SKLEARN_OUT,
     RandomState,
@@ -41,7 +49,7 @@ from .parameters import (
     hidden_sizes,
     l2_penalty,
 )
-from .stochastic import EpochEnd, Validation
+from .stochastic import EpochEnd, Scorer, Validation
 
 ADAPTIVE_FLOOR = 1e-6       # scikit-learn's: "adaptive" stops once the rate is this small
 #: scikit-learn's error for data that make the weights not numbers (numnet adds why).
@@ -82,7 +90,7 @@ class BaseMLP(BaseEstimator):
                  beta_1: float, beta_2: float, epsilon: float, n_iter_no_change: float,
                  max_fun: int, dtype: Any, output_activation: str | None, dropout: float,
                  optimizer: optimizers.Optimizer | None,
-                 callbacks: list[Callback] | None) -> None:
+                 callbacks: list[Callback] | None, scoring: Any = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -111,6 +119,7 @@ class BaseMLP(BaseEstimator):
         self.dropout = dropout
         self.optimizer = optimizer
         self.callbacks = callbacks
+        self.scoring = scoring
 
     # --- what subclasses define -------------------------------------------------------
 
@@ -218,7 +227,7 @@ class BaseMLP(BaseEstimator):
         n_outputs = Y.shape[1]
         out, loss, scale = self._output(n_outputs)
         dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
-        # an Activation object is taken as it is (get_activation), e.g. exp, not registered
+        # poisson's output is an Activation object (exp, output-only), taken as it is
         self._net = MLP(X.shape[1], self._hidden_sizes(), n_outputs,
                         activation=ACTIVATIONS[self.activation],
                         output_activation=out,  # type: ignore[arg-type]
@@ -233,6 +242,7 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self._best_parameters = self._net.flat_parameters.copy()
+        self._forget_optimizer()                # a new network starts a new optimizer
         if self.solver != "lbfgs":
             self._reset_progress()
 
@@ -300,6 +310,7 @@ class BaseMLP(BaseEstimator):
         X, Y, sample_weight = self._prepare(X, y, sample_weight, incremental, rng)
         if self.solver == "lbfgs":
             self._refuse_overflow(X)
+            self._forget_optimizer()            # its state no longer describes the weights
             total = X.shape[0] if sample_weight is None else float(sample_weight.sum())
             try:
                 self.n_iter_, self.loss_ = fit_lbfgs(
@@ -377,10 +388,10 @@ class BaseMLP(BaseEstimator):
 
         ``X (n_samples, n_features)``, ``Y (n_samples, n_outputs)`` encoded, in
         the network's dtype; ``rng`` draws the early-stopping split and the
-        shuffling. With ``incremental`` the optimizer's state carries over.
+        shuffling. With ``incremental`` or ``warm_start`` the optimizer's state
+        carries over while its settings are unchanged (:meth:`_keep_or_new_optimizer`).
         """
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._new_optimizer()
+        self._keep_or_new_optimizer(incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         validation = None
@@ -391,15 +402,20 @@ class BaseMLP(BaseEstimator):
         n_samples = X.shape[0]
         batch_size = stochastic.batch_size(self.batch_size, n_samples)
         batch_total = batch_size * (1.0 if sample_weight is None else float(sample_weight.mean()))
-        rules = EpochEnd(lambda loss: self._end_epoch(loss, n_samples, validation))
+        scorer = None if validation is None or self.scoring is None else get_scorer(self.scoring)
+        rules = EpochEnd(lambda loss: self._end_epoch(loss, n_samples, validation, scorer))
         self.n_iter_ = 0
-        history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
-                      epochs=1 if incremental else self.max_iter, batch_size=batch_size,
-                      shuffle=self.shuffle,
-                      callbacks=[rules, *stochastic.guarded(self.callbacks or [])],
-                      l2=l2_penalty(self.alpha, self._scale, batch_total), dropout=self.dropout,
-                      verbose=False, random_state=rng, sample_weight=sample_weight)
-        if (history.stop_reason or "").startswith("diverged") and not self.early_stopping:
+        with stochastic.continued_schedule(self._optimizer, self._optimizer_epochs):
+            history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
+                          epochs=1 if incremental else self.max_iter, batch_size=batch_size,
+                          shuffle=self.shuffle,
+                          callbacks=[rules, *stochastic.guarded(self.callbacks or [])],
+                          l2=l2_penalty(self.alpha, self._scale, batch_total),
+                          dropout=self.dropout, verbose=False, random_state=rng,
+                          sample_weight=sample_weight)
+        diverged = (history.stop_reason or "").startswith("diverged")
+        if diverged and not self.early_stopping:
+            self._forget_optimizer()            # its moments hold NaN/inf: the next fit restarts
             # scikit-learn ends such a run with NaN weights and this error; the guard put
             # finite ones back (with early_stopping, the best epoch's are kept: a warning)
             raise ValueError(f"{NON_FINITE} The loss became NaN/inf at iteration "
@@ -410,6 +426,53 @@ class BaseMLP(BaseEstimator):
                                       history.stop_reason)
         if self.early_stopping:
             self._net.flat_parameters[...] = self._best_parameters
+            self._restore_best_optimizer()
+
+    # --- the optimizer's state across fits -------------------------------------------
+
+    def _optimizer_settings(self) -> str:
+        """The parameters the optimizer is built from (:data:`.parameters.OPTIMIZER_SETTINGS`
+        and ``optimizer``'s config), as JSON text: a change restarts the optimizer."""
+        params = self.get_params(deep=False)
+        settings = {name: params[name] for name in OPTIMIZER_SETTINGS}
+        settings["optimizer"] = None if self.optimizer is None else self.optimizer.get_config()
+        return json.dumps(persistence.plain_json(settings), sort_keys=True)
+
+    def _keep_or_new_optimizer(self, incremental: bool) -> None:
+        """Keep the optimizer (moments, step count ``t``, rate, schedule position) when
+        ``partial_fit`` or ``warm_start`` continues the network with the same optimizer
+        settings; otherwise start a new one, as scikit-learn does on every ``fit``."""
+        settings = self._optimizer_settings()
+        if (self.__dict__.get("_optimizer") is None or not (incremental or self.warm_start)
+                or self.__dict__.get("_optimizer_key") != settings):
+            self._optimizer = self._new_optimizer()
+            self._optimizer_key = settings
+            self._optimizer_epochs = 0
+            self._best_optimizer: dict[str, Any] | None = None
+
+    def _forget_optimizer(self) -> None:
+        """Drop the optimizer's state: the next ``sgd``/``adam`` fit starts a new one."""
+        for name in ("_optimizer", "_optimizer_key", "_best_optimizer"):
+            self.__dict__.pop(name, None)
+        self._optimizer_epochs = 0
+
+    def _snapshot_optimizer(self) -> None:
+        """Keep the optimizer's state with the best epoch's weights (``early_stopping``)."""
+        self._best_optimizer = {"settings": self._optimizer_key,
+                                "state": self._optimizer.state_dict(),
+                                "epochs": self._optimizer_epochs}
+
+    def _restore_best_optimizer(self) -> None:
+        """After ``early_stopping``, the optimizer's state of the best epoch, whose weights
+        the network now holds; a new optimizer when that state is not at hand."""
+        best = self.__dict__.get("_best_optimizer")
+        if best is not None and best["settings"] == self._optimizer_key:
+            self._optimizer.load_state_dict(best["state"])
+            self._optimizer_epochs = best["epochs"]
+        else:
+            settings = self._optimizer_key
+            self._forget_optimizer()
+            self._optimizer, self._optimizer_key = self._new_optimizer(), settings
 
     def _new_optimizer(self) -> optimizers.Optimizer:
         """The optimizer ``solver`` names in scikit-learn's units, or a copy of ``optimizer=``."""
@@ -424,23 +487,28 @@ class BaseMLP(BaseEstimator):
                                epsilon=self.epsilon / s)
 
     def _end_epoch(self, numnet_loss: float, n_samples: int,
-                   validation: Validation | None) -> str | None:
+                   validation: Validation | None, scorer: Scorer | None = None) -> str | None:
         """scikit-learn's end-of-epoch rules; the reason to stop, or None.
 
         Records ``loss_curve_``, ``n_iter_`` and ``t_`` (``n_samples`` per
         epoch), keeps the no-improvement count on the training loss (or on the
-        ``validation`` score, keeping the best weights, with ``early_stopping``)
-        and applies the ``"invscaling"`` and ``"adaptive"`` rates. No numnet
+        ``validation`` score, by ``scorer`` if given, keeping the best weights
+        and the optimizer's state with them, with ``early_stopping``) and
+        applies the ``"invscaling"`` and ``"adaptive"`` rates. No numnet
         schedule matches these (they count samples, and share the stopping
         counter), so they set the optimizer's rate here.
         """
+        self._optimizer_epochs += 1
         loss = self._record(self._scale * numnet_loss, n_samples)
-        improved = (self._score_improved(validation) if validation is not None
+        best = self.best_validation_score_
+        improved = (self._score_improved(validation, scorer) if validation is not None
                     else self._loss_improved(loss))
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
         if self._sgd_schedule("invscaling"):
             self._optimizer.learning_rate = (self._scale * self.learning_rate_init
                                              / (self.t_ + 1) ** self.power_t)
+        if validation is not None and self.best_validation_score_ != best:
+            self._snapshot_optimizer()
         if self._no_improvement_count > self.n_iter_no_change:
             return self._on_plateau(validation is not None)
         return None
@@ -459,9 +527,11 @@ class BaseMLP(BaseEstimator):
         if self.verbose:
             print(message)
 
-    def _score_improved(self, validation: Validation) -> bool:
-        """Score the held-out set; keep the best weights; did it beat the best by ``tol``?"""
-        score = self._score(*validation)
+    def _score_improved(self, validation: Validation, scorer: Scorer | None = None) -> bool:
+        """Score the held-out set (``score``, or ``scorer``: ``scoring``'s); keep the best
+        weights; did it beat the best by ``tol``?"""
+        score = (self._score(*validation) if scorer is None
+                 else self._scorer_score(scorer, *validation))
         cast(list, self.validation_scores_).append(score)
         self._say(f"Validation score: {score:f}")
         best = cast(float, self.best_validation_score_)
@@ -469,6 +539,18 @@ class BaseMLP(BaseEstimator):
             self.best_validation_score_ = score
             self._best_parameters = self._net.flat_parameters.copy()
         return score >= best + self.tol
+
+    def _scorer_score(self, scorer: Scorer, X: Any, y: Any, sample_weight: Any) -> float:
+        """``scorer(self, X, y)`` (with ``sample_weight`` if any); NaN when the network's
+        outputs are not numbers, as :meth:`_score` gives."""
+        try:
+            outputs = self._forward(X, check_input=False)
+        except ValueError:                  # the network's outputs are not numbers
+            return np.nan
+        if not np.isfinite(outputs).all():
+            return np.nan
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return float(scorer(self, X, y, **weights))
 
     def _loss_improved(self, loss: float) -> bool:
         """Did the training loss fall under the best by ``tol``? Keeps ``best_loss_``."""
@@ -507,13 +589,18 @@ class BaseMLP(BaseEstimator):
     # --- numnet's files --------------------------------------------------------------
 
     def numnet_state(self) -> dict[str, Any]:
-        """Parameters and fitted attributes as JSON, for :func:`numnet.save`.
+        """Parameters, fitted attributes and the optimizer's state as JSON, for :func:`numnet.save`.
 
-        The network's weights are saved beside it as tensors. Not saved: the
-        optimizer's moments (a ``partial_fit`` after loading starts a fresh
-        optimizer), a ``random_state`` that is not an int, ``callbacks``. An
-        output activation numnet's files cannot name (``exp``, of
-        ``loss="poisson"``) is refused, saying to use joblib.
+        The network's weights are saved beside it as tensors; the optimizer's
+        state (``sgd``/``adam``: its moments, step count, rate and schedule
+        position), under ``"optimizer"``, so that a ``partial_fit`` or
+        warm-started ``fit`` of the loaded estimator continues it, as the
+        estimator itself would (its arrays as exact base64 text, up to
+        :data:`.persistence.MAX_OPTIMIZER_BYTES`). Not saved: a
+        ``random_state`` that is not an int, ``callbacks``, a ``scoring``
+        that is not a name (logged). An output activation numnet's files
+        cannot name (one that is not registered) is refused, saying to use
+        joblib.
         """
         check_is_fitted(self)
         out = self._net.output_activation
@@ -527,7 +614,40 @@ class BaseMLP(BaseEstimator):
         params = persistence.params_to_json(self.get_params(deep=False), self._hidden_sizes())
         return {"params": params, "fitted": fitted, "loss": self._loss, "scale": self._scale,
                 "no_improvement_count": getattr(self, "_no_improvement_count", 0),
-                "target_type": self._target_type()}
+                "target_type": self._target_type(), "optimizer": self._optimizer_record()}
+
+    def _optimizer_record(self) -> dict[str, Any] | None:
+        """The optimizer's state as JSON, or None: none yet, or one the estimator's
+        settings no longer build (the next fit would restart it anyway)."""
+        opt = self.__dict__.get("_optimizer")
+        settings = self.__dict__.get("_optimizer_key")
+        if opt is None or self.solver == "lbfgs" or settings != self._optimizer_settings():
+            return None
+        saved = persistence.optimizer_to_json(opt.state_dict())
+        if saved is None:
+            return None
+        return {"settings": settings, "epochs": self._optimizer_epochs, "state": saved}
+
+    def _restore_optimizer(self, record: Any) -> None:
+        """The optimizer :meth:`_optimizer_record` saved, checked against the network and
+        the estimator's settings (a file saved before there was one has none)."""
+        if record is None:
+            return
+        if not isinstance(record, dict) or set(record) != {"settings", "epochs", "state"}:
+            raise ValueError("the optimizer's record must be an object with keys 'settings', "
+                             "'epochs', 'state'")
+        settings, epochs = record["settings"], record["epochs"]
+        if settings != self._optimizer_settings():
+            raise ValueError("the saved optimizer state is not that of the estimator's "
+                             "optimizer settings")
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"the optimizer's epochs must be a count, got {epochs!r:.50}")
+        opt = self._new_optimizer()
+        net = self._net
+        opt.load_state_dict(persistence.optimizer_from_json(
+            record["state"], opt.get_config(), net.dtype, net.num_parameters))
+        self._optimizer, self._optimizer_key, self._optimizer_epochs = opt, settings, epochs
+        self._snapshot_optimizer()          # its weights are the network's (the best ones)
 
     @classmethod
     def from_numnet_state(cls, net: MLP, state: dict[str, Any]) -> BaseMLP:
@@ -546,9 +666,10 @@ class BaseMLP(BaseEstimator):
         est._best_parameters = net.flat_parameters.copy()
         est._restore_targets(state["target_type"], fitted.get("classes_"))
         persistence.check_classes(fitted.get("classes_"), net)
+        est._restore_optimizer(state.get("optimizer"))
         return est
 
-    def _check_matches(self, net: MLP) -> None:
+    def _check_matches(self, net: Network) -> None:
         """The restored attributes describe ``net``: its features, outputs and hidden layers."""
         if self.n_features_in_ != net.num_inputs or self.n_outputs_ != net.num_outputs:
             raise ValueError(f"the estimator's {self.n_features_in_} features and "
@@ -560,6 +681,77 @@ class BaseMLP(BaseEstimator):
         if names is not None and len(names) != self.n_features_in_:
             raise ValueError(f"the estimator's {len(names)} feature names do not match its "
                              f"{self.n_features_in_} features")
+
+    # --- pickle, copy and skops -------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The estimator's attributes with numnet's objects as plain values.
+
+        The network becomes its config and flat parameters, the optimizer its
+        ``state_dict()`` (arrays and JSON values), an ``optimizer=`` parameter
+        its config; so pickle and :func:`copy.deepcopy` keep everything, and a
+        skops file (:func:`numnet.estimators.save_pipeline`, ``skops.io.dump``)
+        holds no numnet type but the estimator's class, whose
+        :meth:`__setstate__` checks all of it. ``callbacks``, a ``scoring``
+        callable and a Generator ``random_state`` stay the objects they are.
+        """
+        state = dict(super().__getstate__())
+        net = state.get("_net")
+        if isinstance(net, Network):
+            state["_net"] = persistence.network_to_plain(net)
+        for name in ("_optimizer", "optimizer"):
+            opt = state.get(name)
+            if isinstance(opt, optimizers.Optimizer) \
+                    and type(opt) in optimizers.OPTIMIZERS.values():
+                state[name] = {_OPTIMIZER_KEY: opt.state_dict() if name == "_optimizer"
+                               else opt.get_config()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild what :meth:`__getstate__` made plain, checking it (a skops file is not
+        trusted): the network against its config and the estimator's attributes, the
+        optimizer's state against the network. Older pickles (objects) load as they are."""
+        state = dict(state)
+        if isinstance(state.get("_net"), dict):
+            state["_net"] = persistence.network_from_plain(state["_net"])
+        opt = state.get("optimizer")
+        if isinstance(opt, dict) and set(opt) == {_OPTIMIZER_KEY}:
+            state["optimizer"] = optimizers.optimizer_from_config(opt[_OPTIMIZER_KEY])
+        opt = state.get("_optimizer")
+        if isinstance(opt, dict) and set(opt) == {_OPTIMIZER_KEY}:
+            state["_optimizer"] = _optimizer_from_state(opt[_OPTIMIZER_KEY])
+        super().__setstate__(state)
+        self._check_restored()
+
+    def _check_restored(self) -> None:
+        """The internals of an unpickled (or skops-loaded) estimator describe its network."""
+        net = self.__dict__.get("_net")
+        if net is None:
+            return
+        if not isinstance(net, Network):
+            raise TypeError(f"the estimator's network must be a numnet network, got "
+                            f"{type(net).__name__}")
+        self._check_matches(net)
+        if self.__dict__.get("_loss") not in losses.LOSSES:
+            raise ValueError(f"unknown loss {self.__dict__.get('_loss')!r:.50}")
+        scale = self.__dict__.get("_scale")
+        if not isinstance(scale, numbers.Real) or not (math.isfinite(scale) and float(scale) > 0):
+            raise ValueError(f"the loss scale must be a positive number, got {scale!r:.50}")
+        best = self.__dict__.get("_best_parameters")
+        if best is not None and (not isinstance(best, np.ndarray)
+                                 or best.shape != net.flat_parameters.shape):
+            raise ValueError("the best parameters must be an array like the network's")
+        best_opt = self.__dict__.get("_best_optimizer")
+        if best_opt is not None and (not isinstance(best_opt, dict)
+                                     or set(best_opt) != {"settings", "state", "epochs"}):
+            raise ValueError("the best epoch's optimizer state must be an object with keys "
+                             "'settings', 'state', 'epochs'")
+        opt = self.__dict__.get("_optimizer")
+        if isinstance(opt, optimizers.Optimizer):
+            for arrays in opt.state.values():
+                if [a.shape for a in arrays] != [net.flat_parameters.shape]:
+                    raise ValueError("the optimizer's state must hold one array like the "
+                                     "network's parameters")
 
     # --- prediction ---------------------------------------------------------------
 
@@ -589,6 +781,23 @@ class BaseMLP(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = self.solver == "lbfgs"     # sgd and adam train on dense X
         return tags
+
+
+#: How ``__getstate__`` marks an optimizer it made plain (its state_dict or config).
+_OPTIMIZER_KEY = "numnet_optimizer"
+
+
+def _optimizer_from_state(state: Any) -> optimizers.Optimizer:
+    """A registered optimizer from its ``state_dict()``: the class by name, then its own checks."""
+    if not isinstance(state, dict):
+        raise TypeError(f"an optimizer's state must be a dict, got {type(state).__name__}")
+    classes = {cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
+    cls = classes.get(state.get("type"))  # type: ignore[arg-type]
+    if cls is None:
+        raise ValueError(f"unknown optimizer {state.get('type')!r:.50}; known: {sorted(classes)}")
+    opt = cls(learning_rate=1.0)
+    opt.load_state_dict(state)
+    return opt
 
 
 def ravel_column(y: np.ndarray) -> np.ndarray:

@@ -56,13 +56,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  output_activation: str | None = None, dropout: float = 0.0,
                  optimizer: optimizers.Optimizer | None = None,
                  callbacks: list[Callback] | None = None,
-                 class_weight: dict | str | None = None) -> None:
+                 class_weight: dict | str | None = None, scoring: Any = None) -> None:
         super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
                          learning_rate, learning_rate_init, power_t, max_iter, shuffle,
                          random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                          early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                          n_iter_no_change, max_fun, dtype, output_activation, dropout,
-                         optimizer, callbacks)
+                         optimizer, callbacks, scoring)
         self.loss = loss
         self.class_weight = class_weight
 

@@ -12,6 +12,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 #: Hidden activations by scikit-learn's names and numnet's -> numnet's name.
@@ -22,6 +23,11 @@ ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "r
 SKLEARN_OUT = {"sigmoid": "logistic"}
 
 RandomState = int | np.random.Generator | np.random.RandomState | None
+
+#: The parameters the ``sgd``/``adam`` optimizer is built from, with ``optimizer``: while
+#: they stay the same, ``warm_start`` and ``partial_fit`` continue the optimizer's state.
+OPTIMIZER_SETTINGS = ("solver", "learning_rate", "learning_rate_init", "power_t", "momentum",
+                      "nesterovs_momentum", "beta_1", "beta_2", "epsilon")
 
 #: What scikit-learn's ``_validate_params`` checks, for the parameters both estimators have.
 PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
@@ -54,6 +60,7 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     "optimizer": [HasMethods(["step", "get_config"]), None],
     "callbacks": ["array-like", None],
+    "scoring": [StrOptions(set(get_scorer_names())), callable, None],
 }
 
 
@@ -118,11 +125,32 @@ DOC_PARAMETERS = """
         each epoch (``lbfgs``: iteration), the validation scores, the rate
         changes and why training stopped.
     warm_start : bool, default=False
-        Start ``fit`` from the previous solution.
+        Start ``fit`` from the previous solution. With ``sgd`` and ``adam`` the
+        optimizer continues too (Adam's moments and step count, the momentum,
+        the rate of ``"invscaling"``/``"adaptive"``, the position of an
+        ``optimizer=``'s schedule), so that two warm-started fits of ``n``
+        epochs train as one of ``2 n`` (the same seed, shuffling aside: an int
+        ``random_state`` replays its shuffling at each fit, a Generator goes
+        on); it restarts, as scikit-learn's always does, when ``solver``,
+        ``learning_rate``, ``learning_rate_init``, ``power_t``, ``momentum``,
+        ``nesterovs_momentum``, ``beta_1``, ``beta_2``, ``epsilon`` or
+        ``optimizer`` changed, after an ``lbfgs`` fit, and after a run whose
+        loss became NaN/inf. ``partial_fit`` keeps it on the same terms. After
+        ``early_stopping`` it is the state of the best epoch, whose weights are
+        kept.
     momentum : float, default=0.9
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
         Stop on the score of a held-out ``validation_fraction``, keep the best weights.
+    scoring : str, callable or None, default=None
+        numnet's: what ``early_stopping`` watches and ``validation_scores_``
+        records, as scikit-learn's ``HistGradientBoosting*`` name it: a scorer's
+        name (``"neg_log_loss"``, ``"f1_macro"``, ``"neg_mean_absolute_error"``,
+        ... any of :func:`sklearn.metrics.get_scorer_names`) or a callable
+        ``scorer(estimator, X, y)`` (greater is better: errors are negated, as
+        scikit-learn's ``neg_*`` scorers), through
+        :func:`sklearn.metrics.get_scorer`. None is the estimator's ``score``
+        (accuracy, R²), as in scikit-learn. ``tol`` applies to its units.
     validation_fraction : float, default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's.
@@ -155,7 +183,7 @@ DOC_PARAMETERS = """
     best_loss_ : float or None
         Lowest training loss (None with ``early_stopping``).
     validation_scores_ : list of float or None
-        Held-out score per epoch with ``early_stopping``.
+        Held-out score per epoch with ``early_stopping`` (by ``scoring``).
     best_validation_score_ : float or None
     n_iter_ : int
         Epochs (or ``lbfgs`` iterations) run by the last fit.

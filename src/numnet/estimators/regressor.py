@@ -57,13 +57,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  epsilon: float = 1e-8, n_iter_no_change: float = 10, max_fun: int = 15000,
                  dtype: Any = None, output_activation: str | None = None,
                  dropout: float = 0.0, optimizer: optimizers.Optimizer | None = None,
-                 callbacks: list[Callback] | None = None) -> None:
+                 callbacks: list[Callback] | None = None, scoring: Any = None) -> None:
         super().__init__(hidden_layer_sizes, activation, solver, alpha, batch_size,
                          learning_rate, learning_rate_init, power_t, max_iter, shuffle,
                          random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                          early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                          n_iter_no_change, max_fun, dtype, output_activation, dropout,
-                         optimizer, callbacks)
+                         optimizer, callbacks, scoring)
         self.loss = loss
 
     def _output(self, n_outputs: int) -> tuple[str | Activation, str, float]:

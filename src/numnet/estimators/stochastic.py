@@ -3,14 +3,16 @@
 They take arrays and values, never the estimator: the batch size in numnet's
 terms, the held-out split for ``early_stopping``, the warning of an
 unfinished run, the callback through which the estimator's per-epoch
-rules stop :func:`numnet.fit`, and the divergence guard the estimators train with.
+rules stop :func:`numnet.fit`, the divergence guard the estimators train with,
+and the schedule's position a kept optimizer continues from.
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,9 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from numnet.callbacks import Callback, DivergenceGuard
+from numnet.optimizers import Optimizer, ReduceLROnPlateau, Schedule
 
 #: Held-out data for ``early_stopping``: ``(X_val, y_val, sample_weight_val or None)``.
 Validation = tuple[np.ndarray, Any, np.ndarray | None]
+#: A scikit-learn scorer, ``scorer(estimator, X, y, sample_weight=...) -> float``
+#: (greater is better), as :func:`sklearn.metrics.get_scorer` gives for ``scoring``.
+Scorer = Callable[..., float]
 
 
 class EpochEnd(Callback):
@@ -104,3 +110,42 @@ def warn_if_unfinished(interrupted: bool, stopped: bool, n_iter: int, max_iter: 
         warnings.warn(f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached "
                       f"and the optimization hasn't converged yet.", ConvergenceWarning,
                       stacklevel=5)
+
+
+class _Offset(Schedule):
+    """``schedule`` moved on by ``epochs``: :func:`numnet.fit`'s epoch 0 is its epoch ``epochs``."""
+
+    def __init__(self, schedule: Schedule, epochs: int) -> None:
+        self.schedule, self.epochs = schedule, epochs
+
+    def lr_at(self, epoch: int, base_lr: float) -> float:
+        return self.schedule.lr_at(epoch + self.epochs, base_lr)
+
+    def get_config(self) -> dict[str, Any]:
+        return self.schedule.get_config()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.schedule.load_state_dict(state)
+
+
+@contextmanager
+def continued_schedule(optimizer: Optimizer, epochs: int) -> Iterator[None]:
+    """While in the block, ``optimizer``'s schedule continues after the ``epochs`` it ran.
+
+    :func:`numnet.fit` counts its epochs from 0, and a schedule by epoch
+    (:class:`~numnet.optimizers.StepDecay`, ...) would start over at each
+    warm-started ``fit`` or ``partial_fit`` of a kept optimizer;
+    :class:`~numnet.optimizers.ReduceLROnPlateau` keeps its own state, so it is left as it is.
+    """
+    schedule = optimizer.schedule
+    if schedule is None or epochs == 0 or isinstance(schedule, ReduceLROnPlateau):
+        yield
+        return
+    optimizer.schedule = _Offset(schedule, epochs)
+    try:
+        yield
+    finally:
+        optimizer.schedule = schedule
