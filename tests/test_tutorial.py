@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import numnet
-from numnet import MLP, datasets, mse
+from numnet import MLP, TrainingWarning, datasets, mse
 
 
 def test_the_tutorials_own_loop_runs_and_learns():
@@ -76,11 +76,27 @@ def test_train_prints_the_tutorials_lines_and_learns(capsys):
     net = MLP(1, [3], 1, random_state=0)
     last = net.train(X, y, 20, 0.5)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 21 and lines[-1] == "Training complete!"
+    assert len(lines) == 22 and lines[-1] == "Training complete!"
     assert lines[0].startswith("Epoch: 1\tError: ") and lines[19].startswith("Epoch: 20\tError: ")
     first = float(lines[0].split("Error: ")[1])
     assert last == pytest.approx(float(lines[19].split("Error: ")[1]), abs=5e-5)
     assert last < first / 5                         # measured: 0.069 -> 0.0026
+    # the baseline: the error of always answering the mean, the targets' variance
+    base, now = (float(part.split(": ")[1].split()[0]) for part in lines[20].split("; "))
+    assert lines[20].startswith("Baseline: ")
+    assert base == pytest.approx(float(np.var(y)), abs=5e-5)
+    assert now == pytest.approx(float(np.mean((net.forward(X).ravel() - np.ravel(y)) ** 2)),
+                                abs=5e-5)
+
+
+def test_train_says_when_the_network_learned_nothing(capsys):
+    X, y = datasets.one_minus_x(100, random_state=0)
+    net = MLP(1, [64] * 6, 1, random_state=0)        # saturated sigmoids: it learns nothing
+    with pytest.warns(TrainingWarning):
+        net.train(X, y, 3, 0.5)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].startswith("The network learned nothing")
+    assert lines[-1] == "Training complete!"
 
 
 def test_train_is_the_tutorials_loop(capsys):

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._fitting import LambdaCallback, Run, fit
+from .baselines import baseline_loss, learned_nothing
 from .engine.one_example import OneExample
 from .losses import mse
 from .network import LayerCache, Network
@@ -205,7 +206,10 @@ class TutorialMixin(_Base):
 
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
-        that example's update), then ``Training complete!``.
+        that example's update); then the baseline, the error of always
+        answering the targets' mean, beside the network's error now (and a
+        line saying it learned nothing when it does no better); then
+        ``Training complete!``.
 
         ``callbacks`` (a list of :class:`numnet.callbacks.Callback`, an addition
         to the tutorial's signature) watch the run, e.g. to record each epoch's
@@ -236,5 +240,20 @@ class TutorialMixin(_Base):
             epochs=epochs, batch_size=1, shuffle=False, verbose=False,
             callbacks=[LambdaCallback(on_epoch_end=report), *(callbacks or [])],
         )
+        print(self._baseline_line(inputs, targets))
         print("Training complete!")
         return history.loss[-1]
+
+    def _baseline_line(self, inputs: Any, targets: Any) -> str:
+        """``Baseline: 0.0833 ...``: the error of always giving the targets' mean, beside the
+        network's error on the same examples now; and what to try when it is no better."""
+        P = np.atleast_2d(self.forward(inputs))
+        P = P.reshape(len(P), -1)
+        Y = np.asarray(targets, dtype=np.float64).reshape(P.shape)
+        base, now = baseline_loss(Y, "mse"), float(np.mean((P - Y) ** 2))
+        line = (f"Baseline: {base:.4f} (the error of always answering the targets' mean); "
+                f"the network's error now: {now:.4f}")
+        if learned_nothing(now, base):
+            line += ("\nThe network learned nothing: it does no better than that constant. "
+                     "Try another learning rate, more epochs, or fewer layers")
+        return line
