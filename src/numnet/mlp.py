@@ -124,14 +124,16 @@ class MLP(TutorialMixin, Network):
     def summary(self, batch_size: int | str | None = "auto",
                 optimizer: str | Optimizer = "sgd", *, loss: str | Loss | None = None,
                 learning_rate: float | None = None, dropout: float = 0.0,
-                n_samples: int | None = None, sample_weight: bool = False) -> str:
+                n_samples: int | None = None, sample_weight: bool = False,
+                runner: bool = True) -> str:
         """The network as text, and the runner ``fit`` would train it with; trains nothing.
 
         One line per layer (units, activation, weights, biases, parameters),
-        the total and the dtype; then the runner that ``fit`` with these
-        arguments would pick (:mod:`numnet.engine`; ``History.runner`` names
-        it after training) and the rule that picks it. The arguments are
-        ``fit``'s; ``batch_size="auto"`` is 32, or ``n_samples`` when smaller.
+        the total and the dtype; then (unless ``runner=False``) the runner that
+        ``fit`` with these arguments would pick (:mod:`numnet.engine`;
+        ``History.runner`` names it after training) and the rule that picks
+        it. The arguments are ``fit``'s; ``batch_size="auto"`` is 32, or
+        ``n_samples`` when smaller.
 
         Examples
         --------
@@ -145,10 +147,6 @@ class MLP(TutorialMixin, Network):
         fit(batch_size=1, optimizer='sgd') trains with the compiled per-example runner
           (rule: batch_size == 1 and the kernels cover the configuration)
         """
-        rule, size = planned_runner(self, loss=loss, optimizer=optimizer,
-                                    learning_rate=learning_rate, batch_size=batch_size,
-                                    n_samples=n_samples, dropout=dropout,
-                                    sample_weight=sample_weight)
         sizes = self.layer_sizes
         header = f"{'layer':<10} {'units':>5}  {'activation':<10} {'weights':>8} " \
                  f"{'biases':>7} {'parameters':>11}"
@@ -161,6 +159,12 @@ class MLP(TutorialMixin, Network):
             lines.append(f"{name:<10} {sizes[i + 1]:>5}  {act.name:<10} {weights:>8} "
                          f"{biases:>7} {weights + biases:>11}")
         lines.append(f"{'total':<10} {self.num_parameters:>{len(header) - 11}}")
+        if not runner:
+            return "\n".join(lines)
+        rule, size = planned_runner(self, loss=loss, optimizer=optimizer,
+                                    learning_rate=learning_rate, batch_size=batch_size,
+                                    n_samples=n_samples, dropout=dropout,
+                                    sample_weight=sample_weight)
         args = [f"batch_size={size}", "optimizer=" + (repr(optimizer) if isinstance(
             optimizer, str) else type(optimizer).__name__ + "(...)")]
         if loss is not None:

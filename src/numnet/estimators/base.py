@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from numnet import activations, losses, optimizers
 from numnet.activations import Activation
+from numnet.baselines import Baseline, learned_nothing
 from numnet.callbacks import Callback
 from numnet.mlp import MLP
 from numnet.network import Network
@@ -329,7 +330,34 @@ class BaseMLP(BaseEstimator):
                 raise
         if not np.isfinite(self._net.flat_parameters).all():
             raise ValueError(NON_FINITE)
+        if self.verbose:
+            self._say_baseline(Y)
         return self
+
+    def _say_baseline(self, Y: np.ndarray) -> None:
+        """After ``verbose`` training: the loss (scikit-learn's units) of always predicting the
+        constant fitted on the training targets ``Y (n_samples, n_outputs)``, and a line
+        when the network does no better (:mod:`numnet.baselines`)."""
+        base = Baseline.fit(Y, self._loss)
+        value = self._scale * base.score(Y)
+        self._say(f"Baseline loss = {value:.8f} (always predicting {base.what})")
+        if learned_nothing(self.loss_, value):
+            self._say("The network learned nothing: its loss is no lower than the baseline's; "
+                      "try more max_iter, another learning_rate_init, more hidden units, or "
+                      "solver='adam'")
+
+    def summary(self) -> str:
+        """The fitted network as text (:meth:`numnet.MLP.summary`): its layers, shapes,
+        activations and parameter counts, and what trains it (the runner, or lbfgs)."""
+        check_is_fitted(self)
+        if self.solver == "lbfgs":
+            return (f"{self._net.summary(runner=False)}\nsolver='lbfgs' trains it with "
+                    f"scipy's L-BFGS-B on the whole set (the network's own forward and "
+                    f"backward passes)")
+        n_samples = self.t_ // max(1, self.n_iter_) or None
+        batch = stochastic.batch_size(self.batch_size, n_samples) if n_samples else "auto"
+        return self._net.summary(batch_size=batch, optimizer=self._optimizer,
+                                 loss=self._loss, dropout=self.dropout, n_samples=n_samples)
 
     def _refuse_overflow(self, X: Any) -> None:
         """scikit-learn's error, with numnet's reason, when ``X`` overflows the network."""
