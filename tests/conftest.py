@@ -10,7 +10,10 @@ Hypothesis's defaults: random examples, and failures remembered in
 picks a profile by name.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -32,6 +35,12 @@ def _profile() -> str:
 
 
 settings.load_profile(_profile())
+
+# numnet.audio's feature cache goes to a folder of this run (commands started by tests
+# inherit it), never to the user's ~/.cache
+_cache = tempfile.mkdtemp(prefix="numnet-test-cache-")
+os.environ["NUMNET_CACHE_DIR"] = _cache
+atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 
 @pytest.fixture

@@ -39,6 +39,15 @@ UNDECODABLE_CLASS = os.fsdecode(b"hiss\xff")        # -> the label "hiss\\xff"
 ESCAPE_CLASS = "esc\x1b[31mred"                     # -> the label as it is
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _feature_cache(tmp_path_factory):
+    """Features are cached per file by default: here in a folder of the test session's,
+    never the user's (subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NUMNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+        yield
+
+
 def chord(root=440.0, duration=0.15):
     t = np.arange(round(duration * RATE)) / RATE
     return 0.3 * np.sin(2 * np.pi * root * t) + 0.1 * np.sin(2 * np.pi * 3 * root * t)
@@ -148,8 +157,8 @@ def test_a_bad_file_under_an_odd_name_is_named_escaped_then_skipped(tmp_path, ca
         assert info.value.path == str(bad)                      # the name as it is ...
         assert str(info.value).startswith(shown(bad) + ": ")    # ... shown escaped
         assert_printable(str(info.value))
-    assert "--skip-bad (numnet train)" in str(info.value)       # both users told how to skip
-    assert "skip_bad=True (Python)" in str(info.value)
+    assert "skip_bad=True" in str(info.value)                   # Python's way to skip ...
+    assert "--skip-bad" not in str(info.value)                  # ... not the command line's
     with caplog.at_level(logging.WARNING, logger="numnet.audio"):
         result = audio.load_folder(root, skip_bad=True)
     assert [p for p, _ in result.skipped] == [bad] and bad not in result.files
@@ -338,7 +347,7 @@ def test_a_folder_that_cannot_be_listed_is_named_not_silently_missed(tmp_path, m
 
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(audio.AudioError, match="cannot be listed .Permission denied.*"
-                                               "--skip-bad") as info:
+                                               "skip_bad=True") as info:
         audio.load_folder(root)
     assert info.value.path == str(hidden)
     assert_printable(str(info.value))
@@ -395,7 +404,7 @@ def test_train_without_skip_bad_names_the_file_and_both_ways_to_skip(trained, tm
     code, out, err = run("train", f"audio:{root}", "--epochs", "1", "--out", str(model))
     assert code == 1 and not model.exists()
     assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
-    assert "--skip-bad (numnet train) or skip_bad=True (Python)" in err
+    assert "skip unreadable clips with --skip-bad]" in err and "skip_bad" not in err
     assert f"Error: {shown(bad)}: is not an audio file" in err and "file 1 of 20" in err
 
 
@@ -407,7 +416,13 @@ def test_predict_reads_odd_names_and_names_a_bad_one(trained):
     code, out, err = run("predict", str(model), *map(str, good))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "label" and len(lines) == 1 + len(good)
+    assert lines[0] == "file,label,error" and len(lines) == 1 + len(good)
+    # One line per file, named escaped (a name with a newline is one line, quoted by csv).
+    assert all(shown(str(p)) in text for p, text in zip(good, lines[1:], strict=True))
     code, out, err = run("predict", str(model), str(bad), str(good[0]))
-    assert code == 1 and out == ""
-    assert err.startswith(f"Error: {shown(bad)}: is not an audio file")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[1].startswith(shown(str(bad))) and "is not an audio file" in lines[1]
+    assert lines[2].startswith(shown(str(good[0]))) and lines[2].endswith(",")
+    assert err.startswith("Error: 1 of 2 audio file(s) gave no prediction")
+    assert f"{shown(bad)}: is not an audio file" in err

@@ -1,6 +1,7 @@
 """One clip: an audio file (or an array) read, checked, mixed to mono and resampled.
 
-Files are read with soundfile (libsndfile): WAV, FLAC and OGG/Vorbis, any
+Files are read with soundfile (libsndfile): WAV (and W64, RF64), FLAC,
+Ogg (Vorbis, Opus), MP3 (libsndfile 1.1 or later), AIFF, AU and CAF, any
 sample rate, any number of channels, integer or float samples. Each clip is
 mixed to mono by averaging its channels, then resampled to
 ``settings.sample_rate`` with librosa's ``soxr_hq`` resampler. With
@@ -55,9 +56,9 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEX
 
 # libsndfile's error codes (sndfile.h) -> what to tell the user
 _LIBSNDFILE_PROBLEMS = {
-    1: "is not an audio file soundfile can read ({}); use WAV, FLAC or OGG",
+    1: "is not an audio file soundfile can read ({}); use WAV, FLAC, OGG or MP3",
     3: "is a damaged audio file ({}): it is probably truncated or corrupted",
-    4: "uses an encoding soundfile cannot decode ({}); convert it to WAV, FLAC or OGG",
+    4: "uses an encoding soundfile cannot decode ({}); convert it to WAV or FLAC",
 }
 _UNDECODABLE = "could not be decoded ({}): it is probably truncated or corrupted"
 

@@ -1,10 +1,14 @@
 """Many files: a folder of labelled clips to ``X, y, files``, and a list of files to ``X``.
 
-``path/<class>/**/*.wav|flac|ogg``: every audio file under a subfolder
+``path/<class>/**/*.wav|flac|ogg|mp3|...``: every audio file under a subfolder
 (searched recursively, in sorted order) is one example of the class named by
 the subfolder. Files directly in ``path``, hidden files and folders, and files
-that do not end in ``.wav``, ``.flac`` or ``.ogg`` (any case) are not clips
+whose suffix is not one of :data:`AUDIO_EXTENSIONS` (any case) are not clips
 of a class and are ignored, with a log message.
+
+Features are cached per file (:mod:`numnet.audio.cache`; ``cache=False`` turns
+that off), so a second run over the same folder reads no audio. A progress bar
+(tqdm) shows on a terminal (``progress=None``: when stderr is one).
 
 A folder with no audio files in class subfolders, or with only one class, is
 an :class:`~numnet.audio.AudioError`. So is a bad file, named with its
@@ -32,27 +36,53 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from numnet.terminal import printable
 
+from .cache import CacheLike, FeatureCache, open_cache
 from .clips import as_path
 from .errors import AudioError
 from .extract import file_features
 from .settings import FeatureSettings, SettingsLike, as_settings
 
-__all__ = ["AUDIO_EXTENSIONS", "FolderFeatures", "features_for_files", "load_folder"]
+__all__ = ["AUDIO_EXTENSIONS", "FileFeatures", "FolderFeatures", "SPLITS", "features_by_file",
+           "features_for_files", "load_folder", "load_split", "split_folders"]
 
 logger = logging.getLogger(__name__)
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
-_SKIP_HINT = "skip unreadable clips with --skip-bad (numnet train) or skip_bad=True (Python)"
+# What soundfile (libsndfile 1.1 or later) reads: WAV and its 64-bit forms, FLAC, Ogg
+# (Vorbis, Opus), MP3, AIFF, AU, CAF. Kept equal to numnet.cli.predict.AUDIO_SUFFIXES.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
+                    ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64")
+# How to skip bad files, as the caller spells it: the command line's option or the argument.
+_SKIP_HINTS = {True: "skip unreadable clips with --skip-bad",
+               False: "skip unreadable clips with skip_bad=True"}
+
+
+def _called_from_cli(depth: int = 2) -> bool:
+    """Whether the caller ``depth`` frames up is numnet's command line (``numnet.cli.*``),
+    whose users give ``--skip-bad`` rather than ``skip_bad=True``."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return False
+    return str(frame.f_globals.get("__name__", "")).startswith("numnet.cli.")
+
+
+class FileFeatures(NamedTuple):
+    """One file's features or why there are none: what :func:`features_by_file` gives."""
+
+    path: Path
+    features: np.ndarray | None       # (n_features,), or None when the file is bad
+    problem: str | None               # why it is bad (without the file name), or None
 
 
 def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes | os.PathLike],
-                       settings: SettingsLike = None) -> np.ndarray:
+                       settings: SettingsLike = None, *, cache: CacheLike = None,
+                       progress: bool | None = False) -> np.ndarray:
     """Feature vectors of audio files (the same as :func:`load_folder` computes).
 
     Parameters
@@ -60,6 +90,11 @@ def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes |
     paths : path or iterable of paths (str, bytes or path-like)
         Audio files in any format soundfile reads, under any name.
     settings : FeatureSettings, its dict (from a model's metadata), or None (defaults)
+    cache : folder, False or None
+        Where features are cached (:mod:`numnet.audio.cache`): None is the user's
+        cache folder, False none.
+    progress : bool or None, default False
+        Show a progress bar (None: when stderr is a terminal).
 
     Returns
     -------
@@ -69,12 +104,44 @@ def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes |
     ------
     AudioError
         For the first bad file (the message names it); see :mod:`numnet.audio`.
+        :func:`features_by_file` gives every file's features or reason instead.
     """
     s = as_settings(settings)
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
-    rows = [file_features(as_path(p), s) for p in paths]
+    store = open_cache(cache)
+    paths = list(paths)
+    rows = [file_features(as_path(p), s, store) for p in _progress(paths, progress)]
     return np.array(rows).reshape(len(rows), s.n_features)
+
+
+def features_by_file(paths: Iterable[str | bytes | os.PathLike], settings: SettingsLike = None,
+                     *, cache: CacheLike = None, progress: bool | None = False
+                     ) -> list[FileFeatures]:
+    """Each file's features, or why it has none: one :class:`FileFeatures` per path, in order.
+
+    A bad file (see :mod:`numnet.audio`), a missing one, a folder or one the
+    system cannot read gets ``features=None`` and its ``problem``; the others
+    are computed all the same. ``cache`` and ``progress`` as for
+    :func:`features_for_files`. A failure that is not about the file (out of
+    memory, say) still raises.
+    """
+    s = as_settings(settings)
+    store = open_cache(cache)
+    paths = [as_path(p) for p in paths]
+    out = []
+    for path in _progress(paths, progress):
+        try:
+            out.append(FileFeatures(path, file_features(path, s, store), None))
+        except AudioError as exc:
+            out.append(FileFeatures(path, None, exc.problem))
+        except FileNotFoundError:
+            out.append(FileFeatures(path, None, "no such audio file"))
+        except IsADirectoryError:
+            out.append(FileFeatures(path, None, "is a folder, not an audio file"))
+        except OSError as exc:
+            out.append(FileFeatures(path, None, f"cannot be read ({exc.strerror or exc})"))
+    return out
 
 
 class FolderFeatures(tuple):
@@ -108,7 +175,8 @@ class FolderFeatures(tuple):
 
 
 def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
-                skip_bad: bool = False, progress: bool = False) -> FolderFeatures:
+                skip_bad: bool = False, progress: bool | None = None, *,
+                cache: CacheLike = None) -> FolderFeatures:
     """Features of a folder of labelled clips: one subfolder per class (module docstring).
 
     Parameters
@@ -119,8 +187,11 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
     skip_bad : bool, default False
         Skip bad or unreadable files and unlistable subfolders (each logged
         as a warning, all listed in ``skipped``) instead of stopping at the first.
-    progress : bool, default False
-        Show a progress bar (tqdm, when installed).
+    progress : bool or None, default None
+        Show a progress bar (tqdm, when installed); None: when stderr is a terminal.
+    cache : folder, False or None
+        Where features are cached (:mod:`numnet.audio.cache`): None is the user's
+        cache folder (``NUMNET_CACHE_DIR`` or ``XDG_CACHE_HOME``), False none.
 
     Returns
     -------
@@ -139,16 +210,101 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
     FileNotFoundError, NotADirectoryError
         If ``path`` is not a folder.
     """
+    return _load_folder(path, settings, skip_bad, progress, cache, _called_from_cli())
+
+
+def _load_folder(path: str | os.PathLike, settings: SettingsLike, skip_bad: bool,
+                 progress: bool | None, cache: CacheLike, cli: bool) -> FolderFeatures:
+    """:func:`load_folder`, its messages worded for the command line (``cli``) or Python."""
     s = as_settings(settings)
+    hint = _SKIP_HINTS[cli]
     root = _check_folder(as_path(path))
-    todo, unlisted = _list_clips(root, skip_bad)
-    rows, kept, skipped = _read_clips(todo, s, root, skip_bad, progress)
+    parts = split_folders(root)
+    if parts is not None:
+        names = "/, ".join(parts) + "/"
+        how = (f"train with audio:{printable(parts['train'])} and evaluate with "
+               f"audio:{printable(parts['test'])}" if cli else
+               "read it with numnet.audio.load_split")
+        raise AudioError(root, f"holds a data split ({names}), each part with its class "
+                               f"folders, not classes named {' and '.join(parts)}; {how}")
+    todo, unlisted = _list_clips(root, skip_bad, hint)
+    rows, kept, skipped = _read_clips(todo, s, root, skip_bad, progress, hint,
+                                      open_cache(cache))
     if skipped or unlisted:
         if skipped:
             logger.warning("skipped %d of %d files in %s", len(skipped), len(todo), printable(root))
         _check_classes_left(root, {label for label, _ in todo}, kept, len(skipped) + len(unlisted))
-    return FolderFeatures(np.array(rows), np.array([label for label, _ in kept]),
+    X = np.array(rows).reshape(len(rows), s.n_features)
+    return FolderFeatures(X, np.array([label for label, _ in kept]),
                           [file for _, file in kept], unlisted + skipped)
+
+
+SPLITS = {"train": ("train",), "valid": ("valid", "validation", "val"), "test": ("test",)}
+
+
+def split_folders(path: str | bytes | os.PathLike) -> dict[str, Path] | None:
+    """The parts of a folder laid out as a data split, or None.
+
+    A split is a folder whose (non-hidden) entries are exactly ``train/`` and
+    ``test/``, optionally with ``valid/`` (or ``validation/``, ``val/``), each
+    of which holds class subfolders: ``{"train": ..., ["valid": ...,] "test": ...}``.
+    """
+    root = as_path(path)
+    try:
+        entries = [e for e in root.iterdir() if not e.name.startswith(".")]
+    except OSError:
+        return None
+    found: dict[str, Path] = {}
+    for entry in entries:
+        part = next((p for p, names in SPLITS.items() if entry.name.lower() in names), None)
+        if part is None or part in found or not entry.is_dir():
+            return None
+        found[part] = entry
+    if "train" not in found or "test" not in found:
+        return None
+    try:
+        if not all(any(c.is_dir() and not c.name.startswith(".") for c in folder.iterdir())
+                   for folder in found.values()):
+            return None
+    except OSError:
+        return None
+    return {part: found[part] for part in SPLITS if part in found}
+
+
+def load_split(path: str | os.PathLike, settings: SettingsLike = None, skip_bad: bool = False,
+               progress: bool | None = None, *, cache: CacheLike = None
+               ) -> dict[str, FolderFeatures]:
+    """A folder laid out as a data split (:func:`split_folders`), each part read by
+    :func:`load_folder`: ``{"train": FolderFeatures, ["valid": ...,] "test": ...}``.
+
+    Raises
+    ------
+    AudioError
+        If ``path`` is not such a folder, or a part holds a class that ``train/``
+        does not (a model could never predict it); and as :func:`load_folder` for each
+        part. A class of ``train/`` missing from another part is only logged.
+    """
+    root = _check_folder(as_path(path))
+    parts = split_folders(root)
+    if parts is None:
+        raise AudioError(root, "is not a data split: expected train/ and test/ (and "
+                               "optionally valid/), each with one subfolder per class; "
+                               "read a folder of class subfolders with load_folder")
+    cli = _called_from_cli()
+    out = {part: _load_folder(folder, settings, skip_bad, progress, cache, cli)
+           for part, folder in parts.items()}
+    known = set(out["train"].y.tolist())
+    for part, loaded in out.items():
+        extra = sorted(set(loaded.y.tolist()) - known)
+        if extra:
+            raise AudioError(parts[part], f"holds class(es) {', '.join(map(printable, extra))} "
+                                          f"that train/ does not; a model trained on train/ "
+                                          f"could never predict them")
+        missing = sorted(known - set(loaded.y.tolist()))
+        if missing:
+            logger.warning("%s has no clips of class(es) %s", printable(parts[part]),
+                           ", ".join(map(printable, missing)))
+    return out
 
 
 def _check_folder(root: Path) -> Path:
@@ -160,7 +316,7 @@ def _check_folder(root: Path) -> Path:
     return root
 
 
-def _list_clips(root: Path, skip_bad: bool
+def _list_clips(root: Path, skip_bad: bool, hint: str
                 ) -> tuple[list[tuple[str, Path]], list[tuple[Path, str]]]:
     """``(class name, file)`` for every audio file in a class subfolder, sorted, and the
     subfolders that could not be listed (an error unless ``skip_bad``); refuses a folder
@@ -192,7 +348,7 @@ def _list_clips(root: Path, skip_bad: bool
                     printable(root), "/".join(AUDIO_EXTENSIONS), _counts(others))
     for folder, why in unlisted:
         if not skip_bad:
-            raise AudioError(folder, f"{why} [in {printable(root)}; {_SKIP_HINT}]")
+            raise AudioError(folder, f"{why} [in {printable(root)}; {hint}]")
         logger.warning("skipped %s: %s", printable(folder), why)
     _check_found(root, found, others)
     return found, unlisted
@@ -246,18 +402,18 @@ def _counts(others: Counter[str]) -> str:
 
 
 def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path,
-                skip_bad: bool, progress: bool
+                skip_bad: bool, progress: bool | None, hint: str, cache: FeatureCache | None
                 ) -> tuple[list[np.ndarray], list[tuple[str, Path]], list[tuple[Path, str]]]:
     """Each clip's features: ``(rows, the (label, file) they come from, skipped files)``."""
     rows, kept, skipped = [], [], []
     for i, (label, file) in enumerate(_progress(todo, progress), start=1):
         position = f"file {i} of {len(todo)}"
         try:
-            rows.append(_features_noting_file(file, s, position))
+            rows.append(_features_noting_file(file, s, position, cache))
         except AudioError as exc:
             where = f"{position} in {printable(root)}"
             if not skip_bad:
-                raise AudioError(file, f"{exc.problem} [{where}; {_SKIP_HINT}]") from None
+                raise AudioError(file, f"{exc.problem} [{where}; {hint}]") from None
             logger.warning("skipped %s (%s): %s", printable(file), where, exc.problem)
             skipped.append((file, exc.problem))
         else:
@@ -265,11 +421,12 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
     return rows, kept, skipped
 
 
-def _features_noting_file(file: Path, s: FeatureSettings, position: str) -> np.ndarray:
+def _features_noting_file(file: Path, s: FeatureSettings, position: str,
+                          cache: FeatureCache | None) -> np.ndarray:
     """:func:`file_features`; a file the system cannot read is bad audio (an AudioError); any
     other failure keeps its type, noting the file."""
     try:
-        return file_features(file, s)
+        return file_features(file, s, cache)
     except AudioError:
         raise
     except OSError as exc:          # no permission, a broken link, a link loop, an I/O error
@@ -297,13 +454,23 @@ def _check_classes_left(root: Path, classes: set[str], kept: list[tuple[str, Pat
                        ", ".join(f"'{printable(label)}'" for label in lost), printable(root))
 
 
-def _progress(items: Sequence[Any], show: bool) -> Iterable[Any]:
-    """``items``, under a tqdm progress bar when ``show`` and tqdm is installed."""
-    if not show:
+def _progress(items: Sequence[Any], show: bool | None) -> Iterable[Any]:
+    """``items``, under a tqdm progress bar when ``show`` (None: when stderr is a terminal)
+    and tqdm is installed."""
+    if show is None:
+        show = _stderr_is_terminal()
+    if not show or len(items) < 2:
         return items
     try:
         from tqdm.auto import tqdm
     except ImportError:
         logger.info("install tqdm for a progress bar; reading %d files", len(items))
         return items
-    return tqdm(items, desc="audio features", unit="file")
+    return tqdm(items, desc="audio features", unit="file", leave=False)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):        # replaced or closed
+        return False

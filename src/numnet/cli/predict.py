@@ -1,13 +1,22 @@
-"""``numnet predict``: a saved model's predictions, one row per input row.
+"""``numnet predict``: a saved model's predictions, one row per input row or audio file.
 
 Printed predictions are display text: names read from the model (labels,
 column names) have their control characters escaped. The CSV that ``--out``
 writes is data: it holds the labels exactly as the model has them.
+
+Audio files (a model trained on ``audio:FOLDER``) give one line per file, in
+the order given: ``file,label`` (with ``--proba``, then the label's
+probability and each class's), and an ``error`` column that says why a file
+gave no prediction; the other files get theirs all the same, and the command
+then exits with status 1. In ``--out`` file names are written as they are (bytes
+that are not UTF-8 kept as they were); on the terminal they are escaped.
 """
 
 from __future__ import annotations
 
-import os
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
 import click
@@ -38,12 +47,19 @@ Examples:
   numnet predict sounds.safetensors clip.wav other.wav      (a model trained on audio:)
 """
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")      # numnet.audio.AUDIO_EXTENSIONS (tested)
+# numnet.audio.AUDIO_EXTENSIONS (tested equal): the command line works without the extra
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
+                  ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64")
 
 
-def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
-    settings = model.metadata.get("audio")
-    if settings is None:
+def _is_audio(path: str) -> bool:
+    return path.lower().endswith(AUDIO_SUFFIXES)
+
+
+def _predict_audio(model: Any, paths: list[str], proba: bool, out: str | None) -> None:
+    """One line per file (module docstring); :class:`CliError` at the end if any failed."""
+    stored = model.metadata.get("audio")
+    if stored is None:
         raise CliError("this model was not trained on audio (no audio feature settings in "
                        "it); give a data file or --values")
     try:
@@ -51,13 +67,70 @@ def _audio_features(model: Any, paths: list[str]) -> np.ndarray:
     except ImportError as exc:
         raise ImportError("audio input needs the audio extra: pip install 'numnet[audio]'"
                           ) from exc
+    try:
+        settings = audio.FeatureSettings.from_dict(stored)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"the model's audio feature settings are not valid: {exc}") from None
+    results: list[Any] = []                 # audio.FileFeatures, or None: still to read
     for path in paths:
-        if not os.path.exists(path):
-            raise CliError(f"no such audio file: '{path}'")
         kind = data.file_kind(path)
-        if kind is not None:
-            raise CliError(f"'{path}' is {kind}, not an audio file")
-    return np.asarray(audio.features_for_files(paths, settings), dtype=np.float64)
+        if not _is_audio(path):
+            why = f"is not an audio file numnet reads ({', '.join(AUDIO_SUFFIXES)})"
+            results.append(audio.FileFeatures(Path(path), None, why))
+        elif kind is not None:
+            why = f"is {kind}, not an audio file"
+            results.append(audio.FileFeatures(Path(path), None, why))
+        else:
+            results.append(None)
+    found = iter(audio.features_by_file([p for p, r in zip(paths, results, strict=True)
+                                         if r is None], settings, progress=None))
+    results = [next(found) if r is None else r for r in results]
+    good = [r for r in results if r.features is not None]
+    labels: list[Any] = []
+    P = None
+    if good:
+        X = np.array([r.features for r in good])
+        labels = list(model.predict(X))
+        P = model.predict_proba(X) if proba else None
+    header = ["file", "label"] + (["probability"] + [f"p({c})" for c in model.classes]
+                                  if proba else []) + ["error"]
+    rows, k = [], 0
+    for path, r in zip(paths, results, strict=True):
+        if r.features is None:
+            rows.append([path, "", *([""] * (len(header) - 3)), r.problem])
+            continue
+        row = [path, labels[k]]
+        if P is not None:
+            row += [P[k, list(model.classes).index(labels[k])], *P[k]]
+        rows.append([*row, ""])
+        k += 1
+    failed = [(p, r.problem) for p, r in zip(paths, results, strict=True) if r.features is None]
+    if out:
+        atomic_write(out, _csv([header, *rows]).encode("utf-8", "surrogateescape"))
+        click.echo(f"wrote {len(good)} prediction(s) to {out}", err=True)
+    else:
+        shown = [[printable(v) if isinstance(v, str) else _number(v) for v in row]
+                 for row in [header, *rows]]
+        click.echo(_csv(shown), nl=False)
+    if failed:
+        path, problem = failed[0]
+        raise CliError(f"{len(failed)} of {len(paths)} audio file(s) gave no prediction (the "
+                       f"error column says why), e.g. {printable(path)}: {problem}")
+
+
+def _number(value: Any) -> str:
+    """A label or probability as CSV text: floats with all their digits."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return printable(str(value))
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([[_number(v) if isinstance(v, (float, np.floating)) else v for v in row]
+                      for row in rows])
+    return buffer.getvalue()
 
 
 def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[str]) -> Any:
@@ -93,14 +166,18 @@ def predict(model, inputs, values, out, proba, samples, seed):
 
     Prints CSV (or writes it with --out): the predicted label, with the names
     the model was trained on, or the predicted value(s) in the data's units.
-    The model's preprocessing is applied to the raw features first.
+    The model's preprocessing is applied to the raw features first. Audio
+    files (a model trained on audio:FOLDER) give one line each: the file, its
+    label (--proba: its probability and each class's) and an error column; a
+    file that cannot be read gets its reason there, the others their
+    predictions, and the exit status is then 1.
     """
     if values is not None and inputs:
         raise CliError("give DATA or --values, not both")
     if values is None and inputs and all(data.is_number(v) for v in inputs):
         values = ",".join(inputs)                   # the earlier form: predict MODEL 0.1 0.2
         inputs = ()
-    audio_files = bool(inputs) and all(p.lower().endswith(AUDIO_SUFFIXES) for p in inputs)
+    audio_files = any(_is_audio(p) for p in inputs)
     sources = {"DATA": file_input(inputs[0])} if len(inputs) == 1 and not audio_files else {
         f"DATA ({p})": p for p in inputs}
     check_outputs({"--out": out}, {"MODEL": model, **sources})
@@ -124,7 +201,8 @@ def predict(model, inputs, values, out, proba, samples, seed):
     elif not inputs:
         raise CliError("give DATA (a file or data set), audio file(s) or --values V1,V2,...")
     elif audio_files:
-        X = _audio_features(m, list(inputs))
+        _predict_audio(m, list(inputs), proba, out)
+        return
     elif len(inputs) > 1:
         raise CliError(f"give one DATA source, got {len(inputs)}: {' '.join(inputs)}")
     else:
