@@ -207,6 +207,16 @@ def load_model(path: str) -> Any:
     return PreprocessedModel.load(path)
 
 
+def audio_settings(model: Any, source: str) -> dict:
+    """The feature settings a model trained on audio keeps (its ``audio`` metadata), so that
+    ``source`` (``audio:FOLDER``) is read into the features it was trained on."""
+    stored = model.metadata.get("audio")
+    if not isinstance(stored, dict):
+        raise CliError(f"this model was not trained on audio (no audio feature settings in "
+                       f"it), so it cannot read {printable(source)}; give a data file")
+    return stored
+
+
 def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
                 seed: int, need_target: bool, target_columns: int | None = None) -> data.Table:
     """The model's feature columns (and target columns if asked) read from ``source``.
@@ -217,7 +227,7 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
     """
     prep = model.preprocessing
     if source.startswith(data.AUDIO_PREFIX):
-        table = data.load_table(source)
+        table = data.load_table(source, audio_settings=audio_settings(model, source))
     else:
         frame = data.read_source(source, n_samples=n_samples, random_state=seed)
         columns = list(frame.columns)

@@ -354,7 +354,7 @@ def read_source(source: str, n_samples: int | None = None,
 def load_table(source: str, target: Sequence[str] | None = None,
                features: Sequence[str] | None = None, *, n_samples: int | None = None,
                random_state: int | np.random.Generator | None = None,
-               skip_bad: bool = False) -> Table:
+               skip_bad: bool = False, audio_settings: dict | None = None) -> Table:
     """Read ``source`` and split it into features and targets.
 
     Parameters
@@ -371,13 +371,17 @@ def load_table(source: str, target: Sequence[str] | None = None,
         Size and seed of a generated set.
     skip_bad : bool, default False
         For audio folders: skip clips that cannot be read instead of failing.
+    audio_settings : dict, optional
+        For audio folders: the feature settings to extract with (a model's
+        stored ``audio`` metadata, so that it sees the features it was
+        trained on); default :class:`numnet.audio.FeatureSettings`'s.
 
     Returns
     -------
     Table
     """
     if source.startswith(AUDIO_PREFIX):
-        return _load_audio(source[len(AUDIO_PREFIX):], skip_bad)
+        return _load_audio(source[len(AUDIO_PREFIX):], skip_bad, audio_settings)
     frame = read_source(source, n_samples, random_state)
     return table_from_frame(frame, source, target, features)
 
@@ -499,7 +503,7 @@ def _targets(frame: Any, targets: list[str], source: str) -> np.ndarray:
     return frame[targets].to_numpy(dtype=np.float64)
 
 
-def _load_audio(folder: str, skip_bad: bool) -> Table:
+def _load_audio(folder: str, skip_bad: bool, stored: dict | None = None) -> Table:
     try:
         from numnet import audio  # type: ignore[attr-defined, unused-ignore]
     except ImportError as exc:
@@ -508,7 +512,12 @@ def _load_audio(folder: str, skip_bad: bool) -> Table:
     if not os.path.isdir(folder):
         raise DataError(f"{AUDIO_PREFIX}{folder}: no such folder (expected one subfolder of "
                         f"clips per class)")
-    settings = audio.FeatureSettings()
+    try:
+        settings = (audio.FeatureSettings() if stored is None
+                    else audio.FeatureSettings.from_dict(stored))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"the model's audio feature settings are not valid: "
+                        f"{_one_line(exc)}") from None
     loaded = audio.load_folder(folder, settings, skip_bad=skip_bad)
     X, y, files = loaded
     skipped = getattr(loaded, "skipped", [])

@@ -29,6 +29,7 @@ from . import data
 from ._common import (
     DATA_HELP,
     CliError,
+    audio_settings,
     file_input,
     generated,
     load_model,
@@ -208,7 +209,7 @@ def predict(model, inputs, values, out, proba, samples, seed):
     else:
         source = inputs[0]
         if source.startswith(data.AUDIO_PREFIX):
-            table = data.load_table(source)
+            table = data.load_table(source, audio_settings=audio_settings(m, source))
         else:
             table = model_table(m, source, None, samples, seed, need_target=False)
         X = table.X
