@@ -21,7 +21,7 @@ def one_minus_x(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
     return X, 1.0 - X
 
 
-def test_the_first_and_last_epochs_are_always_measured_one_value_per_layer():
+def test_the_first_and_last_epochs_are_measured_one_value_per_layer():
     X, Y = one_minus_x()
     net = MLP(1, [3], 1, random_state=0)
     history = fit(net, X, Y, epochs=40, batch_size=1, verbose=False, random_state=0)
@@ -51,7 +51,8 @@ def test_the_update_ratio_is_the_weights_change_over_the_epoch():
     X, Y = one_minus_x()
     net = MLP(1, [3], 1, random_state=0)
     before = [W.copy() for W in net.weights]
-    history = fit(net, X, Y, epochs=1, batch_size=10, verbose=False, random_state=0)
+    history = fit(net, X, Y, epochs=1, batch_size=10, verbose=False, random_state=0,
+                  callbacks=[HealthMonitor(budget=EVERY_EPOCH)])
     expected = [np.linalg.norm(W - B) / np.linalg.norm(B)
                 for W, B in zip(net.weights, before, strict=True)]
     np.testing.assert_allclose(history.health.update_ratio[0], expected, rtol=1e-12)
@@ -62,7 +63,8 @@ def test_the_tutorials_deep_network_shows_its_gradients_vanish_and_its_output_fl
     net = MLP(1, [256] * 5, 1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrainingWarning)
-        history = fit(net, X, Y, epochs=3, batch_size=1, verbose=False, random_state=0)
+        history = fit(net, X, Y, epochs=3, batch_size=1, verbose=False, random_state=0,
+                      callbacks=[HealthMonitor(budget=EVERY_EPOCH)])
     grads = history.health.grad_norm[-1]
     # measured: the first layer's gradient is 1e-5 to 1e-4 of the output layer's here
     assert grads[0] < 1e-3 * grads[-1]
@@ -128,6 +130,15 @@ def test_the_schedule_depends_on_the_sizes_only():
                 verbose=False, random_state=0).health for _ in range(2)]
     assert runs[0].epoch == [0, 203, 407, 499]
     assert runs[0] == runs[1]                           # a seeded run repeats its history
+
+
+def test_a_fit_too_short_to_pay_for_a_measurement_is_not_measured():
+    X, Y = one_minus_x(10)
+    assert not HealthMonitor().affordable(10, 1)        # 10 rows trained in all
+    assert HealthMonitor().affordable(100, 1000) and HealthMonitor().affordable(20_000, 1)
+    history = fit(MLP(1, [3], 1, random_state=0), X, Y, epochs=1, verbose=False,
+                  random_state=0)
+    assert len(history.health) == 0
 
 
 def test_a_budget_must_be_positive():

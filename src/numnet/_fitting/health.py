@@ -8,7 +8,7 @@ the network, how much its outputs vary over the rows against the targets. It
 reads the network as it stands, so every runner (compiled ones included) is
 measured the same way. The pass is skipped on enough epochs that it costs
 about :data:`BUDGET` of the training; the first epoch of a ``fit`` and its last
-are always measured. The record is ``History.health``
+are measured unless the fit is too short to pay for one. The record is ``History.health``
 (:class:`~numnet._fitting.history.Health`).
 """
 
@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .history import NEAR_BOUND
 from .run import Run
 
-__all__ = ["HealthMonitor", "measure", "HEALTH_SAMPLES", "BUDGET", "FIXED_ROWS"]
+__all__ = ["HealthMonitor", "measure", "HEALTH_SAMPLES", "BUDGET", "FIXED_ROWS", "MIN_ROWS"]
 
 # rows of the training set the measurements look at (the first ones)
 HEALTH_SAMPLES = 256
@@ -40,6 +40,11 @@ BUDGET = 0.03
 # 400 rows of per-example training of a 1-3-1 network (0.25 us each) or of 60 rows of
 # 64-128-64-10 at batch 64 (1.8 us each)
 FIXED_ROWS = 512
+
+# rows trained in a whole fit (rows times epochs) below which it is not measured at all:
+# two measurements (~0.2 ms) against the training, in a fit that takes under a millisecond
+# on a small network (the per-call benchmark's fit on 10 rows went from 0.65 to 0.85 ms)
+MIN_ROWS = 2048
 
 
 def _share_saturated(name: str, A: np.ndarray) -> float | None:
@@ -106,8 +111,9 @@ class HealthMonitor(Callback):
     trains.
 
     ``fit`` adds one to every run (give your own to change ``budget``). It
-    measures the first epoch of a ``fit`` and its last, and every ``k``-th
-    epoch between them, ``k`` the smallest that keeps a measurement's cost
+    measures the first epoch of a ``fit`` and its last (unless the whole fit
+    is too short to pay for one measurement: :meth:`affordable`), and every
+    ``k``-th epoch between them, ``k`` the smallest that keeps a measurement's cost
     (its rows plus :data:`FIXED_ROWS`) within ``budget`` of the rows trained:
     every epoch from 25,600 training rows, every 2nd at 20,000, every 256th on
     the tutorial's 100 (``budget=math.inf``: every epoch). The choice depends
@@ -125,14 +131,23 @@ class HealthMonitor(Callback):
         cost = min(n_samples, HEALTH_SAMPLES) + FIXED_ROWS
         return max(1, math.ceil(cost / (self.budget * max(1, n_samples))))
 
+    def affordable(self, n_samples: int, epochs: int) -> bool:
+        """Whether a fit of ``epochs`` epochs on ``n_samples`` rows is long enough to be
+        measured: at least :data:`MIN_ROWS` rows trained in all at the default budget
+        (proportionally fewer for a larger one; any with ``math.inf``). Shorter fits (a
+        few epochs on a few rows, as each call of an estimator's ``partial_fit``) would
+        spend more on the measurements than on training, and are not measured at all."""
+        return self.budget * n_samples * epochs >= BUDGET * MIN_ROWS
+
     def on_train_begin(self, run: Run) -> None:
         self._first, self._every = run.epoch, self.every(run.n_samples)
+        self._off = not self.affordable(run.n_samples, run.epochs - run.epoch)
         self._before: list[np.ndarray] | None = None
         self._last_measured = self._last_epoch = -1
 
     def on_epoch_begin(self, run: Run, epoch: int) -> None:
         due = epoch in (self._first, run.epochs - 1) or (epoch + 1) % self._every == 0
-        self._before = [W.copy() for W in run.net.weights] if due else None
+        self._before = [W.copy() for W in run.net.weights] if due and not self._off else None
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         self._last_epoch = epoch
@@ -141,7 +156,7 @@ class HealthMonitor(Callback):
         self._before = None
 
     def on_train_end(self, run: Run) -> None:
-        if self._last_epoch > self._last_measured:      # stopped early: its last epoch too
+        if self._last_epoch > self._last_measured and not self._off:    # stopped early
             self._measure(run, self._last_epoch, None)
 
     def _measure(self, run: Run, epoch: int, before: list[np.ndarray] | None) -> None:
