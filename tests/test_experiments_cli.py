@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,3 +20,49 @@ def test_numnet_has_the_sweep_command():
                             capture_output=True, text=True, env=env)
     assert helped.returncode == 0, helped.stderr
     assert "--preset" in helped.stdout and "numnet sweep --preset tutorial" in helped.stdout
+
+
+def _sweep(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "numnet", "sweep", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=cwd)
+
+
+def test_the_learning_rate_preset_sets_lr_finds_suggestion_beside_the_rates(tmp_path):
+    import pandas as pd
+    result = _sweep("--preset", "learning-rate", "--repeats", 1, "--epochs", 3, "--out",
+                    tmp_path, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    report = (tmp_path / "report.md").read_text()
+    opening = report.split("\n\n")[1]
+    assert "3 epoch(s) with optimizer sgd, batch size 1" in opening and "20 epoch" not in opening
+    section = report.split("## lr_find's suggestion\n\n")[1].split("\n")[0]
+    suggestion = float(re.search(r"suggests a learning rate of ([0-9.e+-]+)\. ", section)[1])
+    frame = pd.read_csv(tmp_path / "results.csv")
+    learned = frame[~frame["learned_nothing"].astype(bool)]
+    best = learned.groupby("learning_rate")["test_error"].mean().idxmin()
+    assert f"is {best:g} (" in section
+    assert f"the suggestion is {suggestion / best:.2g} times it" in section
+    assert ("near it (within" in section) == (1 / 3 <= suggestion / best <= 3)
+    assert (tmp_path / "error_vs_learning_rate.png").exists()
+
+
+def test_the_capacity_preset_runs_on_noisy_spirals_and_states_what_ran(tmp_path):
+    result = _sweep("--preset", "capacity", "--repeats", 1, "--epochs", 2, "--out",
+                    tmp_path, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    opening = (tmp_path / "report.md").read_text().split("\n\n")[1]
+    assert "(1,), (2,), (4,), (8,), (16,), (32,), (64,), (128,), (256,)" in opening
+    assert "15% of the labels flipped" in opening and "2 epoch(s) with optimizer adam" in opening
+    assert "1000 epoch" not in opening and "1 network per setting" in opening
+
+
+def test_noisy_spirals_flip_a_sixth_of_the_labels():
+    import numpy as np
+
+    from numnet.datasets import spirals
+    from numnet.experiments.runs import noisy_spirals
+    X, y = noisy_spirals(4000, random_state=np.random.default_rng(3))
+    X0, y0 = spirals(4000, noise=0.2, random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(X, X0)
+    assert 0.13 < float(np.mean(y != y0)) < 0.17          # 15% flipped, 4000 draws

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 __all__ = ["cli", "main"]
 
 if click is not None:
-    from numnet.experiments.command import sweep_command
+    from numnet.experiments.command import curve_command, sweep_command
     from numnet.terminal import escape_standard_streams
 
     from ._common import clean_warnings
@@ -65,6 +65,7 @@ if click is not None:
     # Such a module keeps its optional dependencies in lazy imports, so that `numnet
     # --help` works without them.
     cli.add_command(sweep_command)
+    cli.add_command(curve_command)
 
 
 def _build_cli() -> Any:

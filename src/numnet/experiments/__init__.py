@@ -10,19 +10,32 @@ CSV, plots and a report that says what each factor did::
                     executor="processes", out="sweep-out")
 
 Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``executors``, ``store``,
-``sweep`` (the sweep, its checks, the tutorial preset); ``report`` (every word of the
-report, its numbers and plots: ``numnet[plots]``); ``command`` is ``numnet sweep``.
+``sweep`` (the sweep, its checks, the tutorial preset); ``curves`` (learning and validation
+curves: one-factor sweeps, drawn); ``report`` (every word of the
+report, its numbers and plots: ``numnet[plots]``); ``command`` is ``numnet sweep`` and
+``numnet curve``.
 """
 
 from __future__ import annotations
 
+from .curves import curve
 from .executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, get_executor
 from .grid import Grid, as_grids, expand, run_key
 from .runs import DataSource, RunSpec, execute_run, make_data_source, one_minus_x_grid
 from .store import ResultStore, StoreError
-from .sweep import Preset, SweepResults, SweepTooLarge, sweep, tutorial_preset
+from .sweep import (
+    PRESETS,
+    Preset,
+    SweepResults,
+    SweepTooLarge,
+    capacity_preset,
+    learning_rate_preset,
+    sweep,
+    tutorial_preset,
+)
 
-__all__ = ["sweep", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
-           "tutorial_preset", "DataSource", "RunSpec", "execute_run", "one_minus_x_grid",
-           "make_data_source", "ResultStore", "StoreError", "SweepTooLarge", "Executor",
-           "SerialExecutor", "ProcessExecutor", "DaskExecutor", "get_executor"]
+__all__ = ["sweep", "curve", "SweepResults", "Grid", "as_grids", "expand", "run_key", "Preset",
+           "tutorial_preset", "capacity_preset", "learning_rate_preset", "PRESETS",
+           "DataSource", "RunSpec", "execute_run", "one_minus_x_grid", "make_data_source",
+           "ResultStore", "StoreError", "SweepTooLarge", "Executor", "SerialExecutor",
+           "ProcessExecutor", "DaskExecutor", "get_executor"]

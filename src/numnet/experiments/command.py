@@ -1,5 +1,6 @@
-"""``numnet sweep``: the sweep on the command line (``numnet[cli]``); the ``numnet`` group
-registers it, and ``python -m numnet.experiments.command`` runs it on its own."""
+"""``numnet sweep`` and ``numnet curve``: sweeps and curves on the command line
+(``numnet[cli]``); the ``numnet`` group registers them, and ``python -m
+numnet.experiments.command`` runs ``numnet sweep`` on its own."""
 
 from __future__ import annotations
 
@@ -25,12 +26,12 @@ from .runs import make_data_source
 from .store import StoreError, _cannot_create_in, check_store
 from .sweep import (
     DEFAULT_MAX_RUNS,
+    PRESETS,
     SweepTooLarge,
     check_fit_kwargs,
     check_size,
     seeds_of,
     sweep,
-    tutorial_preset,
 )
 
 _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
@@ -147,6 +148,7 @@ EXAMPLES = """
 \b
 Examples:
   numnet sweep --preset tutorial --out tutorial-challenge
+  numnet sweep --preset capacity --backend processes --out capacity
   numnet sweep --hidden 1 --hidden 3 --hidden 9,6 --n-samples 100,1000 \\
                --lr 0.1,1.0 --repeats 5 --epochs 50 --backend processes --out sweep
   numnet sweep --grid sweep.toml --backend dask --scheduler tcp://10.0.0.5:8786
@@ -169,9 +171,12 @@ lets it run.
 
 
 @click.command("sweep", epilog=EXAMPLES)
-@click.option("--preset", type=click.Choice(["tutorial"]),
+@click.option("--preset", type=click.Choice(list(PRESETS)),
               help="A whole sweep by name: 'tutorial' is the tutorial's own answer to its "
-                   "challenge, on its exact network and on numnet's defaults.")
+                   "challenge, on its exact network and on numnet's defaults; 'capacity' "
+                   "is widths 1 to 256 on noisy spirals (15% flipped labels), where double "
+                   "descent may show; 'learning-rate' sets lr_find's suggestion beside a "
+                   "sweep of rates.")
 @click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False),
               help="A TOML or JSON file with the grid(s) (see below).")
 @click.option("--hidden", multiple=True, metavar="WIDTHS",
@@ -180,7 +185,8 @@ lets it run.
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
 @click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
 @click.option("--data", metavar="NAME",
-              help="A built-in data set (one_minus_x, one_minus_x_grid, sum_of_two, sine, "
+              help="A built-in data set (one_minus_x, one_minus_x_grid, noisy_spirals, "
+                   "sum_of_two, sine, "
                    "spirals ...). Default one_minus_x.")
 @click.option("--repeats", type=click.IntRange(min=1), help="Seeds 0..REPEATS-1 per setting.")
 @click.option("--seeds", metavar="S,...", help="Explicit seeds, e.g. 0,1,2.")
@@ -245,8 +251,14 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
     created = _check_outputs(Path(out), store_path, grids,
                              {"--grid": grid_file, "--data": data_name})
     description = config.get("description")
+    notes = None
     if preset is not None:
         description = config["preset"].describe(grids, data_name, len(seed_values), fit_kwargs)
+        if config["preset"].notes is not None:
+            try:
+                notes = config["preset"].notes(grids, data_name, fit_kwargs)
+            except (ValueError, TypeError) as exc:
+                raise _error(exc) from None
     if scheduler is not None or backend == "dask":
         # When a cluster fails, the sweep says so in one line; Dask's client can leave a
         # pending gather whose exception asyncio prints, with a traceback, as the process
@@ -272,7 +284,7 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
                        fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
                        progress=progress, retry_failed=retry_failed,
                        title=title or config.get("title"), description=description,
-                       max_runs=max_runs, timeout=timeout)
+                       max_runs=max_runs, timeout=timeout, notes=notes)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
                    f"same command again to continue", err=True)
@@ -281,8 +293,20 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
         raise _error(exc) from None
     finally:
         executor.close()
+    _say_results(result, out)
+
+
+def _say_results(result: Any, out: str) -> None:
+    """How many runs ran, failed and learned nothing; where the report is; exit 1 when
+    every run failed."""
+    nothing = sum(r.get("learned_nothing") is True for r in result.runs)
+    unjudged = sum(r["status"] == "ok" and r.get("learned_nothing") is None
+                   for r in result.runs)
     click.echo(f"{len(result.runs)} runs ({result.ran} run now, {result.skipped} already "
-               f"stored), {result.failed} failed")
+               f"stored), {result.failed} failed, {nothing} learned nothing (no better than "
+               f"a constant prediction)"
+               + (f", {unjudged} without a baseline (stored before one was recorded)"
+                  if unjudged else ""))
     click.echo(f"report: {one_line(Path(out) / 'report.md')}")
     if result.runs and result.failed == len(result.runs):
         sys.exit(1)
@@ -294,9 +318,9 @@ def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
         return load_sweep_file(grid_file) if grid_file is not None else {}
     if grid_file is not None:
         raise click.UsageError("give --preset or --grid, not both")
-    p = tutorial_preset()
+    p = PRESETS[preset]()
     return {"grids": p.grids, "data": p.data, "seeds": p.seeds, "fit": p.fit_kwargs,
-            "title": f"The tutorial's challenge, answered ({p.name} preset)", "preset": p}
+            "title": p.title, "preset": p}
 
 
 def _grids(config: dict[str, Any], hidden: tuple[str, ...], texts: dict[str, str | None]
@@ -326,7 +350,7 @@ def _grids(config: dict[str, Any], hidden: tuple[str, ...], texts: dict[str, str
 
 
 def _check_outputs(out: Path, store: Path, grids: list[Grid],
-                   inputs: dict[str, str | None]) -> list[Path]:
+                   inputs: dict[str, str | None], extra: tuple[Path, ...] = ()) -> list[Path]:
     """Before any run, one line if not: no output (the store, the report's files) is an
     input or another output, each can be written, the store is numnet's or new. Missing
     folders are made for the checks (removed if one fails); returns those made."""
@@ -337,7 +361,8 @@ def _check_outputs(out: Path, store: Path, grids: list[Grid],
     except ImportError as exc:
         raise _error(exc) from None
     given = {k: v for k, v in inputs.items() if v is not None and os.path.isfile(v)}
-    outputs = {"--store": store, **{f"the report's {p.name}": p for p in report_files(grids, out)}}
+    outputs = {"--store": store, **{f"the report's {p.name}": p
+                                    for p in [*report_files(grids, out), *extra]}}
     check_outputs(outputs, given, writable=False)      # no input is lost: before any folder
     if not store.exists():
         _creatable(out)
@@ -378,6 +403,133 @@ def _remove_empty(folders: list[Path]) -> None:
     for folder in sorted(folders, key=lambda f: -len(f.parts)):
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+CURVE_EXAMPLES = """
+\b
+Examples:
+  numnet curve one_minus_x --vary n_samples --values 10,30,100,300 --hidden 3 \\
+               --epochs 20 --seeds 5 --out learning-curve
+  numnet curve spirals --vary hidden --values 2,8,32 --n-samples 300 --epochs 50
+  numnet curve flowers.csv --target species --vary learning_rate --values 0.01,0.1,1 \\
+               --backend dask --scheduler tcp://10.0.0.5:8786
+
+--values for hidden: one-layer widths separated by commas (2,8,32), or networks
+separated by semicolons ("3;9,6"). DATA is a built-in set or a data file (a
+fifth of its rows, fixed, held out as the test set).
+"""
+
+
+def _curve_values(vary: str, text: str) -> list[Any]:
+    """``--values`` as the factor's values (see :data:`CURVE_EXAMPLES`)."""
+    if vary == "hidden":
+        if ";" in text:
+            return [_split(v, int, "--values") for v in text.split(";") if v.strip()]
+        return [[w] for w in _split(text, int, "--values")]
+    return _split(text, int if vary == "n_samples" else float, "--values")
+
+
+@click.command("curve", epilog=CURVE_EXAMPLES)
+@click.argument("data")
+@click.option("--vary", type=click.Choice(["n_samples", "hidden", "learning_rate"]),
+              required=True, help="What the curve varies: the training set's size (a "
+                                  "learning curve), the hidden layers or the learning rate.")
+@click.option("--values", "values_text", required=True, metavar="V,...",
+              help="The values of --vary, e.g. 10,100,1000.")
+@click.option("--target", multiple=True, metavar="COLUMN",
+              help="Target column(s) of a data file (default: y, target, or the last).")
+@click.option("--hidden", metavar="WIDTHS", help="Hidden layers, e.g. 9,6 (default 3).")
+@click.option("--n-samples", type=click.IntRange(min=1), help="Training set size.")
+@click.option("--lr", type=float, help="Learning rate.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
+@click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Batch size of every run.")
+@click.option("--seeds", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Runs per value (seeds 0..N-1): the band spans them.")
+@click.option("--backend", type=click.Choice(["serial", "processes", "dask"]), default=None,
+              help="Where runs execute (as numnet sweep). Default serial.")
+@click.option("--scheduler", metavar="ADDRESS", help="A running Dask scheduler.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes or Dask workers.")
+@click.option("--out", type=click.Path(file_okay=False), default="curve-results",
+              show_default=True, help="Folder for curve.png, the report and the store.")
+@click.option("--store", type=click.Path(dir_okay=False),
+              help="The SQLite store (default OUT/results.sqlite).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS,
+              show_default=True, help="Refuse a curve of more runs than this.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="SECONDS", help="Dask: how long to wait.")
+@click.option("--title", help="The report's title.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="A progress bar over runs.")
+def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs, optimizer,
+                  batch_size, seeds, backend, scheduler, workers, out, store, max_runs,
+                  timeout, title, progress):
+    """A learning curve (error against the training set's size) or a validation curve
+    (error against the hidden layers or the learning rate), over seeds.
+
+    Each value runs once per seed, serially, on local processes or on Dask, stored as
+    it ends (a second run of the same command continues); OUT/curve.png draws the
+    training and test errors (median, 25-75% of seeds as a band) and the constant
+    prediction's error, dashed; OUT/report.md says the rest.
+    """
+    from .curves import CURVE_PNG, curve_grid
+    from .runs import _generator
+
+    _show_warnings()
+    values = _curve_values(vary, values_text)
+    fixed_hidden = None if hidden is None else _split(hidden, int, "--hidden")
+    fit_kwargs = {k: v for k, v in (("epochs", epochs), ("optimizer", optimizer),
+                                    ("batch_size", batch_size)) if v is not None}
+    if scheduler is not None and backend not in (None, "dask", "serial"):
+        raise click.UsageError(f"--scheduler runs on Dask; drop --backend {backend} or use "
+                               f"--backend dask")
+    try:
+        grid = curve_grid(vary, values, hidden_layers=fixed_hidden, n_samples=n_samples,
+                          learning_rate=lr)
+        check_size([grid], seeds_of(None, seeds), max_runs)
+    except SweepTooLarge as exc:
+        raise _error(exc.describe("--max-runs")) from None
+    except ValueError as exc:
+        raise click.UsageError(one_line(exc)) from None
+    source: Any = data
+    try:
+        _generator(data)
+    except ValueError:
+        from numnet.cli.data import DataError, is_file_source, load_table
+        if not is_file_source(data):
+            raise _error(f"DATA {data!r} is neither a built-in data set nor a file; give a "
+                         f"data file or one of the sets `numnet sweep --help` names") from None
+        try:
+            table = load_table(data, list(target) or None)
+        except (DataError, ValueError, OSError) as exc:
+            raise _error(exc) from None
+        source = (table.X, table.y)
+    try:
+        check_fit_kwargs(fit_kwargs)
+        make_data_source(source)
+    except (ValueError, TypeError) as exc:
+        raise _error(exc) from None
+    store_path = Path(store) if store else Path(out, "results.sqlite")
+    _check_outputs(Path(out), store_path, [grid],
+                   {"DATA": data if isinstance(source, tuple) else None},
+                   extra=(Path(out) / CURVE_PNG,))
+    if scheduler is not None or backend == "dask":
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+    from .curves import curve
+    try:
+        result = curve(source, vary, values, seeds=seeds, hidden_layers=fixed_hidden,
+                       n_samples=n_samples, learning_rate=lr, fit_kwargs=fit_kwargs,
+                       executor=backend or "serial", scheduler=scheduler, workers=workers,
+                       store=store_path, out=out, progress=progress, title=title,
+                       max_runs=max_runs, timeout=timeout)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
+                   f"same command again to continue", err=True)
+        sys.exit(130)
+    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
+        raise _error(exc) from None
+    _say_results(result, out)
+    click.echo(f"curve: {one_line(Path(out) / CURVE_PNG)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,19 @@ files alone. The findings follow these rules:
   size of the Spearman correlation of error and count (``|rho| >= 0.5``: steady).
 * **variants**: which had the lower mean error in how many settings.
 
-With two or more factors each is also described averaged over the others. Plots are
-drawn on their own Agg canvas, never pyplot, so a report neither picks nor changes the
+With two or more factors each is also described averaged over the others; with three
+or more, each factor's share of the variance (:func:`importance`) is tabled.
+
+Every run carries its **baseline** (the constant prediction fitted on its own training
+split, :mod:`numnet.baselines`) and ``learned_nothing``; the findings above describe only
+the runs that learned (:func:`learned`) and name the others first; every table has the
+baseline and the count that learned nothing, and every plot draws the baseline. Runs
+stored before the baselines were recorded say "baseline not recorded". Line plots draw
+the median over seeds with a 25–75% band (a quantile of a positive error is positive), a
+line per value of a second factor and a panel per value of a third (never an average
+over them), legends outside the axes; heatmaps only where exactly two factors vary.
+
+Plots are drawn on their own Agg canvas, never pyplot, so a report neither picks nor changes the
 caller's backend. pandas and matplotlib (``numnet[plots]``) are imported when a table
 or a plot is made: the words (:func:`tutorial_description`) need neither.
 """
@@ -34,6 +45,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from numnet import fit
+from numnet.baselines import MARGIN
 
 from .grid import FACTOR_NAMES, Grid, canonical_json, factor_name, label
 
@@ -47,10 +59,22 @@ METRIC_NAMES = {"test_error": "test error", "validation_error": "validation erro
 METRICS = ("final_loss", "train_error", "validation_error", "test_error", "epochs_run",
            "wall_time")
 _FIRST = ["key", "status", "seed"]        # results.csv: these, the factors, then _LAST
+#: Each error's baseline: the constant fitted on the run's training targets, scored alike.
+BASELINES = {"test_error": "test_baseline", "validation_error": "validation_baseline",
+             "train_error": "train_baseline", "final_loss": "loss_baseline"}
 _LAST = ["num_parameters", "final_loss", "train_error", "validation_error", "test_error",
-         "epochs_run", "diverged", "stop_reason", "wall_time", "error", "worker", "settings",
-         "loss_curve"]
-_REAL = ("final_loss", "train_error", "validation_error", "test_error", "wall_time")
+         "test_baseline", "validation_baseline", "train_baseline", "loss_baseline",
+         "learned_nothing", "epochs_run", "diverged", "stop_reason", "wall_time", "error",
+         "worker", "settings", "loss_curve"]
+_REAL = ("final_loss", "train_error", "validation_error", "test_error", "wall_time",
+         *BASELINES.values())
+#: The errors whose spread over seeds is kept as quantiles (``_q25``, ``_median``, ``_q75``).
+_SPREAD = ("final_loss", "train_error", "validation_error", "test_error")
+_STATS = ("_mean", "_std", "_q25", "_median", "_q75")
+#: A factor explains this share of the variance or more: it is named as mattering.
+_IMPORTANT = 0.1
+#: A trend with the parameter count is called over this many settings or more.
+_TREND_POINTS = 4
 _LOG_RATIO = 20.0           # an axis turns logarithmic when its values span more than this
 Lines = list[str]
 
@@ -176,7 +200,8 @@ class Study:
 
     @property
     def heatmap(self) -> bool:
-        return len(self.factors) == 2 or len(self.variants) >= 2
+        """A heatmap only where exactly two factors vary (one factor: the lines say it)."""
+        return len(self.factors) == 2
 
     def shared_fixed(self) -> dict[str, Any]:
         """The fixed factors every variant sets to the same value, and that value."""
@@ -248,21 +273,40 @@ def results_frame(runs: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 def read_results(path: str | os.PathLike) -> pd.DataFrame:
     """``results.csv`` read back as written: an empty factor stays ``""``, an empty
-    measurement is NaN."""
-    return _real_columns(_pandas().read_csv(path, keep_default_na=False,
-                                            na_values={c: [""] for c in _LAST}))
+    measurement is NaN; a file from before the baselines gets them empty (not recorded)."""
+    frame = _pandas().read_csv(path, keep_default_na=False, na_values={c: [""] for c in _LAST})
+    for name in (*BASELINES.values(), "learned_nothing"):
+        if name not in frame.columns:
+            frame[name] = math.nan
+    return _real_columns(frame)
 
 
 def _real_columns(frame: pd.DataFrame) -> pd.DataFrame:
     for name in _REAL:
         frame[name] = frame[name].astype(float)
+    frame["learned_nothing"] = [_mark(v) for v in frame["learned_nothing"]]
     return frame
+
+
+def _mark(value: Any) -> bool | None:
+    """A ``learned_nothing`` cell as True, False or None (not recorded)."""
+    if isinstance(value, str):
+        return {"True": True, "False": False}.get(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
+def learned(frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs of ``frame`` not marked ``learned_nothing`` (unmarked ones kept: a run
+    stored before the baselines were recorded, or one that failed)."""
+    return frame[[v is not True for v in frame["learned_nothing"]]]
 
 
 def factor_columns(table: pd.DataFrame) -> list[str]:
     """The factor columns of a :func:`results_frame` or an :func:`aggregate` table."""
-    known = {*_FIRST, *_LAST, "runs", "failed"}
-    return [c for c in table.columns if c not in known and not c.endswith(("_mean", "_std"))]
+    known = {*_FIRST, *_LAST, "runs", "failed", "judged"}
+    return [c for c in table.columns if c not in known and not c.endswith(_STATS)]
 
 
 def _measure(group: pd.DataFrame) -> dict[str, Any]:
@@ -270,14 +314,19 @@ def _measure(group: pd.DataFrame) -> dict[str, Any]:
     and ``<metric>_mean``/``_std`` (ddof=1) of :data:`METRICS` over its finished runs."""
     ok = group[group["status"] == "ok"]
     params = ok["num_parameters"].dropna().unique()
+    marks = [v for v in ok["learned_nothing"] if v is not None]
     row: dict[str, Any] = {"runs": len(group),
                            "failed": int((group["status"] == "failed").sum()),
                            "diverged": int(ok["diverged"].astype(bool).sum()),
-                           "num_parameters": int(params[0]) if len(params) == 1 else None}
-    for m in METRICS:
+                           "num_parameters": int(params[0]) if len(params) == 1 else None,
+                           "learned_nothing": int(sum(marks)), "judged": len(marks)}
+    for m in (*METRICS, *BASELINES.values()):
         values = ok[m].astype(float).dropna()
         row[f"{m}_mean"] = float(values.mean()) if len(values) else math.nan
         row[f"{m}_std"] = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+        if m in _SPREAD:
+            for tag, q in (("q25", 0.25), ("median", 0.5), ("q75", 0.75)):
+                row[f"{m}_{tag}"] = float(values.quantile(q)) if len(values) else math.nan
     return row
 
 
@@ -331,15 +380,18 @@ def lowest(rows: pd.DataFrame, column: str, pick: Callable[..., Any] = np.nanarg
     return rows.iloc[int(pick(rows[column].to_numpy(dtype=float)))]
 
 
-def mean_loss_curve(frame: pd.DataFrame, settings: str) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std, shapes ``(n_epochs,)``, of one setting's finished loss curves, each
-    epoch over the runs that reached it."""
+def loss_curve_band(frame: pd.DataFrame, settings: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, 25% and 75% quantiles, shapes ``(n_epochs,)``, of one setting's finished loss
+    curves, each epoch over the runs that reached it."""
     runs = frame[(frame["settings"] == settings) & (frame["status"] == "ok")]
     curves = [json.loads(c) for c in runs["loss_curve"]]
     padded = np.full((len(curves), max(len(c) for c in curves)), np.nan)
     for i, c in enumerate(curves):
         padded[i, :len(c)] = c
-    return np.nanmean(padded, axis=0), np.nanstd(padded, axis=0)
+    with np.errstate(all="ignore"):
+        low, mid, high = np.nanquantile(padded, [0.25, 0.5, 0.75], axis=0)
+    return mid, low, high
 
 
 # --- how numbers are written ------------------------------------------------------------------
@@ -384,11 +436,14 @@ def _markdown_table(head: list[str], rows: list[list[str]]) -> str:
 
 
 class Line(NamedTuple):
-    """One line of a plot: its legend (``""`` for none), means and stds, shape ``(n,)``."""
+    """One line of a plot: its legend (``""`` for none), its middle (the median over seeds)
+    and its band (the 25% and 75% quantiles), each of shape ``(n,)``; quantiles of a
+    positive error stay positive."""
 
     legend: str
-    mean: np.ndarray
-    std: np.ndarray
+    mid: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 class Panel(NamedTuple):
@@ -400,6 +455,15 @@ class Panel(NamedTuple):
     columns: list[str]
     ylabel: str
     xlabel: str
+    baseline: float = math.nan
+
+
+class Chart(NamedTuple):
+    """One panel of a line plot: its title, lines, and the baseline at each x (NaN: none)."""
+
+    title: str
+    lines: list[Line]
+    baseline: np.ndarray
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -413,8 +477,7 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")     # legends outside the axes included
 
 
 def _wide(values: np.ndarray) -> bool:
@@ -423,26 +486,53 @@ def _wide(values: np.ndarray) -> bool:
     return bool(len(values) and values.min() > 0 and values.max() / values.min() > _LOG_RATIO)
 
 
-def plot_lines(lines: list[Line], values: list[Any], ticks: list[str], path: Path,
-               xlabel: str, ylabel: str, title: str) -> None:
-    """Means ± std against ``values``: a numeric axis (log over a decade or more) when they
-    are numbers, else one evenly spaced tick each."""
+BASELINE_LEGEND = "baseline: constant prediction"
+
+
+def _legend_outside(ax: Any, fig: Figure, fontsize: float = 8) -> None:
+    """The legend to the right of the axes, where it covers no line."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0, fontsize=fontsize, frameon=False)
+
+
+def plot_lines(charts: list[Chart], values: list[Any], ticks: list[str], path: Path,
+               xlabel: str, ylabel: str, title: str,
+               marks: Sequence[tuple[float, str]] = ()) -> None:
+    """Each chart a panel: its lines (median, 25–75% band over seeds) and its baseline
+    (dashed) against ``values``: a numeric axis (log over a decade or more) when they are
+    numbers, else one evenly spaced tick each; the legend outside the axes. ``marks``:
+    ``(x, legend)`` drawn as dotted vertical lines (a numeric axis only)."""
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    fig = _figure(6.4, 4.2)
-    ax = fig.subplots()
-    for i, line in enumerate(lines):
-        x = np.array(values, dtype=float) if numeric else np.arange(len(values)) + 0.06 * i
-        ax.errorbar(x[:len(line.mean)], line.mean, yerr=np.nan_to_num(line.std), marker="o",
-                    capsize=4, label=line.legend or None)
-    if numeric and min(values) > 0 and max(values) / min(values) >= 10:
-        ax.set_xscale("log")
-    ax.set_xticks(values if numeric else list(np.arange(len(values))), ticks)
-    if lines and _wide(np.concatenate([line.mean for line in lines])):
-        ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    if any(line.legend for line in lines):
-        ax.legend()
-    ax.grid(alpha=0.3)
+    fig = _figure(5.6 * len(charts) + 2.4, 4.2)
+    axes = fig.subplots(1, len(charts), squeeze=False, sharey=True)[0]
+    everything = np.concatenate([np.concatenate([line.mid, line.low, line.high, c.baseline])
+                                 for c in charts for line in c.lines] or [np.array([])])
+    for k, (ax, chart) in enumerate(zip(axes, charts, strict=True)):
+        for i, line in enumerate(chart.lines):
+            x = np.array(values, dtype=float) if numeric else np.arange(len(values)) + 0.04 * i
+            n = len(line.mid)
+            drawn, = ax.plot(x[:n], line.mid, marker="o", label=line.legend or None)
+            ax.fill_between(x[:n], line.low, line.high, color=drawn.get_color(), alpha=0.18,
+                            linewidth=0)
+        if np.isfinite(chart.baseline).any():
+            x = np.array(values, dtype=float) if numeric else np.arange(len(values))
+            ax.plot(x[:len(chart.baseline)], chart.baseline, color="black", linestyle="--",
+                    linewidth=1.2, label=BASELINE_LEGEND)
+        for x_mark, words in marks if numeric else ():
+            ax.axvline(x_mark, color="grey", linestyle=":", linewidth=1.5, label=words)
+        if numeric and min(values) > 0 and max(values) / min(values) >= 10:
+            ax.set_xscale("log")
+        ax.set_xticks(values if numeric else list(np.arange(len(values))), ticks)
+        if _wide(everything):
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, title=chart.title or None)
+        if k == 0:
+            ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    _legend_outside(axes[-1], fig)
     _save(fig, path)
 
 
@@ -462,26 +552,43 @@ def plot_heatmaps(panels: list[Panel], path: Path) -> None:
             ax.set_ylabel(panel.ylabel)
         for (i, j), v in np.ndenumerate(panel.means):
             dark = np.isfinite(v) and float(np.asarray(im.norm(v))) > 0.5   # viridis_r: dark
-            ax.text(j, i, "–" if np.isnan(v) else f"{v:.3g}", ha="center", va="center",
-                    fontsize=9, color="white" if dark else "black")
-        ax.set_title(panel.title)
+            above = math.isfinite(panel.baseline) and not v < panel.baseline * (1 - MARGIN)
+            ax.text(j, i, "–" if np.isnan(v) else f"{v:.3g}" + ("*" if above else ""),
+                    ha="center", va="center", fontsize=9, color="white" if dark else "black")
+        ax.set_title(panel.title + (f"\nbaseline {panel.baseline:.3g}; *: mean not below it"
+                                    if math.isfinite(panel.baseline) else ""))
         fig.colorbar(im, ax=ax)
+    fig.tight_layout()
     _save(fig, path)
 
 
-def plot_curves(lines: list[Line], path: Path, ylabel: str, title: str) -> None:
-    """Curves against the epoch (log scale), each with a ± std band."""
-    fig = _figure(6.4, 4.2)
+def plot_curves(lines: list[Line], baselines: list[float], path: Path, ylabel: str,
+                title: str) -> None:
+    """Curves against the epoch (log scale), each its median with a 25–75% band over seeds,
+    and its baseline (dashed, the same colour); the legend below the axes."""
+    fig = _figure(6.4, 4.6)
     ax = fig.subplots()
-    for line in lines:
-        epochs = np.arange(1, len(line.mean) + 1)
-        drawn, = ax.plot(epochs, line.mean, label=line.legend)
-        ax.fill_between(epochs, np.maximum(line.mean - line.std, 1e-12), line.mean + line.std,
-                        color=drawn.get_color(), alpha=0.2)
+    finite = [b for b in baselines if math.isfinite(b)]
+    shared = len(finite) == len(baselines) > 1 and max(finite) - min(finite) <= 0.01 * abs(
+        max(finite))        # one line, not one drawn over the other
+    if shared:
+        ax.axhline(float(np.mean(finite)), color="black", linestyle="--", linewidth=1.0,
+                   label=f"baseline of both settings: {np.mean(finite):.3g}")
+        baselines = [math.nan] * len(baselines)
+    for line, base in zip(lines, baselines, strict=True):
+        epochs = np.arange(1, len(line.mid) + 1)
+        drawn, = ax.plot(epochs, line.mid, label=line.legend)
+        ax.fill_between(epochs, line.low, line.high, color=drawn.get_color(), alpha=0.2,
+                        linewidth=0)
+        if math.isfinite(base):
+            ax.axhline(base, color=drawn.get_color(), linestyle="--", linewidth=1.0,
+                       label=f"baseline of the {line.legend.split(':')[0]} setting: {base:.3g}")
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-    ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8,
+              frameon=False)
     _save(fig, path)
 
 
@@ -521,12 +628,16 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
     metric = primary_metric(summary)
     files = [out / "summary.csv"]
     summary.to_csv(files[0], index=False)
-    md = _header(frame, summary, metric, title, notes)
+    md = _header(frame, summary, metric, title, notes, grids)
     epochs = (notes.get("fit") or {}).get("epochs")
+    found = notes.get("lr_find") or {}
     for study in studies(grids, out):
         if study.factors:
-            md += _study_section(frame, summary, study, metric, epochs)
+            md += _study_section(frame, summary, study, metric, epochs,
+                                 found.get("suggestion"))
             files += study.plots
+    if found:
+        md += _lr_find_section(frame, metric, found)
     md += _loss_curve_section(frame, summary, metric, out / "loss_curves.png", files)
     md += _failed_section(frame) + _every_setting_section(summary, metric)
     (out / "report.md").write_text("\n".join(md))
@@ -536,20 +647,49 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
 # --- sections of report.md ------------------------------------------------------------------
 
 
+def training_sentence(grids: Sequence[Grid], fit_kwargs: Mapping[str, Any]) -> str:
+    """How every run trained, from what ran: each of epochs, optimizer, batch size,
+    learning rate and loss as the grids set it, else the fixed ``fit`` arguments, else
+    :func:`numnet.fit`'s default (``default`` where that is chosen per network)."""
+    def values(name: str) -> str:
+        out: list[Any] = []
+        for g in grids:
+            for v in g.factors.get(name, [fit_kwargs.get(name, _FIT_DEFAULTS.get(name))]):
+                if v not in out:
+                    out.append(v)
+        return ", ".join(label(name, v) for v in out)
+
+    return (f"Each run trained for {values('epochs')} epoch(s) with optimizer "
+            f"{values('optimizer')}, batch size {values('batch_size')}, learning rate "
+            f"{values('learning_rate')} and loss {values('loss')} (`default`: chosen for "
+            f"the network and data: binary or categorical cross-entropy for class labels, "
+            f"else the mean squared error; for the rate, the optimizer's own).")
+
+
 def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str | None,
-            notes: dict[str, Any]) -> Lines:
-    """The title, what the sweep asks, how many runs ran and what the numbers mean."""
-    n_ok = int((frame["status"] == "ok").sum())
-    n_div = int(frame.loc[frame["status"] == "ok", "diverged"].astype(bool).sum())
+            notes: dict[str, Any], grids: Sequence[Grid] = ()) -> Lines:
+    """The title, what the sweep ran, how many runs ran (and learned nothing) and what the
+    numbers mean."""
+    ok = frame[frame["status"] == "ok"]
+    n_ok = len(ok)
+    n_div = int(ok["diverged"].astype(bool).sum())
+    marks = [v for v in ok["learned_nothing"] if v is not None]
     seeds = sorted(set(frame["seed"].astype(int)))
     seed_text = (f"seeds {seeds[0]}–{seeds[-1]}" if len(seeds) > 2 and
                  seeds == list(range(seeds[0], seeds[0] + len(seeds)))
                  else "seeds " + ", ".join(map(str, seeds)))
     md = [f"# {title or 'Sweep report'}", ""]
-    if notes.get("description"):
-        md += [notes["description"], ""]
+    md += [notes["description"] if notes.get("description")
+           else training_sentence(grids, notes.get("fit") or {}), ""]
+    if not marks:
+        judged = "baseline not recorded (these runs were stored before numnet recorded one)"
+    else:
+        judged = (f"{sum(marks)} learned nothing (their {METRIC_NAMES[metric]} is not below "
+                  f"the baseline's by more than {MARGIN:.0%})")
+        if len(marks) < n_ok:
+            judged += f"; baseline not recorded for {n_ok - len(marks)}"
     md += [f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) ({seed_text}); "
-           f"{n_ok} finished, {len(frame) - n_ok} failed, {n_div} diverged.", ""]
+           f"{n_ok} finished, {len(frame) - n_ok} failed, {n_div} diverged, {judged}.", ""]
     data = notes.get("data", {})
     if "name" in data:
         md.append(f"- Data: `{data['name']}`; each run draws its training set from its seed; "
@@ -566,16 +706,87 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
               f"{METRIC_NAMES[metric]}. \"Final loss\" is the last epoch's running training "
               f"loss, the tutorial's printed `Error`. \"Diverged\" counts runs whose loss became "
               f"NaN/inf or exploded (numnet's divergence guard stopped them).")
+    md.append(f"- Baseline: the constant prediction fitted on each run's own training targets "
+              f"(their mean for the mean squared error, their median for mae, the majority "
+              f"class for class labels; `numnet.baselines`), scored on the same set as the "
+              f"network. A run whose error is not below its baseline's by more than "
+              f"{MARGIN:.0%} *learned nothing* (the `learned_nothing` column of results.csv); "
+              f"the trends below describe only the runs that learned, and name the others.")
     if frame["settings"].str.contains('"lr_scale":"tutorial"').any():
         md.append("- Learning rates are on the tutorial's scale: its rate `lr` on "
                   "`E = 0.5 * sum((t - o) ** 2)` is SGD on the mean squared error at "
                   "`lr * num_outputs / 2`, which is what ran.")
+    md.append("- Plots: the median over seeds, its band the 25–75% quantiles of the seeds "
+              "(never below zero for a positive error), the baseline dashed.")
     return md + [""]
 
 
+def _select(frame: pd.DataFrame, grid: Grid, where: Mapping[str, Any]) -> pd.DataFrame:
+    """The finished runs of ``grid`` whose settings hold the values of ``where``."""
+    wanted = {canonical_json(s) for s in grid.settings()
+              if all(canonical_json(s[k]) == canonical_json(v) for k, v in where.items())}
+    return frame[frame["settings"].isin(wanted) & (frame["status"] == "ok")]
+
+
+def _band(frame: pd.DataFrame, grid: Grid, factor: str, where: Mapping[str, Any],
+          metric: str, legend: str) -> tuple[Line, np.ndarray]:
+    """A line over ``factor``'s values: the median and quartiles of ``metric`` over the runs
+    with ``where``'s values (pooled over the grid's other factors), and the mean baseline."""
+    stats, base = [], []
+    for value in grid.factors[factor]:
+        runs = _select(frame, grid, {**where, factor: value})
+        values = runs[metric].astype(float).dropna()
+        stats.append([values.quantile(q) if len(values) else math.nan
+                      for q in (0.5, 0.25, 0.75)])
+        baseline = runs[BASELINES[metric]].astype(float).dropna()
+        base.append(float(baseline.mean()) if len(baseline) else math.nan)
+    mid, low, high = np.array(stats, dtype=float).reshape(-1, 3).T
+    return Line(legend, mid, low, high), np.array(base)
+
+
+#: The most panels a line plot facets into (over variants and a third factor's values).
+_MAX_PANELS = 6
+
+
+def _split_factors(study: Study, factor: str) -> tuple[str | None, str | None, list[str]]:
+    """For a plot against ``factor``: the factor drawn as one line per value, the one drawn
+    as one panel per value (when the panels stay few), and those pooled."""
+    others = [f for f in study.factors if f != factor]
+    line = others[0] if others else None
+    facet = others[1] if len(others) > 1 and len(study.variants) * len(
+        study.variants[0][1].factors[others[1]]) <= _MAX_PANELS else None
+    return line, facet, [f for f in others if f not in (line, facet)]
+
+
+def _charts(frame: pd.DataFrame, study: Study, factor: str, metric: str) -> list[Chart]:
+    """One factor: one chart, a line per variant. Several: a chart per variant (and per
+    value of a third factor), a line per value of the next factor (never averaged over
+    it), any further factors pooled."""
+    if len(study.factors) == 1:
+        bands = [_band(frame, g, factor, {}, metric, v) for v, g in study.variants]
+        stacked = np.array([b for _, b in bands], dtype=float)
+        seen = np.isfinite(stacked).sum(axis=0)
+        base = np.where(seen > 0, np.nansum(stacked, axis=0) / np.maximum(seen, 1), np.nan)
+        return [Chart("", [line for line, _ in bands], base)]
+    other, facet, _ = _split_factors(study, factor)
+    assert other is not None
+    charts = []
+    for v, g in study.variants:
+        for where in ([{}] if facet is None else [{facet: x} for x in g.factors[facet]]):
+            bands = [_band(frame, g, factor, {**where, other: level}, metric,
+                           f"{factor_name(other)} = {label(other, level)}")
+                     for level in g.factors[other]]
+            _, base = _band(frame, g, factor, where, metric, "")
+            name = ", ".join([v] * bool(v) + [f"{factor_name(k)} = {label(k, x)}"
+                                               for k, x in where.items()])
+            charts.append(Chart(name, [line for line, _ in bands], base))
+    return charts
+
+
 def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, metric: str,
-                   epochs: Any) -> Lines:
-    """One study: its fixed factors, findings, table, a plot per factor, and its heatmap."""
+                   epochs: Any, suggestion: float | None = None) -> Lines:
+    """One study: its fixed factors, findings, table, the importance of its factors (three
+    or more), a plot per factor, and its heatmap (exactly two factors)."""
     name = METRIC_NAMES[metric]
     title = " × ".join(FACTOR_NAMES.get(f, f.replace("_", " ")) for f in study.factors)
     md = [f"## {title[0].upper() + title[1:]}", ""]
@@ -588,17 +799,19 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
                   f"also sets the number of examples seen ({epochs} × N): part of what more "
                   f"data does here is more training.")
     md += ["", _study_table(summary, study, metric), ""]
-    one = len(study.factors) == 1
+    if len(study.factors) >= 3:
+        md += _importance_section(frame, study, metric)
     for factor, path in zip(study.factors, study.plots, strict=False):
-        lines = [Line(v, rows[f"{metric}_mean"].to_numpy(dtype=float),
-                      rows[f"{metric}_std"].to_numpy(dtype=float))
-                 for v, rows in ((v, rows_for(summary, g) if one else
-                                  marginal_rows(frame, g, factor)) for v, g in study.variants)]
         values = study.variants[0][1].factors[factor]
-        others = ", ".join(factor_name(f) for f in study.factors if f != factor)
-        plot_lines(lines, values, [label(factor, v) for v in values], path, factor_name(factor),
-                   f"{name} (mean ± std)", f"{name} against {factor_name(factor)}"
-                   + ("" if one else f"\n(averaged over {others})"))
+        _, _, pooled = _split_factors(study, factor)
+        plot_lines(_charts(frame, study, factor, metric), values,
+                   [label(factor, v) for v in values], path, factor_name(factor),
+                   f"{name} (median, 25–75% of seeds)",
+                   f"{name} against {factor_name(factor)}"
+                   + (f" (runs pooled over {', '.join(map(factor_name, pooled))})"
+                      if pooled else ""),
+                   [(suggestion, f"lr_find's suggestion: {suggestion:.3g}")]
+                   if suggestion is not None and factor == "learning_rate" else ())
         md += [f"![{name} against {factor_name(factor)}]({path.name})", ""]
     if study.heatmap:
         plot_heatmaps(_panels(summary, study, metric), study.plots[-1])
@@ -606,23 +819,110 @@ def _study_section(frame: pd.DataFrame, summary: pd.DataFrame, study: Study, met
     return md
 
 
+#: lr_find's suggestion is "near" the best rate of a sweep within this factor of it.
+NEAR = 3.0
+
+
+def _lr_find_section(frame: pd.DataFrame, metric: str, found: Mapping[str, Any]) -> Lines:
+    """lr_find's suggestion beside the rates swept: the best rate of the runs that learned,
+    and whether the suggestion is within a factor :data:`NEAR` of it."""
+    name = METRIC_NAMES[metric]
+    suggestion = float(found["suggestion"])
+    ok = learned(frame)
+    ok = ok[(ok["status"] == "ok") & ok[metric].notna()]
+    md = ["## lr_find's suggestion", "",
+          f"`numnet.diagnostics.lr_find` on the network with hidden layers "
+          f"{label('hidden_layers', found.get('hidden_layers'))} and the training set of seed "
+          f"0 (rates {found.get('start'):g} to {found.get('stop'):g} over "
+          f"{found.get('steps')} steps) suggests a learning rate of {suggestion:.3g}."]
+    if "learning_rate" not in ok.columns or not len(ok):
+        return md + ["No run that learned varied the learning rate to compare it with.", ""]
+    rates = ok.assign(_lr=ok["learning_rate"].astype(float)).groupby("_lr")[metric].mean()
+    best = float(rates.idxmin())
+    ratio = suggestion / best
+    near = 1.0 / NEAR <= ratio <= NEAR
+    closest = float(min(rates.index, key=lambda r: abs(math.log(r / suggestion))))
+    md[-1] += (f" The best rate swept, by the mean {name} of the runs that learned, is "
+               f"{best:g} ({fmt(float(rates[best]))}); the suggestion is {ratio:.2g} times it: "
+               + (f"near it (within a factor of {NEAR:g})." if near else
+                  f"not near it (more than a factor of {NEAR:g} away).")
+               + f" The rate swept closest to the suggestion, {closest:g}, scored "
+               f"{fmt(float(rates[closest]))}.")
+    return md + [""]
+
+
+def importance(frame: pd.DataFrame, grid: Grid, factors: Sequence[str], metric: str
+               ) -> list[tuple[str, float, float]]:
+    """Per factor ``(factor, share, spread)``: the share of the variance of ``metric`` over
+    the grid's finished runs that the factor's level means explain on their own (a one-way
+    ANOVA's between-levels sum of squares over the total), and the range of those means."""
+    runs = _select(frame, grid, {})
+    runs = runs[runs[metric].astype(float).notna()]
+    y = runs[metric].to_numpy(dtype=float)
+    total = float(((y - y.mean()) ** 2).sum()) if len(y) else 0.0
+    parsed = [json.loads(t) for t in runs["settings"]]
+    found = []
+    for f in factors:
+        levels: dict[str, list[float]] = {}
+        for s, v in zip(parsed, y, strict=True):
+            levels.setdefault(canonical_json(s.get(f)), []).append(float(v))
+        means = {k: float(np.mean(v)) for k, v in levels.items()}
+        between = sum(len(levels[k]) * (m - y.mean()) ** 2 for k, m in means.items())
+        share = between / total if total > 0 else math.nan
+        found.append((f, share, max(means.values()) - min(means.values()) if means
+                      else math.nan))
+    return found
+
+
+def _importance_section(frame: pd.DataFrame, study: Study, metric: str) -> Lines:
+    """A table of :func:`importance` per variant, and which factors matter most."""
+    md = [f"Parameter importance: the share of the variance of the {METRIC_NAMES[metric]} "
+          f"over runs that each factor's level means explain on their own (one-way ANOVA), "
+          f"and the range of those means; what no factor explains alone is interactions and "
+          f"seeds.", ""]
+    for v, g in study.variants:
+        found = importance(frame, g, study.factors, metric)
+        rows = [[factor_name(f), fmt(share), fmt(spread)] for f, share, spread in found]
+        tag = f" ({v})" if v else ""
+        md += [_markdown_table(["factor" + tag, "share of variance", "range of means"], rows),
+               ""]
+        ranked = sorted((x for x in found if math.isfinite(x[1])), key=lambda x: -x[1])
+        if ranked:
+            left = 1.0 - sum(x[1] for x in ranked)
+            big = [f"{factor_name(f)} ({share:.0%})" for f, share, _ in ranked
+                   if share >= _IMPORTANT]
+            md += [(f"{'**' + v + '**: ' if v else ''}"
+                    + (f"explained most by {', '.join(big)}" if big else
+                       f"no factor explains {_IMPORTANT:.0%} of the variance on its own")
+                    + f"; interactions and seeds: {max(left, 0.0):.0%}."), ""]
+    return md
+
+
 def _panels(summary: pd.DataFrame, study: Study, metric: str) -> list[Panel]:
-    """Two factors: one panel per variant; one factor: one panel, the variants its rows."""
+    """Exactly two factors: one heatmap of mean errors per variant."""
     def title(variant: str) -> str:
         return f"mean {METRIC_NAMES[metric]}" + (f": {variant}" if variant else "")
 
-    def means(g: Grid) -> np.ndarray:
-        return rows_for(summary, g)[f"{metric}_mean"].to_numpy()
+    def baseline(g: Grid) -> float:
+        values = rows_for(summary, g)[f"{BASELINES[metric]}_mean"].astype(float).dropna()
+        return float(values.mean()) if len(values) else math.nan
 
-    if len(study.factors) == 2:
-        f1, f2 = study.factors
-        return [Panel(title(v), means(g).reshape(len(g.factors[f1]), len(g.factors[f2])),
-                      [label(f1, x) for x in g.factors[f1]], [label(f2, x) for x in g.factors[f2]],
-                      factor_name(f1), factor_name(f2)) for v, g in study.variants]
-    f = study.factors[0]
-    return [Panel(title(""), np.array([means(g) for _, g in study.variants]),
-                  [v for v, _ in study.variants],
-                  [label(f, x) for x in study.variants[0][1].factors[f]], "", factor_name(f))]
+    f1, f2 = study.factors
+    return [Panel(title(v), rows_for(summary, g)[f"{metric}_mean"].to_numpy().reshape(
+                len(g.factors[f1]), len(g.factors[f2])),
+                  [label(f1, x) for x in g.factors[f1]], [label(f2, x) for x in g.factors[f2]],
+                  factor_name(f1), factor_name(f2), baseline(g)) for v, g in study.variants]
+
+
+def _baseline_text(row: pd.Series, metric: str) -> str:
+    """A setting's mean baseline, or ``not recorded``."""
+    value = row[f"{BASELINES[metric]}_mean"]
+    return "not recorded" if value is None or math.isnan(value) else fmt(value)
+
+
+def _nothing_text(row: pd.Series) -> str:
+    """``k/n`` runs of a setting that learned nothing, or ``not recorded``."""
+    return f"{row['learned_nothing']}/{row['judged']}" if row["judged"] else "not recorded"
 
 
 def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
@@ -631,17 +931,18 @@ def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
     head = [factor_name(f) for f in study.factors]
     for v, _ in per_variant:
         tag = f" ({v})" if v else ""
-        head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"final loss{tag}",
-                 f"diverged{tag}"]
+        head += [f"parameters{tag}", f"{METRIC_NAMES[metric]}{tag}", f"baseline{tag}",
+                 f"learned nothing{tag}", f"final loss{tag}", f"diverged{tag}"]
     rows = []
     for i in range(len(per_variant[0][1])):
         cells = [str(per_variant[0][1].iloc[i][f]) for f in study.factors]
         for _, variant_rows in per_variant:
             if i >= len(variant_rows):
-                cells += ["–"] * 4
+                cells += ["–"] * 6
                 continue
             r = variant_rows.iloc[i]
             cells += [_count_text(r["num_parameters"]), plus_minus(r, metric),
+                      _baseline_text(r, metric), _nothing_text(r),
                       plus_minus(r, "final_loss"), f"{r['diverged']}/{r['runs'] - r['failed']}"]
         rows.append(cells)
     return _markdown_table(head, rows)
@@ -658,13 +959,15 @@ def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
     sb, sw = (json.loads(row["settings"]) for _, row in picked)
     differ = {k for k in {*sb, *sw} if sb.get(k, "\0") != sw.get(k, "\0")}
     plot_curves([Line(f"{tag}: {setting_text(row['settings'], differ)}",
-                      *mean_loss_curve(frame, row["settings"])) for tag, row in picked],
-                path, "training loss (mean ± std over seeds)",
+                      *loss_curve_band(frame, row["settings"])) for tag, row in picked],
+                [float(row["loss_baseline_mean"]) for _, row in picked], path,
+                "training loss (median, 25–75% of seeds)",
                 "loss curves of the best and the worst setting")
     files.append(path)
     return ["## Loss curves of the best and the worst setting", "",
             *(f"- {tag}: {setting_text(row['settings'])}: mean {METRIC_NAMES[metric]} "
-              f"{plus_minus(row, metric)}" for tag, row in picked),
+              f"{plus_minus(row, metric)} (baseline {_baseline_text(row, metric)}; learned "
+              f"nothing: {_nothing_text(row)} runs)" for tag, row in picked),
             "", f"![loss curves]({path.name})", ""]
 
 
@@ -681,14 +984,17 @@ def _failed_section(frame: pd.DataFrame) -> Lines:
 def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
     factors = factor_columns(summary)
     head = [*factors, "runs", "failed", "diverged", "parameters", METRIC_NAMES[metric],
-            "training error", "final loss", "epochs"]
+            "baseline", "learned nothing", "training error", "final loss", "epochs"]
     rows = [[*(str(r[c]) for c in factors), str(r["runs"]), str(r["failed"]),
              str(r["diverged"]), _count_text(r["num_parameters"]), plus_minus(r, metric),
-             plus_minus(r, "train_error"), plus_minus(r, "final_loss"),
-             fmt(r["epochs_run_mean"])] for _, r in summary.iterrows()]
+             _baseline_text(r, metric), _nothing_text(r), plus_minus(r, "train_error"),
+             plus_minus(r, "final_loss"), fmt(r["epochs_run_mean"])]
+            for _, r in summary.iterrows()]
     return ["## Every setting", "", _markdown_table(head, rows), "",
-            "Mean ± sample standard deviation over the seeds that finished. One row per run "
-            "in [results.csv](results.csv), these means in [summary.csv](summary.csv).", ""]
+            "Mean ± sample standard deviation over the seeds that finished; the baseline is "
+            "the mean over those seeds of each run's own; \"learned nothing\" counts the runs "
+            "that did not beat theirs. One row per run in [results.csv](results.csv), these "
+            "means in [summary.csv](summary.csv).", ""]
 
 
 # --- findings: what each factor did -----------------------------------------------------------
@@ -696,23 +1002,59 @@ def _every_setting_section(summary: pd.DataFrame, metric: str) -> Lines:
 
 def analyse(summary: pd.DataFrame, study: Study, metric: str,
             frame: pd.DataFrame | None = None) -> list[str]:
-    """Markdown sentences, from ``summary`` (and the runs ``frame``, for marginals), on what
-    ``study``'s factors did; each variant's start with its label in bold."""
+    """Markdown sentences, from ``summary`` (and the runs ``frame``), on what ``study``'s
+    factors did; each variant's start with its label in bold. With ``frame``, the trends
+    are of the runs that learned (:func:`learned`), the others named first."""
     lines: list[str] = []
+    kept_frame = frame if frame is None else learned(frame)
+    kept = summary if kept_frame is None else (
+        aggregate(kept_frame) if len(kept_frame) else summary.iloc[0:0])
     for variant, grid in study.variants:
         prefix = f"**{variant}**: " if variant else ""
-        rows = rows_for(summary, grid)
+        note, some = _nothing_note(rows_for(summary, grid), study.factors, metric)
+        rows = rows_for(kept, grid)
         rows = rows[rows[f"{metric}_mean"].notna()]
+        lead = f"{prefix}{note} " if note else prefix
+        among = "among the runs that learned, " if some else ""
+        more = "among the runs that learned (as above), " if some else ""
         if len(rows) == 0:
-            lines.append(prefix + "no run finished.")
+            lines.append(lead + ("no run learned." if some else "no run finished."))
         elif len(study.factors) == 1:
-            lines.append(prefix + _factor_sentence(rows, study.factors[0], metric))
+            lines.append(lead + among + _factor_sentence(rows, study.factors[0], metric))
         else:
-            lines += [prefix + s for s in _findings(rows, grid, study.factors, metric, frame)]
+            found = _findings(rows, grid, study.factors, metric, kept_frame)
+            lines += [lead + among + found[0], *(prefix + more + t for t in found[1:])]
     if len(study.variants) >= 2:
         lines.append(_variant_sentence([(v, rows_for(summary, g)) for v, g in study.variants],
                                        metric))
     return lines
+
+
+def _nothing_note(rows: pd.DataFrame, factors: list[str], metric: str) -> tuple[str, bool]:
+    """The runs of ``rows`` (a grid's settings) that learned nothing, named by setting, and
+    whether there were any; or that the baseline was not recorded."""
+    finished = int((rows["runs"] - rows["failed"]).sum())
+    judged = int(rows["judged"].sum())
+    if finished and not judged:
+        return "baseline not recorded (runs stored before numnet recorded one), so every " \
+               "run is described;", False
+    nothing = rows[rows["learned_nothing"] > 0]
+    if not len(nothing):
+        return "", False
+    base = rows[f"{BASELINES[metric]}_mean"].astype(float)
+    named = ", ".join(f"{', '.join(_short(f, r[f]) for f in factors)} ({r['learned_nothing']}"
+                      f" of {r['judged']})" for _, r in nothing.iterrows())
+    return (f"{int(nothing['learned_nothing'].sum())} of {judged} runs learned nothing (their "
+            f"{METRIC_NAMES[metric]} not below the constant prediction's, about "
+            f"{fmt(float(base.mean()))}): {named};"), True
+
+
+_SHORT = {"n_samples": "N", "learning_rate": "lr"}
+
+
+def _short(factor: str, shown: Any) -> str:
+    """A factor's value as shown (``N = 10``; hidden layers as themselves: ``(3, 2)``)."""
+    return str(shown) if factor == "hidden_layers" else f"{_SHORT.get(factor, factor)} = {shown}"
 
 
 def _findings(rows: pd.DataFrame, grid: Grid, factors: list[str], metric: str,
@@ -745,6 +1087,13 @@ def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
                 f"{best[factor]}, highest {fmt(worst[f'{metric}_mean'])} at {worst[factor]}.")
     rows = rows.sort_values("num_parameters", kind="stable")
     best = lowest(rows, f"{metric}_mean")
+    path = " → ".join(f"{fmt(m)} ({v}, {p} parameters)" for v, p, m in
+                      zip(rows[factor], rows["num_parameters"], rows[f"{metric}_mean"],
+                          strict=True))
+    if len(rows) < _TREND_POINTS:
+        return (f"too few settings ({len(rows)}) to call a trend with the parameter count; "
+                f"lowest mean {name} with {best[factor]} ({int(best['num_parameters'])} "
+                f"parameters). Mean {name}: {path}.")
     rx, ry = rows["num_parameters"].astype(float).rank(), rows[f"{metric}_mean"].astype(
         float).rank()         # Spearman: ties get their mean rank; NaN if either is constant
     rho = float(np.corrcoef(rx, ry)[0, 1]) if rx.nunique() > 1 and ry.nunique() > 1 \
@@ -752,9 +1101,6 @@ def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
     trend = ("fell as the parameter count grew" if rho <= -0.5 else
              "rose as the parameter count grew" if rho >= 0.5 else
              "did not move steadily with the parameter count")
-    path = " → ".join(f"{fmt(m)} ({v}, {p} parameters)" for v, p, m in
-                      zip(rows[factor], rows["num_parameters"], rows[f"{metric}_mean"],
-                          strict=True))
     return (f"the mean {name} {trend} (Spearman rank correlation {rho:+.2f}); lowest with "
             f"{best[factor]} ({int(best['num_parameters'])} parameters). Mean {name}: {path}.")
 

@@ -16,6 +16,7 @@ import os
 import platform
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ import numpy as np
 
 import numnet
 from numnet import MLP, History, fit
+from numnet.baselines import MARGIN, learned_nothing
+from numnet.training import TrainingWarning
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,11 @@ FACTORS = (*MLP_ARGS, *FIT_ARGS, "n_samples", "lr_scale")
 #: The keys of a run's result, in the store's column order.
 RESULT_FIELDS = ("key", "status", "settings", "seed", "num_parameters", "final_loss",
                  "train_error", "validation_error", "test_error", "epochs_run", "diverged",
-                 "stop_reason", "wall_time", "loss_curve", "error", "worker")
+                 "stop_reason", "wall_time", "loss_curve", "error", "worker",
+                 "train_baseline", "validation_baseline", "test_baseline", "loss_baseline",
+                 "learned_nothing")
+#: The sets a run is judged on, first found first: its error against that set's baseline.
+JUDGED_ON = ("test", "validation", "train")
 
 Arrays = tuple[np.ndarray, np.ndarray]
 # Fixed seeds of the shared held-out sets: every run is measured on the same points.
@@ -55,13 +62,32 @@ def one_minus_x_grid(n_samples: int = 100, random_state: int | np.random.Generat
     return X, 1.0 - X
 
 
+#: The share of labels :func:`noisy_spirals` flips, and the noise of its points.
+FLIPPED, SPIRAL_NOISE = 0.15, 0.2
+
+
+def noisy_spirals(n_samples: int = 600, random_state: int | np.random.Generator | None = None
+                  ) -> Arrays:
+    """Two-class spirals (:func:`numnet.datasets.spirals`, noise 0.2) with a random 15% of
+    the labels flipped: ``X (n_samples, 2)``, ``y (n_samples,)``. A network that fits every
+    training label has learned the flips too: the capacity preset's data."""
+    rng = np.random.default_rng(random_state)
+    X, y = numnet.datasets.spirals(n_samples, noise=SPIRAL_NOISE, random_state=rng)
+    return X, np.where(rng.random(len(y)) < FLIPPED, 1 - y, y)
+
+
+_OWN_SETS: dict[str, Callable[..., Arrays]] = {"one_minus_x_grid": one_minus_x_grid,
+                                               "noisy_spirals": noisy_spirals}
+
+
 def _generator(name: str) -> Callable[..., Arrays]:
-    """The data set ``name``: :data:`numnet.datasets.DATASETS`, or ``one_minus_x_grid``."""
-    if name == "one_minus_x_grid":
-        return one_minus_x_grid
+    """The data set ``name``: :data:`numnet.datasets.DATASETS`, ``one_minus_x_grid`` or
+    ``noisy_spirals``."""
+    if name in _OWN_SETS:
+        return _OWN_SETS[name]
     if name in numnet.datasets.DATASETS:
         return lambda **kw: numnet.datasets.get_dataset(name, **kw)
-    known = sorted([*numnet.datasets.DATASETS, "one_minus_x_grid"])
+    known = sorted([*numnet.datasets.DATASETS, *_OWN_SETS])
     raise ValueError(f"unknown data set {name!r}; choose from {known}, or pass arrays (X, y)")
 
 
@@ -185,8 +211,10 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
         fit_kwargs["learning_rate"] = fit_kwargs["learning_rate"] * net.num_outputs / 2.0
     if val is not None and not fit_kwargs.get("validation_split", 0.0):
         fit_kwargs.setdefault("validation_data", val)
-    history = fit(net, X, y, verbose=False, random_state=np.random.default_rng(fit_seq),
-                  **fit_kwargs)
+    with warnings.catch_warnings():     # the run records whether it learned (learned_nothing)
+        warnings.simplefilter("ignore", TrainingWarning)
+        history = fit(net, X, y, verbose=False, random_state=np.random.default_rng(fit_seq),
+                      **fit_kwargs)
     if history.interrupted:       # Ctrl-C: a cut-short run is not a result; stop the sweep
         raise KeyboardInterrupt
     return _measure(net, history, fit_kwargs, train, val, test, labels)
@@ -194,26 +222,57 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
 
 def _measure(net: MLP, history: History, fit_kwargs: Mapping[str, Any], train: Arrays,
              val: Arrays | None, test: Arrays | None, labels: bool) -> dict[str, Any]:
-    """Errors on each set, the loss curve, epochs run and whether the run diverged."""
-    def error(data: Arrays | None) -> float | None:
+    """Errors on each set and their baselines (the constant fitted on the training targets,
+    :mod:`numnet.baselines`, scored the same way), whether the run beat its baseline, the
+    loss curve and its baseline (the constant's training loss), epochs run, divergence."""
+    def scores(data: Arrays | None) -> tuple[float | None, float | None]:
         if data is None:
-            return None
+            return None, None
         if labels:
-            return 1.0 - numnet.evaluate(net, *data, loss=loss, metrics=["accuracy"])["accuracy"]
-        return float(numnet.evaluate(net, *data, loss=loss)["loss"])
+            got = numnet.evaluate(net, *data, loss=loss, metrics=["accuracy"],
+                                  baseline_from=train[1])
+            return 1.0 - got["accuracy"], 1.0 - got["baseline_accuracy"]
+        got = numnet.evaluate(net, *data, loss=loss, baseline_from=train[1])
+        return float(got["loss"]), float(got["baseline_loss"])
 
     loss = fit_kwargs.get("loss")
     curve = [float(v) for v in history.loss]
     final = curve[-1] if curve else math.nan
     stop = history.stop_reason
     split = fit_kwargs.get("validation_split", 0.0) and history.val_loss
-    return {"num_parameters": int(net.num_parameters), "final_loss": final,
-            "train_error": error(train),
-            "validation_error": history.val_loss[-1] if split else error(val),
-            "test_error": error(test), "epochs_run": history.epochs,
-            "diverged": bool(stop is not None and stop.startswith("diverged")
-                             or not math.isfinite(final)),
-            "stop_reason": stop, "loss_curve": curve}
+    train_error, train_base = scores(train)
+    val_error, val_base = (history.val_loss[-1], None) if split else scores(val)
+    test_error, test_base = scores(test)
+    loss_base = numnet.evaluate(net, *train, loss=loss, baseline_from=train[1])["baseline_loss"]
+    result = {"num_parameters": int(net.num_parameters), "final_loss": final,
+              "train_error": train_error, "validation_error": val_error,
+              "test_error": test_error, "epochs_run": history.epochs,
+              "diverged": bool(stop is not None and stop.startswith("diverged")
+                               or not math.isfinite(final)),
+              "stop_reason": stop, "loss_curve": curve, "train_baseline": train_base,
+              "validation_baseline": val_base, "test_baseline": test_base,
+              "loss_baseline": float(loss_base)}
+    result["learned_nothing"] = judge(result)
+    return result
+
+
+def judge(result: Mapping[str, Any], margin: float = MARGIN) -> bool | None:
+    """Whether a run learned nothing: its error on the first of :data:`JUDGED_ON` that it
+    has, against that set's baseline (:func:`numnet.baselines.learned_nothing`, lower is
+    better); None where no set has both (a failed run, or one stored without baselines).
+    A NaN error (a diverged run) learned nothing."""
+    for name in JUDGED_ON:
+        error, base = result.get(f"{name}_error"), result.get(f"{name}_baseline")
+        if _number(error) and _number(base):
+            return learned_nothing(float(error), float(base), margin=margin)  # type: ignore[arg-type]
+        if _number(base) and error is not None:
+            return True
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and not math.isnan(value)
 
 
 def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,

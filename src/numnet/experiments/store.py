@@ -28,8 +28,15 @@ _COLUMNS = {
     "final_loss": "REAL", "train_error": "REAL", "validation_error": "REAL", "test_error": "REAL",
     "epochs_run": "INTEGER", "diverged": "INTEGER", "stop_reason": "TEXT", "wall_time": "REAL",
     "loss_curve": "TEXT", "error": "TEXT", "worker": "TEXT", "finished_at": "TEXT NOT NULL",
+    # added later (at the end, as ALTER TABLE adds them): the baselines and the verdict
+    "train_baseline": "REAL", "validation_baseline": "REAL", "test_baseline": "REAL",
+    "loss_baseline": "REAL", "learned_nothing": "INTEGER",
 }
+#: The columns of ``runs`` in stores from before the baselines: read as they are, and given
+#: the new columns (empty for their runs) when a sweep next writes to them.
+_FIRST_COLUMNS = tuple(_COLUMNS)[:tuple(_COLUMNS).index("finished_at") + 1]
 _TABLES = {"runs": tuple(_COLUMNS), "meta": ("name", "value")}
+_LAYOUTS = {"runs": (tuple(_COLUMNS), _FIRST_COLUMNS), "meta": (("name", "value"),)}
 #: In the header of every store numnet creates ("nnrs"); 0 in stores from before.
 APPLICATION_ID = 0x6E6E7273
 _MAGIC = b"SQLite format 3\x00"
@@ -129,7 +136,7 @@ def _numnet_runs(path: Path, conn: sqlite3.Connection, option: str) -> int | Non
                          f"to it: give another {option} path")
     for table in tables:
         columns = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})"))
-        if columns != _TABLES[table]:
+        if columns not in _LAYOUTS[table]:
             raise StoreError(f"{path} has a {table!r} table that is not numnet's (columns "
                              f"{', '.join(columns)}); it is another program's database and "
                              f"numnet never writes to it: give another {option} path")
@@ -212,6 +219,9 @@ class ResultStore:
                 conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
                 conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, "
                              "value TEXT NOT NULL)")
+                have = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+                for name in [c for c in _COLUMNS if c not in have]:     # an older store
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {_COLUMNS[name]}")
         except StoreError:
             self._conn.close()
             raise
@@ -325,7 +335,7 @@ def _to_sql(name: str, value: Any) -> Any:
         return None
     if name in _JSON_FIELDS:
         return json.dumps(value, sort_keys=True)
-    if name == "diverged":
+    if name in ("diverged", "learned_nothing"):
         return int(bool(value))
     if isinstance(value, float) and math.isnan(value):
         return None          # SQLite has no NaN; read back as None
@@ -337,6 +347,7 @@ def _from_sql(row: sqlite3.Row) -> dict[str, Any]:
     for name in _JSON_FIELDS:
         if out[name] is not None:
             out[name] = json.loads(out[name])
-    if out["diverged"] is not None:
-        out["diverged"] = bool(out["diverged"])
+    for name in ("diverged", "learned_nothing"):
+        if out.get(name) is not None:
+            out[name] = bool(out[name])
     return out

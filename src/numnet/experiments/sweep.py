@@ -3,7 +3,8 @@
 What a sweep is given is checked before anything starts, by the functions here that
 ``numnet sweep`` calls too (``seeds_of``, ``check_fit_kwargs``, ``check_size``). Runs are
 planned one at a time, never all in memory; a sweep of more than ``max_runs`` runs is
-refused (:class:`SweepTooLarge`). A :class:`Preset` is a whole sweep by name.
+refused (:class:`SweepTooLarge`). A :class:`Preset` is a whole sweep by name
+(:data:`PRESETS`: ``tutorial``, ``capacity``, ``learning-rate``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import inspect
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,16 @@ import numpy as np
 from numnet import fit
 
 from .executors import Executor, get_executor
-from .grid import Grid, GridLike, as_grids, canonical_json, count_settings, iter_settings, run_key
+from .grid import (
+    Grid,
+    GridLike,
+    as_grids,
+    canonical_json,
+    count_settings,
+    iter_settings,
+    label,
+    run_key,
+)
 from .report import (
     EXPLORATIONS,
     NUMNET_DEFAULTS,
@@ -31,10 +41,11 @@ from .report import (
     report_files,
     require_report_extras,
     results_frame,
+    training_sentence,
     tutorial_description,
     write_report,
 )
-from .runs import DataSource, RunSpec, make_data_source
+from .runs import FLIPPED, SPIRAL_NOISE, DataSource, RunSpec, make_data_source
 from .store import ResultStore
 
 if TYPE_CHECKING:
@@ -156,7 +167,7 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
           out: str | os.PathLike | None = None, progress: bool = True, n_validation: int = 200,
           n_test: int = 1000, retry_failed: bool = False, title: str | None = None,
           description: str | None = None, max_runs: int | None = DEFAULT_MAX_RUNS,
-          timeout: float = 10.0) -> SweepResults:
+          timeout: float = 10.0, notes: Mapping[str, Any] | None = None) -> SweepResults:
     """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
     seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
 
@@ -166,7 +177,8 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     unless ``scheduler``; ``timeout`` s for it and its workers). ``store``: the SQLite
     store (default ``out/results.sqlite``, else memory); its runs are not run again (nor
     failed ones, unless ``retry_failed``). ``out``: write the report there, with ``title``
-    and ``description``. Refuses more than ``max_runs`` runs (None: no limit).
+    and ``description`` (and ``notes``, e.g. ``{"lr_find": lr_find_notes(...)}``: what the
+    report states beside the runs). Refuses more than ``max_runs`` runs (None: no limit).
 
     A run's key digests its settings, the fixed ``fit`` arguments, the data and the
     seed, so sweeps sharing a store never confuse their runs; a seed gives identical
@@ -216,8 +228,8 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     result = SweepResults(runs=runs, grids=grids, ran=ran, skipped=skipped, store=db.path,
                           out=out_dir)
     if out_dir is not None:
-        result.files = write_report(runs, grids, out_dir, title=title, notes=_notes(
-            fit_kwargs, grids, source, seed_list, description))
+        result.files = write_report(runs, grids, out_dir, title=title, notes={**_notes(
+            fit_kwargs, grids, source, seed_list, description), **(notes or {})})
     return result
 
 
@@ -294,13 +306,19 @@ def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
 
 @dataclass
 class Preset:
-    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments."""
+    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments; its
+    report's ``title``; ``lead``: its opening words before what ran (None: the tutorial's
+    own description); ``notes``: what it measures beside the runs, from its grids, data
+    and ``fit`` arguments (e.g. :func:`lr_find_notes`)."""
 
     name: str
     grids: list[Grid]
     data: str
     seeds: list[int]
     fit_kwargs: dict[str, Any]
+    title: str = ""
+    lead: Callable[[Sequence[Grid], str], str] | None = None
+    notes: Callable[[Sequence[Grid], str, Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def description(self) -> str:
@@ -311,10 +329,15 @@ class Preset:
                  n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
                  ) -> str:
         """What runs when a sweep replaces the parts given, in words."""
-        return tutorial_description(self.grids if grids is None else grids,
-                                    self.data if data is None else data,
-                                    len(self.seeds) if n_seeds is None else n_seeds,
-                                    self.fit_kwargs if fit_kwargs is None else fit_kwargs)
+        grids = self.grids if grids is None else grids
+        data = self.data if data is None else data
+        n_seeds = len(self.seeds) if n_seeds is None else n_seeds
+        fit_kwargs = self.fit_kwargs if fit_kwargs is None else fit_kwargs
+        if self.lead is None:
+            return tutorial_description(grids, data, n_seeds, fit_kwargs)
+        return (f"{self.lead(grids, data)} {n_seeds} network{'s' if n_seeds != 1 else ''} "
+                f"per setting. "
+                f"{training_sentence(grids, fit_kwargs)}")
 
 
 def tutorial_preset() -> Preset:
@@ -327,4 +350,77 @@ def tutorial_preset() -> Preset:
     grids = [Grid({**factors, **net, "lr_scale": ["tutorial"]}, name)
              for factors, _ in EXPLORATIONS for name, net in networks]
     return Preset("tutorial", grids, "one_minus_x_grid", list(range(10)),
-                  {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"})
+                  {"epochs": 50, "batch_size": 1, "shuffle": False, "optimizer": "sgd"},
+                  title="The tutorial's challenge, answered (tutorial preset)")
+
+
+def _capacity_lead(grids: Sequence[Grid], data: str) -> str:
+    widths = [w for g in grids for w in g.factors.get("hidden_layers", [])]
+    sizes = sorted({v for g in grids for v in g.factors.get("n_samples", [])})
+    on = (f"two-class spirals with noise {SPIRAL_NOISE} and {FLIPPED:.0%} of the labels "
+          f"flipped (`noisy_spirals`)" if data == "noisy_spirals" else f"`{data}`")
+    return (f"Test error against the parameter count: networks of hidden layers "
+            f"{', '.join(label('hidden_layers', w) for w in widths)} on {on}, "
+            f"N = {', '.join(map(str, sizes)) or 'default'} training points. Where the "
+            f"parameter count passes the number of training points a network can fit every "
+            f"label, flips included; the test error may rise there and fall again beyond "
+            f"(double descent).")
+
+
+def capacity_preset() -> Preset:
+    """Width 1 to 256 (one ReLU layer, a sigmoid output) on 200 noisy two-class spirals with
+    15% flipped labels, 1000 epochs of Adam, 5 seeds: test error against parameter count,
+    where double descent may show. About 30 s on 2 cores (measured 26 s serial)."""
+    grid = Grid({"hidden_layers": [[w] for w in (1, 2, 4, 8, 16, 32, 64, 128, 256)],
+                 "n_samples": [200], "activation": ["relu"], "output_activation": ["sigmoid"]})
+    return Preset("capacity", [grid], "noisy_spirals", list(range(5)),
+                  {"epochs": 1000, "optimizer": "adam", "learning_rate": 0.01,
+                   "batch_size": 32},
+                  title="Capacity: test error against the parameter count (capacity preset)",
+                  lead=_capacity_lead)
+
+
+def _rate_lead(grids: Sequence[Grid], data: str) -> str:
+    rates = [v for g in grids for v in g.factors.get("learning_rate", [])]
+    return (f"Does `numnet.diagnostics.lr_find` suggest a good rate? Its suggestion, from "
+            f"one range test, beside a sweep of learning rates "
+            f"{', '.join(map(str, rates))} on `{data}`.")
+
+
+def lr_find_notes(grids: Sequence[Grid], data: str, fit_kwargs: Mapping[str, Any]
+                  ) -> dict[str, Any]:
+    """``lr_find``'s suggestion for the first grid's network (its fixed hidden layers, N and
+    activation) on the training set of seed 0, with the sweep's batch size and optimizer:
+    ``{"suggestion": rate, ...}``, for the report's ``lr_find`` section."""
+    from numnet import MLP
+    from numnet.diagnostics import lr_find
+
+    fixed = grids[0].fixed
+    hidden = fixed.get("hidden_layers", [3])
+    n = fixed.get("n_samples")
+    (X, y), _, _ = make_data_source(data, 0, 0).make(n, np.random.default_rng(0))
+    net = MLP(X.shape[1], hidden, 1 if np.ndim(y) == 1 else np.shape(y)[1],
+              **({"activation": fixed["activation"]} if "activation" in fixed else {}),
+              random_state=0)
+    found = lr_find(net, X, y, optimizer=fit_kwargs.get("optimizer"),
+                    batch_size=fit_kwargs.get("batch_size", "auto"), start=1e-4, stop=100.0,
+                    steps=1000, random_state=0)
+    return {"suggestion": float(found.suggestion), "hidden_layers": hidden, "n_samples": n,
+            "start": 1e-4, "stop": 100.0, "steps": 1000}
+
+
+def learning_rate_preset() -> Preset:
+    """Rates 0.01 to 30 for (3,) on 200 points of ``1 - x``, 20 epochs of per-example SGD,
+    5 seeds, and :func:`numnet.diagnostics.lr_find`'s suggestion beside them. Seconds."""
+    grid = Grid({"hidden_layers": [[3]], "n_samples": [200],
+                 "learning_rate": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]})
+    return Preset("learning-rate", [grid], "one_minus_x", list(range(5)),
+                  {"epochs": 20, "batch_size": 1, "optimizer": "sgd"},
+                  title="Learning rates, and lr_find's suggestion (learning-rate preset)",
+                  lead=_rate_lead, notes=lambda g, d, f: {"lr_find": lr_find_notes(g, d, f)})
+
+
+#: Every preset by name (``numnet sweep --preset NAME``).
+PRESETS: dict[str, Callable[[], Preset]] = {"tutorial": tutorial_preset,
+                                            "capacity": capacity_preset,
+                                            "learning-rate": learning_rate_preset}
