@@ -24,7 +24,8 @@ def one_minus_x(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
 def test_the_first_and_last_epochs_are_measured_one_value_per_layer():
     X, Y = one_minus_x()
     net = MLP(1, [3], 1, random_state=0)
-    history = fit(net, X, Y, epochs=40, batch_size=1, verbose=False, random_state=0)
+    history = fit(net, X, Y, epochs=40, batch_size=1, verbose=False, random_state=0,
+                  callbacks=[HealthMonitor(budget=EVERY_EPOCH)])
     health = history.health
     assert health.epoch[0] == 0 and health.epoch[-1] == 39
     assert health.epoch == sorted(set(health.epoch))
@@ -78,7 +79,8 @@ def test_dead_relu_units_are_counted_and_named_as_the_cause_when_nothing_was_lea
     net = MLP(8, [32, 32], 2, activation="relu", output_activation="identity", random_state=0)
     with pytest.warns(TrainingWarning) as caught:
         history = fit(net, X, Y, epochs=20, optimizer="adam", learning_rate=1.0,
-                      verbose=False, random_state=0)
+                      verbose=False, random_state=0,
+                      callbacks=[HealthMonitor(budget=EVERY_EPOCH)])
     message = str(caught[0].message)
     assert "ReLU units output 0 for every input" in message
     assert "learning_rate=0.1 instead of 1" in message
@@ -94,7 +96,8 @@ def test_a_healthy_relu_network_keeps_most_of_its_units_and_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error", TrainingWarning)
         history = fit(net, X, Y, epochs=20, optimizer="adam", learning_rate=0.01,
-                      verbose=False, random_state=0)
+                      verbose=False, random_state=0,
+                      callbacks=[HealthMonitor(budget=EVERY_EPOCH)])
     dead = [d for d in history.health.dead[-1] if d is not None]
     assert len(dead) == 2 and max(dead) < 0.5            # measured 0.00-0.28 at this rate
 
@@ -122,20 +125,21 @@ def test_a_diverging_run_records_none_not_nan():
 
 
 def test_the_schedule_depends_on_the_sizes_only():
-    assert HealthMonitor().every(100) == 204            # (100 + 512) rows' cost per 3 trained
-    assert HealthMonitor().every(20_000) == 2           # (256 + 512) against 600 per epoch
-    assert HealthMonitor().every(25_600) == 1
+    assert HealthMonitor().every(100) == 434            # (100 + 1200) rows' cost per 3 trained
+    assert HealthMonitor().every(20_000) == 3           # (256 + 1200) against 600 per epoch
+    assert HealthMonitor().every(50_000) == 1
     X, Y = one_minus_x()
-    runs = [fit(MLP(1, [3], 1, random_state=0), X, Y, epochs=500, batch_size=1,
+    runs = [fit(MLP(1, [3], 1, random_state=0), X, Y, epochs=1000, batch_size=1,
                 verbose=False, random_state=0).health for _ in range(2)]
-    assert runs[0].epoch == [0, 203, 407, 499]
+    assert runs[0].epoch == [0, 433, 867, 999]
     assert runs[0] == runs[1]                           # a seeded run repeats its history
 
 
 def test_a_fit_too_short_to_pay_for_a_measurement_is_not_measured():
     X, Y = one_minus_x(10)
     assert not HealthMonitor().affordable(10, 1)        # 10 rows trained in all
-    assert HealthMonitor().affordable(100, 1000) and HealthMonitor().affordable(20_000, 1)
+    assert not HealthMonitor().affordable(1000, 50)     # 2 x 1456 rows' cost against 1,500
+    assert HealthMonitor().affordable(100, 1000) and HealthMonitor().affordable(20_000, 5)
     history = fit(MLP(1, [3], 1, random_state=0), X, Y, epochs=1, verbose=False,
                   random_state=0)
     assert len(history.health) == 0

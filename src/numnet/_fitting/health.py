@@ -27,7 +27,7 @@ from .callbacks import Callback
 from .history import NEAR_BOUND
 from .run import Run
 
-__all__ = ["HealthMonitor", "measure", "HEALTH_SAMPLES", "BUDGET", "FIXED_ROWS", "MIN_ROWS"]
+__all__ = ["HealthMonitor", "measure", "HEALTH_SAMPLES", "BUDGET", "FIXED_ROWS"]
 
 # rows of the training set the measurements look at (the first ones)
 HEALTH_SAMPLES = 256
@@ -36,15 +36,11 @@ HEALTH_SAMPLES = 256
 # FIXED_ROWS for the pass's fixed cost, against the rows trained
 BUDGET = 0.03
 
-# a measurement's fixed cost (its NumPy calls), in rows trained: ~100 us, the time of
-# 400 rows of per-example training of a 1-3-1 network (0.25 us each) or of 60 rows of
-# 64-128-64-10 at batch 64 (1.8 us each)
-FIXED_ROWS = 512
-
-# rows trained in a whole fit (rows times epochs) below which it is not measured at all:
-# two measurements (~0.2 ms) against the training, in a fit that takes under a millisecond
-# on a small network (the per-call benchmark's fit on 10 rows went from 0.65 to 0.85 ms)
-MIN_ROWS = 2048
+# a measurement's fixed cost (its NumPy calls), in rows trained: ~300 us, the time of 1,200
+# rows of per-example training of a 1-3-1 network (0.25 us each, the floor of the smallest
+# networks; a larger network's rows cost more, so its measurements are counted dearer than
+# they are)
+FIXED_ROWS = 1200
 
 
 def _share_saturated(name: str, A: np.ndarray) -> float | None:
@@ -112,12 +108,13 @@ class HealthMonitor(Callback):
 
     ``fit`` adds one to every run (give your own to change ``budget``). It
     measures the first epoch of a ``fit`` and its last (unless the whole fit
-    is too short to pay for one measurement: :meth:`affordable`), and every
-    ``k``-th epoch between them, ``k`` the smallest that keeps a measurement's cost
+    is too short to pay for them: :meth:`affordable`), and every ``k``-th
+    epoch between them, ``k`` the smallest that keeps a measurement's cost
     (its rows plus :data:`FIXED_ROWS`) within ``budget`` of the rows trained:
-    every epoch from 25,600 training rows, every 2nd at 20,000, every 256th on
-    the tutorial's 100 (``budget=math.inf``: every epoch). The choice depends
-    on the sizes only, so a seeded run repeats its history exactly.
+    every epoch from about 48,500 training rows, every 3rd at 20,000, every
+    434th on the tutorial's 100, which is measured from 1,000 epochs on
+    (``budget=math.inf``: every epoch of any fit). The choice depends on the
+    sizes only, so a seeded run repeats its history exactly.
     """
 
     def __init__(self, budget: float = BUDGET) -> None:
@@ -128,16 +125,18 @@ class HealthMonitor(Callback):
 
     def every(self, n_samples: int) -> int:
         """Epochs between measurements for a training set of ``n_samples`` rows."""
-        cost = min(n_samples, HEALTH_SAMPLES) + FIXED_ROWS
-        return max(1, math.ceil(cost / (self.budget * max(1, n_samples))))
+        return max(1, math.ceil(self._cost(n_samples) / (self.budget * max(1, n_samples))))
 
     def affordable(self, n_samples: int, epochs: int) -> bool:
-        """Whether a fit of ``epochs`` epochs on ``n_samples`` rows is long enough to be
-        measured: at least :data:`MIN_ROWS` rows trained in all at the default budget
-        (proportionally fewer for a larger one; any with ``math.inf``). Shorter fits (a
-        few epochs on a few rows, as each call of an estimator's ``partial_fit``) would
-        spend more on the measurements than on training, and are not measured at all."""
-        return self.budget * n_samples * epochs >= BUDGET * MIN_ROWS
+        """Whether a fit of ``epochs`` epochs on ``n_samples`` rows pays for its first and
+        last measurements within the budget. Shorter fits (a few epochs on a few rows, as
+        each call of an estimator's ``partial_fit``) are not measured at all."""
+        return 2 * self._cost(n_samples) <= self.budget * n_samples * epochs
+
+    @staticmethod
+    def _cost(n_samples: int) -> int:
+        """A measurement's cost, in rows trained."""
+        return min(n_samples, HEALTH_SAMPLES) + FIXED_ROWS
 
     def on_train_begin(self, run: Run) -> None:
         self._first, self._every = run.epoch, self.every(run.n_samples)
