@@ -30,6 +30,8 @@ The parts, one module each:
 - :mod:`~numnet.audio.folders`: a class folder or a list of files:
   :func:`load_folder`, :func:`features_for_files`, :func:`features_by_file`; a
   folder of ``train/``, ``test/`` (and ``valid/``) class folders: :func:`load_split`;
+- :mod:`~numnet.audio.augment`: :class:`Augment`, seeded augmented copies of
+  training clips (noise, gain, shift, pitch, tempo), never cached;
 - :mod:`~numnet.audio.models`: :func:`save_model`, :func:`load_model` (also
   need the ``io`` extra).
 
@@ -73,6 +75,7 @@ except ImportError as exc:
         "install them with: pip install 'numnet[audio]'"
     ) from exc
 
+from .augment import Augment
 from .cache import default_cache_dir
 from .clips import load_clip
 from .errors import AudioError
@@ -90,7 +93,8 @@ from .folders import (
 from .models import load_model, save_model
 from .settings import FeatureSettings
 
-__all__ = ["AUDIO_EXTENSIONS", "AudioError", "FeatureSettings", "FileFeatures", "FolderFeatures",
+__all__ = ["AUDIO_EXTENSIONS", "Augment", "AudioError", "FeatureSettings", "FileFeatures",
+           "FolderFeatures",
            "default_cache_dir", "feature_names", "features", "features_by_file",
            "features_for_files", "load_clip", "load_folder", "load_model", "load_split",
            "save_model", "split_folders"]

@@ -222,8 +222,8 @@ def _load_folder(path: str | os.PathLike, settings: SettingsLike, skip_bad: bool
     parts = split_folders(root)
     if parts is not None:
         names = "/, ".join(parts) + "/"
-        how = (f"train with audio:{printable(parts['train'])} and evaluate with "
-               f"audio:{printable(parts['test'])}" if cli else
+        how = (f"numnet train and numnet evaluate read it whole (audio:{printable(root)}); "
+               f"elsewhere give one part, e.g. audio:{printable(parts['train'])}" if cli else
                "read it with numnet.audio.load_split")
         raise AudioError(root, f"holds a data split ({names}), each part with its class "
                                f"folders, not classes named {' and '.join(parts)}; {how}")

@@ -13,7 +13,11 @@ target columns. A source is
   ``wine``, ``breast_cancer`` and ``diabetes`` (scikit-learn's column names;
   class sets give their class names as labels);
 - ``audio:PATH``, a folder with one subfolder of audio clips per class (the
-  ``audio`` extra; see :mod:`numnet.audio`).
+  ``audio`` extra; see :mod:`numnet.audio`), or a data split: a folder of
+  ``train/`` and ``test/`` (and ``valid/``) such folders, which
+  :func:`load_table` reads only when asked (``audio_split=True``: the table of
+  ``train/``, with the other parts in :attr:`Table.parts`) and otherwise refuses,
+  naming its parts, so that no command trains or scores on the whole of it.
 
 Every column that is not a target is a feature unless ``features`` names
 them. Features must be numeric (booleans count as 0/1) and complete; a
@@ -39,10 +43,11 @@ from typing import Any
 import numpy as np
 
 from numnet import datasets
+from numnet.terminal import printable
 
 __all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "file_kind",
-           "fingerprint", "repeated_names", "BUILTIN", "GENERATED", "BUNDLED", "FILE_SUFFIXES",
-           "AUDIO_PREFIX"]
+           "fingerprint", "repeated_names", "split_parts", "BUILTIN", "GENERATED", "BUNDLED",
+           "FILE_SUFFIXES", "AUDIO_PREFIX"]
 
 GENERATED = tuple(datasets.DATASETS)
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
@@ -77,6 +82,11 @@ class Table:
         Feature settings, for data read from an audio folder.
     files : list of str or None
         One file per row, for data read from an audio folder.
+    folder : str or None
+        The folder the rows' ``files`` are in (an audio class folder, or a split's part).
+    parts : dict of str -> Table, or None
+        For a data split read with ``audio_split=True``: ``"test"`` and, when the
+        split has one, ``"valid"`` (this table is ``train/``).
     """
 
     X: np.ndarray
@@ -86,6 +96,8 @@ class Table:
     source: str
     audio: dict | None = None
     files: list[str] | None = field(default=None, repr=False)
+    folder: str | None = None
+    parts: dict[str, Table] | None = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -354,7 +366,8 @@ def read_source(source: str, n_samples: int | None = None,
 def load_table(source: str, target: Sequence[str] | None = None,
                features: Sequence[str] | None = None, *, n_samples: int | None = None,
                random_state: int | np.random.Generator | None = None,
-               skip_bad: bool = False, audio_settings: dict | None = None) -> Table:
+               skip_bad: bool = False, audio_settings: dict | None = None,
+               audio_split: bool = False) -> Table:
     """Read ``source`` and split it into features and targets.
 
     Parameters
@@ -375,13 +388,17 @@ def load_table(source: str, target: Sequence[str] | None = None,
         For audio folders: the feature settings to extract with (a model's
         stored ``audio`` metadata, so that it sees the features it was
         trained on); default :class:`numnet.audio.FeatureSettings`'s.
+    audio_split : bool, default False
+        For an audio folder laid out as a data split (:func:`split_parts`):
+        read it, returning ``train/``'s table with the other parts in ``parts``.
+        Without it such a folder is a :class:`DataError` that names its parts.
 
     Returns
     -------
     Table
     """
     if source.startswith(AUDIO_PREFIX):
-        return _load_audio(source[len(AUDIO_PREFIX):], skip_bad, audio_settings)
+        return _load_audio(source[len(AUDIO_PREFIX):], skip_bad, audio_settings, audio_split)
     frame = read_source(source, n_samples, random_state)
     return table_from_frame(frame, source, target, features)
 
@@ -503,12 +520,29 @@ def _targets(frame: Any, targets: list[str], source: str) -> np.ndarray:
     return frame[targets].to_numpy(dtype=np.float64)
 
 
-def _load_audio(folder: str, skip_bad: bool, stored: dict | None = None) -> Table:
+def split_parts(source: str) -> dict[str, str] | None:
+    """The parts of an ``audio:`` source laid out as a data split (``{"train": folder,
+    ["valid": folder,] "test": folder}``, see :func:`numnet.audio.split_folders`), or None
+    (another source, or a folder of class folders). Needs the audio extra only for a folder."""
+    if not source.startswith(AUDIO_PREFIX) or not os.path.isdir(source[len(AUDIO_PREFIX):]):
+        return None
+    audio = _audio()
+    parts = audio.split_folders(source[len(AUDIO_PREFIX):])
+    return None if parts is None else {part: os.fspath(p) for part, p in parts.items()}
+
+
+def _audio() -> Any:
     try:
         from numnet import audio  # type: ignore[attr-defined, unused-ignore]
     except ImportError as exc:
         raise ImportError(f"audio input needs the audio extra: pip install 'numnet[audio]' "
                           f"({_one_line(exc)})") from exc
+    return audio
+
+
+def _load_audio(folder: str, skip_bad: bool, stored: dict | None = None,
+                split: bool = False) -> Table:
+    audio = _audio()
     if not os.path.isdir(folder):
         raise DataError(f"{AUDIO_PREFIX}{folder}: no such folder (expected one subfolder of "
                         f"clips per class)")
@@ -518,16 +552,35 @@ def _load_audio(folder: str, skip_bad: bool, stored: dict | None = None) -> Tabl
     except (TypeError, ValueError) as exc:
         raise DataError(f"the model's audio feature settings are not valid: "
                         f"{_one_line(exc)}") from None
-    loaded = audio.load_folder(folder, settings, skip_bad=skip_bad)
+    parts = audio.split_folders(folder)
+    if parts is None:
+        return _audio_table(audio, folder, audio.load_folder(folder, settings,
+                                                             skip_bad=skip_bad), settings)
+    if not split:
+        names = ", ".join(f"{AUDIO_PREFIX}{printable(os.fspath(p))}" for p in parts.values())
+        raise DataError(f"{AUDIO_PREFIX}{printable(folder)} is a data split "
+                        f"({'/, '.join(parts)}/): numnet train and numnet evaluate read it "
+                        f"whole; here give one of its parts: {names}")
+    loaded = audio.load_split(folder, settings, skip_bad=skip_bad)
+    tables = {part: _audio_table(audio, os.fspath(parts[part]), got, settings)
+              for part, got in loaded.items()}
+    train = tables.pop("train")
+    train.parts = tables
+    return train
+
+
+def _audio_table(audio: Any, folder: str, loaded: Any, settings: Any) -> Table:
+    """The table of one folder of class folders, as ``audio.load_folder`` read it."""
     X, y, files = loaded
     skipped = getattr(loaded, "skipped", [])
     if skipped:
-        warnings.warn(f"{AUDIO_PREFIX}{folder}: skipped {len(skipped)} clip(s) that could not "
-                      f"be used, e.g. {os.fspath(skipped[0][0])}: {skipped[0][1]}", stacklevel=2)
+        warnings.warn(f"{AUDIO_PREFIX}{printable(folder)}: skipped {len(skipped)} clip(s) that "
+                      f"could not be used, e.g. {printable(os.fspath(skipped[0][0]))}: "
+                      f"{skipped[0][1]}", stacklevel=3)
     X = np.asarray(X, dtype=np.float64)
     return Table(X=X, y=np.asarray(y), feature_names=list(audio.feature_names(settings)),
                  target_names=["label"], source=f"{AUDIO_PREFIX}{folder}",
-                 audio=settings.to_dict(), files=[os.fspath(f) for f in files])
+                 audio=settings.to_dict(), files=[os.fspath(f) for f in files], folder=folder)
 
 
 def _one_line(exc: BaseException) -> str:

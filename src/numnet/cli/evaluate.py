@@ -11,6 +11,7 @@ gets the baseline of the evaluated rows' own targets, and says so).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -73,6 +74,7 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
     Regression: MSE, MAE and R² per target. Classification: accuracy,
     precision, recall and F1 per class, and the confusion matrix; rows whose
     label the model never saw count as errors and get rows of their own.
+    An audio folder laid out as a data split (train/, test/, ...) is scored on test/.
     """
     source = data_source(data_arg, data_opt)
     assert source is not None
@@ -83,9 +85,16 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
                       f"chooses the rows of a generated data set "
                       f"({', '.join(data.GENERATED)}); {source} has its own rows")
     m = load_model(model)
+    parts = data.split_parts(source)
+    if parts is not None:               # a data split: its test part, never what trained
+        whole, source = source, f"{data.AUDIO_PREFIX}{parts['test']}"
     table = model_table(m, source, split_names(target, "--target"), samples, seed,
                         need_target=True, target_columns=target_columns)
     assert table.y is not None
+    if parts is not None:
+        click.echo(f"{printable(whole)} is a data split: evaluating on "
+                   f"{printable(os.path.basename(parts['test']))}/ ({table.n_samples} clips)",
+                   err=True)
     pred = m.predict(table.X)
     n = table.n_samples
     if m.is_classifier:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -39,6 +41,7 @@ from ._common import (
     file_input,
     fmt,
     generated,
+    given,
     parse_activation,
     parse_ints,
     refuse_unless,
@@ -106,18 +109,22 @@ def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, 
 
 
 def prepare_training(table: data.Table, task: str, validation_split: float, seed: int, *,
-                     scale: bool
+                     scale: bool, groups: np.ndarray | None = None
                      ) -> tuple[str, str, np.ndarray, np.ndarray | None, Preprocessing]:
     """``(task, why that task, training rows, validation rows or None, preprocessing)`` as
     ``train`` sets them up: the task inferred unless given (and said on stderr), the seeded
-    split, the preprocessing fitted on the training rows only."""
+    split (of whole ``groups``, shape (n_samples,), when given), the preprocessing fitted on
+    the training rows only."""
     assert table.y is not None
     chosen, why = infer_task(table.y, table.target_names)
     if task == "auto":
         task = chosen
         click.echo(f"task: {task} ({printable(why)}; say --task to choose)", err=True)
-    train_rows, val_rows = split_rows(table.n_samples, validation_split,
-                                      np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        train_rows, val_rows = split_rows(table.n_samples, validation_split, rng)
+    else:
+        train_rows, val_rows = split_groups(groups, validation_split, rng)
     prep = Preprocessing.fit(table.X[train_rows], table.y[train_rows], table.feature_names,
                              table.target_names, task, scale=scale)
     return task, why if task == chosen else f"--task {task}", train_rows, val_rows, prep
@@ -148,6 +155,70 @@ def split_rows(n: int, fraction: float, rng: np.random.Generator
                        f"at least one of each")
     order = rng.permutation(n)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def split_groups(groups: np.ndarray, fraction: float, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation row indices that keep each group (``groups``, shape
+    (n_samples,)) whole on one side: groups in a seeded order go to validation until it
+    holds about ``fraction`` of the rows (the group that comes closest decides the last)."""
+    names, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    n, target = len(groups), fraction * len(groups)
+    if len(names) < 2:
+        raise CliError(f"--group-by puts all {n} clips in one group "
+                       f"('{printable(str(names[0]))}'); a validation split of whole groups "
+                       f"needs at least two: choose another --group-by")
+    chosen: list[int] = []
+    held = 0
+    for g in rng.permutation(len(names)):
+        if len(chosen) == len(names) - 1 or held >= target:
+            break
+        if chosen and abs(held + sizes[g] - target) > abs(held - target):
+            continue                 # a smaller group further on may come closer
+        chosen.append(int(g))
+        held += int(sizes[g])
+    in_val = np.isin(inverse, chosen)
+    return np.flatnonzero(~in_val), np.flatnonzero(in_val)
+
+
+def clip_groups(table: data.Table, group_by: str) -> np.ndarray:
+    """Each clip's group (shape (n_samples,), str) under ``--group-by``: the first capture
+    group (else the whole match) of a regular expression searched in the clip's path
+    relative to its folder (``/``-separated), or ``level:N``, the path's N-th component."""
+    assert table.files is not None and table.folder is not None
+    level = re.fullmatch(r"level:(\d+)", group_by.strip())
+    pattern = None
+    if level is None:
+        try:
+            pattern = re.compile(group_by)
+        except re.error as exc:
+            raise CliError(f"--group-by {printable(group_by)} is not a regular expression "
+                           f"({exc}); give one, e.g. '^[^/]+/([a-z]+)_', or level:N") from None
+    elif int(level.group(1)) < 1:
+        raise CliError("--group-by level:N counts path components from 1 (the class "
+                       "folder); e.g. level:2 for the subfolder inside each class folder")
+    out = []
+    unmatched: list[str] = []
+    for file in table.files:
+        rel = _relative(file, table.folder)
+        if pattern is None:
+            assert level is not None
+            parts, n = rel.split("/"), int(level.group(1))
+            key = parts[n - 1] if n <= len(parts) else None
+        else:
+            found = pattern.search(rel)
+            key = None if found is None else (found.group(1) if pattern.groups else
+                                              found.group(0))
+        if key is None:
+            unmatched.append(rel)
+        out.append(key)
+    if unmatched:
+        what = (f"has no component {level.group(1)}" if level is not None
+                else "does not match it")
+        raise CliError(f"--group-by {printable(group_by)}: clip {printable(unmatched[0])} "
+                       f"{what} ({len(unmatched)} of {len(out)} clips do not; paths are "
+                       f"relative to {printable(table.folder)}); every clip needs a group")
+    return np.asarray(out, dtype=str)
 
 
 def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: int) -> None:
@@ -181,13 +252,19 @@ def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocess
                        f"{record['data_sha256'][:12]}); resume with the same data and "
                        f"columns, or train afresh without --resume")
     options = {"seed": "--seed", "validation_split": "--validation-split", "task": "--task",
-               "scale": "--no-scale"}
+               "scale": "--no-scale", "group_by": "--group-by"}
     for key, option in options.items():
         if key in saved and saved[key] != record[key]:
             then, now = (("without" if v else "with") + " --no-scale" if key == "scale"
-                         else f"with {option} {v}" for v in (saved[key], record[key]))
+                         else f"without {option}" if v is None
+                         else f"with {option} {printable(str(v))}"
+                         for v in (saved[key], record[key]))
             raise CliError(f"--resume {path} was trained {then}, and this run is {now}; "
                            f"resume {then}, or train afresh without --resume")
+    if "augment" in saved and saved["augment"] != record["augment"]:
+        raise CliError(f"--resume {path} was trained with other --augment or --augment-copies "
+                       f"options than this run's; resume with the same, or train afresh "
+                       f"without --resume")
     stored = ckpt.metadata.get("preprocessing")
     if isinstance(stored, dict) and stored != prep.to_dict():
         raise CliError(f"--resume {path} was trained with other preprocessing (feature or "
@@ -260,12 +337,26 @@ Examples:
                    "loss blew up) and exit 0. Without it a diverged run exits with code 1 "
                    "and saves no model.")
 @OPTION["skip_bad"]
+@click.option("--group-by", "group_by", default=None, metavar="REGEX|level:N",
+              help="Audio folders: keep each group of clips on one side of the validation "
+                   "split. REGEX is searched in each clip's path relative to the folder (its "
+                   "first capture group, else the whole match, names the group), e.g. "
+                   "'^[^/]+/([a-z]+)_' for a speaker prefix; level:N takes the path's N-th "
+                   "component (1: the class folder).")
+@click.option("--augment", default=None, metavar="NAME=X,...",
+              help="Audio folders: add augmented copies of the training clips (never of "
+                   "validation or test clips), seeded by --seed: noise=SNR_DB, gain=DB "
+                   "(up to), shift=SECONDS (up to), pitch=SEMITONES (up to), stretch=R "
+                   "(tempo rate in 1-R..1+R); e.g. noise=20,gain=6,shift=0.1,pitch=2,"
+                   "stretch=0.1.")
+@click.option("--augment-copies", default=1, show_default=True, type=click.IntRange(min=1),
+              metavar="N", help="Augmented copies of each training clip (with --augment).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (nor per-epoch lines).")
 @user_errors
 def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
           output_activation, loss, optimizer, learning_rate, epochs, batch_size,
           validation_split, patience, no_scale, dtype, seed, samples, out, plot, checkpoint,
-          resume, keep_diverged, skip_bad, quiet):
+          resume, keep_diverged, skip_bad, group_by, augment, augment_copies, quiet):
     """Train a network on DATA, print its scores and save it (with its preprocessing).
 
     Features are standardised and labels encoded; both are stored in the model
@@ -273,6 +364,11 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     end of the current batch, saves the model (and the checkpoint) and exits
     with code 130. A run whose loss diverges exits with code 1 and saves no
     model (see --keep-diverged).
+
+    An audio folder laid out as a data split (train/, test/ and optionally valid/,
+    each with its class folders) trains on train/, validates on valid/ (else on
+    --validation-split of train/) and reports the scores on test/, which it never
+    trains on.
     """
     source = data_source(data_arg, data_opt)
     assert source is not None
@@ -287,6 +383,23 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                   f"{source} has its own rows")
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--skip-bad",
                   "applies to audio folders (audio:FOLDER) only")
+    refuse_unless(source.startswith(data.AUDIO_PREFIX), "--group-by",
+                  "applies to audio folders (audio:FOLDER) only")
+    refuse_unless(source.startswith(data.AUDIO_PREFIX), "--augment",
+                  "applies to audio folders (audio:FOLDER) only")
+    if augment is None and given("augment_copies"):
+        raise CliError("--augment-copies sets how many copies --augment makes; give --augment "
+                       "too, or leave it out")
+    augmenter = _augmenter(augment, augment_copies, seed) if augment is not None else None
+    parts = data.split_parts(source)
+    if parts is not None and "valid" in parts:
+        why = (f"is not needed: {printable(source)} is a data split with its own validation "
+               f"part ({Path(parts['valid']).name}/)")
+        refuse_unless(False, "--validation-split", why)
+        refuse_unless(False, "--group-by", why)
+    if group_by is not None and validation_split <= 0:
+        raise CliError("--group-by chooses which clips go to the validation split; give "
+                       "--validation-split too, e.g. --validation-split 0.2")
     hidden_sizes = parse_ints(hidden)
     targets = split_names(target, "--target")
     feature_names = split_names(features, "--features")
@@ -303,16 +416,47 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         table = data.table_from_frame(frame, source, targets, feature_names)
     else:
         table = data.load_table(source, targets, feature_names, n_samples=samples,
-                                random_state=seed, skip_bad=skip_bad)
+                                random_state=seed, skip_bad=skip_bad,
+                                audio_split=parts is not None)
     assert table.y is not None
+    groups = clip_groups(table, group_by) if group_by is not None else None
 
     task, task_reason, train_rows, val_rows, prep = prepare_training(
-        table, task, validation_split, seed, scale=not no_scale)
+        table, task, validation_split, seed, scale=not no_scale, groups=groups)
     X, y = table.X, table.y
+    # Every scored set: the training rows, the validation rows (held out of the training
+    # data, or a split's own part) and a split's test part, which no step of training sees.
+    sets: dict[str, tuple[np.ndarray, np.ndarray]] = {"train": (X[train_rows], y[train_rows])}
+    held = table.parts or {}
+    if val_rows is not None:
+        sets["validation"] = (X[val_rows], y[val_rows])
+    elif "valid" in held:
+        sets["validation"] = (held["valid"].X, np.asarray(held["valid"].y))
+    if "test" in held:
+        sets["test"] = (held["test"].X, np.asarray(held["test"].y))
+    if groups is not None:
+        assert val_rows is not None
+        n_val = len(np.unique(groups[val_rows]))
+        n_train = len(np.unique(groups[train_rows]))
+        click.echo(f"--group-by {printable(group_by)}: {n_train + n_val} groups, {n_train} "
+                   f"({len(train_rows)} clips) to training, {n_val} ({len(val_rows)} clips) "
+                   f"to validation", err=True)
+    if parts is not None:
+        click.echo(_split_text(source, parts, sets, validation_split), err=True)
 
     n_out, head, default_loss = output_head(task, prep, output_activation)
     loss_name = get_loss(loss or default_loss).name
-    batch = min(32 if batch_size is None else batch_size, len(train_rows))
+    # Augmented copies of the training clips only: extra training rows, nothing else.
+    X_fit, y_fit = sets["train"]
+    if augmenter is not None:
+        assert table.files is not None
+        X_aug, copied = augmenter.features_for_files([table.files[i] for i in train_rows],
+                                                     table.audio)
+        X_fit, y_fit = np.vstack([X_fit, X_aug]), np.concatenate([y_fit, y_fit[copied]])
+        click.echo(f"--augment {printable(augment)}: {len(X_aug)} augmented training rows "
+                   f"({augment_copies} per training clip); validation and test rows are not "
+                   f"augmented", err=True)
+    batch = min(32 if batch_size is None else batch_size, len(X_fit))
     net = MLP(len(table.feature_names), hidden_sizes, n_out,
               activation=parse_activation(activation),
               output_activation=output_activation or head, dtype=dtype, random_state=seed)
@@ -320,7 +464,13 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     record: dict[str, Any] = {"data": source, "data_sha256": data.fingerprint(table),
                               "rows": table.n_samples, "seed": seed,
                               "validation_split": validation_split, "task": task,
-                              "scale": not no_scale}
+                              "scale": not no_scale, "group_by": group_by,
+                              "augment": None if augmenter is None else augmenter.to_dict(),
+                              "augmented_rows": len(X_fit) - len(train_rows)}
+    if parts is not None:
+        record["parts"] = _parts_record(parts, sets, validation_split)
+    if table.files is not None and val_rows is not None:
+        record.update(_held_out_record(table, val_rows, train_rows, groups))
     if ckpt is not None:
         _record_check(ckpt, resume, record, prep)
         if ckpt.net.get_config() != net.get_config():
@@ -337,17 +487,18 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         if table.audio is not None:
             meta["audio"] = table.audio
         cbs.append(callbacks.ModelCheckpoint(checkpoint, metadata=meta))
-    Xt, Yt = prep.transform(X[train_rows]), prep.encode_targets(y[train_rows])
+    Xt, Yt = prep.transform(X_fit), prep.encode_targets(y_fit)
     validation = None
-    if val_rows is not None:
-        validation = (prep.transform(X[val_rows]), prep.encode_targets(y[val_rows]))
+    if "validation" in sets:
+        validation = (prep.transform(sets["validation"][0]),
+                      prep.encode_targets(sets["validation"][1]))
     if not quiet:
         layers = " -> ".join(map(str, net.layer_sizes))
         click.echo(f"training a {layers} network ({activation_text(net.activation)}, "
                    f"{net.output_activation} "
-                   f"output, {net.num_parameters} parameters) on {len(train_rows)} rows of "
-                   f"{printable(source)}" + (f", validating on {len(val_rows)}"
-                                             if val_rows is not None else ""), err=True)
+                   f"output, {net.num_parameters} parameters) on {len(X_fit)} rows of "
+                   f"{printable(source)}" + (f", validating on {len(sets['validation'][0])}"
+                                             if "validation" in sets else ""), err=True)
     with _divergence_said_once():
         history = fit(net, Xt, Yt, loss=loss_name, optimizer=optimizer,
                       learning_rate=learning_rate, epochs=epochs,
@@ -362,23 +513,24 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     model = PreprocessedModel(net, prep)
     elapsed = time.perf_counter() - started
 
-    train_scores = scores(model, X[train_rows], y[train_rows])
-    val_scores = scores(model, X[val_rows], y[val_rows]) if val_rows is not None else None
+    scored = {name: scores(model, Xs, ys) for name, (Xs, ys) in sets.items()}
+    train_scores, val_scores = scored["train"], scored.get("validation")
     baseline = training_baseline(model, y[train_rows])
-    base_scores = [baseline_scores(model, baseline, y[train_rows])]
-    if val_rows is not None:
-        base_scores.append(baseline_scores(model, baseline, y[val_rows]))
+    base_scores = {name: baseline_scores(model, baseline, ys) for name, (_, ys) in sets.items()}
     rate = (history.learning_rate[-1] if history.learning_rate else
             optimizers.get_optimizer(optimizer, learning_rate).learning_rate)
     record.update({"task_reason": task_reason,
                    "epochs": history.epochs, "optimizer": optimizer, "learning_rate": rate,
                    "batch_size": batch, "loss": history.loss[-1] if history.loss else None,
                    "val_loss": history.val_loss[-1] if history.val_loss else None,
-                   "train_rows": len(train_rows), "validation_rows": 0 if val_rows is None
-                   else len(val_rows), "train_scores": train_scores,
+                   "train_rows": len(train_rows),
+                   "validation_rows": len(sets["validation"][0]) if "validation" in sets else 0,
+                   "train_scores": train_scores,
                    "validation_scores": val_scores, "baseline": baseline,
                    "seconds": round(elapsed, 3),
                    "stop_reason": history.stop_reason})
+    if "test" in sets:
+        record.update({"test_rows": len(sets["test"][0]), "test_scores": scored["test"]})
     metadata: dict[str, Any] = {"training": record}
     if table.audio is not None:
         metadata["audio"] = table.audio
@@ -388,8 +540,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     fitted = Yt if task != "classification" else (
         np.eye(n_out)[Yt] if n_out > 1 else Yt.reshape(-1, 1).astype(np.float64))
     base_loss = baseline_loss(fitted, loss_name)
-    _summary(model, history, train_scores, val_scores, elapsed, base_scores)
-    _baseline_summary(model, baseline, base_scores, train_scores, val_scores, base_loss)
+    _summary(model, history, scored, elapsed, base_scores)
+    _baseline_summary(model, baseline, base_scores, scored, base_loss)
     click.echo(f"saved {out}")
     if plot:
         from numnet import plots
@@ -433,18 +585,80 @@ def _load_resume(path: str, epochs: int) -> Any:
     return ckpt
 
 
-def _summary(model: PreprocessedModel, history: Any, train_scores: dict[str, float],
-             val_scores: dict[str, float] | None, elapsed: float,
-             base_scores: list[dict[str, float]]) -> None:
-    """The final table: scores on the training and validation rows, their baselines'
-    (``baseline on train``, ``baseline on validation``), and the run."""
-    names = list(train_scores)
+def _augmenter(spec: str, copies: int, seed: int) -> Any:
+    """The :class:`numnet.audio.Augment` that ``--augment`` spells (errors: one line)."""
+    try:
+        from numnet import audio  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        raise CliError(f"--augment needs the audio extra: pip install 'numnet[audio]' "
+                       f"({exc})") from None
+    try:
+        return audio.Augment.parse(spec, copies=copies, random_state=seed)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _split_text(source: str, parts: dict[str, str], sets: dict[str, tuple[np.ndarray, Any]],
+                validation_split: float) -> str:
+    """What a data split's parts are used for, with their clip counts (for stderr)."""
+    def part(name: str) -> str:
+        return f"{printable(Path(parts[name]).name)}/"
+    n = {name: len(rows[0]) for name, rows in sets.items()}
+    said = [f"training on {part('train')} ({n['train']} clips)"]
+    if "valid" in parts:
+        said.append(f"validating on {part('valid')} ({n['validation']} clips)")
+    elif "validation" in sets:
+        said.append(f"validating on {validation_split * 100:g}% of {part('train')} "
+                    f"({n['validation']} clips)")
+    said.append(f"testing on {part('test')} ({n['test']} clips)")
+    return f"{printable(source)} is a data split: {', '.join(said)}"
+
+
+def _parts_record(parts: dict[str, str], sets: dict[str, tuple[np.ndarray, Any]],
+                  validation_split: float) -> dict[str, Any]:
+    """The training record's ``parts``: for each scored set, the split's folder it came from
+    (its name) and its rows; a validation set held out of ``train/`` gives its fraction."""
+    out: dict[str, Any] = {"train": {"folder": Path(parts["train"]).name,
+                                     "rows": len(sets["train"][0])}}
+    if "valid" in parts:
+        out["validation"] = {"folder": Path(parts["valid"]).name,
+                             "rows": len(sets["validation"][0])}
+    elif "validation" in sets:
+        out["validation"] = {"folder": Path(parts["train"]).name, "fraction": validation_split,
+                             "rows": len(sets["validation"][0])}
+    out["test"] = {"folder": Path(parts["test"]).name, "rows": len(sets["test"][0])}
+    return out
+
+
+def _relative(file: str, folder: str) -> str:
+    """A clip's path relative to its folder, ``/``-separated, as text a model file can store
+    (bytes the file-system encoding cannot decode spelled ``\\xNN``)."""
+    rel = Path(os.path.relpath(file, folder)).as_posix()
+    return os.fsencode(rel).decode(sys.getfilesystemencoding(), "backslashreplace")
+
+
+def _held_out_record(table: data.Table, val_rows: np.ndarray, train_rows: np.ndarray,
+                     groups: np.ndarray | None) -> dict[str, Any]:
+    """The clips held out for validation (paths relative to their folder) and, with
+    ``--group-by``, each side's groups: so a model tells which files it never trained on."""
+    assert table.files is not None and table.folder is not None
+    out: dict[str, Any] = {"validation_files": [_relative(table.files[int(i)], table.folder)
+                                                for i in val_rows]}
+    if groups is not None:
+        out["groups"] = {"train": sorted(set(groups[train_rows].tolist())),
+                         "validation": sorted(set(groups[val_rows].tolist()))}
+    return out
+
+
+def _summary(model: PreprocessedModel, history: Any, scored: dict[str, dict[str, float]],
+             elapsed: float, base_scores: dict[str, dict[str, float]]) -> None:
+    """The final table: scores on each scored set (``train``, ``validation``, ``test``),
+    their baselines' (``baseline on train``, ...), and the run."""
+    names = list(scored["train"])
     header = ["", *names]
-    rows = [["train", *(fmt(train_scores[k]) for k in names)]]
-    if val_scores is not None:
-        rows.append(["validation", *(fmt(val_scores[k]) for k in names)])
+    rows = [[name, *(fmt(s[k]) for k in names)] for name, s in scored.items()]
     rows += [[f"baseline on {name}", *(fmt(b[k]) for k in names)]
-             for name, b in zip(("train", "validation"), base_scores, strict=False)]
+             for name, b in base_scores.items()]
     click.echo("")
     echo_table(rows, header)
     loss = f"{history.loss[-1]:.4g}" if history.loss else "-"
@@ -453,19 +667,19 @@ def _summary(model: PreprocessedModel, history: Any, train_scores: dict[str, flo
 
 
 def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
-                      base_scores: list[dict[str, float]], train_scores: dict[str, float],
-                      val_scores: dict[str, float] | None, base_loss: float) -> None:
+                      base_scores: dict[str, dict[str, float]],
+                      scored: dict[str, dict[str, float]], base_loss: float) -> None:
     """Under the table: what the baseline is and its loss (``base_loss``, in the units of
     the training loss); then ``learned nothing: ...`` when the model does not beat its
-    accuracy (mse) on a set of rows (``base_scores``: the training rows', then the
-    validation rows'), or a ``note`` when only another score does not."""
+    accuracy (mse) on a set of rows (the training rows first, then the validation and test
+    rows), or a ``note`` when only another score does not."""
     what = baseline_text(model, baseline)
     click.echo(f"  baseline: {what}; its loss {base_loss:.4g}")
-    scored = [("the training rows", train_scores, base_scores[0])]
-    if val_scores is not None:
-        scored.append(("the validation rows", val_scores, base_scores[1]))
+    said = {"train": "the training rows", "validation": "the validation rows",
+            "test": "the test rows"}
+    sets = [(said[name], scored[name], base_scores[name]) for name in scored]
     primary = "accuracy" if model.is_classifier else "mse"
-    for line in verdict(scored, primary, what, retrain=(
+    for line in verdict(sets, primary, what, retrain=(
             "try more --epochs, another --lr or --optimizer, more --hidden units (--activation "
             "relu for a deep network); if the features say nothing about the target, no model "
             "beats it"), generalise=(
