@@ -49,6 +49,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .validation import central_differences, relative_error
+
 __all__ = [
     "Activation",
     "Workspace",
@@ -593,21 +595,15 @@ def _check_derivative(act: Activation, eps: float = 1e-6, tolerance: float = 1e-
             raise ValueError(f"{where}: forward gives shape {A.shape} for inputs of shape "
                              f"{Z.shape}; it must keep the shape")
         dZ = np.asarray(act.backward(Z, A, dA))
-        numeric = np.empty_like(Z)
-        for idx in np.ndindex(Z.shape):
-            up, down = Z.copy(), Z.copy()
-            up[idx] += eps
-            down[idx] -= eps
-            numeric[idx] = (np.sum(dA * act.forward(up)) - np.sum(dA * act.forward(down))) / (
-                2 * eps)
+        numeric = central_differences(lambda Zp: float(np.sum(dA * act.forward(Zp))), Z.copy(),
+                                      eps).reshape(Z.shape)
     if dZ.shape != Z.shape:
         raise ValueError(f"{where}: its derivative gives shape {dZ.shape} for inputs of shape "
                          f"{Z.shape}; it must keep the shape")
     if not (np.isfinite(A).all() and np.isfinite(dZ).all() and np.isfinite(numeric).all()):
         raise ValueError(f"{where} is not finite on [-3, 3], where register checks its "
                          f"derivative; pass check=False to register it unchecked")
-    error = float(np.linalg.norm(dZ - numeric)) / max(
-        float(np.linalg.norm(dZ) + np.linalg.norm(numeric)), 1e-12)
+    error = relative_error(dZ, numeric)
     if not error < tolerance:
         raise ValueError(f"the derivative of {where} does not match its forward pass: relative "
                          f"error {error:.2g} against central differences at 24 points in "

@@ -17,7 +17,14 @@ import numpy as np
 from .initializers import check_random_state
 from .losses import Loss, get_loss
 from .network import Network
-from .validation import check_features, check_nonnegative_float, check_positive_float, check_targets
+from .validation import (
+    central_differences,
+    check_features,
+    check_nonnegative_float,
+    check_positive_float,
+    check_targets,
+    relative_error,
+)
 
 __all__ = ["gradcheck", "GradcheckReport"]
 
@@ -107,18 +114,11 @@ def gradcheck(net: Network, X: Any, y: Any, loss: str | Loss = "mse", *, eps: fl
         idx = np.arange(start, stop)
         if max_per_param is not None and idx.size > max_per_param:
             idx = np.sort(rng.choice(idx, size=max_per_param, replace=False))
-        numeric = np.empty(idx.size)
-        for k, j in enumerate(idx):
-            saved = flat[j]
-            flat[j] = saved + eps
-            plus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
-            flat[j] = saved - eps
-            minus = net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0]
-            flat[j] = saved
-            numeric[k] = (plus - minus) / (2.0 * eps)
+        numeric = central_differences(
+            lambda _: net64.loss_and_flat_gradient(X2, Y, lossfn, l2)[0], flat, eps,
+            ((int(j),) for j in idx))
         g = analytic[idx]
-        diff = np.linalg.norm(g - numeric)
-        errors[name] = float(diff / max(np.linalg.norm(g) + np.linalg.norm(numeric), 1e-12))
+        errors[name] = relative_error(g, numeric)
         worst[name] = float(np.max(np.abs(g - numeric)))
         checked[name] = int(idx.size)
     return GradcheckReport(errors, worst, tolerance, checked)

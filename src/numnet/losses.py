@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .activations import Workspace
-from .validation import check_pair, scaled_pair
+from .validation import central_differences, check_pair, relative_error, scaled_pair
 
 __all__ = ["Loss", "ScalarLoss", "LOSSES", "BUILTIN", "get_loss", "register", "mse", "mae",
            "huber", "binary_cross_entropy", "categorical_cross_entropy"]
@@ -613,19 +613,14 @@ def _check_gradient(loss: Loss, eps: float = 1e-6, tolerance: float = 1e-5) -> N
                              f"{got:.80}; pass check=False if it is not defined for P and Y "
                              f"in (0, 1)")
         G = np.asarray(loss.gradient(P, Y))
-        numeric = np.empty_like(P)
-        for idx in np.ndindex(P.shape):
-            up, down = P.copy(), P.copy()
-            up[idx] += eps
-            down[idx] -= eps
-            numeric[idx] = (float(loss.value(up, Y)) - float(loss.value(down, Y))) / (2 * eps)
+        numeric = central_differences(lambda Pp: float(loss.value(Pp, Y)), P.copy(),
+                                      eps).reshape(P.shape)
         rows = None if loss.sample_values is None else np.asarray(loss.sample_values(P, Y))
     if G.shape != P.shape or not (np.isfinite(G).all() and np.isfinite(numeric).all()):
         raise ValueError(f"{where}: gradient(P, Y) must give finite values of P's shape "
                          f"{P.shape}, got shape {G.shape}; pass check=False if it is not "
                          f"defined for P and Y in (0, 1)")
-    error = float(np.linalg.norm(G - numeric)) / max(
-        float(np.linalg.norm(G) + np.linalg.norm(numeric)), 1e-12)
+    error = relative_error(G, numeric)
     if not error < tolerance:
         raise ValueError(f"the gradient of {where} does not match its value: relative error "
                          f"{error:.2g} against central differences (right ones give < "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -504,3 +504,33 @@ def check_memory(parts: dict[str, int], what: str, advice: str) -> int:
         raise ValueError(f"{what} needs at least {format_bytes(needed)} ({detail}), more than "
                          f"the {format_bytes(available)} of memory available; {advice}")
     return needed
+
+
+# --- derivative checks (register's and gradcheck's) ---------------------------------------
+
+def central_differences(f: Callable[[np.ndarray], float], X: np.ndarray, eps: float,
+                        indices: Iterable[Any] | None = None) -> np.ndarray:
+    """``(f(X + eps e_i) - f(X - eps e_i)) / (2 eps)`` for each entry ``i`` of ``X``.
+
+    Every entry in ``np.ndindex`` order, or those of ``indices``; returns them
+    flat, shape ``(number of entries,)``. ``X`` (any shape, floats) is
+    perturbed in place, one entry at a time, and restored.
+    """
+    entries = list(np.ndindex(X.shape) if indices is None else indices)
+    out = np.empty(len(entries))
+    for k, i in enumerate(entries):
+        saved = X[i]
+        X[i] = saved + eps
+        plus = f(X)
+        X[i] = saved - eps
+        minus = f(X)
+        X[i] = saved
+        out[k] = (plus - minus) / (2.0 * eps)
+    return out
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``norm(a - b) / max(norm(a) + norm(b), 1e-12)``: how far an analytic derivative
+    ``a`` is from a numeric one ``b`` (same shape), scale-free."""
+    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(a) + np.linalg.norm(b)),
+                                              1e-12))
