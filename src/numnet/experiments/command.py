@@ -103,6 +103,20 @@ def _usage(message: str) -> click.UsageError:
     return click.UsageError(one_line(message))
 
 
+@contextlib.contextmanager
+def _stopped_cleanly(store_path: Path) -> Any:
+    """Around a sweep or a curve: Ctrl-C ends with status 130 saying where the finished runs
+    are; an error ends in one line (:func:`_error`)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
+                   f"same command again to continue", err=True)
+        sys.exit(130)
+    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
+        raise _error(exc) from None
+
+
 def _error(exc: BaseException | str) -> click.ClickException:
     """A one-line ``Error: ...`` (exit 1) for ``exc``."""
     if isinstance(exc, OSError) and not isinstance(exc, StoreError) and exc.filename:
@@ -280,17 +294,12 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
             if name == "distributed" or name.startswith("distributed."):
                 logging.getLogger(name).setLevel(logging.ERROR)
     try:
-        result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
-                       fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
-                       progress=progress, retry_failed=retry_failed,
-                       title=title or config.get("title"), description=description,
-                       max_runs=max_runs, timeout=timeout, notes=notes)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
-                   f"same command again to continue", err=True)
-        sys.exit(130)
-    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
-        raise _error(exc) from None
+        with _stopped_cleanly(store_path):
+            result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
+                           fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
+                           progress=progress, retry_failed=retry_failed,
+                           title=title or config.get("title"), description=description,
+                           max_runs=max_runs, timeout=timeout, notes=notes)
     finally:
         executor.close()
     _say_results(result, out)
@@ -516,18 +525,12 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
     if scheduler is not None or backend == "dask":
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
     from .curves import curve
-    try:
+    with _stopped_cleanly(store_path):
         result = curve(source, vary, values, seeds=seeds, hidden_layers=fixed_hidden,
                        n_samples=n_samples, learning_rate=lr, fit_kwargs=fit_kwargs,
                        executor=backend or "serial", scheduler=scheduler, workers=workers,
                        store=store_path, out=out, progress=progress, title=title,
                        max_runs=max_runs, timeout=timeout)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; every finished run is in {one_line(store_path)}: run the "
-                   f"same command again to continue", err=True)
-        sys.exit(130)
-    except (ValueError, TypeError, ImportError, RuntimeError, OSError) as exc:
-        raise _error(exc) from None
     _say_results(result, out)
     click.echo(f"curve: {one_line(Path(out) / CURVE_PNG)}")
 
