@@ -22,15 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 N_FEATURES = audio.FeatureSettings().n_features     # 207: MFCCs, deltas, frame features, mel, parts
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _feature_cache(tmp_path_factory):
-    """Features are cached per file by default: here in a folder of the test session's,
-    never the user's (subprocesses inherit it)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NUMNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-        yield
-
-
 def chord(sample_rate, duration=0.3, root=440.0, level=0.3):
     """Three partials, nothing above 3.3 kHz: resampling to any rate here keeps all of it."""
     t = np.arange(round(duration * sample_rate)) / sample_rate

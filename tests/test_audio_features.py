@@ -24,15 +24,6 @@ PERTURBATIONS = {name: f for name, f in BENCH["PERTURBATIONS"].items() if name !
 LEGACY = audio.FeatureSettings.from_dict({"version": 1})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _feature_cache(tmp_path_factory):
-    """Features are cached per file by default: here in a folder of the test session's,
-    never the user's (subprocesses inherit it)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NUMNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-        yield
-
-
 @pytest.fixture(scope="module")
 def words():
     """Two synthetic speakers saying each of the ten words once: ``(clips, labels)``."""

@@ -39,15 +39,6 @@ UNDECODABLE_CLASS = os.fsdecode(b"hiss\xff")        # -> the label "hiss\\xff"
 ESCAPE_CLASS = "esc\x1b[31mred"                     # -> the label as it is
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _feature_cache(tmp_path_factory):
-    """Features are cached per file by default: here in a folder of the test session's,
-    never the user's (subprocesses inherit it)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NUMNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
-        yield
-
-
 def chord(root=440.0, duration=0.15):
     t = np.arange(round(duration * RATE)) / RATE
     return 0.3 * np.sin(2 * np.pi * root * t) + 0.1 * np.sin(2 * np.pi * 3 * root * t)
