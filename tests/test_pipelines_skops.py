@@ -190,12 +190,18 @@ def test_a_tampered_estimator_state_is_refused_by_its_checks(tmp_path):
             load_pipeline(bad)
 
 
-def test_numnet_save_points_to_the_pipeline_api_and_skops_is_named(tmp_path, monkeypatch):
-    pipe, _, _ = _pipeline()
-    with pytest.raises(TypeError, match=r"numnet.estimators.save_pipeline\(model, "
-                                        r"'model.skops'\)"):
-        numnet.save(pipe, tmp_path / "pipe.safetensors")
-    assert not (tmp_path / "pipe.safetensors").exists()
+def test_numnet_save_and_load_take_a_pipeline_through_skops_and_skops_is_named(
+        tmp_path, monkeypatch):
+    """numnet.save(pipeline) / numnet.load, as the request asked, in skops' safe format."""
+    pipe, X, _ = _pipeline()
+    path = numnet.save(pipe, tmp_path / "pipe.skops")
+    assert skops_io.get_untrusted_types(file=path) == ["numnet.estimators.MLPClassifier"]
+    np.testing.assert_array_equal(numnet.load(path).predict_proba(X), pipe.predict_proba(X))
+    with pytest.raises(TypeError, match="keeps no metadata"):
+        numnet.save(pipe, tmp_path / "meta.skops", metadata={"note": 1})
+    with pytest.raises(TypeError, match="trusted= applies to files in skops' format only"):
+        numnet.load(numnet.save(pipe[-1].network_, tmp_path / "net.safetensors"),
+                    trusted=["x"])
     for name in ("skops", "skops.io"):
         monkeypatch.setitem(sys.modules, name, None)
     for call in (lambda: save_pipeline(pipe, tmp_path / "p.skops"),

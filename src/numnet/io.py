@@ -60,6 +60,10 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
         preprocessing (:class:`numnet.preprocessing.PreprocessedModel`, what
         :func:`load` gives for a ``numnet train`` model), or an estimator with
         a ``network_`` and a ``numnet_state()`` (see this module's docstring).
+        Any other scikit-learn estimator, a ``Pipeline`` of numnet estimators
+        and scikit-learn's preprocessors for one, is written in skops' safe
+        format by :func:`numnet.estimators.save_pipeline` (conventionally
+        ``*.skops``; the ``sklearn`` extra), which :func:`load` reads back.
     path : str or path-like
         The target file (conventionally ``*.safetensors``); its directory must
         exist. An existing file is replaced, keeping its permissions.
@@ -87,10 +91,11 @@ def save(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | No
         return _save(model.network_, path, metadata, estimator=spec,
                      estimator_loader=_estimator)
     if not isinstance(model, Network) and hasattr(model, "get_params"):
-        raise TypeError(f"numnet.save writes a network or one fitted numnet estimator, not a "
-                        f"{type(model).__name__}; save a pipeline (or any scikit-learn "
-                        f"estimator) without pickle with numnet.estimators.save_pipeline(model, "
-                        f"'model.skops')")
+        if metadata is not None:
+            raise TypeError(f"numnet.save writes a {type(model).__name__} in skops' format, "
+                            f"which keeps no metadata; leave metadata out")
+        from .estimators.pipelines import save_pipeline  # the sklearn extra
+        return save_pipeline(model, path)
     return _save(model, path, metadata)
 
 
@@ -111,15 +116,21 @@ def _estimator(net: Network, spec: dict[str, Any]) -> Any:
     return loader(net, spec["state"])
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
     """Load a model from a file written by :func:`save`, :func:`save_checkpoint`, ``numnet train``.
 
     Never runs code from the file; see :mod:`numnet._files.format` for what is
-    checked (a corrupt file is refused).
+    checked (a corrupt file is refused). A file in skops' format (a pipeline,
+    or any scikit-learn estimator, that :func:`save` wrote) is read by
+    :func:`numnet.estimators.load_pipeline`, which refuses types it does not
+    trust.
 
     Parameters
     ----------
     path : str or path-like
+    trusted : list of str or type, optional
+        For a skops file only: the types to trust besides numnet's estimators
+        and skops' defaults (:func:`numnet.estimators.load_pipeline`).
 
     Returns
     -------
@@ -142,11 +153,28 @@ def load(path: str | os.PathLike[str]) -> Any:
         If the file is not a valid numnet model or checkpoint; the message
         names the file and the problem.
     """
+    if _is_zip(path):                                   # skops' format: a zip archive
+        from .estimators.pipelines import load_pipeline  # the sklearn extra
+        return load_pipeline(path, trusted=trusted)
+    if trusted is not None:
+        raise TypeError("trusted= applies to files in skops' format only (what numnet.save "
+                        "writes for a pipeline); a numnet model file never runs code")
     loaded = _load(path, MLP, estimator_loader=_estimator)
     if isinstance(loaded, Network) and PREPROCESSING_KEY in loaded.metadata:
         from .preprocessing import PreprocessedModel
         return PreprocessedModel.from_network(loaded, path)
     return loaded
+
+
+def _is_zip(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a regular file that starts as a zip archive does (skops' files)."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
