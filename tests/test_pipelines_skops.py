@@ -199,6 +199,9 @@ def test_numnet_save_and_load_take_a_pipeline_through_skops_and_skops_is_named(
     np.testing.assert_array_equal(numnet.load(path).predict_proba(X), pipe.predict_proba(X))
     with pytest.raises(TypeError, match="keeps no metadata"):
         numnet.save(pipe, tmp_path / "meta.skops", metadata={"note": 1})
+    np.savez(tmp_path / "arrays.npz", a=np.arange(3))       # a zip archive too
+    with pytest.raises(ValueError, match="not a file in skops' format"):
+        numnet.load(tmp_path / "arrays.npz")
     with pytest.raises(TypeError, match="trusted= applies to files in skops' format only"):
         numnet.load(numnet.save(pipe[-1].network_, tmp_path / "net.safetensors"),
                     trusted=["x"])

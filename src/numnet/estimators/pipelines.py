@@ -21,6 +21,7 @@ work as well.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -127,6 +128,8 @@ def load_pipeline(path: str | os.PathLike[str],
         Without skops (``pip install 'numnet[sklearn]'``).
     UntrustedTypesError (a TypeError)
         When the file names other types, each named; nothing is built then.
+    ValueError
+        When the file is not in skops' format (another zip archive, such as an ``.npz``).
     FileNotFoundError, IsADirectoryError, PermissionError
         From the operating system.
     """
@@ -137,7 +140,11 @@ def load_pipeline(path: str | os.PathLike[str],
             raise IsADirectoryError(f"cannot load '{path}': it is a directory")
         raise FileNotFoundError(f"cannot load '{path}': no such file")
     allowed = set(TRUSTED_TYPES) | set(_type_names(trusted))
-    named = sio.get_untrusted_types(file=path)
+    try:
+        named = sio.get_untrusted_types(file=path)
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"cannot load '{printable(path)}': it is not a file in skops' format "
+                         f"(nor a numnet model): {printable(str(exc))[:200]}") from None
     refused = sorted(set(named) - allowed)
     if refused:
         names = ", ".join(repr(printable(name))[:200] for name in refused[:20])
