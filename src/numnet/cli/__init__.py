@@ -30,7 +30,7 @@ if click is not None:
     from numnet.experiments.command import curve_command, sweep_command
     from numnet.terminal import escape_standard_streams
 
-    from ._common import clean_warnings
+    from ._common import clean_warnings, import_plugin
     from .compile import compile_command
     from .demo import demo
     from .evaluate import evaluate
@@ -46,16 +46,23 @@ if click is not None:
     @click.group(context_settings={"help_option_names": ["-h", "--help"], "color": True},
                  epilog="Every command has --help with examples, e.g. numnet train --help.")
     @click.version_option(package_name="numnet")
+    @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+                  help="Import this Python module first (repeatable): one that registers "
+                       "your own activations or losses (numnet.activations.register, "
+                       "numnet.losses.register), so that models using them load.")
     @click.pass_context
-    def cli(ctx: click.Context) -> None:
+    def cli(ctx: click.Context, plugins: tuple[str, ...]) -> None:
         """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial
         to practice.
 
         \b
         numnet train flowers.csv --target species --out flowers.safetensors
         numnet predict flowers.safetensors new_flowers.csv
+        numnet --plugin my_activations evaluate model.safetensors test.csv
         """
         ctx.with_resource(clean_warnings())
+        for name in plugins:
+            import_plugin(name)
 
     for _command in (demo, train, lr_find_command, evaluate, predict, export, info, gradcheck,
                      compile_command):

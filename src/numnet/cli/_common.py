@@ -50,7 +50,11 @@ def _message(exc: BaseException) -> str:
         return f"'{exc.filename}' is a directory, not a file"
     if isinstance(exc, PermissionError) and exc.filename is not None:
         return f"permission denied: '{exc.filename}'"
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if "this process knows" in text and "register" in text:     # a custom activation or loss
+        text += ("; on the command line, name a module that registers it: numnet --plugin "
+                 "MODULE COMMAND ...")
+    return text
 
 
 def memory_message(exc: MemoryError) -> str:
@@ -386,3 +390,25 @@ def verdict(sets: Sequence[tuple[str, dict[str, float], dict[str, float]]], prim
         lines.append(f"learned nothing: the model does no better than {what} ("
                      + "; ".join(f"{name}: {said}" for name, said in failed) + f"); {todo}")
     return lines + partial
+
+
+def import_plugin(name: str) -> None:
+    """Import the module ``name`` (``--plugin``), which registers activations or losses; the
+    current folder is searched first, as ``python -m`` does. One-line errors for a module
+    that is missing or fails."""
+    import importlib
+    import sys
+
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            raise CliError(f"--plugin {printable(name)}: no such module (give a module name "
+                           f"importable from here, e.g. my_activations for "
+                           f"./my_activations.py)") from None
+        raise CliError(f"--plugin {printable(name)} failed: {one_line(exc)}") from None
+    except Exception as exc:             # the plugin's own error, in one line
+        raise CliError(f"--plugin {printable(name)} failed: {type(exc).__name__}: "
+                       f"{one_line(exc)}") from None
