@@ -148,3 +148,21 @@ def test_a_fit_too_short_to_pay_for_a_measurement_is_not_measured():
 def test_a_budget_must_be_positive():
     with pytest.raises(ValueError, match="budget must be"):
         HealthMonitor(budget=0)
+
+
+def test_a_verbose_fit_says_when_its_loss_was_still_falling(capsys):
+    """The CLI's and fit's defaults undertrain small data: the last lines say so."""
+    from numnet._fitting.loop import still_falling
+    X, y = datasets.sum_of_two(500, random_state=0)
+    net = MLP(2, [5], 1, output_activation="identity", random_state=0)
+    fit(net, X, y, epochs=300, verbose=True, random_state=0)
+    err = capsys.readouterr().err
+    assert "note: the loss was still falling at the last epoch (by " in err  # 1.2% of base
+    net = MLP(2, [5], 1, output_activation="identity", random_state=0)
+    fit(net, X, y, epochs=300, optimizer="adam", learning_rate=0.01, verbose=True,
+        random_state=0)
+    assert "still falling" not in capsys.readouterr().err          # 1e-5 of the baseline
+    assert still_falling([1.0, 0.9, 0.8, 0.7, 0.6], 1.0) == (
+        "by 0.2 over the last 2 epochs, 20.0% of the baseline's loss")
+    assert still_falling([1.0, 0.9, 0.8, 0.7], 1.0) is None          # too few epochs
+    assert still_falling([0.5] * 10, 1.0) is None
