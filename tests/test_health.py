@@ -166,3 +166,14 @@ def test_a_verbose_fit_says_when_its_loss_was_still_falling(capsys):
         "by 0.2 over the last 2 epochs, 20.0% of the baseline's loss")
     assert still_falling([1.0, 0.9, 0.8, 0.7], 1.0) is None          # too few epochs
     assert still_falling([0.5] * 10, 1.0) is None
+
+
+def test_a_verbose_fit_names_features_on_very_different_scales(capsys):
+    from numnet._fitting.loop import feature_scales
+    X, y = datasets.sum_of_two(200, random_state=0)
+    fit(MLP(2, [5], 1, random_state=0), X * [1.0, 1e-4], y, epochs=5, verbose=True,
+        random_state=0)
+    assert "note: the features' scales differ by ~1e4" in capsys.readouterr().err
+    fit(MLP(2, [5], 1, random_state=0), X, y, epochs=5, verbose=True, random_state=0)
+    assert "scales differ" not in capsys.readouterr().err
+    assert feature_scales(np.array([[1.0, 5.0], [1.0, 7.0]])) is None     # a constant column

@@ -608,7 +608,29 @@ def say_baseline(run: Run, cbs: CallbackList, data: Data) -> None:
         if falling is not None:
             stream.write(f"note: the loss was still falling at the last epoch ({falling}); "
                          f"more epochs may help\n")
+    scales = feature_scales(data.X)
+    if scales is not None:
+        stream.write(f"note: {scales}\n")
     stream.flush()
+
+
+# Features whose standard deviations differ by this factor or more are named: a network's
+# first layer then learns at rates as far apart (one learning rate for all its weights).
+SCALES_APART = 1e3
+
+
+def feature_scales(X: np.ndarray) -> str | None:
+    """``"the features' scales differ by ~1e4 (standard deviations 0.01 to 120): ..."`` when
+    the columns of ``X`` (n, num_inputs) that vary have standard deviations
+    :data:`SCALES_APART` or more apart; else None."""
+    std = X.std(axis=0, dtype=np.float64) if len(X) > 1 else np.zeros(0)
+    std = std[np.isfinite(std) & (std > 0)]
+    if len(std) < 2 or std.max() < SCALES_APART * std.min():
+        return None
+    return (f"the features' scales differ by ~1e{round(math.log10(std.max() / std.min()))} "
+            f"(standard deviations {std.min():.2g} to {std.max():.2g}): standardise them "
+            f"(numnet train does unless --no-scale; in Python numnet.preprocessing."
+            f"Preprocessing or scikit-learn's StandardScaler)")
 
 
 # The loss is "still falling" when over the last fifth of the epochs (at least 2) it fell by
