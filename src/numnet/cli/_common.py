@@ -222,12 +222,14 @@ def audio_settings(model: Any, source: str) -> dict:
 
 
 def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
-                seed: int, need_target: bool, target_columns: int | None = None) -> data.Table:
+                seed: int, need_target: bool, target_columns: int | None = None,
+                ids: str | None = None) -> data.Table:
     """The model's feature columns (and target columns if asked) read from ``source``.
 
     A model trained by ``numnet train`` knows its column names; a plain
     :func:`numnet.save` file does not, so its features are the data's columns
-    that are not the target, in order.
+    that are not the target, in order. ``ids`` names a column kept as it is
+    (``Table.ids``).
     """
     prep = model.preprocessing
     if source.startswith(data.AUDIO_PREFIX):
@@ -267,6 +269,11 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
                                f"target); its columns are {', '.join(columns[:20])}; "
                                f"name the target with --target COL")
         table = data.table_from_frame(frame, source, targets, features)
+        if ids is not None:
+            if ids not in columns:
+                raise CliError(f"{source}: no column {printable(ids)!r} for --id; its columns "
+                               f"are {', '.join(map(printable, columns[:20]))}")
+            table.ids = frame[ids].to_numpy()
     if table.X.shape[1] != prep.n_features:
         raise CliError(f"{source}: the model takes {prep.n_features} feature(s), the data has "
                        f"{table.X.shape[1]}")

@@ -87,6 +87,8 @@ class Table:
     parts : dict of str -> Table, or None
         For a data split read with ``audio_split=True``: ``"test"`` and, when the
         split has one, ``"valid"`` (this table is ``train/``).
+    ids : ndarray of shape (n_samples,) or None
+        A column carried through to the output as it is (``numnet predict --id``).
     """
 
     X: np.ndarray
@@ -98,6 +100,7 @@ class Table:
     files: list[str] | None = field(default=None, repr=False)
     folder: str | None = None
     parts: dict[str, Table] | None = field(default=None, repr=False)
+    ids: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:

@@ -157,12 +157,15 @@ def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[s
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Write the predictions to this CSV file instead of printing them.")
 @click.option("--proba", is_flag=True, help="Add each class's probability (classification).")
+@click.option("--id", "id_column", default=None, metavar="COLUMN",
+              help="Carry this column of DATA (a file) into the predictions, first, as it "
+                   "is: e.g. a customer or sample ID.")
 @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Rows of a generated data set (refused for other DATA).")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Seed of a generated data set (refused for other DATA).")
 @user_errors
-def predict(model, inputs, values, out, proba, samples, seed):
+def predict(model, inputs, values, out, proba, id_column, samples, seed):
     """Predict with the model in file MODEL: for every row of DATA, or one sample.
 
     Prints CSV (or writes it with --out): the predicted label, with the names
@@ -189,6 +192,11 @@ def predict(model, inputs, values, out, proba, samples, seed):
                       f"({', '.join(data.GENERATED)}); "
                       + ("--values is one sample" if values is not None else
                          f"{' '.join(inputs) or 'no DATA'} has its own rows"))
+    reads_a_file = (source is not None and not audio_files and file_input(source) is not None
+                    and not source.startswith(data.AUDIO_PREFIX))
+    if id_column is not None and not reads_a_file:
+        raise CliError("--id names a column of a DATA file (CSV, TSV, Parquet, NPZ), and "
+                       "there is none here; leave it out")
     m = load_model(model)
     prep = m.preprocessing
     if proba and not m.is_classifier:
@@ -211,11 +219,17 @@ def predict(model, inputs, values, out, proba, samples, seed):
         if source.startswith(data.AUDIO_PREFIX):
             table = data.load_table(source, audio_settings=audio_settings(m, source))
         else:
-            table = model_table(m, source, None, samples, seed, need_target=False)
+            table = model_table(m, source, None, samples, seed, need_target=False,
+                                ids=id_column)
         X = table.X
     pred = m.predict(X)
     P = m.predict_proba(X) if proba else None
     frame = _frame(m, pred, P, prep.target_names)
+    if id_column is not None:
+        if id_column in frame.columns:
+            raise CliError(f"--id {printable(id_column)}: the predictions have a column of "
+                           f"that name already; give another column")
+        frame.insert(0, id_column, table.ids)
     if out:
         atomic_write(out, frame.to_csv(index=False).encode("utf-8"))   # whole or not at all
         click.echo(f"wrote {len(frame)} prediction(s) to {out}", err=True)
