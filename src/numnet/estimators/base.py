@@ -276,11 +276,13 @@ class BaseMLP(BaseEstimator):
         self.loss_curve_: list[float] = []
         self._no_improvement_count = 0
         if self.early_stopping:
+            self.validation_loss_curve_: list[float] | None = []
             self.validation_scores_: list[float] | None = []
             self.best_validation_score_: float | None = -np.inf
             self.best_loss_: float | None = None
         else:
             self.best_loss_ = np.inf
+            self.validation_loss_curve_ = None
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
@@ -431,7 +433,16 @@ class BaseMLP(BaseEstimator):
         batch_size = stochastic.batch_size(self.batch_size, n_samples)
         batch_total = batch_size * (1.0 if sample_weight is None else float(sample_weight.mean()))
         scorer = None if validation is None or self.scoring is None else get_scorer(self.scoring)
-        rules = EpochEnd(lambda loss: self._end_epoch(loss, n_samples, validation, scorer))
+
+        def end_epoch(loss: float) -> str | None:
+            if self.early_stopping:     # the held-out loss of the weights the epoch ends with
+                curve = getattr(self, "validation_loss_curve_", None)
+                if curve is None:                        # a file saved before it was kept
+                    curve = self.validation_loss_curve_ = []
+                curve.append(self._held_out_loss(X_val, Y_val, sw_val))
+            return self._end_epoch(loss, n_samples, validation, scorer)
+
+        rules = EpochEnd(end_epoch)
         self.n_iter_ = 0
         with stochastic.continued_schedule(self._optimizer, self._optimizer_epochs):
             history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
@@ -554,6 +565,21 @@ class BaseMLP(BaseEstimator):
         """scikit-learn's ``verbose`` output: a line on stdout."""
         if self.verbose:
             print(message)
+
+    def _held_out_loss(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None
+                       ) -> float:
+        """The loss (scikit-learn's units, without the ``alpha`` penalty) of the network now
+        on held-out ``X (n, n_features)``, ``Y (n, n_outputs)`` encoded as for training;
+        NaN when the outputs are not numbers."""
+        lossfn = losses.get_loss(self._loss)
+        with np.errstate(all="ignore"):
+            P = self._net.forward_train(X)[0]
+            if sample_weight is None:
+                value = float(lossfn.value(P, Y))
+            else:
+                value = float(losses.weighted_value(lossfn, P, Y,
+                                                    losses.normalize_weights(sample_weight)))
+        return self._scale * value if math.isfinite(value) else math.nan
 
     def _score_improved(self, validation: Validation, scorer: Scorer | None = None) -> bool:
         """Score the held-out set (``score``, or ``scorer``: ``scoring``'s); keep the best

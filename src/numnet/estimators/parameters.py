@@ -184,6 +184,9 @@ DOC_PARAMETERS = """
         Lowest training loss (None with ``early_stopping``).
     validation_scores_ : list of float or None
         Held-out score per epoch with ``early_stopping`` (by ``scoring``).
+    validation_loss_curve_ : list of float or None
+        Held-out loss per epoch with ``early_stopping`` (numnet's; scikit-learn's
+        units, without the ``alpha`` penalty), beside ``loss_curve_``.
     best_validation_score_ : float or None
     n_iter_ : int
         Epochs (or ``lbfgs`` iterations) run by the last fit.

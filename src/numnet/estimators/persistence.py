@@ -35,10 +35,10 @@ from numnet.network import Network
 logger = logging.getLogger("numnet.estimators")
 
 #: Fitted attributes saved as JSON (``classes_`` is saved beside them).
-FITTED = ("loss_", "loss_curve_", "best_loss_", "validation_scores_",
+FITTED = ("loss_", "loss_curve_", "best_loss_", "validation_scores_", "validation_loss_curve_",
           "best_validation_score_", "n_iter_", "t_", "n_layers_", "n_outputs_",
           "out_activation_", "n_features_in_", "feature_names_in_")
-_FLOAT_LISTS = ("loss_curve_", "validation_scores_")
+_FLOAT_LISTS = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 #: The most bytes of optimizer state (Adam: two copies of the parameters) a file holds;
 #: beyond, it is left out (logged) so that the file stays under the header's limit
 #: (:data:`numnet._files.format.MAX_HEADER_BYTES`, 16 MiB; base64 adds a third).
