@@ -99,6 +99,11 @@ OPTION = {
 }
 
 
+
+# Seconds of reading the data (an audio folder's features) from which the summary says them
+# beside the training's own time.
+READING_SHOWN = 0.5
+
 def scores(model: PreprocessedModel, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Scores in the data's units: mse/mae/r2, or accuracy and macro F1."""
     pred = model.predict(X)
@@ -499,6 +504,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    f"output, {net.num_parameters} parameters) on {len(X_fit)} rows of "
                    f"{printable(source)}" + (f", validating on {len(sets['validation'][0])}"
                                              if "validation" in sets else ""), err=True)
+    reading = time.perf_counter() - started         # the data read (audio: its features)
+    started = time.perf_counter()                   # the training, timed on its own
     with _divergence_said_once():
         history = fit(net, Xt, Yt, loss=loss_name, optimizer=optimizer,
                       learning_rate=learning_rate, epochs=epochs,
@@ -527,7 +534,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    "validation_rows": len(sets["validation"][0]) if "validation" in sets else 0,
                    "train_scores": train_scores,
                    "validation_scores": val_scores, "baseline": baseline,
-                   "seconds": round(elapsed, 3),
+                   "seconds": round(elapsed, 3), "data_seconds": round(reading, 3),
                    "stop_reason": history.stop_reason})
     if "test" in sets:
         record.update({"test_rows": len(sets["test"][0]), "test_scores": scored["test"]})
@@ -540,7 +547,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     fitted = Yt if task != "classification" else (
         np.eye(n_out)[Yt] if n_out > 1 else Yt.reshape(-1, 1).astype(np.float64))
     base_loss = baseline_loss(fitted, loss_name)
-    _summary(model, history, scored, elapsed, base_scores)
+    _summary(model, history, scored, elapsed, base_scores, reading)
     _baseline_summary(model, baseline, base_scores, scored, base_loss)
     click.echo(f"saved {out}")
     if plot:
@@ -651,7 +658,8 @@ def _held_out_record(table: data.Table, val_rows: np.ndarray, train_rows: np.nda
 
 
 def _summary(model: PreprocessedModel, history: Any, scored: dict[str, dict[str, float]],
-             elapsed: float, base_scores: dict[str, dict[str, float]]) -> None:
+             elapsed: float, base_scores: dict[str, dict[str, float]],
+             reading: float = 0.0) -> None:
     """The final table: scores on each scored set (``train``, ``validation``, ``test``),
     their baselines' (``baseline on train``, ...), and the run."""
     names = list(scored["train"])
@@ -662,7 +670,8 @@ def _summary(model: PreprocessedModel, history: Any, scored: dict[str, dict[str,
     click.echo("")
     echo_table(rows, header)
     loss = f"{history.loss[-1]:.4g}" if history.loss else "-"
-    click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s, final loss {loss}, "
+    read = f" (after {reading:.2f} s reading the data)" if reading >= READING_SHOWN else ""
+    click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s{read}, final loss {loss}, "
                f"{model.net.num_parameters} parameters")
 
 
