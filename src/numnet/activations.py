@@ -43,13 +43,17 @@ has registered the same name first, and numnet refuses it otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .validation import central_differences, relative_error
+from .validation import (
+    central_differences,
+    check_callable,
+    check_plain_name,
+    relative_error,
+)
 
 __all__ = [
     "Activation",
@@ -438,21 +442,13 @@ ACTIVATIONS: dict[str, Activation] = {
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}
 #: The names numnet defines, which :func:`register` never replaces (aliases included).
 BUILTIN = frozenset(ACTIVATIONS) | frozenset(_ALIASES)
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-
-
 def check_activation_name(name: Any) -> str:
     """``name`` if it can name an activation: lowercase ASCII letters, digits and ``_``.
 
     A letter first, 64 characters at most; what :func:`register` accepts and
     what a model file may hold, so that a name is safe to store and to print.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"an activation's name is a str, got {type(name).__name__}")
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"activation name {name!r:.80} is not a plain name: use lowercase "
-                         f"letters, digits and '_' (a letter first, 64 at most), e.g. 'swish'")
-    return name
+    return check_plain_name(name, "activation", "swish")
 
 
 def get_activation(name: str | Activation) -> Activation:
@@ -544,7 +540,7 @@ def register(name: str | Activation,
                             "and derivative only with a name")
         act = name._replace(scalar=None, scalar_derivative=None)
     else:
-        act = Activation(check_activation_name(name), _callable(forward, "forward"),
+        act = Activation(check_activation_name(name), check_callable(forward, "forward"),
                          _backward_from(derivative, backward), output_only=bool(output_only))
     check_activation_name(act.name)
     if act.name in BUILTIN:
@@ -555,12 +551,6 @@ def register(name: str | Activation,
     return act
 
 
-def _callable(fn: Any, what: str) -> Callable[..., Any]:
-    if not callable(fn):
-        raise TypeError(f"register needs {what} as a function, got {type(fn).__name__}")
-    return fn
-
-
 def _backward_from(derivative: Any, backward: Any
                    ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     """``backward(Z, A, dA)``: the one given, or ``dA * derivative(Z, A)`` in ``Z``'s dtype."""
@@ -568,8 +558,8 @@ def _backward_from(derivative: Any, backward: Any
         raise TypeError("register needs derivative(Z, A) -> f'(Z), or backward(Z, A, dA) -> "
                         "dZ for an activation that is not elementwise (one of the two)")
     if backward is not None:
-        return _callable(backward, "backward")
-    fn = _callable(derivative, "derivative")
+        return check_callable(backward, "backward")
+    fn = check_callable(derivative, "derivative")
 
     def chain_rule(Z: np.ndarray, A: np.ndarray, dA: np.ndarray) -> np.ndarray:
         return np.asarray(dA * fn(Z, A), dtype=Z.dtype)

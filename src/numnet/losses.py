@@ -42,7 +42,6 @@ network trains with yours on a NumPy runner (buffered or reference).
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -50,7 +49,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .activations import Workspace
-from .validation import central_differences, check_pair, relative_error, scaled_pair
+from .validation import (
+    central_differences,
+    check_callable,
+    check_pair,
+    check_plain_name,
+    relative_error,
+    scaled_pair,
+)
 
 __all__ = ["Loss", "ScalarLoss", "LOSSES", "BUILTIN", "get_loss", "register", "mse", "mae",
            "huber", "binary_cross_entropy", "categorical_cross_entropy"]
@@ -494,16 +500,8 @@ _ALIASES = {
 
 #: The names numnet defines, which :func:`register` never replaces (aliases included).
 BUILTIN = frozenset(LOSSES) | frozenset(_ALIASES)
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-
-
 def _check_loss_name(name: Any) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"a loss's name is a str, got {type(name).__name__}")
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"loss name {name!r:.80} is not a plain name: use lowercase letters, "
-                         f"digits and '_' (a letter first, 64 at most), e.g. 'log_cosh'")
-    return name
+    return check_plain_name(name, "loss", "log_cosh")
 
 
 def get_loss(name: str | Loss) -> Loss:
@@ -580,8 +578,7 @@ def register(name: str | Loss,
         loss = name._replace(scalar=None)
     else:
         for fn, what in ((value, "value"), (gradient, "gradient")):
-            if not callable(fn):
-                raise TypeError(f"register needs {what} as a function, got {type(fn).__name__}")
+            check_callable(fn, what)
         if sample_values is not None and not callable(sample_values):
             raise TypeError(f"sample_values must be a function, got "
                             f"{type(sample_values).__name__}")

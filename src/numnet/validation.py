@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -534,3 +535,29 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     ``a`` is from a numeric one ``b`` (same shape), scale-free."""
     return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(a) + np.linalg.norm(b)),
                                               1e-12))
+
+
+# --- names and functions of what users register (activations, losses) -------------------
+
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def check_plain_name(name: Any, kind: str, example: str) -> str:
+    """``name`` if it can name a registered ``kind`` ("activation", "loss"): lowercase
+    ASCII letters, digits and ``_``, a letter first, 64 characters at most, so that a name
+    is safe to store in a file and to print; ``example`` is shown in the error."""
+    if not isinstance(name, str):
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{article} {kind}'s name is a str, got {type(name).__name__}")
+    if not _PLAIN_NAME.fullmatch(name):
+        raise ValueError(f"{kind} name {name!r:.80} is not a plain name: use lowercase "
+                         f"letters, digits and '_' (a letter first, 64 at most), e.g. "
+                         f"{example!r}")
+    return name
+
+
+def check_callable(fn: Any, what: str) -> Any:
+    """``fn`` if it is a function (``register``'s ``what`` argument), else a TypeError."""
+    if not callable(fn):
+        raise TypeError(f"register needs {what} as a function, got {type(fn).__name__}")
+    return fn
