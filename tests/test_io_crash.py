@@ -84,8 +84,12 @@ def _run_kills(tmp_path: Path) -> None:
         try:
             ready = child.stdout.readline()
             assert ready == b"ready\n", child.communicate()[1].decode(errors="replace")
+            first: list[bytes] = []
             if k == 0:
                 pass                                   # kill at once: before any save ends
+            elif k % 4 == 1:                           # after a whole save, however slow the
+                first.append(child.stdout.readline())  # machine: the target must then stay
+                time.sleep(rng.uniform(0.0, 0.05))     # whole through the next ones
             elif k % 2:
                 time.sleep(rng.uniform(0.0, 0.1))      # anywhere in the save loop
             else:                                      # while a temporary file is being written
@@ -98,6 +102,7 @@ def _run_kills(tmp_path: Path) -> None:
                 child.kill()
                 child.wait()
         output, _ = child.communicate()
+        output = b"".join(first) + output
         assert child.returncode == -signal.SIGKILL
         reported = sum(line.startswith(b"saved") for line in output.splitlines())
         completed_saves += reported

@@ -17,43 +17,79 @@ import numpy as np
 from .features import FEATURE_NAMES, clip_features
 from .initializers import check_random_state
 from .validation import (
+    check_fraction,
     check_name,
     check_nonnegative_float,
     check_positive_float,
     check_positive_int,
 )
 
-__all__ = ["one_minus_x", "sum_of_two", "xor", "sine", "spirals", "moons", "tones",
-           "TONE_CLASSES", "load_csv", "load_npz", "DATASETS", "get_dataset"]
+__all__ = ["one_minus_x", "sum_of_two", "xor", "sine", "spirals", "moons", "circles",
+           "gaussians", "tones", "TONE_CLASSES", "load_csv", "load_npz", "DATASETS",
+           "get_dataset"]
 
 Seed = int | np.random.Generator | None
 
 
-def one_minus_x(n_samples: int = 1000, random_state: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+def one_minus_x(n_samples: int = 1000, random_state: Seed = None, noise: float = 0.0
+                ) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's first task: learn ``y = 1 - x`` for ``x`` uniform on [0, 1).
 
-    Returns ``X: (n_samples, 1)``, ``y: (n_samples, 1)``.
+    Returns ``X: (n_samples, 1)``, ``y: (n_samples, 1)``. ``noise`` adds Gaussian
+    noise of that standard deviation to the targets; at 0 (the default) no
+    noise is drawn, so the output and the generator's stream are as without it.
     """
     n = check_positive_int(n_samples, "n_samples")
-    X = check_random_state(random_state).random((n, 1))
-    return X, 1.0 - X
+    noise = check_nonnegative_float(noise, "noise")
+    rng = check_random_state(random_state)
+    X = rng.random((n, 1))
+    return X, _noisy(1.0 - X, noise, rng)
 
 
-def sum_of_two(n_samples: int = 1000, random_state: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+def sum_of_two(n_samples: int = 1000, random_state: Seed = None, noise: float = 0.0
+               ) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's second task: add two numbers, each uniform on [0, 0.5).
 
     Returns ``X: (n_samples, 2)``, ``y: (n_samples, 1)`` in [0, 1), where a
-    sigmoid output can reach every target.
+    sigmoid output can reach every target; ``noise`` as in :func:`one_minus_x`
+    (noisy targets may leave [0, 1)).
     """
     n = check_positive_int(n_samples, "n_samples")
-    X = check_random_state(random_state).random((n, 2)) / 2.0
-    return X, X.sum(axis=1, keepdims=True)
+    noise = check_nonnegative_float(noise, "noise")
+    rng = check_random_state(random_state)
+    X = rng.random((n, 2)) / 2.0
+    return X, _noisy(X.sum(axis=1, keepdims=True), noise, rng)
 
 
-def xor() -> tuple[np.ndarray, np.ndarray]:
-    """The four XOR points: ``X: (4, 2)``, ``y: (4,)`` labels 0/1."""
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return X, np.array([0, 1, 1, 0])
+def _noisy(y: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """``y`` plus Gaussian noise of standard deviation ``noise``; nothing drawn at 0."""
+    return y + noise * rng.standard_normal(y.shape) if noise > 0 else y
+
+
+def xor(n_samples: int | None = None, noise: float = 0.0, random_state: Seed = None
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """XOR: by default its four points, ``X: (4, 2)``, ``y: (4,)`` labels ``[0, 1, 1, 0]``.
+
+    With ``n_samples``: TensorFlow Playground's XOR, ``X: (n_samples, 2)`` uniform
+    on the square [-1, 1) x [-1, 1), labelled 1 where the signs of ``x1`` and
+    ``x2`` differ (``x1 * x2 < 0``), else 0, as the four points are; then
+    Gaussian noise of standard deviation ``noise`` jitters the points (labels
+    stay those of the unjittered points).
+    """
+    noise = check_nonnegative_float(noise, "noise")
+    if n_samples is None:
+        if noise > 0:
+            raise ValueError("xor: noise jitters sampled points, and the four points are "
+                             "exact; give n_samples too")
+        X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        return X, np.array([0, 1, 1, 0])
+    n = check_positive_int(n_samples, "n_samples")
+    rng = check_random_state(random_state)
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = ((X[:, 0] < 0) != (X[:, 1] < 0)).astype(np.int64)
+    if noise > 0:
+        X += noise * rng.standard_normal((n, 2))
+    return X, y
 
 
 def sine(n_samples: int = 500, noise: float = 0.0, random_state: Seed = None
@@ -102,6 +138,50 @@ def moons(n_samples: int = 200, noise: float = 0.1, random_state: Seed = None
                  np.column_stack([np.cos(t), np.sin(t)]),
                  np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)]))
     X += noise * rng.standard_normal((n, 2))
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def circles(n_samples: int = 200, noise: float = 0.1, factor: float = 0.5,
+            random_state: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """A disc inside a ring (TF Playground's circle): ``X: (n_samples, 2)``, ``y: (n_samples,)``.
+
+    Class 0 is the disc of radius ``factor``, class 1 the ring from
+    ``factor + 0.4 * (1 - factor)`` to 1 (0.5 and 0.7 to 1 at the default, the
+    Playground's proportions); radius and angle are uniform, and each point gets
+    Gaussian noise of standard deviation ``noise``. Half the samples (rounded
+    down) are class 0; the samples are in random order. Not linearly separable.
+    """
+    n = check_positive_int(n_samples, "n_samples")
+    noise = check_nonnegative_float(noise, "noise")
+    factor = check_fraction(factor, "factor", inclusive_low=False)
+    rng = check_random_state(random_state)
+    y = (np.arange(n) >= n // 2).astype(np.int64)
+    inner = factor + 0.4 * (1.0 - factor)                # the ring's inner edge
+    r = np.where(y == 0, rng.uniform(0.0, factor, n), rng.uniform(inner, 1.0, n))
+    t = rng.uniform(0.0, 2.0 * np.pi, n)
+    X = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    X += noise * rng.standard_normal((n, 2))
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def gaussians(n_samples: int = 200, noise: float = 0.1, random_state: Seed = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds: ``X: (n_samples, 2)``, ``y: (n_samples,)`` labels 0/1.
+
+    Class 0 is centred on (-1, -1), class 1 on (1, 1); each coordinate has
+    variance ``0.125 + 1.75 * noise`` (TensorFlow Playground's, at half its
+    scale): standard deviation 0.35 at noise 0, 0.55 at 0.1 and 1 at 0.5, where
+    the clouds overlap. Half the samples (rounded down) are class 0; the
+    samples are in random order.
+    """
+    n = check_positive_int(n_samples, "n_samples")
+    noise = check_nonnegative_float(noise, "noise")
+    rng = check_random_state(random_state)
+    y = (np.arange(n) >= n // 2).astype(np.int64)
+    centres = np.where(y[:, None] == 0, -1.0, 1.0)       # (n, 1), the same for both axes
+    X = centres + np.sqrt(0.125 + 1.75 * noise) * rng.standard_normal((n, 2))
     order = rng.permutation(n)
     return X[order], y[order]
 
@@ -313,10 +393,12 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y"
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "one_minus_x": one_minus_x,
     "sum_of_two": sum_of_two,
-    "xor": lambda n_samples=None, random_state=None: xor(),
+    "xor": xor,
     "sine": sine,
     "spirals": spirals,
     "moons": moons,
+    "circles": circles,
+    "gaussians": gaussians,
     "tones": tones,
 }
 

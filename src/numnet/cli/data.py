@@ -7,8 +7,10 @@ target columns. A source is
   header row, or ``.npz`` holding arrays ``X`` and ``y`` (columns named
   ``x0, x1, ...`` and ``y``, or ``y0, y1, ...``) or one 1-D array per column;
 - a built-in set by name: the tutorial's ``one_minus_x`` and ``sum_of_two``,
-  ``xor``, ``sine``, ``spirals`` and ``moons`` (generated, seeded; columns
-  ``x0, x1, ...`` and ``y``), ``tones`` (features of synthetic clips, labelled
+  ``xor``, ``sine``, ``spirals``, ``moons``, ``circles`` and ``gaussians``
+  (generated, seeded, with their ``noise`` and, for spirals, their ``arms``
+  as options: see :func:`generator_options`; columns ``x0, x1, ...`` and
+  ``y``), ``tones`` (features of synthetic clips, labelled
   with their waveform's name), and scikit-learn's bundled ``digits``, ``iris``,
   ``wine``, ``breast_cancer`` and ``diabetes`` (scikit-learn's column names;
   class sets give their class names as labels);
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import inspect
 import os
 import stat
 import warnings
@@ -46,8 +49,8 @@ from numnet import datasets
 from numnet.terminal import printable
 
 __all__ = ["Table", "DataError", "load_table", "read_frame", "is_number", "file_kind",
-           "fingerprint", "repeated_names", "split_parts", "BUILTIN", "GENERATED", "BUNDLED",
-           "FILE_SUFFIXES", "AUDIO_PREFIX"]
+           "fingerprint", "repeated_names", "split_parts", "generator_options", "BUILTIN",
+           "GENERATED", "BUNDLED", "FILE_SUFFIXES", "AUDIO_PREFIX"]
 
 GENERATED = tuple(datasets.DATASETS)
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
@@ -301,11 +304,43 @@ def _read_npz(pd: Any, path: Path) -> Any:
     return pd.DataFrame(columns)
 
 
+def generator_options(name: str, n_samples: int | None = None, noise: float | None = None,
+                      arms: int | None = None) -> dict[str, Any]:
+    """The keyword arguments (``random_state`` aside) that generate built-in set ``name``.
+
+    ``n_samples`` and ``noise`` default to the generator's own; ``noise`` is
+    always in the result (the value the data was made with), as is ``n_classes``
+    (``arms``, default 2) for spirals. ``xor`` is its four exact points (``{}``)
+    unless ``noise`` is given (0 included): then ``n_samples`` points of the
+    sampled XOR. ``arms`` for any other set is a :class:`DataError`.
+    """
+    if name not in GENERATED:
+        raise DataError(unknown_source_message(name))
+    if arms is not None and name != "spirals":
+        raise DataError(f"arms sets the classes of spirals only; {name} has its own classes")
+    if name == "xor" and noise is None:
+        return {}
+    generator = inspect.signature(datasets.DATASETS[name]).parameters
+    kwargs: dict[str, Any] = {}
+    if n_samples is not None:
+        kwargs["n_samples"] = n_samples
+    kwargs["noise"] = generator["noise"].default if noise is None else noise
+    if name == "spirals":
+        kwargs["n_classes"] = 2 if arms is None else arms
+    return kwargs
+
+
 def builtin_frame(name: str, n_samples: int | None = None,
-                  random_state: int | np.random.Generator | None = None) -> Any:
-    """A built-in set as a DataFrame with named columns (see the module docstring)."""
+                  random_state: int | np.random.Generator | None = None, *,
+                  noise: float | None = None, arms: int | None = None) -> Any:
+    """A built-in set as a DataFrame with named columns (see the module docstring).
+
+    ``noise`` and ``arms`` are a generated set's (see :func:`generator_options`);
+    a bundled set, which has its own rows, refuses them.
+    """
     pd = _pandas()
     if name in BUNDLED:
+        _refuse_generation_options(name, noise, arms)
         try:
             from sklearn import datasets as skd
         except ImportError as exc:
@@ -317,12 +352,8 @@ def builtin_frame(name: str, n_samples: int | None = None,
             frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
         frame.columns = [str(c) for c in frame.columns]
         return frame
-    if name not in GENERATED:
-        raise DataError(unknown_source_message(name))
-    kwargs: dict[str, Any] = {"random_state": random_state}
-    if n_samples is not None:
-        kwargs["n_samples"] = n_samples
-    X, y = datasets.get_dataset(name, **kwargs)
+    kwargs = generator_options(name, n_samples, noise, arms)
+    X, y = datasets.get_dataset(name, random_state=random_state, **kwargs)
     names = [f"x{j}" for j in range(X.shape[1])]
     y = np.asarray(y)
     if name == "tones":                 # named features, and the waveform names as labels
@@ -336,6 +367,14 @@ def builtin_frame(name: str, n_samples: int | None = None,
     else:
         columns.update({f"y{j}": y[:, j] for j in range(y.shape[1])})
     return pd.DataFrame(columns)
+
+
+def _refuse_generation_options(source: str, noise: float | None, arms: int | None) -> None:
+    """Noise and arms make a generated set; data that has its own rows refuses them."""
+    for option, value in (("noise", noise), ("arms", arms)):
+        if value is not None:
+            raise DataError(f"{option} applies to a generated data set ({', '.join(GENERATED)}); "
+                            f"{printable(source)} has its own rows: leave {option} out")
 
 
 def unknown_source_message(name: str) -> str:
@@ -357,11 +396,14 @@ def is_file_source(source: str) -> bool:
 
 
 def read_source(source: str, n_samples: int | None = None,
-                random_state: int | np.random.Generator | None = None) -> Any:
-    """A file or built-in set (not audio) as a DataFrame."""
+                random_state: int | np.random.Generator | None = None, *,
+                noise: float | None = None, arms: int | None = None) -> Any:
+    """A file or built-in set (not audio) as a DataFrame; ``noise`` and ``arms`` as
+    :func:`builtin_frame` takes them (a file refuses them)."""
     if source in BUILTIN:
-        return builtin_frame(source, n_samples, random_state)
+        return builtin_frame(source, n_samples, random_state, noise=noise, arms=arms)
     if is_file_source(source):
+        _refuse_generation_options(source, noise, arms)
         return read_frame(source)
     raise DataError(unknown_source_message(source))
 
@@ -369,6 +411,7 @@ def read_source(source: str, n_samples: int | None = None,
 def load_table(source: str, target: Sequence[str] | None = None,
                features: Sequence[str] | None = None, *, n_samples: int | None = None,
                random_state: int | np.random.Generator | None = None,
+               noise: float | None = None, arms: int | None = None,
                skip_bad: bool = False, audio_settings: dict | None = None,
                audio_split: bool = False) -> Table:
     """Read ``source`` and split it into features and targets.
@@ -385,6 +428,9 @@ def load_table(source: str, target: Sequence[str] | None = None,
         Feature columns, in order; default: every column that is not a target.
     n_samples, random_state
         Size and seed of a generated set.
+    noise, arms
+        A generated set's noise (default: the set's own) and, for spirals, its
+        classes (default 2); see :func:`generator_options`. Other sources refuse them.
     skip_bad : bool, default False
         For audio folders: skip clips that cannot be read instead of failing.
     audio_settings : dict, optional
@@ -401,8 +447,9 @@ def load_table(source: str, target: Sequence[str] | None = None,
     Table
     """
     if source.startswith(AUDIO_PREFIX):
+        _refuse_generation_options(source, noise, arms)
         return _load_audio(source[len(AUDIO_PREFIX):], skip_bad, audio_settings, audio_split)
-    frame = read_source(source, n_samples, random_state)
+    frame = read_source(source, n_samples, random_state, noise=noise, arms=arms)
     return table_from_frame(frame, source, target, features)
 
 

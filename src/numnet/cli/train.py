@@ -24,6 +24,7 @@ import numpy as np
 
 from numnet import MLP, callbacks, fit, io, metrics, optimizers
 from numnet.baselines import baseline_loss
+from numnet.initializers import INITIALIZERS, get_initializer
 from numnet.losses import get_loss
 from numnet.preprocessing import PreprocessedModel, Preprocessing, infer_task
 from numnet.terminal import printable
@@ -92,8 +93,19 @@ OPTION = {
     "samples": click.option("--samples", default=1000, show_default=True,
                             type=click.IntRange(min=1),
                             help="Rows of a generated data set (one_minus_x, sine, spirals, "
-                                 "...); refused for a data file or a bundled set, which have "
+                                 "...; xor is its 4 points unless --samples or --noise is "
+                                 "given); refused for a data file or a bundled set, which have "
                                  "their own rows."),
+    "noise": click.option("--noise", default=None, type=click.FloatRange(min=0),
+                          metavar="X",
+                          help="Noise of a generated data set (default: the set's own): the "
+                               "standard deviation of Gaussian noise on the points (moons, "
+                               "spirals, circles: 0.1; xor: 0) or on the targets (one_minus_x, "
+                               "sum_of_two, sine: 0); gaussians: widens the clouds (0.1); "
+                               "tones: background noise relative to each clip's level (0.05). "
+                               "Refused for files and bundled sets."),
+    "arms": click.option("--arms", default=None, type=click.IntRange(min=2), metavar="N",
+                         help="spirals only: its number of arms, one class each (default 2)."),
     "skip_bad": click.option("--skip-bad", is_flag=True,
                              help="Audio folders: skip clips that cannot be read."),
 }
@@ -226,7 +238,8 @@ def clip_groups(table: data.Table, group_by: str) -> np.ndarray:
     return np.asarray(out, dtype=str)
 
 
-def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: int) -> None:
+def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: int,
+                      l2: float = 0.0, dropout: float = 0.0) -> None:
     """Refuse options that differ from those the checkpoint's run was trained with."""
     saved = ckpt.fit_config or {}
     kind = (saved.get("optimizer") or {}).get("type")
@@ -240,6 +253,14 @@ def _fit_config_check(ckpt: Any, path: str, optimizer: str, loss: str, batch: in
     if saved.get("batch_size") not in (None, batch):
         raise CliError(f"--resume {path} was trained with batches of {saved['batch_size']} "
                        f"rows, not {batch}; resume with --batch-size {saved['batch_size']}")
+    for key, mine_value in (("l2", l2), ("dropout", dropout)):
+        if saved.get(key) not in (None, mine_value):
+            then = printable(str(saved[key]))
+            raise CliError(f"--resume {path} was trained with --{key} {then}, not "
+                           f"{mine_value:g}; resume with --{key} {then}")
+
+
+_PENALTIES = ("l2", "dropout")       # 0 is the option left out
 
 
 def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocessing) -> None:
@@ -257,11 +278,13 @@ def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocess
                        f"{record['data_sha256'][:12]}); resume with the same data and "
                        f"columns, or train afresh without --resume")
     options = {"seed": "--seed", "validation_split": "--validation-split", "task": "--task",
-               "scale": "--no-scale", "group_by": "--group-by"}
+               "scale": "--no-scale", "group_by": "--group-by", "noise": "--noise",
+               "arms": "--arms", "l2": "--l2", "dropout": "--dropout"}
     for key, option in options.items():
         if key in saved and saved[key] != record[key]:
             then, now = (("without" if v else "with") + " --no-scale" if key == "scale"
-                         else f"without {option}" if v is None
+                         else f"without {option}" if v is None or (key in _PENALTIES
+                                                                   and v == 0)
                          else f"with {option} {printable(str(v))}"
                          for v in (saved[key], record[key]))
             raise CliError(f"--resume {path} was trained {then}, and this run is {now}; "
@@ -275,6 +298,28 @@ def _record_check(ckpt: Any, path: str, record: dict[str, Any], prep: Preprocess
         raise CliError(f"--resume {path} was trained with other preprocessing (feature or "
                        f"target names, scaling or classes) than this run's; resume with the "
                        f"same data and options")
+
+
+def parse_init(value: str | None, n_layers: int) -> str | list[str] | None:
+    """``--init``: None (the default), one initializer name for every layer, or one per
+    layer (``n_layers``: hidden and output) comma-separated; each name checked here."""
+    if value is None:
+        return None
+    names = [v.strip() for v in re.split(r",(?![^(]*\))", value)]   # uniform(-1, 1) is one
+    if len(names) not in (1, n_layers):
+        raise CliError(f"--init {printable(value)}: give one initializer, or one per layer "
+                       f"({n_layers}: the hidden layers and the output), comma-separated")
+    for name in names:
+        try:
+            get_initializer(name)
+        except (TypeError, ValueError) as exc:
+            raise CliError(f"--init: {exc}") from None
+    return names[0] if len(names) == 1 else names
+
+
+def _net_text(net: Any) -> str:
+    """A network for a message: its repr (layers, activations, bias, dtype) and initializers."""
+    return f"{net!r} initialised {activation_text(net.init)}"
 
 
 def _scale_advice(no_scale: bool, reason: str) -> str:
@@ -324,8 +369,21 @@ Examples:
                    "loss if there is a validation split), keeping the best weights.")
 @OPTION["no_scale"]
 @OPTION["dtype"]
+@click.option("--l2", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              metavar="X",
+              help="L2 penalty 0.5 * L2 * sum(W ** 2) on the weights (not the biases).")
+@click.option("--dropout", default=0.0, show_default=True,
+              type=click.FloatRange(0, 1, max_open=True), metavar="P",
+              help="Drop each hidden unit with probability P at every training step (0 <= P < 1).")
+@click.option("--no-bias", is_flag=True, help="Build the network without biases (weights only).")
+@click.option("--init", default=None, metavar="NAME",
+              help=f"Weight initializer: {', '.join(INITIALIZERS)} (uniform: the tutorial's "
+                   f"[0, 1)); or one per layer, hidden and output, comma-separated. Default: "
+                   f"he_uniform after relu-like layers, glorot_uniform otherwise.")
 @OPTION["seed"]
 @OPTION["samples"]
+@OPTION["noise"]
+@OPTION["arms"]
 @click.option("--out", "out", default="model.safetensors", show_default=True,
               type=click.Path(dir_okay=False), help="Where to save the trained model.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), metavar="PNG",
@@ -360,8 +418,9 @@ Examples:
 @user_errors
 def train(data_arg, data_opt, target, target_columns, features, task, hidden, activation,
           output_activation, loss, optimizer, learning_rate, epochs, batch_size,
-          validation_split, patience, no_scale, dtype, seed, samples, out, plot, checkpoint,
-          resume, keep_diverged, skip_bad, group_by, augment, augment_copies, quiet):
+          validation_split, patience, no_scale, dtype, l2, dropout, no_bias, init, seed,
+          samples, noise, arms, out, plot, checkpoint, resume, keep_diverged, skip_bad,
+          group_by, augment, augment_copies, quiet):
     """Train a network on DATA, print its scores and save it (with its preprocessing).
 
     Features are standardised and labels encoded; both are stored in the model
@@ -386,6 +445,12 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     refuse_unless(generated(source), "--samples",
                   f"sets the size of a generated data set ({', '.join(data.GENERATED)}); "
                   f"{source} has its own rows")
+    refuse_unless(generated(source), "--noise",
+                  f"sets the noise of a generated data set ({', '.join(data.GENERATED)}); "
+                  f"{printable(source)} has its own rows")
+    refuse_unless(source == "spirals", "--arms",
+                  f"sets the number of arms (classes) of spirals only; {printable(source)} "
+                  f"has its own classes")
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--skip-bad",
                   "applies to audio folders (audio:FOLDER) only")
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--group-by",
@@ -406,6 +471,10 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         raise CliError("--group-by chooses which clips go to the validation split; give "
                        "--validation-split too, e.g. --validation-split 0.2")
     hidden_sizes = parse_ints(hidden)
+    inits = parse_init(init, len(hidden_sizes) + 1)
+    # xor is its four points unless --samples or --noise asks for the sampled set
+    if source == "xor" and noise is None and given("samples"):
+        noise = 0.0
     targets = split_names(target, "--target")
     feature_names = split_names(features, "--features")
     ckpt = _load_resume(resume, epochs) if resume else None
@@ -413,7 +482,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     if target_columns is not None:
         if targets:
             raise CliError("give --target (column names) or --target-columns, not both")
-        frame = data.read_source(source, n_samples=samples, random_state=seed)
+        frame = data.read_source(source, n_samples=samples, random_state=seed, noise=noise,
+                                 arms=arms)
         if target_columns >= frame.shape[1]:
             raise CliError(f"{source}: --target-columns {target_columns} leaves no feature "
                            f"columns of {frame.shape[1]}")
@@ -421,7 +491,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         table = data.table_from_frame(frame, source, targets, feature_names)
     else:
         table = data.load_table(source, targets, feature_names, n_samples=samples,
-                                random_state=seed, skip_bad=skip_bad,
+                                random_state=seed, noise=noise, arms=arms, skip_bad=skip_bad,
                                 audio_split=parts is not None)
     assert table.y is not None
     groups = clip_groups(table, group_by) if group_by is not None else None
@@ -464,14 +534,19 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     batch = min(32 if batch_size is None else batch_size, len(X_fit))
     net = MLP(len(table.feature_names), hidden_sizes, n_out,
               activation=parse_activation(activation),
-              output_activation=output_activation or head, dtype=dtype, random_state=seed)
+              output_activation=output_activation or head, bias=not no_bias, init=inits,
+              dtype=dtype, random_state=seed)
+    made = (data.generator_options(source, samples, noise, arms) if generated(source)
+            else {})
 
     record: dict[str, Any] = {"data": source, "data_sha256": data.fingerprint(table),
                               "rows": table.n_samples, "seed": seed,
                               "validation_split": validation_split, "task": task,
                               "scale": not no_scale, "group_by": group_by,
                               "augment": None if augmenter is None else augmenter.to_dict(),
-                              "augmented_rows": len(X_fit) - len(train_rows)}
+                              "augmented_rows": len(X_fit) - len(train_rows),
+                              "noise": made.get("noise"), "arms": made.get("n_classes"),
+                              "l2": l2, "dropout": dropout, "bias": net.bias, "init": net.init}
     if parts is not None:
         record["parts"] = _parts_record(parts, sets, validation_split)
     if table.files is not None and val_rows is not None:
@@ -479,10 +554,11 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     if ckpt is not None:
         _record_check(ckpt, resume, record, prep)
         if ckpt.net.get_config() != net.get_config():
-            raise CliError(f"--resume {resume} holds {ckpt.net!r}, but these options build "
-                           f"{net!r}; give the --hidden, --activation, --output-activation "
-                           f"and --dtype it was trained with")
-        _fit_config_check(ckpt, resume, optimizer, loss_name, batch)
+            raise CliError(f"--resume {resume} holds {_net_text(ckpt.net)}, but these "
+                           f"options build {_net_text(net)}; give the --hidden, --activation, "
+                           f"--output-activation, --no-bias, --init and --dtype it was "
+                           f"trained with")
+        _fit_config_check(ckpt, resume, optimizer, loss_name, batch, l2, dropout)
 
     cbs: list[callbacks.Callback] = []
     if patience is not None:
@@ -510,8 +586,8 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         history = fit(net, Xt, Yt, loss=loss_name, optimizer=optimizer,
                       learning_rate=learning_rate, epochs=epochs,
                       batch_size="auto" if batch_size is None else batch_size,
-                      validation_data=validation, callbacks=cbs, verbose=not quiet,
-                      random_state=seed, resume_from=resume)
+                      validation_data=validation, callbacks=cbs, l2=l2, dropout=dropout,
+                      verbose=not quiet, random_state=seed, resume_from=resume)
     reason = history.stop_reason or ""
     if reason.startswith("diverged") and not keep_diverged:
         raise CliError(f"training {reason}{_scale_advice(no_scale, reason)}; no model "
