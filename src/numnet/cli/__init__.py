@@ -38,6 +38,7 @@ if click is not None:
     from .gradcheck import gradcheck
     from .info import info
     from .lr_find import lr_find_command
+    from .playground import playground
     from .predict import predict
     from .train import train
 
@@ -65,7 +66,7 @@ if click is not None:
             import_plugin(name)
 
     for _command in (demo, train, lr_find_command, evaluate, predict, export, info, gradcheck,
-                     compile_command):
+                     compile_command, playground):
         cli.add_command(_command)
 
     # Commands defined in other modules of numnet join the group here, one line each.

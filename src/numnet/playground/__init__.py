@@ -1,0 +1,1 @@
+"""The playground: numnet training live in the browser (``numnet playground``)."""
