@@ -112,3 +112,35 @@ def test_threads_sharing_a_network_get_their_own_answers():
     for t in threads:
         t.join()
     assert all(all(v) for v in results.values())
+
+
+def _parallel_net(dtype: str = "float64") -> tuple[MLP, np.ndarray]:
+    """A network and enough rows for the blocked path to run one part per core (two)."""
+    net = MLP(64, [128, 64], 10, activation="relu", output_activation="softmax",
+              dtype=dtype, random_state=0)
+    rows = 2 * inference.PARALLEL_BLOCKS * inference._plan(net).block_rows + 37
+    X = np.random.default_rng(1).standard_normal((rows, 64)).astype(dtype)
+    return net, X
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rows_split_over_the_cores_give_the_one_part_answer(monkeypatch, dtype):
+    """Each core's part of a large pass gives its rows' outputs exactly as one part does
+    (each product on one BLAS thread either way), and the reference's to rounding."""
+    net, X = _parallel_net(dtype)
+    monkeypatch.setattr(inference, "cores", lambda: 2)
+    split = inference.forward(net, X)
+    monkeypatch.setattr(inference, "cores", lambda: 1)
+    with inference.limit_blas(1):
+        whole = inference.forward(net, X)
+    np.testing.assert_array_equal(split, whole)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(split, Network._forward_checked(net, X, "X"), atol=tol)
+
+
+def test_a_non_finite_row_in_any_part_gives_the_reference_error(monkeypatch):
+    net, X = _parallel_net()
+    monkeypatch.setattr(inference, "cores", lambda: 2)
+    X[-1, 3] = np.nan                                       # in the second part
+    with pytest.raises(ValueError, match="NaN|finite"):
+        inference.forward(net, X)

@@ -21,13 +21,15 @@ another kernel for one thread), as results differ between BLAS builds.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from numnet.network import Network
 
-__all__ = ["SINGLE_THREAD_MACS", "largest_product", "blas_threads", "limit_blas"]
+__all__ = ["SINGLE_THREAD_MACS", "largest_product", "blas_threads", "limit_blas", "cores",
+           "can_limit_blas"]
 
 # multiply-adds of a product below which it runs on one thread (the measurements above)
 SINGLE_THREAD_MACS = 1 << 20
@@ -52,6 +54,18 @@ _lock = threading.Lock()
 _depth = 0                            # blocks inside limit_blas(1), over all threads
 _saved: list[tuple[Any, int]] = []    # (library controller, its threads before the first)
 _controllers: list[Any] | None = None
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def can_limit_blas() -> bool:
+    """Whether :func:`limit_blas` can set BLAS's threads (threadpoolctl sees a BLAS)."""
+    return bool(_blas_controllers())
 
 
 def _blas_controllers() -> list[Any]:
