@@ -33,12 +33,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol, TypeGuard, cast
 
 import numpy as np
 
 from numnet.baselines import not_beaten
-from numnet.engine import Rule, Runner, choose_runner, select_runner
+from numnet.engine import NumpyRunner, Rule, Runner, choose_runner, select_runner
 from numnet.initializers import check_random_state
 from numnet.labels import class_sample_weights, encode_labels
 from numnet.losses import Loss
@@ -55,7 +55,7 @@ from numnet.validation import (
 )
 
 from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
-from .diagnosis import TrainingWarning, learned_nothing, probe
+from .diagnosis import PROBE_SAMPLES, TrainingWarning, learned_nothing, probe
 from .evaluation import (
     baseline_logs,
     check_metrics,
@@ -64,12 +64,12 @@ from .evaluation import (
     loss_for,
     split_validation,
 )
-from .health import HealthMonitor
+from .health import HEALTH_SAMPLES, HealthMonitor
 from .history import History
 from .run import InterruptFlag, Run
 
-__all__ = ["fit", "Resume", "Data", "prepare_data", "check_training_memory", "build_run",
-           "run_epochs", "finish", "say_baseline", "planned_runner"]
+__all__ = ["fit", "Resume", "Data", "RowSource", "prepare_data", "check_training_memory",
+           "build_run", "run_epochs", "finish", "say_baseline", "planned_runner"]
 
 logger = logging.getLogger("numnet.training")  # the public module: logging set-ups stay valid
 
@@ -102,12 +102,51 @@ class Resume:
     classes: list[Any] | None = None
 
 
+class RowSource(Protocol):
+    """Training rows ``(n_samples, num_inputs)`` kept in another form than a dense array
+    (the estimators' sparse ``X``), densified by ``fit`` a few batches at a time.
+
+    ``fit`` takes one as ``X``: each batch is the same rows, in the same order, as
+    with the dense array, so training gives the same numbers; the diagnoses (the
+    probe before training, the divergence guard's advice, the health records, the
+    verbose baseline) read its first :data:`HEAD_ROWS` rows. ``validation_split``
+    and metrics on the training rows need a dense ``X``.
+    """
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def dense_rows(self, index: np.ndarray) -> np.ndarray:
+        """Rows ``index`` as a dense C-contiguous ``(len(index), num_inputs)`` array."""
+        ...
+
+
+def is_row_source(X: Any) -> TypeGuard[RowSource]:
+    """Whether ``X`` is a :class:`RowSource` (it has ``dense_rows``): a type's attribute
+    looked up, as ``isinstance`` with a runtime protocol costs tens of microseconds a call."""
+    return not isinstance(X, np.ndarray) and callable(getattr(type(X), "dense_rows", None))
+
+
+#: Rows of a :class:`RowSource` densified at once while training (at least one batch).
+CHUNK_BYTES = 1 << 22
+#: Dense rows of a :class:`RowSource` the diagnoses read: as many as any of them takes.
+HEAD_ROWS = max(PROBE_SAMPLES, HEALTH_SAMPLES, DivergenceGuard.BASELINE_SAMPLES)
+
+
 @dataclass
 class Data:
     """The checked training and validation (``*v``) arrays of a ``fit`` call, and its batching."""
 
     lossfn: Loss
-    X: np.ndarray                       # (n, num_inputs), the net's dtype
+    X: np.ndarray | RowSource           # (n, num_inputs), the net's dtype
     Y: np.ndarray                       # (n, num_outputs)
     labels: np.ndarray | None           # (n,) class indices, or None for regression
     Xv: np.ndarray | None
@@ -153,7 +192,8 @@ def fit(
     net : Network (numnet.MLP)
     X : array-like of shape (n_samples, num_inputs)
         For a one-input network also a flat sequence of ``n_samples`` values
-        (the tutorial's ``[x / 10 for x in range(10)]``).
+        (the tutorial's ``[x / 10 for x in range(10)]``); or a :class:`RowSource`
+        (the estimators' sparse ``X``), densified a few batches at a time.
     y : array-like
         Regression targets ``(n_samples, num_outputs)`` (1-D for one output),
         or class labels ``(n_samples,)`` (ints or strings) with a
@@ -273,7 +313,8 @@ def fit(
                                      rng=rng, resume=resume)
         with InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
                                                         divide="ignore", under="ignore"):
-            run.start = probe(net, data.X, data.Y, data.lossfn, data.batch_size)
+            run.start = probe(net, cast(np.ndarray, run.X_train), data.Y, data.lossfn,
+                              data.batch_size)
             epochs_before = run.history.epochs
             cbs.on_train_begin(run)
             run_epochs(run, cbs, runner, data, shuffle, interrupt)
@@ -300,12 +341,20 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         batch_size = check_positive_int(batch_size, "batch_size",
                                         "; try 32, or None for full batch")
     lossfn = loss_for(net, loss)
-    X2, _ = check_features(X, net.num_inputs, net.dtype)
-    net.check_overflow(X2)                          # finite X that overflows: ValueError
+    X2: np.ndarray | RowSource
+    if is_row_source(X):
+        X2 = _check_rows(net, X)
+    else:
+        X2, _ = check_features(X, net.num_inputs, net.dtype)
+        net.check_overflow(X2)                      # finite X that overflows: ValueError
     Y, labels, classes = encode_labels(y, net, lossfn, len(X2))
     if classes is not None:
         net.classes_ = classes
     checked_metrics = check_metrics(metrics, labels)
+    if is_row_source(X2) and (checked_metrics or (validation_split > 0
+                                                          and validation_data is None)):
+        raise ValueError("X kept as sparse rows trains without metrics on the training rows "
+                         "and without validation_split; pass metrics=[] and validation_data")
     weights = None
     if sample_weight is not None:
         weights = check_sample_weight(sample_weight, len(X2), net.dtype)
@@ -321,7 +370,7 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         Yv, labels_v, _ = encode_labels(yv_raw, net, lossfn, len(Xv), name="validation y")
     elif validation_split > 0:
         X2, Y, labels, Xv, Yv, labels_v, weights = split_validation(
-            X2, Y, labels, validation_split, rng, weights)
+            cast(np.ndarray, X2), Y, labels, validation_split, rng, weights)
     n = len(X2)
     if batch_size is None:
         size = n
@@ -335,6 +384,36 @@ def prepare_data(net: Network, X: Any, y: Any, *, loss: str | Loss | None,
         size = int(batch_size)
     return Data(lossfn, X2, Y, labels, Xv, Yv, labels_v, classes, checked_metrics, size,
                 weights)
+
+
+def _check_rows(net: Network, X: RowSource) -> RowSource:
+    """``X`` if it holds ``(n_samples, num_inputs)`` finite rows in the network's dtype that
+    do not overflow it (checked a chunk at a time), else a ValueError as for an array."""
+    if len(X.shape) != 2 or X.shape[0] == 0 or X.shape[1] != net.num_inputs:
+        raise ValueError(f"X has shape {X.shape}, but the network takes (n_samples, "
+                         f"{net.num_inputs}) with at least one sample")
+    if X.dtype != net.dtype:
+        raise ValueError(f"X holds {X.dtype} rows, but the network is {net.dtype}")
+    step = _chunk_rows(X)
+    for start in range(0, len(X), step):
+        block = X.dense_rows(np.arange(start, min(start + step, len(X))))
+        if not np.isfinite(block).all():
+            raise ValueError("X contains NaN or infinite values; remove or impute them first")
+        net.check_overflow(block)
+    return X
+
+
+def _chunk_rows(X: RowSource) -> int:
+    """Rows of ``X`` densified at once: :data:`CHUNK_BYTES` of them, at least one."""
+    return max(1, CHUNK_BYTES // max(1, X.shape[1] * X.dtype.itemsize))
+
+
+def _head(data: Data) -> np.ndarray:
+    """The training rows the diagnoses read: all of a dense ``X``, the first
+    :data:`HEAD_ROWS` of a :class:`RowSource`, densified."""
+    if is_row_source(data.X):
+        return data.X.dense_rows(np.arange(min(len(data.X), HEAD_ROWS)))
+    return cast(np.ndarray, data.X)
 
 
 def _callers_level() -> int:
@@ -389,6 +468,9 @@ def check_training_memory(net: Network, data: Data, opt: Optimizer) -> int:
         f"activations of {evaluated} samples evaluated at once": evaluated * per_sample,
         "data": sum(a.nbytes for a in (data.X, data.Y, data.Xv, data.Yv) if a is not None),
     }
+    if is_row_source(data.X):
+        batches = max(1, _chunk_rows(data.X) // data.batch_size) * data.batch_size
+        parts["densified rows of X"] = min(batches, len(data.X)) * data.X.shape[1] * item
     largest = max(parts, key=lambda k: parts[k])
     if largest.startswith("activations of a batch"):
         advice = (f"use a smaller batch_size (each sample takes {format_bytes(per_sample)}) "
@@ -429,7 +511,7 @@ def build_run(net: Network, data: Data, opt: Optimizer, *, epochs: int, shuffle:
     n = len(data.X)
     run = Run(net=net, optimizer=opt, history=history, loss=data.lossfn, epochs=epochs,
               batch_size=data.batch_size, n_samples=n, steps_per_epoch=data.steps, rng=rng,
-              verbose=verbose, X_train=data.X, Y_train=data.Y, epoch=start_epoch,
+              verbose=verbose, X_train=_head(data), Y_train=data.Y, epoch=start_epoch,
               fit_config={"loss": data.lossfn.name, "batch_size": data.batch_size,
                           "epochs": epochs, "shuffle": shuffle, "l2": l2, "dropout": dropout})
     runner = select_runner(net, data.lossfn, opt, data.batch_size, l2, dropout, rng,
@@ -493,7 +575,11 @@ def run_epochs(run: Run, cbs: CallbackList, runner: Runner, data: Data, shuffle:
         total, seen = 0.0, 0
         for first in range(0, steps, chunk):
             last = min(first + chunk, steps)
-            total += runner.run(data.X, data.Y, order, first, last, batch_size)
+            if is_row_source(data.X):
+                total += _run_densified(runner, data, order, first, last)
+            else:
+                total += runner.run(cast(np.ndarray, data.X), data.Y, order, first, last,
+                                    batch_size)
             seen = min(last * batch_size, n)
             cbs.on_batch_end(run, last - 1, {"loss": total / seen, "seen": seen})
             if interrupt.raised:
@@ -510,6 +596,23 @@ def run_epochs(run: Run, cbs: CallbackList, runner: Runner, data: Data, shuffle:
             _stop_interrupted(run)
 
 
+def _run_densified(runner: Runner, data: Data, order: np.ndarray, first: int, last: int
+                   ) -> float:
+    """``runner.run`` on batches ``first..last-1`` of ``order`` over a :class:`RowSource`:
+    the rows of as many batches as :data:`CHUNK_BYTES` holds (one at least) densified at
+    once, in the batches' order, so that each batch is the one a dense ``X`` gives."""
+    X, bs = cast(RowSource, data.X), data.batch_size
+    per_chunk = max(1, _chunk_rows(X) // bs)
+    total = 0.0
+    for a in range(first, last, per_chunk):
+        b = min(a + per_chunk, last)
+        idx = order[a * bs:b * bs]
+        if data.sample_weight is not None:      # only the reference runner weights samples
+            cast(NumpyRunner, runner).sample_weight = data.sample_weight[idx]
+        total += runner.run(X.dense_rows(idx), data.Y[idx], np.arange(len(idx)), 0, b - a, bs)
+    return total
+
+
 def _stop_interrupted(run: Run) -> None:
     run.stop("interrupted (Ctrl-C)")
     run.history.interrupted = True
@@ -518,9 +621,9 @@ def _stop_interrupted(run: Run) -> None:
 def _epoch_logs(run: Run, data: Data, loss: float, began: float) -> dict[str, float]:
     """One epoch's logs: its loss, metrics, validation loss and metrics, rate and time."""
     logs = {"loss": loss}
-    if data.metrics:
-        logs.update(evaluate_arrays(run.net, data.X, data.Y, data.labels, data.lossfn,
-                                    data.metrics)[1])
+    if data.metrics:                # a RowSource has none (prepare_data)
+        logs.update(evaluate_arrays(run.net, cast(np.ndarray, data.X), data.Y, data.labels,
+                                    data.lossfn, data.metrics)[1])
     if data.Xv is not None and data.Yv is not None:
         logs.update(evaluate_arrays(run.net, data.Xv, data.Yv, data.labels_v, data.lossfn,
                                     data.metrics, prefix="val_")[1])
@@ -563,15 +666,18 @@ def say_baseline(run: Run, cbs: CallbackList, data: Data) -> None:
     stands (the epoch's running loss is no measure: it counts l2, dropout and the
     updates made during the epoch). Written where the epoch lines go (the progress
     bar's stream); nothing after a divergence or Ctrl-C, which say their own reason.
+    The training samples scored are those of a dense ``X``, or the first
+    :data:`HEAD_ROWS` of a :class:`RowSource`.
     """
     if (run.stop_reason or "").startswith("diverged") or run.history.interrupted:
         return
     stream = next((cb.stream for cb in cbs.callbacks if isinstance(cb, ProgressBar)), sys.stderr)
     net, lossfn, metrics = run.net, data.lossfn, data.metrics
+    X = _head(data)
+    Y, labels = data.Y[:len(X)], None if data.labels is None else data.labels[:len(X)]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        base, baseline = baseline_logs(data.Y, data.labels, data.Y, data.labels, lossfn,
-                                       metrics)
-        value, logs = evaluate_blocks(net, data.X, data.Y, data.labels, lossfn, metrics)
+        base, baseline = baseline_logs(data.Y, data.labels, Y, labels, lossfn, metrics)
+        value, logs = evaluate_blocks(net, X, Y, labels, lossfn, metrics)
         splits = [("training", {"loss": value, **logs}, base)]
         if data.Xv is not None and data.Yv is not None:
             base_v = baseline_logs(data.Y, data.labels, data.Yv, data.labels_v, lossfn,
@@ -608,7 +714,7 @@ def say_baseline(run: Run, cbs: CallbackList, data: Data) -> None:
         if falling is not None:
             stream.write(f"note: the loss was still falling at the last epoch ({falling}); "
                          f"more epochs may help\n")
-    scales = feature_scales(data.X)
+    scales = feature_scales(X)
     if scales is not None:
         stream.write(f"note: {scales}\n")
     stream.flush()

@@ -50,7 +50,8 @@ if click is not None:
     @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
                   help="Import this Python module first (repeatable): one that registers "
                        "your own activations or losses (numnet.activations.register, "
-                       "numnet.losses.register), so that models using them load.")
+                       "numnet.losses.register), so that models using them load; sweep "
+                       "and curve workers import it too.")
     @click.pass_context
     def cli(ctx: click.Context, plugins: tuple[str, ...]) -> None:
         """numnet: multilayer perceptrons on NumPy, from the 'Training to train' tutorial

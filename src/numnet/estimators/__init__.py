@@ -58,8 +58,16 @@ How scikit-learn's rules map onto numnet
   stratifies binary targets only).
 - Sparse ``X`` (CSR or CSC, as scikit-learn's MLPs take it) is densified a
   block of rows at a time, never whole: by ``lbfgs`` (its loss and gradient
-  summed over the blocks) and by prediction. ``sgd`` and ``adam`` train on
-  dense ``X`` only, as :func:`numnet.fit` takes dense arrays.
+  summed over the blocks), by prediction, and by ``sgd`` and ``adam``, which
+  densify the rows of a few mini-batches at a time, in the order they train
+  (the same numbers as on ``X.toarray()``; ``rows.SparseRows``).
+- ``activation=`` and ``output_activation=`` take a name
+  :func:`numnet.activations.register` added, and ``MLPRegressor(loss=...)`` one
+  :func:`numnet.losses.register` added; the parameter validation follows the
+  registries. Files keep the names, never the code: they load where the same
+  names are registered, and are refused in one line naming them elsewhere.
+- ``partial_fit`` takes multilabel (classifier) and multi-output (regressor)
+  targets as ``fit`` does; a multilabel ``y``'s classes are its columns.
 - A run whose loss or weights stop being numbers (NaN/inf) stops there
   (scikit-learn trains on with NaN to ``max_iter``), with scikit-learn's
   error (its weights are the last finite ones), or with ``early_stopping``

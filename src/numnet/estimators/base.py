@@ -41,11 +41,11 @@ from numnet.training import fit
 from . import persistence, rows, stochastic
 from .lbfgs import fit_lbfgs
 from .parameters import (
-    ACTIVATIONS,
     OPTIMIZER_SETTINGS,
     PARAMETER_CONSTRAINTS,
     SKLEARN_OUT,
     RandomState,
+    activation_name,
     as_generator,
     hidden_sizes,
     l2_penalty,
@@ -230,7 +230,7 @@ class BaseMLP(BaseEstimator):
         dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
         # poisson's output is an Activation object (exp, output-only), taken as it is
         self._net = MLP(X.shape[1], self._hidden_sizes(), n_outputs,
-                        activation=ACTIVATIONS[self.activation],
+                        activation=activation_name(self.activation),
                         output_activation=out,  # type: ignore[arg-type]
                         dtype=dtype, random_state=rng)
         self.__dict__.pop("_given_coefs", None)
@@ -383,9 +383,6 @@ class BaseMLP(BaseEstimator):
                                 or "_given_intercepts" in self.__dict__)
         continuing = (fitted or given) and (self.warm_start or incremental)
         X, Y = self._validate_input(X, y, incremental, reset=not continuing)
-        if rows.is_sparse(X) and self.solver != "lbfgs":
-            raise TypeError(f"solver={self.solver!r} trains on dense X only; sparse X is taken "
-                            f"by solver='lbfgs' (and by predict), or pass X.toarray()")
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
         if not continuing:
@@ -412,14 +409,16 @@ class BaseMLP(BaseEstimator):
 
     # --- sgd and adam: epochs run by numnet.fit, with scikit-learn's per-epoch rules -----
 
-    def _fit_stochastic(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None,
+    def _fit_stochastic(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None,
                         incremental: bool, rng: np.random.Generator) -> None:
         """Train for ``max_iter`` epochs (one with ``partial_fit``), in place.
 
-        ``X (n_samples, n_features)``, ``Y (n_samples, n_outputs)`` encoded, in
-        the network's dtype; ``rng`` draws the early-stopping split and the
-        shuffling. With ``incremental`` or ``warm_start`` the optimizer's state
-        carries over while its settings are unchanged (:meth:`_keep_or_new_optimizer`).
+        ``X (n_samples, n_features)`` (an ndarray, or sparse CSR: densified a few
+        mini-batches at a time, :class:`.rows.SparseRows`), ``Y (n_samples,
+        n_outputs)`` encoded, in the network's dtype; ``rng`` draws the
+        early-stopping split and the shuffling. With ``incremental`` or
+        ``warm_start`` the optimizer's state carries over while its settings are
+        unchanged (:meth:`_keep_or_new_optimizer`).
         """
         self._keep_or_new_optimizer(incremental)
         if self.early_stopping and incremental:
@@ -445,7 +444,8 @@ class BaseMLP(BaseEstimator):
         rules = EpochEnd(end_epoch)
         self.n_iter_ = 0
         with stochastic.continued_schedule(self._optimizer, self._optimizer_epochs):
-            history = fit(self._net, X, Y, loss=self._loss, optimizer=self._optimizer,
+            history = fit(self._net, rows.trainable(X), Y, loss=self._loss,
+                          optimizer=self._optimizer,
                           epochs=1 if incremental else self.max_iter, batch_size=batch_size,
                           shuffle=self.shuffle,
                           callbacks=[rules, *stochastic.guarded(self.callbacks or [])],
@@ -566,14 +566,15 @@ class BaseMLP(BaseEstimator):
         if self.verbose:
             print(message)
 
-    def _held_out_loss(self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None
+    def _held_out_loss(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None
                        ) -> float:
         """The loss (scikit-learn's units, without the ``alpha`` penalty) of the network now
-        on held-out ``X (n, n_features)``, ``Y (n, n_outputs)`` encoded as for training;
-        NaN when the outputs are not numbers."""
+        on held-out ``X (n, n_features)`` (sparse: a block of rows at a time), ``Y (n,
+        n_outputs)`` encoded as for training; NaN when the outputs are not numbers."""
         lossfn = losses.get_loss(self._loss)
         with np.errstate(all="ignore"):
-            P = self._net.forward_train(X)[0]
+            parts = [self._net.forward_train(block)[0] for _, _, block in rows.blocks(X)]
+            P = parts[0] if len(parts) == 1 else np.concatenate(parts)
             if sample_weight is None:
                 value = float(lossfn.value(P, Y))
             else:
@@ -709,7 +710,11 @@ class BaseMLP(BaseEstimator):
 
         :func:`numnet.load` calls it for a file that holds this class.
         """
-        est = cls(**persistence.params_from_json(state["params"]))
+        params = persistence.params_from_json(state["params"])
+        persistence.check_known({key: params.get(key) for key in ("activation",
+                                                                  "output_activation")},
+                                state["loss"])
+        est = cls(**params)
         est._validate_params()
         fitted = state["fitted"]
         for name, value in persistence.fitted_from_json(fitted).items():
@@ -786,8 +791,7 @@ class BaseMLP(BaseEstimator):
             raise TypeError(f"the estimator's network must be a numnet network, got "
                             f"{type(net).__name__}")
         self._check_matches(net)
-        if self.__dict__.get("_loss") not in losses.LOSSES:
-            raise ValueError(f"unknown loss {self.__dict__.get('_loss')!r:.50}")
+        persistence.check_known({}, self.__dict__.get("_loss"))
         scale = self.__dict__.get("_scale")
         if not isinstance(scale, numbers.Real) or not (math.isfinite(scale) and float(scale) > 0):
             raise ValueError(f"the loss scale must be a positive number, got {scale!r:.50}")
@@ -833,7 +837,7 @@ class BaseMLP(BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.solver == "lbfgs"     # sgd and adam train on dense X
+        tags.input_tags.sparse = True       # CSR and CSC, densified a block of rows at a time
         return tags
 
 

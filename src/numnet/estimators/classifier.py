@@ -18,7 +18,7 @@ from numnet.callbacks import Callback
 
 from . import rows
 from .base import BaseMLP, ravel_column
-from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
+from .parameters import DOC_PARAMETERS, RandomState, activation_name
 
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
@@ -83,7 +83,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         natural = "softmax" if multiclass else "sigmoid"
         wanted = self.output_activation
-        if wanted is not None and ACTIVATIONS.get(wanted, wanted) != natural:
+        if wanted is not None and activation_name(wanted) != natural:
             raise ValueError(f"output_activation={wanted!r} cannot fit "
                              f"{self._label_binarizer.y_type_} targets, which need "
                              f"{natural!r}; leave output_activation=None")
@@ -104,7 +104,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return X, self._label_binarizer.transform(y)
 
     def _check_known_classes(self, y: np.ndarray) -> None:
-        """``warm_start`` needs the fitted classes exactly; ``partial_fit``, a subset of them."""
+        """``warm_start`` needs the fitted classes exactly; ``partial_fit``, a subset of them;
+        both, targets of the fitted kind (labels, or a 0/1 indicator of as many columns)."""
+        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+        if multilabel != (type_of_target(y) == "multilabel-indicator") or (
+                multilabel and y.shape[1] != len(self.classes_)):
+            fitted = (f"a 0/1 indicator of {len(self.classes_)} label columns, y of shape "
+                      f"(n_samples, {len(self.classes_)})" if multilabel
+                      else "labels, y of shape (n_samples,)")
+            raise ValueError(f"the estimator was fitted on {fitted}; got y of shape "
+                             f"{np.shape(y)} ({type_of_target(y)}): pass targets of the "
+                             f"fitted kind, or fit again without warm_start")
         classes = unique_labels(y)
         if self.warm_start:
             if set(classes) != set(self.classes_):
@@ -149,6 +159,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     ) -> MLPClassifier:
         """One epoch over ``(X, y)``; ``classes`` (all labels) is needed on the first call.
 
+        A multilabel ``y`` (a 0/1 indicator matrix) names its labels by its
+        columns, as ``fit`` takes it: its ``classes`` are ``range(n_labels)``,
+        which may be left out. A sequence of calls trains as ``fit``'s epochs
+        do (the same network, outputs, ``classes_`` and updates).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -160,6 +175,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         self
         """
+        if getattr(self, "classes_", None) is None and type_of_target(y) == "multilabel-indicator":
+            classes = _label_columns(np.shape(y)[1], classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -201,3 +218,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _label_columns(n_labels: int, classes: Any) -> np.ndarray:
+    """The classes of a multilabel ``y`` of ``n_labels`` columns, as ``fit`` names them:
+    ``0 .. n_labels - 1``; ``classes``, if given, must be those."""
+    columns = np.arange(n_labels)
+    if classes is not None:
+        given = np.asarray(classes)
+        if given.ndim != 1 or given.dtype.kind not in "iu" or not np.array_equal(
+                np.sort(given), columns):
+            raise ValueError(f"y is a multilabel indicator of {n_labels} label columns, whose "
+                             f"classes are the columns 0..{n_labels - 1}; got classes="
+                             f"{classes!r:.80}: pass classes=range({n_labels}), or leave "
+                             f"classes out")
+    return columns

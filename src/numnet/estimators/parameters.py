@@ -9,18 +9,61 @@ scikit-learn and numnet use, the constraints scikit-learn validates, the
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import get_scorer_names
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions, _Constraint
 
-#: Hidden activations by scikit-learn's names and numnet's -> numnet's name.
+from numnet import activations, losses
+
+#: Hidden activations by scikit-learn's names and numnet's -> numnet's name. A name
+#: registered by :func:`numnet.activations.register` is its own (:func:`activation_name`).
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                "sigmoid": "sigmoid", "leaky_relu": "leaky_relu", "elu": "elu",
                "softplus": "softplus"}
 #: numnet's output activation names -> scikit-learn's ``out_activation_``.
 SKLEARN_OUT = {"sigmoid": "logistic"}
+
+
+def registered_activations(hidden: bool = True) -> list[str]:
+    """Names added by :func:`numnet.activations.register` in this process (``hidden``: those
+    a hidden layer may use, not output-only)."""
+    return sorted(name for name, act in activations.ACTIVATIONS.items()
+                  if name not in activations.BUILTIN and not (hidden and act.output_only))
+
+
+def registered_losses() -> list[str]:
+    """Names added by :func:`numnet.losses.register` in this process."""
+    return sorted(name for name in losses.LOSSES if name not in losses.BUILTIN)
+
+
+def activation_name(name: str) -> str:
+    """numnet's name for an ``activation=`` or ``output_activation=`` value (scikit-learn's
+    ``"logistic"`` is ``"sigmoid"``; a registered name is itself)."""
+    return ACTIVATIONS.get(name, name)
+
+
+class RegisteredNames(StrOptions):
+    """scikit-learn's ``StrOptions`` over names that grow: the ``fixed`` ones and those
+    ``registered()`` gives when a value is checked, so that a name registered after
+    numnet was imported (:func:`numnet.activations.register`, ...) is taken, and an
+    unknown one is refused in scikit-learn's one line listing every valid name."""
+
+    def __init__(self, fixed: Iterable[str], registered: Callable[[], Iterable[str]],
+                 how: str) -> None:
+        _Constraint.__init__(self)      # Options.__init__ would set the options once
+        self.type, self.deprecated = str, set[str]()
+        self.fixed, self.registered, self.how = frozenset(fixed), registered, how
+
+    @property
+    def options(self) -> set[str]:
+        return set(self.fixed) | set(self.registered())
+
+    def __str__(self) -> str:
+        return (f"a str among {{{', '.join(repr(o) for o in sorted(self.options))}}} "
+                f"({self.how})")
 
 RandomState = int | np.random.Generator | np.random.RandomState | None
 
@@ -32,7 +75,8 @@ OPTIMIZER_SETTINGS = ("solver", "learning_rate", "learning_rate_init", "power_t"
 #: What scikit-learn's ``_validate_params`` checks, for the parameters both estimators have.
 PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
-    "activation": [StrOptions(set(ACTIVATIONS))],
+    "activation": [RegisteredNames(ACTIVATIONS, registered_activations,
+                                   "or a name numnet.activations.register added")],
     "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
     "alpha": [Interval(numbers.Real, 0, None, closed="left")],
     "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
@@ -56,7 +100,10 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
                          Options(numbers.Real, {np.inf})],
     "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
     "dtype": [StrOptions({"float32", "float64"}), type, np.dtype, None],
-    "output_activation": [StrOptions(set(ACTIVATIONS) | {"softmax"}), None],
+    "output_activation": [RegisteredNames({*ACTIVATIONS, "softmax"},
+                                          lambda: registered_activations(hidden=False),
+                                          "or a name numnet.activations.register added"),
+                          None],
     "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     "optimizer": [HasMethods(["step", "get_config"]), None],
     "callbacks": ["array-like", None],
@@ -98,7 +145,9 @@ DOC_PARAMETERS = """
     activation : str, default="relu"
         Hidden activation: scikit-learn's ``"identity"``, ``"logistic"``,
         ``"tanh"``, ``"relu"``, or numnet's ``"leaky_relu"``, ``"elu"``,
-        ``"softplus"`` (``"sigmoid"`` is ``"logistic"``).
+        ``"softplus"`` (``"sigmoid"`` is ``"logistic"``), or a name
+        :func:`numnet.activations.register` added (a file saved with it loads
+        where the same name is registered first).
     solver : {"lbfgs", "sgd", "adam"}, default="adam"
     alpha : float, default=1e-4
         L2 penalty, ``alpha / (2 * batch_size) * sum(W ** 2)`` per batch.
@@ -162,7 +211,8 @@ DOC_PARAMETERS = """
     dtype : {"float32", "float64"} or None, default=None
         The network's dtype; None follows ``X`` (float32 stays float32).
     output_activation : str or None, default=None
-        numnet's: the output activation; None picks scikit-learn's.
+        numnet's: the output activation (a registered name too); None picks
+        scikit-learn's.
     dropout : float, default=0.0
         numnet's: probability of dropping each hidden unit while training.
     optimizer : numnet.optimizers.Optimizer or None, default=None

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet import activations, optimizers
+from numnet import activations, losses, optimizers
+from numnet._files.decode import _check_activation
 from numnet.mlp import MLP
 from numnet.network import Network
 
@@ -84,6 +85,22 @@ def params_from_json(saved: dict[str, Any]) -> dict[str, Any]:
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     return params
+
+
+def check_known(names: dict[str, Any], loss: Any) -> None:
+    """Refuse, in one line naming it, an activation (``names``: ``{"activation": name or
+    names, "output_activation": name or None}``) or a numnet ``loss`` name that this process has
+    not registered: a saved estimator names them, never holds their code. The words are
+    :func:`numnet.load`'s for a network's activation (its own check)."""
+    for key, value in names.items():
+        for name in value if isinstance(value, list) else [value]:
+            if isinstance(name, str):       # other values: the network's own checks
+                _check_activation(key, name)
+    if not isinstance(loss, str) or loss not in losses.LOSSES:
+        raise ValueError(f"unknown loss {loss!r:.80}: not a loss this process knows; a custom "
+                         f"loss is saved by name, never as code: register it before loading, "
+                         f"with numnet.losses.register({str(loss).lower()!r:.80}, value, "
+                         f"gradient)")
 
 
 def fitted_from_json(fitted: dict[str, Any]) -> dict[str, Any]:
@@ -255,6 +272,8 @@ def network_from_plain(plain: Any) -> MLP:
                          f"of shape ({count},)")
     if not np.isfinite(flat).all():
         raise ValueError("the network's parameters must be finite")
+    check_known({"activation": config["activation"],
+                 "output_activation": config["output_activation"]}, "mse")
     out = config["output_activation"]
     if out == activations.EXP.name and out not in activations.ACTIVATIONS:
         out = activations.EXP           # the log link's inverse, not registered by name

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -17,7 +16,13 @@ from numnet.callbacks import Callback
 
 from . import rows
 from .base import BaseMLP, ravel_column
-from .parameters import ACTIVATIONS, DOC_PARAMETERS, RandomState
+from .parameters import (
+    DOC_PARAMETERS,
+    RandomState,
+    RegisteredNames,
+    activation_name,
+    registered_losses,
+)
 
 #: scikit-learn's loss name -> (numnet's loss, scale s: scikit-learn's loss is s times numnet's,
 #: which averages over outputs too; s is per output for "poisson", which scikit-learn sums
@@ -34,8 +39,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     error) with identity outputs, or ``"poisson"`` (half the Poisson
     deviance, summed over outputs) with exponential outputs, a log link, for
     counts and other non-negative targets; or numnet's ``"absolute_error"``
-    and ``"huber"``, with identity outputs. ``output_activation`` replaces
-    the identity. Several outputs for a 2-D ``y``.
+    and ``"huber"``, with identity outputs; or a name
+    :func:`numnet.losses.register` added, with identity outputs, trained on
+    that loss as it is (``loss_`` is its value, plus ``alpha``'s penalty).
+    ``output_activation`` replaces the identity. Several outputs for a 2-D ``y``.
     """
 
     __doc__ = (__doc__ or "") + DOC_PARAMETERS
@@ -43,7 +50,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     __module__ = "numnet.estimators"
 
     _parameter_constraints = {**BaseMLP._parameter_constraints,
-                              "loss": [StrOptions(set(REGRESSION_LOSSES))]}
+                              "loss": [RegisteredNames(
+                                  REGRESSION_LOSSES, registered_losses,
+                                  "or a name numnet.losses.register added")]}
 
     def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,),
                  activation: str = "relu", *,
@@ -67,7 +76,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.loss = loss
 
     def _output(self, n_outputs: int) -> tuple[str | Activation, str, float]:
-        loss, scale = REGRESSION_LOSSES[self.loss]
+        loss, scale = REGRESSION_LOSSES.get(self.loss, (self.loss, 1.0))    # or registered
         if self.loss in _SUMMED_OVER_OUTPUTS:
             scale *= n_outputs
         if self.loss == "poisson":
@@ -76,8 +85,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                                  f"not output_activation={self.output_activation!r}; leave "
                                  f"output_activation=None")
             return EXP, loss, scale
-        name = self.output_activation or "identity"
-        return ACTIVATIONS.get(name, name), loss, scale
+        return activation_name(self.output_activation or "identity"), loss, scale
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool
                         ) -> tuple[np.ndarray, np.ndarray]:

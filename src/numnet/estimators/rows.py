@@ -6,7 +6,9 @@ stays sparse here (as CSR, whose rows slice cheaply) and reaches the network
 in blocks of rows, each densified on its own (at most :data:`BLOCK_BYTES`):
 the ``lbfgs`` objective sums its loss and gradient over the blocks, and
 prediction writes each block's outputs into one array. A dense ``X`` is one
-block, passed as it is.
+block, passed as it is. ``sgd`` and ``adam`` hand :func:`numnet.fit` a
+:class:`SparseRows` (its ``RowSource``), which densifies the rows of a few
+mini-batches at a time, in the order they train.
 """
 
 from __future__ import annotations
@@ -51,6 +53,40 @@ def blocks(X: Any) -> Iterator[tuple[int, int, np.ndarray]]:
     for start in range(0, n, step):
         stop = min(start + step, n)
         yield start, stop, X[start:stop].toarray()
+
+
+class SparseRows:
+    """A CSR ``X (n_samples, n_features)`` as the rows :func:`numnet.fit` trains on
+    (:class:`numnet._fitting.loop.RowSource`): dense only the rows asked for."""
+
+    def __init__(self, X: Any) -> None:
+        self.X = X.tocsr()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.X.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.X.dtype)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the sparse arrays (values, column indices, row pointers)."""
+        return int(self.X.data.nbytes + self.X.indices.nbytes + self.X.indptr.nbytes)
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    def dense_rows(self, index: np.ndarray) -> np.ndarray:
+        """Rows ``index``, in that order, as a dense C-contiguous ``(len(index), n_features)``."""
+        return np.ascontiguousarray(self.X[index].toarray())
+
+
+def trainable(X: Any) -> Any:
+    """``X`` as :func:`numnet.fit` takes it: a dense array as it is, a sparse one as
+    :class:`SparseRows`."""
+    return SparseRows(X) if is_sparse(X) else X
 
 
 def forward(net: Network, X: Any) -> np.ndarray:

@@ -22,8 +22,9 @@ from sklearn.model_selection import train_test_split
 from numnet.callbacks import Callback, DivergenceGuard
 from numnet.optimizers import Optimizer, ReduceLROnPlateau, Schedule
 
-#: Held-out data for ``early_stopping``: ``(X_val, y_val, sample_weight_val or None)``.
-Validation = tuple[np.ndarray, Any, np.ndarray | None]
+#: Held-out data for ``early_stopping``: ``(X_val, y_val, sample_weight_val or None)``;
+#: ``X_val`` an ndarray or sparse CSR, as the training ``X``.
+Validation = tuple[Any, Any, np.ndarray | None]
 #: A scikit-learn scorer, ``scorer(estimator, X, y, sample_weight=...) -> float``
 #: (greater is better), as :func:`sklearn.metrics.get_scorer` gives for ``scoring``.
 Scorer = Callable[..., float]
@@ -57,11 +58,12 @@ def batch_size(batch_size: int | str, n_samples: int) -> int:
     return int(np.clip(int(batch_size), 1, n_samples))
 
 
-def hold_out(X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None, fraction: float,
+def hold_out(X: Any, Y: np.ndarray, sample_weight: np.ndarray | None, fraction: float,
              stratify: np.ndarray | None, rng: np.random.Generator
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None,
-                        tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
-    """Split off ``fraction`` of ``X (n, f)``, ``Y (n, o)`` for ``early_stopping``.
+             ) -> tuple[Any, np.ndarray, np.ndarray | None,
+                        tuple[Any, np.ndarray, np.ndarray | None]]:
+    """Split off ``fraction`` of ``X (n, f)`` (an ndarray or sparse CSR: the same rows
+    either way), ``Y (n, o)`` for ``early_stopping``.
 
     Returns the training part ``(X, Y, sample_weight)`` and the held-out
     ``(X_val, Y_val, sample_weight_val)``, stratified by ``stratify`` if given.

@@ -9,7 +9,9 @@ CSV, plots and a report that says what each factor did::
                     data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
                     executor="processes", out="sweep-out")
 
-Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``executors``, ``store``,
+Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``executors``, ``plugins`` (the
+modules that register a sweep's own activations and losses, imported by every run wherever
+it runs), ``store``,
 ``sweep`` (the sweep, its checks, the tutorial preset); ``curves`` (learning and validation
 curves: one-factor sweeps, drawn); ``report`` (every word of the
 report, its numbers and plots: ``numnet[plots]``); ``command`` is ``numnet sweep`` and

@@ -21,6 +21,7 @@ from numnet.terminal import one_line
 
 from .executors import get_executor
 from .grid import Grid
+from .plugins import worker_plugins
 from .report import report_files, require_report_extras
 from .runs import make_data_source
 from .store import StoreError, _cannot_create_in, check_store
@@ -166,6 +167,11 @@ Examples:
   numnet sweep --hidden 1 --hidden 3 --hidden 9,6 --n-samples 100,1000 \\
                --lr 0.1,1.0 --repeats 5 --epochs 50 --backend processes --out sweep
   numnet sweep --grid sweep.toml --backend dask --scheduler tcp://10.0.0.5:8786
+  numnet --plugin my_activations sweep --activation swish,relu --backend processes
+
+\b
+Activations and losses of your own (registered by a module named with --plugin)
+work on every backend: each run imports that module first, wherever it runs.
 
 \b
 A grid file (TOML or JSON) holds factors, or a whole sweep:
@@ -256,9 +262,12 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
         raise _error(exc.describe("--max-runs")) from None
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from None
+    plugins = _plugins()
     try:                        # what sweep() would refuse, refused before any folder is made
         make_data_source(data_name)
         check_fit_kwargs(fit_kwargs)
+        worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
+                       here=scheduler is None and backend in (None, "serial"))
     except (ValueError, TypeError) as exc:
         raise _error(exc) from None
     store_path = Path(store) if store else Path(out, "results.sqlite")
@@ -299,10 +308,16 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
                            fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
                            progress=progress, retry_failed=retry_failed,
                            title=title or config.get("title"), description=description,
-                           max_runs=max_runs, timeout=timeout, notes=notes)
+                           max_runs=max_runs, timeout=timeout, notes=notes, plugins=plugins)
     finally:
         executor.close()
     _say_results(result, out)
+
+
+def _plugins() -> tuple[str, ...]:
+    """The modules ``numnet --plugin`` imported (each run imports them too, wherever it
+    runs: :mod:`.plugins`); none when this command runs on its own."""
+    return tuple(click.get_current_context().find_root().params.get("plugins") or ())
 
 
 def _say_results(result: Any, out: str) -> None:
@@ -513,9 +528,12 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
         except (DataError, ValueError, OSError) as exc:
             raise _error(exc) from None
         source = (table.X, table.y)
+    plugins = _plugins()
     try:
         check_fit_kwargs(fit_kwargs)
         make_data_source(source)
+        worker_plugins([grid.factors], fit_kwargs, plugins,
+                       here=scheduler is None and backend in (None, "serial"))
     except (ValueError, TypeError) as exc:
         raise _error(exc) from None
     store_path = Path(store) if store else Path(out, "results.sqlite")
@@ -530,7 +548,7 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
                        n_samples=n_samples, learning_rate=lr, fit_kwargs=fit_kwargs,
                        executor=backend or "serial", scheduler=scheduler, workers=workers,
                        store=store_path, out=out, progress=progress, title=title,
-                       max_runs=max_runs, timeout=timeout)
+                       max_runs=max_runs, timeout=timeout, plugins=plugins)
     _say_results(result, out)
     click.echo(f"curve: {one_line(Path(out) / CURVE_PNG)}")
 

@@ -56,11 +56,13 @@ def curve(data: Any, vary: str, values: Sequence[Any], *, seeds: int | Sequence[
           workers: int | None = None, store: str | os.PathLike | None = None,
           out: str | os.PathLike | None = None, progress: bool = True,
           n_validation: int = 200, n_test: int = 1000, title: str | None = None,
-          max_runs: int | None = DEFAULT_MAX_RUNS, timeout: float = 10.0) -> SweepResults:
+          max_runs: int | None = DEFAULT_MAX_RUNS, timeout: float = 10.0,
+          plugins: Sequence[str] = ()) -> SweepResults:
     """A learning curve (``vary="n_samples"``) or a validation curve (``"hidden"``,
     ``"learning_rate"``) over ``values``, each run once per seed (``seeds``: a count, or
     the seeds). ``data``: as :func:`~numnet.experiments.sweep` takes it. With ``out``,
-    the sweep's report and ``curve.png`` (added to the result's ``files``)."""
+    the sweep's report and ``curve.png`` (added to the result's ``files``); ``plugins``:
+    as :func:`~numnet.experiments.sweep` takes them."""
     grid = curve_grid(vary, values, hidden_layers=hidden_layers, n_samples=n_samples,
                       learning_rate=learning_rate)
     factor = grid.varying[0]
@@ -71,7 +73,7 @@ def curve(data: Any, vary: str, values: Sequence[Any], *, seeds: int | Sequence[
                    workers=workers, store=store, out=out, progress=progress,
                    n_validation=n_validation, n_test=n_test,
                    title=title or f"A {what}: the error against {factor_name(factor)}",
-                   max_runs=max_runs, timeout=timeout)
+                   max_runs=max_runs, timeout=timeout, plugins=plugins)
     if result.out is not None:
         result.files.append(write_curve(result.out, grid))
     return result

@@ -28,6 +28,8 @@ from numnet import MLP, History, fit
 from numnet.baselines import MARGIN, learned_nothing
 from numnet.training import TrainingWarning
 
+from .plugins import Plugins
+
 logger = logging.getLogger(__name__)
 
 MLP_ARGS = ("hidden_layers", "activation", "output_activation", "bias", "init", "dtype")
@@ -145,13 +147,16 @@ class DataSource:
 
 @dataclass
 class RunSpec:
-    """One run: its key, settings (grid values), seed, data and fixed ``fit`` arguments."""
+    """One run: its key, settings (grid values), seed, data and fixed ``fit`` arguments,
+    and the modules that register its own activations and losses (``plugins``, imported
+    by the run wherever it runs; not part of its key)."""
 
     key: str
     settings: dict[str, Any]
     seed: int
     data: DataSource
     fit_kwargs: dict[str, Any] = field(default_factory=dict)
+    plugins: Plugins = field(default_factory=Plugins)
 
 
 def empty_result(spec: RunSpec) -> dict[str, Any]:
@@ -169,6 +174,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     result = empty_result(spec)
     result["worker"] = f"{platform.node()}:{os.getpid()}"
     try:
+        spec.plugins.load()         # this process's first run imports them
         result.update(_train_and_measure(spec), status="ok")
     except Exception as exc:  # noqa: BLE001 (a failed run is a result, the sweep goes on)
         logger.info("run %s failed: %s", spec.key, exc)

@@ -22,7 +22,7 @@ import numpy as np
 
 from numnet import fit
 
-from .executors import Executor, get_executor
+from .executors import Executor, SerialExecutor, get_executor
 from .grid import (
     Grid,
     GridLike,
@@ -33,6 +33,7 @@ from .grid import (
     label,
     run_key,
 )
+from .plugins import worker_plugins
 from .report import (
     EXPLORATIONS,
     NUMNET_DEFAULTS,
@@ -167,7 +168,8 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
           out: str | os.PathLike | None = None, progress: bool = True, n_validation: int = 200,
           n_test: int = 1000, retry_failed: bool = False, title: str | None = None,
           description: str | None = None, max_runs: int | None = DEFAULT_MAX_RUNS,
-          timeout: float = 10.0, notes: Mapping[str, Any] | None = None) -> SweepResults:
+          timeout: float = 10.0, notes: Mapping[str, Any] | None = None,
+          plugins: Sequence[str] = ()) -> SweepResults:
     """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
     seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
 
@@ -183,10 +185,18 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     A run's key digests its settings, the fixed ``fit`` arguments, the data and the
     seed, so sweeps sharing a store never confuse their runs; a seed gives identical
     results on every executor.
+
+    Activations and losses registered by name (:func:`numnet.activations.register`,
+    :func:`numnet.losses.register`) work on every executor: each run first imports the
+    module that defined their functions, and ``plugins`` (module names, as ``numnet
+    --plugin``), in whichever process it runs (:mod:`~numnet.experiments.plugins`).
+    Functions defined in ``__main__`` are refused, before any run, off the serial executor.
     """
     grids = as_grids(grid)
     seed_list = seeds_of(seeds, repeats)
     fit_kwargs = check_fit_kwargs(fit_kwargs)
+    loads = worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
+                           here=_here(executor, scheduler))
     source = make_data_source(data, n_validation, n_test)
     total = check_size(grids, seed_list, max_runs)
     out_dir = None if out is None else Path(out)
@@ -204,7 +214,7 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
         for s in iter_settings(grids):
             for seed in seed_list:
                 yield RunSpec(run_key({**fixed, "settings": s}, seed), s, seed, source,
-                              fit_kwargs)
+                              fit_kwargs, loads)
 
     meta = {"grids": [g.to_dict() for g in grids], "seeds": _seeds_json(seed_list), **fixed}
     owned = not isinstance(store, ResultStore)
@@ -231,6 +241,11 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
         result.files = write_report(runs, grids, out_dir, title=title, notes={**_notes(
             fit_kwargs, grids, source, seed_list, description), **(notes or {})})
     return result
+
+
+def _here(executor: Any, scheduler: Any) -> bool:
+    """Whether every run executes in this process (the serial executor)."""
+    return scheduler is None and (isinstance(executor, SerialExecutor) or executor == "serial")
 
 
 def _describe(value: Any) -> Any:
