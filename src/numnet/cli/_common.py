@@ -112,6 +112,71 @@ def generated(source: str | None) -> bool:
     return source in data.GENERATED
 
 
+def refuse_generation(source: str | None, instead: str | None = None) -> None:
+    """Refuse ``--noise`` (data that is not a generated set) and ``--arms`` (any set but
+    spirals) where they do not apply; ``instead`` says what the data is when it is no
+    source (``"--values is one sample"``)."""
+    rows = instead or f"{printable(str(source))} has its own rows"
+    classes = instead or f"{printable(str(source))} has its own classes"
+    refuse_unless(generated(source), "--noise",
+                  f"sets the noise of a generated data set ({', '.join(data.GENERATED)}); "
+                  f"{rows}")
+    refuse_unless(source == "spirals", "--arms",
+                  f"sets the number of arms (classes) of spirals only; {classes}")
+
+
+def generation(source: str, noise: float | None, arms: int | None, model: Any = None
+               ) -> tuple[float | None, int | None]:
+    """The ``(noise, arms)`` that generate ``source`` (None: the set's own; see
+    :func:`numnet.cli.data.generator_options`) for a command whose ``--noise`` and
+    ``--arms`` were ``noise`` and ``arms``.
+
+    Each option given wins. For an existing ``model`` trained on ``source``, each
+    one left out is the one its training record holds (said on stderr in one
+    line), so that the model is scored on data from the distribution it learned;
+    a record without them (an older file) leaves the set's own. Then xor is its
+    four points unless ``--samples`` asks for the sampled set (noise 0), as
+    ``numnet train`` makes it.
+    """
+    if model is not None and source in data.GENERATED:
+        noise, arms = _recorded_generation(model, source, noise, arms)
+    if source == "xor" and noise is None and given("samples"):
+        noise = 0.0
+    return noise, arms
+
+
+def _recorded_generation(model: Any, source: str, noise: float | None, arms: int | None
+                         ) -> tuple[float | None, int | None]:
+    """``noise`` and ``arms``, each left out (None) taken from ``model``'s training record
+    when it was trained on ``source``, and said so."""
+    record = model.metadata.get("training")
+    if not isinstance(record, dict) or record.get("data") != source:
+        return noise, arms
+    used = []
+    if arms is None and source == "spirals" and record.get("arms") is not None:
+        arms = record["arms"]
+        if isinstance(arms, bool) or not isinstance(arms, int) or arms < 2:
+            raise CliError(f"the model's training record holds arms "
+                           f"{printable(repr(arms))}, not a number of spiral arms (an "
+                           f"integer, 2 or more); give --arms N")
+        used.append(f"--arms {arms}")
+    if noise is None and record.get("noise") is not None:
+        noise = record["noise"]
+        if (isinstance(noise, bool) or not isinstance(noise, (int, float))
+                or not np.isfinite(noise) or noise < 0):
+            raise CliError(f"the model's training record holds noise "
+                           f"{printable(repr(noise))}, not a noise (a number, 0 or more); "
+                           f"give --noise X")
+        noise = float(noise)
+        used.append(f"--noise {noise:g}" + (" (sampled points, not its 4 corners)"
+                                            if source == "xor" else ""))
+    if used:
+        others = " or ".join(option.split()[0] for option in used)
+        click.echo(f"generating {source} as the model was trained on it (its training "
+                   f"record): {', '.join(used)}; give {others} to choose otherwise", err=True)
+    return noise, arms
+
+
 def check_plot(option: str, path: str | None) -> None:
     """Refuse a plot path numnet would not honour (not .png), or plotting without matplotlib."""
     if path is None:
@@ -223,19 +288,25 @@ def audio_settings(model: Any, source: str) -> dict:
 
 def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples: int,
                 seed: int, need_target: bool, target_columns: int | None = None,
-                ids: str | None = None) -> data.Table:
+                ids: str | None = None, noise: float | None = None,
+                arms: int | None = None) -> data.Table:
     """The model's feature columns (and target columns if asked) read from ``source``.
 
     A model trained by ``numnet train`` knows its column names; a plain
     :func:`numnet.save` file does not, so its features are the data's columns
     that are not the target, in order. ``ids`` names a column kept as it is
-    (``Table.ids``).
+    (``Table.ids``). A generated set is made with ``noise`` and ``arms`` (the
+    command's options, None when left out), else with those the model was trained
+    with (:func:`generation`), as an audio folder is read with the model's feature
+    settings.
     """
     prep = model.preprocessing
     if source.startswith(data.AUDIO_PREFIX):
         table = data.load_table(source, audio_settings=audio_settings(model, source))
     else:
-        frame = data.read_source(source, n_samples=n_samples, random_state=seed)
+        noise, arms = generation(source, noise, arms, model)
+        frame = data.read_source(source, n_samples=n_samples, random_state=seed, noise=noise,
+                                 arms=arms)
         columns = list(frame.columns)
         if target_columns is not None:
             if target:
@@ -278,6 +349,18 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
         raise CliError(f"{source}: the model takes {prep.n_features} feature(s), the data has "
                        f"{table.X.shape[1]}")
     return table
+
+
+# --noise and --arms of the commands that generate a data set for an existing model.
+MODEL_GENERATION = {
+    "noise": click.option("--noise", default=None, type=click.FloatRange(min=0), metavar="X",
+                          help="Noise of a generated data set. Default: the noise the model "
+                               "was trained with on that set (its training record), else the "
+                               "set's own. Refused for files and bundled sets."),
+    "arms": click.option("--arms", default=None, type=click.IntRange(min=2), metavar="N",
+                         help="spirals only: its number of arms. Default: the model's (its "
+                              "training record), else 2."),
+}
 
 
 def fmt(value: float) -> str:

@@ -23,6 +23,7 @@ from numnet.terminal import printable
 from . import data
 from ._common import (
     DATA_HELP,
+    MODEL_GENERATION,
     CliError,
     baseline_scores,
     baseline_text,
@@ -34,6 +35,7 @@ from ._common import (
     generated,
     load_model,
     model_table,
+    refuse_generation,
     refuse_unless,
     split_names,
     stored_baseline,
@@ -67,14 +69,19 @@ Examples:
               help="Rows of a generated data set.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Seed of a generated data set (differs from train's 0: new rows).")
+@MODEL_GENERATION["noise"]
+@MODEL_GENERATION["arms"]
 @user_errors
-def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, seed):
+def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, seed, noise,
+             arms):
     """Score the model in file MODEL on DATA.
 
     Regression: MSE, MAE and R² per target. Classification: accuracy,
     precision, recall and F1 per class, and the confusion matrix; rows whose
     label the model never saw count as errors and get rows of their own.
     An audio folder laid out as a data split (train/, test/, ...) is scored on test/.
+    A generated set is made as the model was trained on it (its noise and arms),
+    unless --noise or --arms says otherwise.
     """
     source = data_source(data_arg, data_opt)
     assert source is not None
@@ -84,12 +91,14 @@ def evaluate(model, data_arg, data_opt, target, target_columns, plot, samples, s
         refuse_unless(generated(source), option,
                       f"chooses the rows of a generated data set "
                       f"({', '.join(data.GENERATED)}); {source} has its own rows")
+    refuse_generation(source)
     m = load_model(model)
     parts = data.split_parts(source)
     if parts is not None:               # a data split: its test part, never what trained
         whole, source = source, f"{data.AUDIO_PREFIX}{parts['test']}"
     table = model_table(m, source, split_names(target, "--target"), samples, seed,
-                        need_target=True, target_columns=target_columns)
+                        need_target=True, target_columns=target_columns, noise=noise,
+                        arms=arms)
     assert table.y is not None
     if parts is not None:
         click.echo(f"{printable(whole)} is a data split: evaluating on "

@@ -32,9 +32,11 @@ from ._common import (
     file_input,
     fmt,
     generated,
+    generation,
     given,
     parse_activation,
     parse_ints,
+    refuse_generation,
     refuse_unless,
     split_names,
     user_errors,
@@ -61,7 +63,7 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
           ("optimizer", "--optimizer"), ("batch_size", "--batch-size"),
           ("validation_split", "--validation-split"), ("no_scale", "--no-scale"),
           ("dtype", "--dtype"), ("seed", "--seed"), ("samples", "--samples"),
-          ("skip_bad", "--skip-bad"))
+          ("noise", "--noise"), ("arms", "--arms"), ("skip_bad", "--skip-bad"))
 
 
 @click.command("lr-find", epilog=EXAMPLE + "\n" + DATA_HELP)
@@ -84,6 +86,8 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 @OPTION["dtype"]
 @OPTION["seed"]
 @OPTION["samples"]
+@OPTION["noise"]
+@OPTION["arms"]
 @click.option("--start", default=1e-7, show_default=True,
               type=click.FloatRange(min=0, min_open=True), help="The first learning rate.")
 @click.option("--stop", default=10.0, show_default=True,
@@ -97,7 +101,7 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 @user_errors
 def lr_find_command(data_arg, data_opt, target, features, task, hidden, activation,
                     output_activation, loss, optimizer, batch_size, validation_split, no_scale,
-                    dtype, seed, samples, start, stop, steps, plot, skip_bad):
+                    dtype, seed, samples, noise, arms, start, stop, steps, plot, skip_bad):
     """Find a learning rate for numnet train: the loss over a few batches at growing rates.
 
     The rate grows geometrically from --start to --stop, one batch each, until
@@ -113,6 +117,7 @@ def lr_find_command(data_arg, data_opt, target, features, task, hidden, activati
     refuse_unless(generated(source), "--samples",
                   f"sets the size of a generated data set ({', '.join(data.GENERATED)}); "
                   f"{source} has its own rows")
+    refuse_generation(source)
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--skip-bad",
                   "applies to audio folders (audio:FOLDER) only")
     if not stop > start:
@@ -124,8 +129,9 @@ def lr_find_command(data_arg, data_opt, target, features, task, hidden, activati
     hidden_sizes = parse_ints(hidden)
     targets = split_names(target, "--target")
     feature_names = split_names(features, "--features")
+    noise, arms = generation(source, noise, arms)  # xor: sampled if --samples asks for it
     table = data.load_table(source, targets, feature_names, n_samples=samples,
-                            random_state=seed, skip_bad=skip_bad)
+                            random_state=seed, noise=noise, arms=arms, skip_bad=skip_bad)
     assert table.y is not None
 
     # What numnet train does with these options, step for step: the task, the split, the

@@ -28,6 +28,7 @@ from numnet.terminal import printable
 from . import data
 from ._common import (
     DATA_HELP,
+    MODEL_GENERATION,
     CliError,
     audio_settings,
     file_input,
@@ -35,6 +36,7 @@ from ._common import (
     load_model,
     model_table,
     parse_floats,
+    refuse_generation,
     refuse_unless,
     user_errors,
 )
@@ -164,8 +166,10 @@ def _frame(model: Any, pred: np.ndarray, proba: np.ndarray | None, names: list[s
               help="Rows of a generated data set (refused for other DATA).")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(min=0),
               help="Seed of a generated data set (refused for other DATA).")
+@MODEL_GENERATION["noise"]
+@MODEL_GENERATION["arms"]
 @user_errors
-def predict(model, inputs, values, out, proba, id_column, samples, seed):
+def predict(model, inputs, values, out, proba, id_column, samples, seed, noise, arms):
     """Predict with the model in file MODEL: for every row of DATA, or one sample.
 
     Prints CSV (or writes it with --out): the predicted label, with the names
@@ -174,7 +178,9 @@ def predict(model, inputs, values, out, proba, id_column, samples, seed):
     files (a model trained on audio:FOLDER) give one line each: the file, its
     label (--proba: its probability and each class's) and an error column; a
     file that cannot be read gets its reason there, the others their
-    predictions, and the exit status is then 1.
+    predictions, and the exit status is then 1. A generated set is made as the
+    model was trained on it (its noise and arms), unless --noise or --arms says
+    otherwise.
     """
     if values is not None and inputs:
         raise CliError("give DATA or --values, not both")
@@ -192,6 +198,9 @@ def predict(model, inputs, values, out, proba, id_column, samples, seed):
                       f"({', '.join(data.GENERATED)}); "
                       + ("--values is one sample" if values is not None else
                          f"{' '.join(inputs) or 'no DATA'} has its own rows"))
+    refuse_generation(source, None if source is not None else "--values is one sample"
+                      if values is not None else
+                      f"{printable(' '.join(inputs)) or 'no DATA'} has its own rows")
     reads_a_file = (source is not None and not audio_files and file_input(source) is not None
                     and not source.startswith(data.AUDIO_PREFIX))
     if id_column is not None and not reads_a_file:
@@ -220,7 +229,7 @@ def predict(model, inputs, values, out, proba, id_column, samples, seed):
             table = data.load_table(source, audio_settings=audio_settings(m, source))
         else:
             table = model_table(m, source, None, samples, seed, need_target=False,
-                                ids=id_column)
+                                ids=id_column, noise=noise, arms=arms)
         X = table.X
     pred = m.predict(X)
     P = m.predict_proba(X) if proba else None

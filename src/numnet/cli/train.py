@@ -23,6 +23,7 @@ import click
 import numpy as np
 
 from numnet import MLP, callbacks, fit, io, metrics, optimizers
+from numnet._fitting.loop import feature_scales, still_falling
 from numnet.baselines import baseline_loss
 from numnet.initializers import INITIALIZERS, get_initializer
 from numnet.losses import get_loss
@@ -42,9 +43,11 @@ from ._common import (
     file_input,
     fmt,
     generated,
+    generation,
     given,
     parse_activation,
     parse_ints,
+    refuse_generation,
     refuse_unless,
     split_names,
     training_baseline,
@@ -445,12 +448,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
     refuse_unless(generated(source), "--samples",
                   f"sets the size of a generated data set ({', '.join(data.GENERATED)}); "
                   f"{source} has its own rows")
-    refuse_unless(generated(source), "--noise",
-                  f"sets the noise of a generated data set ({', '.join(data.GENERATED)}); "
-                  f"{printable(source)} has its own rows")
-    refuse_unless(source == "spirals", "--arms",
-                  f"sets the number of arms (classes) of spirals only; {printable(source)} "
-                  f"has its own classes")
+    refuse_generation(source)
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--skip-bad",
                   "applies to audio folders (audio:FOLDER) only")
     refuse_unless(source.startswith(data.AUDIO_PREFIX), "--group-by",
@@ -472,9 +470,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                        "--validation-split too, e.g. --validation-split 0.2")
     hidden_sizes = parse_ints(hidden)
     inits = parse_init(init, len(hidden_sizes) + 1)
-    # xor is its four points unless --samples or --noise asks for the sampled set
-    if source == "xor" and noise is None and given("samples"):
-        noise = 0.0
+    noise, arms = generation(source, noise, arms)  # xor: sampled if --samples asks for it
     targets = split_names(target, "--target")
     feature_names = split_names(features, "--features")
     ckpt = _load_resume(resume, epochs) if resume else None
@@ -560,7 +556,10 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                            f"trained with")
         _fit_config_check(ckpt, resume, optimizer, loss_name, batch, l2, dropout)
 
-    cbs: list[callbacks.Callback] = []
+    # fit's own progress (its epoch lines) without its verbose baseline: the table below
+    # says the baseline, in the data's units and for every scored set (_training_notes
+    # keeps fit's notes)
+    cbs: list[callbacks.Callback] = [] if quiet else [callbacks.ProgressBar()]
     if patience is not None:
         cbs.append(callbacks.EarlyStopping(patience=patience))
     if checkpoint:
@@ -587,14 +586,14 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                       learning_rate=learning_rate, epochs=epochs,
                       batch_size="auto" if batch_size is None else batch_size,
                       validation_data=validation, callbacks=cbs, l2=l2, dropout=dropout,
-                      verbose=not quiet, random_state=seed, resume_from=resume)
+                      verbose=False, random_state=seed, resume_from=resume)
     reason = history.stop_reason or ""
     if reason.startswith("diverged") and not keep_diverged:
         raise CliError(f"training {reason}{_scale_advice(no_scale, reason)}; no model "
                        f"was saved (--keep-diverged saves it anyway)")
     net.classes_ = prep.classes
     model = PreprocessedModel(net, prep)
-    elapsed = time.perf_counter() - started
+    elapsed = round(time.perf_counter() - started, 3)   # as recorded: the summary says it
 
     scored = {name: scores(model, Xs, ys) for name, (Xs, ys) in sets.items()}
     train_scores, val_scores = scored["train"], scored.get("validation")
@@ -610,7 +609,7 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
                    "validation_rows": len(sets["validation"][0]) if "validation" in sets else 0,
                    "train_scores": train_scores,
                    "validation_scores": val_scores, "baseline": baseline,
-                   "seconds": round(elapsed, 3), "data_seconds": round(reading, 3),
+                   "seconds": elapsed, "data_seconds": round(reading, 3),
                    "stop_reason": history.stop_reason})
     if "test" in sets:
         record.update({"test_rows": len(sets["test"][0]), "test_scores": scored["test"]})
@@ -624,7 +623,9 @@ def train(data_arg, data_opt, target, target_columns, features, task, hidden, ac
         np.eye(n_out)[Yt] if n_out > 1 else Yt.reshape(-1, 1).astype(np.float64))
     base_loss = baseline_loss(fitted, loss_name)
     _summary(model, history, scored, elapsed, base_scores, reading)
-    _baseline_summary(model, baseline, base_scores, scored, base_loss)
+    learned = _baseline_summary(model, baseline, base_scores, scored, base_loss)
+    if not quiet:
+        _training_notes(history, Xt, base_loss, learned)
     click.echo(f"saved {out}")
     if plot:
         from numnet import plots
@@ -753,17 +754,19 @@ def _summary(model: PreprocessedModel, history: Any, scored: dict[str, dict[str,
 
 def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
                       base_scores: dict[str, dict[str, float]],
-                      scored: dict[str, dict[str, float]], base_loss: float) -> None:
+                      scored: dict[str, dict[str, float]], base_loss: float) -> bool:
     """Under the table: what the baseline is and its loss (``base_loss``, in the units of
     the training loss); then ``learned nothing: ...`` when the model does not beat its
     accuracy (mse) on a set of rows (the training rows first, then the validation and test
-    rows), or a ``note`` when only another score does not."""
+    rows), or a ``note`` when only another score does not. Returns whether it learned
+    something (no ``learned nothing`` line)."""
     what = baseline_text(model, baseline)
     click.echo(f"  baseline: {what}; its loss {base_loss:.4g}")
     said = {"train": "the training rows", "validation": "the validation rows",
             "test": "the test rows"}
     sets = [(said[name], scored[name], base_scores[name]) for name in scored]
     primary = "accuracy" if model.is_classifier else "mse"
+    learned = True
     for line in verdict(sets, primary, what, retrain=(
             "try more --epochs, another --lr or --optimizer, more --hidden units (--activation "
             "relu for a deep network); if the features say nothing about the target, no model "
@@ -771,3 +774,21 @@ def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
             "it fits the training rows only: try --early-stopping, fewer --epochs, a smaller "
             "--hidden, or more rows")):
         click.echo(line)
+        learned = learned and not line.startswith("learned nothing")
+    return learned
+
+
+def _training_notes(history: Any, X: np.ndarray, base_loss: float, learned: bool) -> None:
+    """fit's notes on a run, said once on stderr (train runs fit without its verbose
+    baseline, which the table says): the loss still falling at the end (when the model
+    learned something), features (``X`` as fit saw them, (n, n_features)) on scales far
+    apart. Nothing after a divergence or Ctrl-C, which say their own reason."""
+    if (history.stop_reason or "").startswith("diverged") or history.interrupted:
+        return
+    falling = still_falling(history.loss, base_loss) if learned else None
+    if falling is not None:
+        click.echo(f"note: the loss was still falling at the last epoch ({falling}); more "
+                   f"--epochs may help", err=True)
+    scales = feature_scales(X)
+    if scales is not None:
+        click.echo(f"note: {scales}", err=True)
