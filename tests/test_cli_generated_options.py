@@ -250,3 +250,12 @@ def test_an_option_that_does_not_apply_is_refused_in_one_line(ran, case):
     result = done[f"refused {case}"]
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("Error: ") and REFUSED[case][1] in result.stderr
+
+
+def test_info_shows_the_generation_options_evaluate_will_take(ran):
+    """`numnet info` names the recorded --noise and --arms that evaluate and predict use."""
+    folder, _ = ran
+    shown = _run_all(folder, {"A": ("info", "A.safetensors"), "A_old": ("info",
+                                                                        "A_old.safetensors")})
+    assert "  options: --noise 0.5 --arms 3" in shown["A"].stdout.splitlines()
+    assert "options:" not in shown["A_old"].stdout

@@ -104,6 +104,11 @@ def info(model):
         click.echo(f"training: {short(record.get('data'))}, {field('epochs')} epoch(s), "
                    f"{field('optimizer')} (learning rate {field('learning_rate')}), batch "
                    f"size {field('batch_size')}, seed {field('seed')}, {field('seconds')} s")
+        # how generated data was made (evaluate and predict make it so again), and penalties
+        made = [f"--{key} {field(key)}" for key in ("noise", "arms", "l2", "dropout")
+                if record.get(key) not in (None, 0, 0.0)]
+        if made:
+            click.echo("  options: " + " ".join(made))
         for key, label in (("train_scores", "train"), ("validation_scores", "validation")):
             scores = record.get(key)
             if isinstance(scores, dict):
