@@ -35,8 +35,10 @@ lint: $(VENV)/.test
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# Both cores (pytest-xdist): each test module runs whole in one worker, so a module's
+# fixtures are made once; the slowest tests are listed at the end.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadscope --durations=15
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run

@@ -99,7 +99,7 @@ def test_the_curve_runs_on_dask_as_it_runs_here():
           "n_validation": 20, "n_test": 50}
     here = curve("one_minus_x", "n_samples", [10, 20], **kw)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         there = curve("one_minus_x", "n_samples", [10, 20], scheduler=client, **kw)
     keep = ("key", "test_error", "test_baseline", "learned_nothing")

@@ -48,7 +48,7 @@ def test_the_same_seeds_give_identical_runs_on_every_executor(tmp_path):
     assert _comparable(on_processes.runs) == expected
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         in_process = sweep(grids, scheduler=client, **kw)
     assert _comparable(in_process.runs) == expected
@@ -222,7 +222,7 @@ def _search_on_dask(estimator):
     # how well they fit: every fit stops before converging and says so.
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(20\) reached"):
         with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                      dashboard_address=None) as cluster, \
+                                      dashboard_address=":0") as cluster, \
                 distributed.Client(cluster):
             on_dask = _search(estimator, X, y, "dask")
         here = _search(estimator, X, y, None)
