@@ -215,7 +215,7 @@ class Run:
                           callbacks=[HealthMonitor(HEALTH_BUDGET), _Steering(self)],
                           verbose=False,
                           **self.problem.fit_arguments())
-        except TrainingWarning as warning:  # warnings made errors: the run learned nothing
+        except TrainingWarning as warning:  # under `python -W error` fit raises its verdict
             self._take_snapshot(None)
             with self._cond:
                 self._set_status("finished" if self.epoch >= self.problem.settings.epochs
