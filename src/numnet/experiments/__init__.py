@@ -9,7 +9,14 @@ CSV, plots and a report that says what each factor did::
                     data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
                     executor="processes", out="sweep-out")
 
-Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``executors``, ``plugins`` (the
+On an audio folder (``data="audio:FOLDER"``) the factors ``augment`` and ``augment_copies``
+add augmented copies of each run's training clips (never of its held-out clips)::
+
+    sweep({"augment": ["none", "noise=20"], "hidden_layers": [[16]]}, data="audio:sounds",
+          repeats=5, executor="processes", out="augment-out")
+
+Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``audio`` (audio folders read once
+per sweep; each run's sets, augmented), ``executors``, ``plugins`` (the
 modules that register a sweep's own activations and losses, imported by every run wherever
 it runs), ``store``,
 ``sweep`` (the sweep, its checks, the tutorial preset); ``curves`` (learning and validation

@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from numnet.terminal import one_line
 
+from .audio import check_augment, check_folder, is_audio
 from .executors import get_executor
 from .grid import Grid
 from .plugins import worker_plugins
@@ -46,6 +47,11 @@ _FACTOR_OPTIONS = (
     ("--lr", "learning_rate", float, "RATE,...", "Learning rates, e.g. 0.1,0.3,1.0."),
     ("--activation", "activation", str, "NAME,...", "Hidden activations, e.g. sigmoid,relu."),
     ("--batch-size", "batch_size", int, "B,...", "Batch sizes, e.g. 1,32."),
+)
+# Those of audio folders, shown after --augment.
+_AUDIO_OPTIONS = (
+    ("--augment-copies", "augment_copies", int, "N,...",
+     "Audio folders: augmented copies of each training clip (with --augment), e.g. 1,3."),
 )
 
 
@@ -152,11 +158,13 @@ def _show_warnings() -> None:
         log.setLevel(logging.WARNING)
 
 
-def _factor_options(command: Any) -> Any:
-    """The options of :data:`_FACTOR_OPTIONS`, in its order."""
-    for option, _, _, metavar, text in reversed(_FACTOR_OPTIONS):
-        command = click.option(option, metavar=metavar, help=text)(command)
-    return command
+def _factor_options(options: tuple[tuple[str, str, type, str, str], ...]) -> Any:
+    """A decorator adding ``options`` (as :data:`_FACTOR_OPTIONS`), in their order."""
+    def add(command: Any) -> Any:
+        for option, _, _, metavar, text in reversed(options):
+            command = click.option(option, metavar=metavar, help=text)(command)
+        return command
+    return add
 
 
 EXAMPLES = """
@@ -168,10 +176,22 @@ Examples:
                --lr 0.1,1.0 --repeats 5 --epochs 50 --backend processes --out sweep
   numnet sweep --grid sweep.toml --backend dask --scheduler tcp://10.0.0.5:8786
   numnet --plugin my_activations sweep --activation swish,relu --backend processes
+  numnet sweep --data audio:sounds --augment none --augment noise=20 \\
+               --augment noise=20,gain=6,shift=0.1 --hidden 16 --repeats 5 \\
+               --epochs 30 --backend processes --out augment
 
 \b
 Activations and losses of your own (registered by a module named with --plugin)
 work on every backend: each run imports that module first, wherever it runs.
+
+\b
+An audio folder (--data audio:FOLDER: a subfolder of clips per class, or
+train/ and test/ parts) is read once, before the runs; a fixed fifth of its
+clips (of a split: test/) is every run's test set. --augment (repeat it for
+each level; "none" is the level without) adds augmented copies of each run's
+training clips only, drawn from the run's seed; validation and test clips are
+never augmented. The report gives the held-out error of each level beside its
+baseline, as for any factor.
 
 \b
 A grid file (TOML or JSON) holds factors, or a whole sweep:
@@ -201,13 +221,22 @@ lets it run.
               help="A TOML or JSON file with the grid(s) (see below).")
 @click.option("--hidden", multiple=True, metavar="WIDTHS",
               help="Hidden layers of one network, e.g. 9,6; repeat for more networks.")
-@_factor_options
+@_factor_options(_FACTOR_OPTIONS)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
 @click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
 @click.option("--data", metavar="NAME",
               help="A built-in data set (one_minus_x, one_minus_x_grid, noisy_spirals, "
                    "sum_of_two, sine, "
-                   "spirals ...). Default one_minus_x.")
+                   "spirals ...), or audio:FOLDER (a folder of class folders of clips, "
+                   "or of train/ and test/ parts; see below). Default one_minus_x.")
+@click.option("--augment", "augment", multiple=True, metavar="NAME=X,...|none",
+              help="Audio folders: a level of augmentation of the training clips (never of "
+                   "validation or test clips), seeded by each run's seed; repeat for more "
+                   "levels, e.g. --augment none --augment noise=20 --augment "
+                   "noise=20,gain=6,shift=0.1. Effects: noise=SNR_DB, gain=DB (up to), "
+                   "shift=SECONDS (up to), pitch=SEMITONES (up to), stretch=R (tempo rate in "
+                   "1-R..1+R).")
+@_factor_options(_AUDIO_OPTIONS)
 @click.option("--repeats", type=click.IntRange(min=1), help="Seeds 0..REPEATS-1 per setting.")
 @click.option("--seeds", metavar="S,...", help="Explicit seeds, e.g. 0,1,2.")
 @click.option("--backend", type=click.Choice(["serial", "processes", "dask"]), default=None,
@@ -231,9 +260,9 @@ lets it run.
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
-def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, seeds, backend,
-                  scheduler, workers, out, store, retry_failed, max_runs, timeout, title,
-                  progress, **factor_texts):
+def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, repeats, seeds,
+                  backend, scheduler, workers, out, store, retry_failed, max_runs, timeout,
+                  title, progress, **factor_texts):
     """Sweep network size, data size and learning rate (or any fit argument) over seeds.
 
     Every setting of the grid runs once per seed, serially, on local
@@ -243,7 +272,7 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
     """
     _show_warnings()
     config = _config(preset, grid_file)
-    grids = _grids(config, hidden, factor_texts)
+    grids = _grids(config, hidden, factor_texts, augment)
     fit_kwargs = {**(config.get("fit") or {}), **{k: v for k, v in (
         ("epochs", epochs), ("optimizer", optimizer)) if v is not None}}
     seed_list = _split(seeds, int, "--seeds") if seeds else None
@@ -264,15 +293,20 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
         raise click.UsageError(one_line(exc)) from None
     plugins = _plugins()
     try:                        # what sweep() would refuse, refused before any folder is made
-        make_data_source(data_name)
+        check_augment([g.factors for g in grids], data_name, is_audio(data_name))
+        if is_audio(data_name):
+            check_folder(data_name)         # read after the outputs are known to be usable
+        else:
+            make_data_source(data_name)
         check_fit_kwargs(fit_kwargs)
         worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
                        here=scheduler is None and backend in (None, "serial"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:
         raise _error(exc) from None
     store_path = Path(store) if store else Path(out, "results.sqlite")
     created = _check_outputs(Path(out), store_path, grids,
                              {"--grid": grid_file, "--data": data_name})
+    source = _read_audio(data_name, created) if is_audio(data_name) else data_name
     description = config.get("description")
     notes = None
     if preset is not None:
@@ -304,7 +338,7 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
                 logging.getLogger(name).setLevel(logging.ERROR)
     try:
         with _stopped_cleanly(store_path):
-            result = sweep(grids, data_name, seeds=seed_list, repeats=repeats,
+            result = sweep(grids, source, seeds=seed_list, repeats=repeats,
                            fit_kwargs=fit_kwargs, executor=executor, store=store_path, out=out,
                            progress=progress, retry_failed=retry_failed,
                            title=title or config.get("title"), description=description,
@@ -312,6 +346,21 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, repeats, s
     finally:
         executor.close()
     _say_results(result, out)
+
+
+def _read_audio(data: str, created: list[Path]) -> Any:
+    """The audio folder ``data`` names, read once for every run (its features cached per
+    file); a bad folder or clip ends in one line, removing the folders this command made."""
+    try:
+        return make_data_source(data)
+    except KeyboardInterrupt:
+        _remove_empty(created)
+        click.echo(f"\ninterrupted while reading {one_line(data)}; no run had started",
+                   err=True)
+        sys.exit(130)
+    except (ValueError, TypeError, ImportError, OSError) as exc:
+        _remove_empty(created)
+        raise _error(exc) from None
 
 
 def _plugins() -> tuple[str, ...]:
@@ -347,15 +396,17 @@ def _config(preset: str | None, grid_file: str | None) -> dict[str, Any]:
             "title": p.title, "preset": p}
 
 
-def _grids(config: dict[str, Any], hidden: tuple[str, ...], texts: dict[str, str | None]
-           ) -> list[Grid]:
-    """The configured grids with the factors given as options (``--hidden 3 --lr 0.1,1.0``)
-    laid over each, or one grid of those factors."""
+def _grids(config: dict[str, Any], hidden: tuple[str, ...], texts: dict[str, str | None],
+           augment: tuple[str, ...] = ()) -> list[Grid]:
+    """The configured grids with the factors given as options (``--hidden 3 --lr 0.1,1.0``,
+    ``--augment none --augment noise=20``) laid over each, or one grid of those factors."""
     factors: dict[str, list[Any]] = {}
     if hidden:
         factors["hidden_layers"] = [[] if v.strip() in ("", "none") else
                                     _split(v, int, "--hidden") for v in hidden]
-    for option, factor, kind, _, _ in _FACTOR_OPTIONS:
+    if augment:
+        factors["augment"] = list(augment)
+    for option, factor, kind, _, _ in (*_FACTOR_OPTIONS, *_AUDIO_OPTIONS):
         text = texts[option.lstrip("-").replace("-", "_")]
         if text:
             factors[factor] = _split(text, kind, option)
@@ -440,7 +491,8 @@ Examples:
 
 --values for hidden: one-layer widths separated by commas (2,8,32), or networks
 separated by semicolons ("3;9,6"). DATA is a built-in set or a data file (a
-fifth of its rows, fixed, held out as the test set).
+fifth of its rows, fixed, held out as the test set), or audio:FOLDER (a
+folder of class folders of clips, read once: see `numnet sweep --help`).
 """
 
 
@@ -516,8 +568,14 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from None
     source: Any = data
+    if is_audio(data):
+        try:
+            source = make_data_source(data)     # read once, for every run
+        except (ValueError, ImportError, OSError) as exc:
+            raise _error(exc) from None
     try:
-        _generator(data)
+        if not is_audio(data):
+            _generator(data)
     except ValueError:
         from numnet.cli.data import DataError, is_file_source, load_table
         if not is_file_source(data):

@@ -126,7 +126,8 @@ class ProcessExecutor:
         watched, held = self.context.Pipe(duplex=False)     # only the driver holds `held`
         try:
             with ProcessPoolExecutor(len(first), mp_context=self.context,
-                                     initializer=_exit_with_driver, initargs=(watched,)) as pool:
+                                     initializer=_start_worker,
+                                     initargs=(watched, len(first))) as pool:
                 yield from _as_completed(itertools.chain(first, queue), 2 * len(first),
                                          lambda spec: pool.submit(fn, spec), _dead_worker)
         finally:
@@ -144,6 +145,19 @@ def _dead_worker(exc: BaseException) -> Exception | None:
         return RuntimeError(f"a worker process died ({exc}); {_STORED}: run the sweep again "
                             f"to continue")
     return None
+
+
+#: The variable that caps the processes :mod:`numnet.audio` starts for many clips' features.
+AUDIO_WORKERS = "NUMNET_AUDIO_WORKERS"
+
+
+def _start_worker(driver: Any, pool_size: int) -> None:
+    """A pool worker's initializer: :func:`_exit_with_driver`, and, in a pool of several
+    workers (each core already runs a run), augmented clips' features computed in the
+    worker itself rather than in processes of its own (unless the user capped them)."""
+    if pool_size > 1:
+        os.environ.setdefault(AUDIO_WORKERS, "1")
+    _exit_with_driver(driver)
 
 
 def _exit_with_driver(driver: Any) -> None:
@@ -184,7 +198,7 @@ class DaskExecutor:
         elif scheduler is None:
             cluster = distributed.LocalCluster(n_workers=n_workers or os.cpu_count() or 1,
                                                threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
             self.client = distributed.Client(cluster)
             self._owned = [self.client, cluster]
             self.address = str(cluster.scheduler_address)

@@ -19,10 +19,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .audio import augment_text
 from .runs import FACTORS
 
 FACTOR_NAMES = {"hidden_layers": "hidden layers", "n_samples": "training samples (N)",
-                "learning_rate": "learning rate", "batch_size": "batch size"}
+                "learning_rate": "learning rate", "batch_size": "batch size",
+                "augment": "augmentation", "augment_copies": "augmented copies per clip"}
 
 
 def factor_name(factor: str) -> str:
@@ -58,6 +60,8 @@ def _plain(value: Any, factor: str) -> Any:
             raise ValueError(f"hidden_layers values must be lists of layer widths, got {value!r}; "
                              f"try [[3], [9, 6]]")
         return [int(v) for v in value]
+    if factor == "augment":         # "none", None and "" are one value: no augmentation
+        return augment_text(value)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):

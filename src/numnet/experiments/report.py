@@ -46,6 +46,7 @@ import numpy as np
 
 from numnet import fit
 from numnet.baselines import MARGIN
+from numnet.terminal import printable
 
 from .grid import FACTOR_NAMES, Grid, canonical_json, factor_name, label
 
@@ -64,7 +65,8 @@ BASELINES = {"test_error": "test_baseline", "validation_error": "validation_base
              "train_error": "train_baseline", "final_loss": "loss_baseline"}
 _LAST = ["num_parameters", "final_loss", "train_error", "validation_error", "test_error",
          "test_baseline", "validation_baseline", "train_baseline", "loss_baseline",
-         "learned_nothing", "epochs_run", "diverged", "stop_reason", "wall_time", "error",
+         "learned_nothing", "epochs_run", "diverged", "stop_reason", "wall_time",
+         "train_rows", "augmented_rows", "validation_rows", "test_rows", "error",
          "worker", "settings", "loss_curve"]
 _REAL = ("final_loss", "train_error", "validation_error", "test_error", "wall_time",
          *BASELINES.values())
@@ -695,6 +697,8 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
         md.append(f"- Data: `{data['name']}`; each run draws its training set from its seed; "
                   f"validation ({data.get('n_validation')} samples) and test "
                   f"({data.get('n_test')} samples) sets are the same for every run.")
+    elif "audio" in data:
+        md.append(_audio_sentence(data["audio"], frame))
     elif data:
         md.append(f"- Data: arrays given to the sweep (digest `{data.get('arrays', '?')}`).")
     if notes.get("fit"):
@@ -719,6 +723,28 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
     md.append("- Plots: the median over seeds, its band the 25–75% quantiles of the seeds "
               "(never below zero for a positive error), the baseline dashed.")
     return md + [""]
+
+
+def _audio_sentence(audio: Mapping[str, Any], frame: pd.DataFrame) -> str:
+    """What an audio folder's runs trained and were measured on, and how augmentation
+    (when a run used it) was kept to the training clips."""
+    clips = audio.get("clips") or {}
+    held = [f"{clips[k]} {k} clips" for k in ("validation", "test") if clips.get(k)]
+    text = (f"- Data: the audio folder `{printable(str(audio.get('folder', '?')))}` "
+            f"({audio.get('classes', '?')} classes), its clips' features read once for the "
+            f"sweep: {clips.get('train', '?')} training clips, each run taking its own "
+            f"(`n_samples` drawn from its seed, `validation_split` held out by the run)"
+            + (f"; {' and '.join(held)}, the same for every run" if held else "")
+            + ". Each run standardises its sets on its own clean training clips.")
+    augmented = frame["augmented_rows"].astype(float) if "augmented_rows" in frame.columns \
+        else None
+    if augmented is not None and (augmented > 0).any():     # NaN (not recorded) is not > 0
+        text += (" Augmentation (`augment`, `augment_copies`) adds copies of a run's "
+                 "training clips only, drawn from its seed: its validation and test clips are "
+                 "never augmented, so every held-out score in this report is on clean clips; "
+                 "`train_rows`, `augmented_rows`, `validation_rows` and `test_rows` in "
+                 "results.csv count them.")
+    return text
 
 
 def _select(frame: pd.DataFrame, grid: Grid, where: Mapping[str, Any]) -> pd.DataFrame:

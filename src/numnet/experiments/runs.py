@@ -3,7 +3,9 @@ measure it.
 
 A run's seed is split (:class:`numpy.random.SeedSequence`) into three streams:
 initial weights, training data, ``fit``. The global RNG is never touched, so a
-seed gives the same result in any process or worker.
+seed gives the same result in any process or worker. On an audio folder
+(``"audio:FOLDER"``, :mod:`~numnet.experiments.audio`) the run's seed also seeds the
+augmented copies of its training clips (the factors ``augment``, ``augment_copies``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from numnet import MLP, History, fit
 from numnet.baselines import MARGIN, learned_nothing
 from numnet.training import TrainingWarning
 
+from .audio import AUDIO_PREFIX, AUGMENT_FACTORS, AudioClips, is_audio, read_folder, run_sets
 from .plugins import Plugins
 
 logger = logging.getLogger(__name__)
@@ -35,15 +38,18 @@ logger = logging.getLogger(__name__)
 MLP_ARGS = ("hidden_layers", "activation", "output_activation", "bias", "init", "dtype")
 FIT_ARGS = ("loss", "optimizer", "learning_rate", "epochs", "batch_size", "shuffle",
             "validation_split", "l2", "dropout", "metrics")
-#: Every name a grid may vary: ``n_samples``, and ``lr_scale="tutorial"``: the learning rate on
-#: the tutorial's scale.
-FACTORS = (*MLP_ARGS, *FIT_ARGS, "n_samples", "lr_scale")
-#: The keys of a run's result, in the store's column order.
+#: Every name a grid may vary: ``n_samples``, ``lr_scale="tutorial"``: the learning rate on
+#: the tutorial's scale, and on an audio folder ``augment`` and ``augment_copies``.
+FACTORS = (*MLP_ARGS, *FIT_ARGS, "n_samples", "lr_scale", *AUGMENT_FACTORS)
+#: The keys of a run's result, in the store's column order. ``train_rows``: the rows it
+#: trained on, ``augmented_rows`` of them augmented copies; ``validation_rows``,
+#: ``test_rows``: the rows it was measured on (0: no such set).
 RESULT_FIELDS = ("key", "status", "settings", "seed", "num_parameters", "final_loss",
                  "train_error", "validation_error", "test_error", "epochs_run", "diverged",
                  "stop_reason", "wall_time", "loss_curve", "error", "worker",
                  "train_baseline", "validation_baseline", "test_baseline", "loss_baseline",
-                 "learned_nothing")
+                 "learned_nothing", "train_rows", "augmented_rows", "validation_rows",
+                 "test_rows")
 #: The sets a run is judged on, first found first: its error against that set's baseline.
 JUDGED_ON = ("test", "validation", "train")
 
@@ -96,7 +102,9 @@ def _generator(name: str) -> Callable[..., Arrays]:
 @dataclass(frozen=True)
 class DataSource:
     """A run's data: a named set (training rows from the run's seed, held-out sets of
-    ``n_validation`` and ``n_test`` rows shared by all runs) or arrays ``(X, y)``."""
+    ``n_validation`` and ``n_test`` rows shared by all runs) or arrays ``(X, y)``; with
+    ``clips``, arrays read from an audio folder, whose training rows' clips a run may
+    augment (:mod:`~numnet.experiments.audio`)."""
 
     name: str | None = None
     train: Arrays | None = None
@@ -104,12 +112,16 @@ class DataSource:
     test: Arrays | None = None
     n_validation: int = 200
     n_test: int = 1000
+    clips: AudioClips | None = None
 
     def __post_init__(self) -> None:
         if (self.name is None) == (self.train is None):
             raise ValueError("a DataSource needs a data set name or training arrays, not both")
         if self.name is not None:
             _generator(self.name)       # fail now, in the driver, on an unknown name
+        if self.clips is not None and (self.train is None
+                                       or len(self.clips.files) != len(self.train[0])):
+            raise ValueError("a DataSource's clips name one file per training row")
 
     def identity(self) -> dict[str, Any]:
         """What tells this data apart from other data: part of every run's key."""
@@ -121,11 +133,27 @@ class DataSource:
                 a = np.ascontiguousarray(a)
                 digest.update(f"{a.dtype.str}{a.shape}".encode())
                 digest.update(a.tobytes())
-        return {"arrays": digest.hexdigest()[:16]}
+        found = {"arrays": digest.hexdigest()[:16]}
+        return found if self.clips is None else {"audio": self.clips.identity(), **found}
+
+    def about(self) -> dict[str, Any]:
+        """:meth:`identity` and what the report says of the data beside it (an audio
+        folder's name and clips), which run keys leave out."""
+        found = self.identity()
+        if self.clips is not None:
+            found["audio"] = {**found["audio"], **self.clips.about()}
+        return found
 
     def make(self, n_samples: int | None, rng: np.random.Generator
              ) -> tuple[Arrays, Arrays | None, Arrays | None]:
         """``(train, validation, test)`` for one run; the held-out sets may be None."""
+        _, train, val, test = self.draw(n_samples, rng)
+        return train, val, test
+
+    def draw(self, n_samples: int | None, rng: np.random.Generator
+             ) -> tuple[np.ndarray | None, Arrays, Arrays | None, Arrays | None]:
+        """:meth:`make`'s sets after the indices of the training rows drawn from the given
+        arrays (``(n,)``; None for a named set, whose rows are made)."""
         if self.name is not None:
             gen = _generator(self.name)
             train = gen(**({} if n_samples is None else {"n_samples": n_samples}),
@@ -133,16 +161,17 @@ class DataSource:
             val = (gen(n_samples=self.n_validation, random_state=_VALIDATION_SEED)
                    if self.n_validation else None)
             test = gen(n_samples=self.n_test, random_state=_TEST_SEED) if self.n_test else None
-            return train, val, test
+            return None, train, val, test
         assert self.train is not None
         X, y = self.train
+        rows = np.arange(len(X))
         if n_samples is not None:
             if n_samples > len(X):
                 raise ValueError(f"n_samples={n_samples} is more than the {len(X)} training "
                                  f"rows given; use n_samples <= {len(X)}")
             rows = rng.permutation(len(X))[:n_samples]
             X, y = X[rows], y[rows]
-        return (X, y), self.validation, self.test
+        return rows, (X, y), self.validation, self.test
 
 
 @dataclass
@@ -190,12 +219,23 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown setting(s) {unknown}")
     init_seq, data_seq, fit_seq = np.random.SeedSequence(spec.seed).spawn(3)
-    train, val, test = spec.data.make(settings.get("n_samples"), np.random.default_rng(data_seq))
-    X, y = train
-    mlp_kwargs = {k: settings[k] for k in MLP_ARGS if k in settings}
-    hidden = mlp_kwargs.pop("hidden_layers", (3,))
     fit_kwargs = copy.deepcopy(spec.fit_kwargs)      # optimizer objects hold state: one per run
     fit_kwargs.update({k: settings[k] for k in FIT_ARGS if k in settings})
+    data_rng = np.random.default_rng(data_seq)
+    rows, train, val, test = spec.data.draw(settings.get("n_samples"), data_rng)
+    augmented = 0
+    if spec.data.clips is not None:     # held out, standardised, augmented: training rows only
+        assert rows is not None
+        sets = run_sets(spec.data.clips, rows, train, val, test, settings, spec.seed, data_rng,
+                        fit_kwargs.pop("validation_split", 0.0) or 0.0)
+        train, val, test, augmented = sets.train, sets.validation, sets.test, sets.augmented
+        X, y = sets.fit
+    elif any(k in settings for k in AUGMENT_FACTORS):
+        raise ValueError(f"augment applies to audio folders ({AUDIO_PREFIX}FOLDER) only")
+    else:
+        X, y = train
+    mlp_kwargs = {k: settings[k] for k in MLP_ARGS if k in settings}
+    hidden = mlp_kwargs.pop("hidden_layers", (3,))
     labels = np.ndim(y) == 1 and np.asarray(y).dtype.kind in "iubOUS"
     if labels:
         classes = len(np.unique(y))
@@ -223,7 +263,13 @@ def _train_and_measure(spec: RunSpec) -> dict[str, Any]:
                       **fit_kwargs)
     if history.interrupted:       # Ctrl-C: a cut-short run is not a result; stop the sweep
         raise KeyboardInterrupt
-    return _measure(net, history, fit_kwargs, train, val, test, labels)
+    result = _measure(net, history, fit_kwargs, train, val, test, labels)
+    split = fit_kwargs.get("validation_split", 0.0)
+    held = int(round(len(X) * split)) if split else 0       # as fit holds them out
+    result.update(train_rows=len(X) - held, augmented_rows=augmented,
+                  validation_rows=held if split else 0 if val is None else len(val[0]),
+                  test_rows=0 if test is None else len(test[0]))
+    return result
 
 
 def _measure(net: MLP, history: History, fit_kwargs: Mapping[str, Any], train: Arrays,
@@ -283,10 +329,14 @@ def _number(value: Any) -> bool:
 
 def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,
                      test_size: float = 0.2) -> DataSource:
-    """A :class:`DataSource` from a set's name, a ``DataSource``, arrays ``(X, y)`` (a fixed
-    ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
+    """A :class:`DataSource` from a set's name, ``"audio:FOLDER"`` (its features read here,
+    once: :func:`~numnet.experiments.audio.read_folder`), a ``DataSource``, arrays ``(X, y)``
+    (a fixed ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
     if isinstance(data, DataSource):
         return data
+    if is_audio(data):
+        sets = read_folder(data)
+        return DataSource(train=sets[0], validation=sets[1], test=sets[2], clips=sets[3])
     if isinstance(data, str):
         return DataSource(name=data, n_validation=n_validation, n_test=n_test)
     if isinstance(data, Mapping):

@@ -31,12 +31,18 @@ _COLUMNS = {
     # added later (at the end, as ALTER TABLE adds them): the baselines and the verdict
     "train_baseline": "REAL", "validation_baseline": "REAL", "test_baseline": "REAL",
     "loss_baseline": "REAL", "learned_nothing": "INTEGER",
+    # then the rows each run trained on (augmented copies among them) and was measured on
+    "train_rows": "INTEGER", "augmented_rows": "INTEGER", "validation_rows": "INTEGER",
+    "test_rows": "INTEGER",
 }
-#: The columns of ``runs`` in stores from before the baselines: read as they are, and given
-#: the new columns (empty for their runs) when a sweep next writes to them.
+#: The columns of ``runs`` in stores from before the baselines, and from before the row
+#: counts: read as they are, and given the new columns (empty for their runs) when a sweep
+#: next writes to them.
 _FIRST_COLUMNS = tuple(_COLUMNS)[:tuple(_COLUMNS).index("finished_at") + 1]
+_BASELINE_COLUMNS = tuple(_COLUMNS)[:tuple(_COLUMNS).index("learned_nothing") + 1]
 _TABLES = {"runs": tuple(_COLUMNS), "meta": ("name", "value")}
-_LAYOUTS = {"runs": (tuple(_COLUMNS), _FIRST_COLUMNS), "meta": (("name", "value"),)}
+_LAYOUTS = {"runs": (tuple(_COLUMNS), _BASELINE_COLUMNS, _FIRST_COLUMNS),
+            "meta": (("name", "value"),)}
 #: In the header of every store numnet creates ("nnrs"); 0 in stores from before.
 APPLICATION_ID = 0x6E6E7273
 _MAGIC = b"SQLite format 3\x00"

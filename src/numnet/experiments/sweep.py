@@ -3,7 +3,8 @@
 What a sweep is given is checked before anything starts, by the functions here that
 ``numnet sweep`` calls too (``seeds_of``, ``check_fit_kwargs``, ``check_size``). Runs are
 planned one at a time, never all in memory; a sweep of more than ``max_runs`` runs is
-refused (:class:`SweepTooLarge`). A :class:`Preset` is a whole sweep by name
+refused (:class:`SweepTooLarge`), and so is augmentation that cannot be
+(:func:`~numnet.experiments.audio.check_augment`). A :class:`Preset` is a whole sweep by name
 (:data:`PRESETS`: ``tutorial``, ``capacity``, ``learning-rate``).
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from numnet import fit
 
+from .audio import check_augment, is_audio
 from .executors import Executor, SerialExecutor, get_executor
 from .grid import (
     Grid,
@@ -139,6 +141,9 @@ def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     """``fit_kwargs`` as a dict; a ValueError for one ``fit`` does not take or the sweep sets."""
     fit_kwargs = dict(fit_kwargs or {})
     for name in fit_kwargs:
+        if name in ("augment", "augment_copies"):
+            raise ValueError(f"{name} is a grid factor, not a fit argument: give it in the "
+                             f"grid (one value applies it to every run)")
         if name in _OWNED_BY_SWEEP:
             raise ValueError(f"fit_kwargs cannot set {name!r}: {_OWNED_BY_SWEEP[name]}")
         if name not in _FIT_PARAMS:
@@ -173,10 +178,11 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
     seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
 
-    ``data``: a set's name or arrays (:func:`make_data_source`); ``fit_kwargs``: fixed
-    :func:`numnet.fit` arguments, which grid factors override. ``executor``: ``"serial"``,
-    ``"processes"`` (``workers``, default every core) or ``"dask"`` (a ``LocalCluster``
-    unless ``scheduler``; ``timeout`` s for it and its workers). ``store``: the SQLite
+    ``data``: a set's name, arrays or ``"audio:FOLDER"`` (:func:`make_data_source`);
+    ``fit_kwargs``: fixed :func:`numnet.fit` arguments, which grid factors override.
+    ``executor``: ``"serial"``, ``"processes"`` (``workers``, default every core) or
+    ``"dask"`` (a ``LocalCluster`` unless ``scheduler``; ``timeout`` s for it and its
+    workers). ``store``: the SQLite
     store (default ``out/results.sqlite``, else memory); its runs are not run again (nor
     failed ones, unless ``retry_failed``). ``out``: write the report there, with ``title``
     and ``description`` (and ``notes``, e.g. ``{"lr_find": lr_find_notes(...)}``: what the
@@ -191,13 +197,30 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     module that defined their functions, and ``plugins`` (module names, as ``numnet
     --plugin``), in whichever process it runs (:mod:`~numnet.experiments.plugins`).
     Functions defined in ``__main__`` are refused, before any run, off the serial executor.
+
+    An audio folder (``data="audio:FOLDER"``: class folders of clips, or ``train/``,
+    ``test/`` (and ``valid/``) parts; the ``audio`` extra) is read once, here, its features
+    cached per file; a fixed fifth of a folder's clips (a split: its ``test/``) is every
+    run's test set. Each run standardises its sets on its clean training clips, and the
+    factors ``augment`` (``"none"`` or a spec such as ``"noise=20,gain=6,shift=0.1"``:
+    :meth:`numnet.audio.Augment.parse`) and ``augment_copies`` (copies per clip, default 1)
+    add augmented copies of its training clips, never of its validation (``validation_split``
+    is held out first) or test clips, drawn from its seed::
+
+        sweep({"augment": ["none", "noise=20", "noise=20,gain=6,shift=0.1"],
+               "hidden_layers": [[16]]}, data="audio:sounds", repeats=5)
+
+    A spec that cannot be parsed, or augmentation of other data, is refused before the
+    folder is read. Augmented runs read the clips again, so Dask workers elsewhere need the
+    folder at the same path.
     """
     grids = as_grids(grid)
     seed_list = seeds_of(seeds, repeats)
     fit_kwargs = check_fit_kwargs(fit_kwargs)
+    check_augment([g.factors for g in grids], data, is_audio(data) or (
+        isinstance(data, DataSource) and data.clips is not None))
     loads = worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
                            here=_here(executor, scheduler))
-    source = make_data_source(data, n_validation, n_test)
     total = check_size(grids, seed_list, max_runs)
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
@@ -207,6 +230,8 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
                 if os.path.realpath(path) == os.path.realpath(store):
                     raise ValueError(f"the store {store} is the report's {path.name}, which the "
                                      f"sweep writes at the end; give the store another path")
+    source = make_data_source(data, n_validation, n_test)   # an audio folder: read here, once
+    if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     fixed = {"fit": _describe(fit_kwargs), "data": source.identity()}
 
@@ -312,7 +337,7 @@ def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
     grid sets (a section states its grid's)."""
     in_grids = {k for g in grids for k in g.factors}
     fixed = {k: v for k, v in fit_kwargs.items() if k not in in_grids}
-    notes = {"fit": json.loads(canonical_json(_describe(fixed))), "data": source.identity(),
+    notes = {"fit": json.loads(canonical_json(_describe(fixed))), "data": source.about(),
              "seeds": _seeds_json(seeds)}
     if description:
         notes["description"] = description
