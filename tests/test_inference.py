@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -144,3 +146,30 @@ def test_a_non_finite_row_in_any_part_gives_the_reference_error(monkeypatch):
     X[-1, 3] = np.nan                                       # in the second part
     with pytest.raises(ValueError, match="NaN|finite"):
         inference.forward(net, X)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_predicts_on_threads_of_its_own(monkeypatch):
+    """The parts' threads do not survive a fork: a child that predicts after its parent did
+    makes its own instead of waiting forever for the parent's."""
+    net, X = _parallel_net()
+    monkeypatch.setattr(inference, "cores", lambda: 2)
+    expected = inference.forward(net, X)                # the parent's threads now exist
+    pid = os.fork()
+    if pid == 0:                                        # the child: exit 0 if it matches
+        ok = False
+        try:
+            ok = np.array_equal(inference.forward(net, X), expected)
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's prediction hung")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0

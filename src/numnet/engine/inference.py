@@ -25,6 +25,7 @@ one, the reference pass runs to raise the error it would have raised.
 
 from __future__ import annotations
 
+import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
@@ -132,6 +133,16 @@ def _threads() -> ThreadPoolExecutor:
     if _pool is None:
         _pool = ThreadPoolExecutor(cores(), thread_name_prefix="numnet-inference")
     return _pool
+
+
+def _forget_threads() -> None:
+    """In a forked child: the parent's threads are not there, so make new ones when needed."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def _blocked_parts(net: Network, plan: _Plan, X: np.ndarray) -> np.ndarray | None:
