@@ -18,7 +18,8 @@ is cut or left out, the level is normalised, and the MFCCs come with their
 deltas, log-mel statistics and the MFCC means of each third of the clip
 (:mod:`~numnet.audio.extract`). A clip, the same clip 40 dB quieter, padded
 with seconds of digital silence or under a -90 dBFS noise floor give nearly
-the same features. Features are cached per file (:mod:`~numnet.audio.cache`).
+the same features. Features are cached per file (:mod:`~numnet.audio.cache`),
+and many files are computed on every core (:mod:`~numnet.audio.parallel`).
 
 The parts, one module each:
 
@@ -27,6 +28,8 @@ The parts, one module each:
   and resampled (soundfile, librosa's ``soxr_hq``): :func:`load_clip`;
 - :mod:`~numnet.audio.extract`: a clip's features: :func:`features`, :func:`feature_names`;
 - :mod:`~numnet.audio.cache`: features cached per file, verified on reading;
+- :mod:`~numnet.audio.parallel`: the uncached files of a folder or list computed in
+  worker processes when they are many, bit for bit as one at a time, in order;
 - :mod:`~numnet.audio.folders`: a class folder or a list of files:
   :func:`load_folder`, :func:`features_for_files`, :func:`features_by_file`; a
   folder of ``train/``, ``test/`` (and ``valid/``) class folders: :func:`load_split`;

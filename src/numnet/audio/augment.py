@@ -7,11 +7,13 @@ Each copy's random draws come from ``random_state``, the clip's position and
 the copy's number, so the same files and settings give the same rows.
 
 Augmented features are never cached: the cache (:mod:`numnet.audio.cache`)
-keys a file's clean features, and a copy is not that file's sound.
+keys a file's clean features, and a copy is not that file's sound. Many files
+are augmented on every core, with the same rows (:mod:`numnet.audio.parallel`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -21,9 +23,12 @@ from typing import Any
 import librosa
 import numpy as np
 
+from numnet.engine.threads import limit_blas
+
 from .clips import as_path, load_clip
 from .extract import _describe
-from .settings import SettingsLike, as_settings
+from .parallel import in_order, worker_count
+from .settings import FeatureSettings, SettingsLike, as_settings
 
 __all__ = ["Augment"]
 
@@ -152,15 +157,26 @@ class Augment:
         """
         s = as_settings(settings)
         files: Sequence[str | bytes | os.PathLike] = list(paths)
-        rows, source = [], []
-        for i, path in enumerate(files):
-            file = as_path(path)
-            clean = load_clip(file, s)
-            for c in range(self.copies):
-                rows.append(_describe(self.apply(clean, s.sample_rate, self.rng(i, c)), s, file))
-                source.append(i)
-        X = np.array(rows, dtype=np.float64).reshape(len(rows), s.n_features)
-        return X, np.array(source, dtype=np.intp)
+        items = [(self, i, as_path(path), s) for i, path in enumerate(files)]
+        blocks = []
+        with limit_blas(1), contextlib.closing(
+                in_order(_copies, items, worker_count(len(items)))) as outcomes:
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                blocks.append(outcome)
+        X = np.concatenate(blocks) if blocks else np.zeros((0, s.n_features))
+        source = np.repeat(np.arange(len(files), dtype=np.intp), self.copies)
+        return X, source
+
+
+def _copies(augment: Augment, i: int, file: os.PathLike, s: FeatureSettings) -> np.ndarray:
+    """The features of ``augment.copies`` copies of the file at position ``i``:
+    ``(copies, s.n_features)``."""
+    clean = load_clip(file, s)
+    rows = [_describe(augment.apply(clean, s.sample_rate, augment.rng(i, c)), s, file)
+            for c in range(augment.copies)]
+    return np.array(rows, dtype=np.float64).reshape(augment.copies, s.n_features)
 
 
 def _shift(y: np.ndarray, by: int) -> np.ndarray:

@@ -23,7 +23,10 @@ band's mean and std (``mel_stats``); and the MFCC means over each of
 sounds: 207 numbers with the defaults. They are in natural units (Hz, dB),
 so standardise them before training. librosa compiles some of its code (numba)
 on first use: the first clip of a fresh installation takes a few seconds,
-later ones a few milliseconds.
+later ones a few milliseconds. Each clip's matrix products run on one BLAS thread
+(:func:`numnet.engine.threads.limit_blas`): they are small, and OpenBLAS rounds
+a product differently on one thread and on several, so the features would
+otherwise depend on the machine's cores.
 
 Settings of version 1 (``FeatureSettings.from_dict({"version": 1, ...})``: no
 trimming, no normalisation, no deltas, mel statistics or parts) give the 36
@@ -48,6 +51,8 @@ from typing import Any
 
 import librosa
 import numpy as np
+
+from numnet.engine.threads import limit_blas
 
 from .cache import FeatureCache
 from .clips import array_clip, as_path, load_clip
@@ -84,7 +89,8 @@ def features(clip: Any, sample_rate: int, settings: SettingsLike = None) -> np.n
         (``path`` is ``"<array>"``).
     """
     s = as_settings(settings)
-    return _describe(array_clip(clip, sample_rate, s), s, ARRAY)
+    with limit_blas(1):
+        return _describe(array_clip(clip, sample_rate, s), s, ARRAY)
 
 
 def file_features(path: str | bytes | os.PathLike, s: FeatureSettings,
@@ -100,7 +106,8 @@ def file_features(path: str | bytes | os.PathLike, s: FeatureSettings,
         found = cache.get(key, s.n_features)
         if found is not None:
             return found
-    out = _describe(load_clip(file, s), s, file)
+    with limit_blas(1):
+        out = _describe(load_clip(file, s), s, file)
     if cache is not None and key is not None and cache.key(file, s) == key:   # not changed since
         cache.put(key, out)
     return out

@@ -7,8 +7,11 @@ whose suffix is not one of :data:`AUDIO_EXTENSIONS` (any case) are not clips
 of a class and are ignored, with a log message.
 
 Features are cached per file (:mod:`numnet.audio.cache`; ``cache=False`` turns
-that off), so a second run over the same folder reads no audio. A progress bar
-(tqdm) shows on a terminal (``progress=None``: when stderr is one).
+that off), so a second run over the same folder reads no audio. Many uncached
+files are computed on every core, in worker processes, with the same results
+in the same order (:mod:`numnet.audio.parallel`; ``NUMNET_AUDIO_WORKERS=1``
+turns that off). A progress bar (tqdm) shows on a terminal (``progress=None``:
+when stderr is one).
 
 A folder with no audio files in class subfolders, or with only one class, is
 an :class:`~numnet.audio.AudioError`. So is a bad file, named with its
@@ -30,11 +33,12 @@ an error. Every message and log line shows names escaped
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -45,7 +49,7 @@ from numnet.terminal import printable
 from .cache import CacheLike, FeatureCache, open_cache
 from .clips import as_path
 from .errors import AudioError
-from .extract import file_features
+from .parallel import features_in_order
 from .settings import FeatureSettings, SettingsLike, as_settings
 
 __all__ = ["AUDIO_EXTENSIONS", "FileFeatures", "FolderFeatures", "SPLITS", "features_by_file",
@@ -109,9 +113,13 @@ def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes |
     s = as_settings(settings)
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
-    store = open_cache(cache)
-    paths = list(paths)
-    rows = [file_features(as_path(p), s, store) for p in _progress(paths, progress)]
+    files = [as_path(p) for p in paths]
+    rows = []
+    with _features(files, s, open_cache(cache), progress) as outcomes:
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            rows.append(outcome)
     return np.array(rows).reshape(len(rows), s.n_features)
 
 
@@ -127,21 +135,38 @@ def features_by_file(paths: Iterable[str | bytes | os.PathLike], settings: Setti
     memory, say) still raises.
     """
     s = as_settings(settings)
-    store = open_cache(cache)
-    paths = [as_path(p) for p in paths]
+    files = [as_path(p) for p in paths]
     out = []
-    for path in _progress(paths, progress):
-        try:
-            out.append(FileFeatures(path, file_features(path, s, store), None))
-        except AudioError as exc:
-            out.append(FileFeatures(path, None, exc.problem))
-        except FileNotFoundError:
-            out.append(FileFeatures(path, None, "no such audio file"))
-        except IsADirectoryError:
-            out.append(FileFeatures(path, None, "is a folder, not an audio file"))
-        except OSError as exc:
-            out.append(FileFeatures(path, None, f"cannot be read ({exc.strerror or exc})"))
+    with _features(files, s, open_cache(cache), progress) as outcomes:
+        for path, outcome in zip(files, outcomes, strict=True):
+            out.append(FileFeatures(path, *_why_not(outcome)))
     return out
+
+
+def _why_not(outcome: np.ndarray | BaseException) -> tuple[np.ndarray | None, str | None]:
+    """``(features, None)``, or ``(None, why)`` for a file that is bad, missing, a folder
+    or unreadable; any other failure is raised."""
+    if isinstance(outcome, np.ndarray):
+        return outcome, None
+    if isinstance(outcome, AudioError):
+        return None, outcome.problem
+    if isinstance(outcome, FileNotFoundError):
+        return None, "no such audio file"
+    if isinstance(outcome, IsADirectoryError):
+        return None, "is a folder, not an audio file"
+    if isinstance(outcome, OSError):
+        return None, f"cannot be read ({outcome.strerror or outcome})"
+    raise outcome
+
+
+@contextlib.contextmanager
+def _features(files: Sequence[Path], s: FeatureSettings, cache: FeatureCache | None,
+              progress: bool | None) -> Iterator[Iterable[np.ndarray | BaseException]]:
+    """Each file's features or the exception computing them raised, in order, under a
+    progress bar (:func:`numnet.audio.parallel.features_in_order`); leaving the block
+    stops whatever is still being computed."""
+    with contextlib.closing(features_in_order(files, s, cache)) as outcomes:
+        yield _progress(outcomes, progress, total=len(files))
 
 
 class FolderFeatures(tuple):
@@ -406,38 +431,39 @@ def _read_clips(todo: Sequence[tuple[str, Path]], s: FeatureSettings, root: Path
                 ) -> tuple[list[np.ndarray], list[tuple[str, Path]], list[tuple[Path, str]]]:
     """Each clip's features: ``(rows, the (label, file) they come from, skipped files)``."""
     rows, kept, skipped = [], [], []
-    for i, (label, file) in enumerate(_progress(todo, progress), start=1):
-        position = f"file {i} of {len(todo)}"
-        try:
-            rows.append(_features_noting_file(file, s, position, cache))
-        except AudioError as exc:
-            where = f"{position} in {printable(root)}"
-            if not skip_bad:
-                raise AudioError(file, f"{exc.problem} [{where}; {hint}]") from None
-            logger.warning("skipped %s (%s): %s", printable(file), where, exc.problem)
-            skipped.append((file, exc.problem))
-        else:
-            kept.append((label, file))
+    with _features([file for _, file in todo], s, cache, progress) as outcomes:
+        for i, ((label, file), outcome) in enumerate(zip(todo, outcomes, strict=True), start=1):
+            position = f"file {i} of {len(todo)}"
+            try:
+                rows.append(_features_noting_file(file, outcome, position))
+            except AudioError as exc:
+                where = f"{position} in {printable(root)}"
+                if not skip_bad:
+                    raise AudioError(file, f"{exc.problem} [{where}; {hint}]") from None
+                logger.warning("skipped %s (%s): %s", printable(file), where, exc.problem)
+                skipped.append((file, exc.problem))
+            else:
+                kept.append((label, file))
     return rows, kept, skipped
 
 
-def _features_noting_file(file: Path, s: FeatureSettings, position: str,
-                          cache: FeatureCache | None) -> np.ndarray:
-    """:func:`file_features`; a file the system cannot read is bad audio (an AudioError); any
-    other failure keeps its type, noting the file."""
-    try:
-        return file_features(file, s, cache)
-    except AudioError:
-        raise
-    except OSError as exc:          # no permission, a broken link, a link loop, an I/O error
-        raise AudioError(file, f"cannot be read ({exc.strerror or exc})") from None
-    except Exception as exc:
-        note = f"while computing the features of {printable(file)} ({position})"
-        if hasattr(exc, "add_note"):                           # Python 3.11+
-            exc.add_note(note)
-        else:
-            logger.error("%s: %s", type(exc).__name__, note)
-        raise
+def _features_noting_file(file: Path, outcome: np.ndarray | BaseException,
+                          position: str) -> np.ndarray:
+    """The features computing ``file`` gave, or the exception it raised: a file the system
+    cannot read is bad audio (an AudioError); any other failure keeps its type, noting the
+    file."""
+    if isinstance(outcome, np.ndarray):
+        return outcome
+    if isinstance(outcome, AudioError):
+        raise outcome
+    if isinstance(outcome, OSError):    # no permission, a broken link, a link loop, an I/O error
+        raise AudioError(file, f"cannot be read ({outcome.strerror or outcome})") from None
+    note = f"while computing the features of {printable(file)} ({position})"
+    if hasattr(outcome, "add_note"):                           # Python 3.11+
+        outcome.add_note(note)
+    else:
+        logger.error("%s: %s", type(outcome).__name__, note)
+    raise outcome
 
 
 def _check_classes_left(root: Path, classes: set[str], kept: list[tuple[str, Path]],
@@ -454,19 +480,22 @@ def _check_classes_left(root: Path, classes: set[str], kept: list[tuple[str, Pat
                        ", ".join(f"'{printable(label)}'" for label in lost), printable(root))
 
 
-def _progress(items: Sequence[Any], show: bool | None) -> Iterable[Any]:
-    """``items``, under a tqdm progress bar when ``show`` (None: when stderr is a terminal)
-    and tqdm is installed."""
+def _progress(items: Iterable[Any], show: bool | None, total: int | None = None
+              ) -> Iterable[Any]:
+    """``items`` (``total`` of them; default ``len(items)``), under a tqdm progress bar when
+    ``show`` (None: when stderr is a terminal) and tqdm is installed."""
     if show is None:
         show = _stderr_is_terminal()
-    if not show or len(items) < 2:
+    if total is None:
+        total = len(items)  # type: ignore[arg-type]
+    if not show or total < 2:
         return items
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        logger.info("install tqdm for a progress bar; reading %d files", len(items))
+        logger.info("install tqdm for a progress bar; reading %d files", total)
         return items
-    return tqdm(items, desc="audio features", unit="file", leave=False)
+    return tqdm(items, desc="audio features", unit="file", leave=False, total=total)
 
 
 def _stderr_is_terminal() -> bool:

@@ -17,7 +17,8 @@ __all__ = ["FEATURE_VERSION", "FRAME_FEATURES", "SETTINGS_VERSION", "FeatureSett
 
 SETTINGS_VERSION = 2
 # The version of the extraction code: a cached feature vector is reused only when it matches.
-FEATURE_VERSION = 2
+# 3: the mel spectrogram's product on one BLAS thread (last bits differ from version 2).
+FEATURE_VERSION = 3
 # Features computed per frame besides the MFCCs, in feature-vector order.
 FRAME_FEATURES = ("spectral_centroid", "spectral_bandwidth", "spectral_rolloff",
                   "zero_crossing_rate", "rms")
