@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from numnet import MLP, fit
+from numnet.baselines import learned_nothing
 from numnet.callbacks import Callback, HealthMonitor
 from numnet.terminal import one_line
 from numnet.training import Run as FitRun
@@ -233,8 +234,25 @@ class Run:
         self._take_snapshot(history.health.latest())
         with self._cond:
             done = history.epochs >= self.problem.settings.epochs
-            self._set_status("finished" if done else "stopped",
-                             history.stop_reason if done else self._stop or history.stop_reason)
+            reason = history.stop_reason if done else self._stop or history.stop_reason
+        if done and reason is None:
+            reason = self._verdict()
+        with self._cond:
+            self._set_status("finished" if done else "stopped", reason)
+
+    def _verdict(self) -> str | None:
+        """"learned nothing: ..." when the trained network's training loss does not beat the
+        best constant prediction's (:func:`numnet.baselines.learned_nothing`), else None:
+        the verdict ``numnet train`` gives, which fit's warning cannot bring to the page
+        (warnings are not caught per thread)."""
+        loss = self.net.evaluate(self.problem.X_fit, self.problem.Y_fit,
+                                 loss=self.problem.loss)["loss"]
+        base = self.problem.baseline(self.net)
+        if not learned_nothing(loss, base["loss"]):
+            return None
+        return (f"learned nothing: its training loss {loss:.4g} is no better than the best "
+                f"constant prediction's, {base['loss']:.4g} (the baseline on the loss chart); "
+                f"try another learning rate, more epochs or another network")
 
     def _begin(self, fit_run: FitRun) -> None:
         with self._cond:
