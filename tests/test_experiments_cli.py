@@ -52,9 +52,10 @@ def test_the_capacity_preset_runs_on_noisy_spirals_and_states_what_ran(tmp_path)
                     tmp_path, "--no-progress")
     assert result.returncode == 0, result.stderr
     opening = (tmp_path / "report.md").read_text().split("\n\n")[1]
-    assert "(1,), (2,), (4,), (8,), (16,), (32,), (64,), (128,), (256,)" in opening
+    assert ("(1,), (2,), (4,), (8,), (16,), (32,), (64,), (96,), (128,), (192,), (256,), "
+            "(512,)") in opening
     assert "15% of the labels flipped" in opening and "2 epoch(s) with optimizer adam" in opening
-    assert "1000 epoch" not in opening and "1 network per setting" in opening
+    assert "10000 epoch" not in opening and "1 network per setting" in opening
 
 
 def test_noisy_spirals_flip_a_sixth_of_the_labels():
