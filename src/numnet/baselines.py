@@ -91,12 +91,23 @@ def _is_classes(Y: np.ndarray) -> bool:
 def best_constant(Y_train: Any, loss: str | Loss = "mse") -> np.ndarray:
     """The constant prediction with the lowest ``loss`` on ``Y_train``: shape ``(n_outputs,)``.
 
-    ``Y_train``: training targets ``(n_samples, n_outputs)`` (1-D: one output)
-    as the network is trained on them (one-hot rows or a 0/1 column for
-    classes). mse, poisson and the cross-entropies: the mean (the class
-    shares); mae: the median; huber: the Huber centre. A loss numnet does not
-    know (a custom :class:`numnet.losses.Loss`) gets the mean: a lower bar
-    where the mean is not that loss's best, so never a false "learned nothing".
+    mse, poisson and the cross-entropies: the mean (the class shares); mae:
+    the median; huber: the Huber centre. A loss numnet does not know (a custom
+    :class:`numnet.losses.Loss`) gets the mean: a lower bar where the mean is
+    not that loss's best, so never a false "learned nothing".
+
+    Parameters
+    ----------
+    Y_train : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        Training targets as the network is trained on them (one-hot rows or a
+        0/1 column for classes); 1-D is one output. Finite, at least one row.
+    loss : str or Loss, default "mse"
+        The loss the constant is best for: a name or a :class:`numnet.losses.Loss`.
+
+    Returns
+    -------
+    ndarray of shape (n_outputs,)
+        The constant, as float64.
     """
     Y = _targets(Y_train)
     name = get_loss(loss).name
@@ -121,8 +132,16 @@ def _what(name: str, Y: np.ndarray) -> str:
 class Baseline(NamedTuple):
     """A constant prediction fitted on training targets: what it is, and its loss anywhere.
 
-    ``constant``: ``(n_outputs,)``; ``loss``: the :class:`numnet.losses.Loss`
-    it is best for; ``what``: e.g. ``"the training targets' mean"``, for messages.
+    A named tuple, made by :meth:`fit`; its fields, in order, are also its attributes.
+
+    Other Parameters
+    ----------------
+    constant : ndarray of shape (n_outputs,)
+        The prediction, :func:`best_constant` of the training targets.
+    loss : Loss
+        The :class:`numnet.losses.Loss` it is best for, and that :meth:`score` uses.
+    what : str
+        What the constant is, for messages, e.g. ``"the training targets' mean"``.
     """
 
     constant: np.ndarray
@@ -131,18 +150,53 @@ class Baseline(NamedTuple):
 
     @classmethod
     def fit(cls, Y_train: Any, loss: str | Loss = "mse") -> Baseline:
-        """The best constant for ``loss`` on ``Y_train`` (n_samples, n_outputs)."""
+        """The best constant for ``loss`` on ``Y_train`` (n_samples, n_outputs).
+
+        Parameters
+        ----------
+        Y_train : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            Training targets, as for :func:`best_constant`.
+        loss : str or Loss, default "mse"
+            The loss to fit the constant for.
+
+        Returns
+        -------
+        Baseline
+        """
         Y = _targets(Y_train)
         lossfn = get_loss(loss)
         return cls(best_constant(Y, lossfn), lossfn, _what(lossfn.name, Y))
 
     def predict(self, n_samples: int) -> np.ndarray:
-        """The constant repeated: ``(n_samples, n_outputs)``."""
+        """The constant repeated: ``(n_samples, n_outputs)``.
+
+        Parameters
+        ----------
+        n_samples : int
+            How many rows to predict.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
         return np.tile(self.constant, (n_samples, 1))
 
     def score(self, Y: Any, loss: str | Loss | None = None) -> float:
-        """The loss (this baseline's, or ``loss``) of predicting the constant for ``Y``
-        (n_samples, n_outputs), the targets of the set being scored."""
+        """The loss of predicting the constant for every row of ``Y``.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+            The targets of the set being scored, with as many outputs as the
+            training targets (ValueError otherwise).
+        loss : str, Loss or None, default None
+            The loss to score with; None is this baseline's :attr:`loss`.
+
+        Returns
+        -------
+        float
+            The loss, as the loss's ``value`` gives it for the repeated constant.
+        """
         T = _targets(Y, "Y")
         if T.shape[1] != self.constant.shape[0]:
             raise ValueError(f"Y has {T.shape[1]} output(s) but the baseline was fitted on "
@@ -153,20 +207,44 @@ class Baseline(NamedTuple):
 
 
 def baseline_loss(Y_train: Any, loss: str | Loss = "mse", Y: Any = None) -> float:
-    """The ``loss`` on ``Y`` (default ``Y_train``) of always predicting
-    :func:`best_constant` of ``Y_train``; both ``(n_samples, n_outputs)``.
+    """The ``loss`` on ``Y`` of always predicting :func:`best_constant` of ``Y_train``.
 
     On ``Y_train`` itself, for mse, this is the targets' variance (averaged over outputs).
+
+    Parameters
+    ----------
+    Y_train : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        The training targets the constant is fitted on.
+    loss : str or Loss, default "mse"
+        The loss the constant is best for, and scored with.
+    Y : array-like of shape (n_scored, n_outputs), (n_scored,) or None, default None
+        The targets to score on; None scores on ``Y_train``.
+
+    Returns
+    -------
+    float
     """
     base = Baseline.fit(Y_train, loss)
     return base.score(Y_train if Y is None else Y)
 
 
 def class_counts(labels: Any, classes: Sequence[Any] | None = None) -> tuple[list[Any], np.ndarray]:
-    """``(classes, counts)``: how many of ``labels`` (n_samples,) fall in each class.
+    """``(classes, counts)``: how many of ``labels`` fall in each class.
 
-    ``classes`` fixes the order (labels outside it are not counted); by
-    default the distinct labels, sorted. ``counts``: ``(n_classes,)`` int64.
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Class labels, of any hashable kind (ints, strings); flattened.
+    classes : sequence or None, default None
+        The classes to count, in this order (labels outside it are not
+        counted); None is the distinct labels, sorted.
+
+    Returns
+    -------
+    classes : list
+        The classes, in order.
+    counts : ndarray of shape (n_classes,)
+        How many labels fall in each, as int64.
     """
     values = np.asarray(labels).reshape(-1)
     if classes is None:
@@ -181,8 +259,28 @@ def class_counts(labels: Any, classes: Sequence[Any] | None = None) -> tuple[lis
 
 
 def majority_class(labels: Any, classes: Sequence[Any] | None = None) -> Any:
-    """The most frequent of ``labels`` (n_samples,): the first of ``classes`` (default: the
-    distinct labels, sorted) among those tied, as ``argmax`` of equal outputs picks it."""
+    """The most frequent of ``labels``; among those tied, the first in ``classes``.
+
+    That is the class ``argmax`` picks from equal outputs.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Class labels.
+    classes : sequence or None, default None
+        The classes, in order (labels outside it are not counted); None is the
+        distinct labels, sorted.
+
+    Returns
+    -------
+    object
+        The majority class, an element of ``classes``.
+
+    Raises
+    ------
+    ValueError
+        When no label is counted (empty, or none among ``classes``).
+    """
     order, counts = class_counts(labels, classes)
     if not len(order) or counts.sum() == 0:
         raise ValueError("labels are empty (or none is among classes); a baseline needs at "
@@ -192,8 +290,24 @@ def majority_class(labels: Any, classes: Sequence[Any] | None = None) -> Any:
 
 def baseline_accuracy(train_labels: Any, labels: Any = None,
                       classes: Sequence[Any] | None = None) -> float:
-    """The accuracy on ``labels`` (default ``train_labels``), both ``(n_samples,)``, of
-    always predicting the majority class of ``train_labels`` (ties: :func:`majority_class`)."""
+    """The accuracy of always predicting the majority class of ``train_labels``.
+
+    Parameters
+    ----------
+    train_labels : array-like of shape (n_samples,)
+        The training labels the majority class is taken from (ties:
+        :func:`majority_class`).
+    labels : array-like of shape (n_scored,) or None, default None
+        The labels to score on; None scores on ``train_labels``.
+    classes : sequence or None, default None
+        The classes, in order, for breaking ties; None is the distinct
+        training labels, sorted.
+
+    Returns
+    -------
+    float
+        The share of ``labels`` equal to the majority class.
+    """
     majority = majority_class(train_labels, classes)
     scored = np.asarray(train_labels if labels is None else labels).reshape(-1)
     if len(scored) == 0:
@@ -212,6 +326,24 @@ def learned_nothing(score: float, baseline: float, *, higher_is_better: bool = F
     0.34. A NaN or infinite score learned nothing. A baseline that is already
     perfect (a loss of 0, an accuracy of 1: the training targets are all the
     same) or not finite leaves nothing to beat: False.
+
+    Parameters
+    ----------
+    score : float
+        The model's score.
+    baseline : float
+        The same score of the baseline (:func:`baseline_loss`, :func:`baseline_accuracy`).
+    higher_is_better : bool, default False
+        Whether the score's best is 1 and it grows as the model gets better
+        (see :func:`higher_is_better`).
+    margin : float, default MARGIN
+        The fraction of the baseline (or of its gap to 1) the score must beat it
+        by, in [0, 1) (ValueError otherwise).
+
+    Returns
+    -------
+    bool
+        True when the score does not clear the baseline.
     """
     if not 0.0 <= margin < 1.0:
         raise ValueError(f"margin must be in [0, 1), got {margin!r}; the default is {MARGIN}")
@@ -226,16 +358,43 @@ def learned_nothing(score: float, baseline: float, *, higher_is_better: bool = F
 
 
 def higher_is_better(name: str) -> bool:
-    """Whether the score ``name`` (``"accuracy"``, ``"val_r2"``, ...) grows as a model gets
-    better: :data:`HIGHER_IS_BETTER`, with a ``val_`` prefix or not; losses do not."""
+    """Whether the score ``name`` grows as a model gets better; losses do not.
+
+    Parameters
+    ----------
+    name : str
+        A score's name, e.g. ``"accuracy"``, ``"val_r2"``, ``"loss"``: in
+        :data:`HIGHER_IS_BETTER`, with a ``val_`` prefix or not.
+
+    Returns
+    -------
+    bool
+    """
     return name.removeprefix("val_") in HIGHER_IS_BETTER
 
 
 def not_beaten(scores: Mapping[str, float], baselines: Mapping[str, float],
                margin: float = MARGIN) -> list[str]:
-    """The names of ``scores`` that do not beat their entry in ``baselines``
-    (:func:`learned_nothing`), in the order of ``scores``; names without a baseline are
-    left out. E.g. ``not_beaten({"loss": 0.083}, {"loss": 0.0833}) == ["loss"]``."""
+    """The names of ``scores`` that do not beat their entry in ``baselines``.
+
+    Each is judged by :func:`learned_nothing`, the direction taken from
+    :func:`higher_is_better`. E.g.
+    ``not_beaten({"loss": 0.083}, {"loss": 0.0833}) == ["loss"]``.
+
+    Parameters
+    ----------
+    scores : mapping of str to float
+        The model's scores by name, e.g. ``{"loss": 0.01, "val_accuracy": 0.9}``.
+    baselines : mapping of str to float
+        The baselines' scores under the same names; names missing here are left out.
+    margin : float, default MARGIN
+        As in :func:`learned_nothing`.
+
+    Returns
+    -------
+    list of str
+        The names not beaten, in the order of ``scores``.
+    """
     return [name for name, value in scores.items() if name in baselines
             and learned_nothing(value, baselines[name], margin=margin,
                                 higher_is_better=higher_is_better(name))]

@@ -35,9 +35,22 @@ def one_minus_x(n_samples: int = 1000, random_state: Seed = None, noise: float =
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's first task: learn ``y = 1 - x`` for ``x`` uniform on [0, 1).
 
-    Returns ``X: (n_samples, 1)``, ``y: (n_samples, 1)``. ``noise`` adds Gaussian
-    noise of that standard deviation to the targets; at 0 (the default) no
-    noise is drawn, so the output and the generator's stream are as without it.
+    Parameters
+    ----------
+    n_samples : int, default 1000
+        Number of points.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+    noise : float, default 0.0
+        Standard deviation of Gaussian noise added to the targets. At 0 no noise
+        is drawn, so the output and the generator's stream are as without it.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 1)
+        The inputs ``x``.
+    y : ndarray of shape (n_samples, 1)
+        The targets ``1 - x``, plus the noise.
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
@@ -50,9 +63,23 @@ def sum_of_two(n_samples: int = 1000, random_state: Seed = None, noise: float = 
                ) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's second task: add two numbers, each uniform on [0, 0.5).
 
-    Returns ``X: (n_samples, 2)``, ``y: (n_samples, 1)`` in [0, 1), where a
-    sigmoid output can reach every target; ``noise`` as in :func:`one_minus_x`
-    (noisy targets may leave [0, 1)).
+    Parameters
+    ----------
+    n_samples : int, default 1000
+        Number of pairs.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+    noise : float, default 0.0
+        Standard deviation of Gaussian noise added to the targets, as in
+        :func:`one_minus_x` (noisy targets may leave [0, 1)).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The two numbers of each pair.
+    y : ndarray of shape (n_samples, 1)
+        Their sum, in [0, 1) without noise, where a sigmoid output can reach
+        every target.
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
@@ -75,6 +102,24 @@ def xor(n_samples: int | None = None, noise: float = 0.0, random_state: Seed = N
     ``x2`` differ (``x1 * x2 < 0``), else 0, as the four points are; then
     Gaussian noise of standard deviation ``noise`` jitters the points (labels
     stay those of the unjittered points).
+
+    Parameters
+    ----------
+    n_samples : int or None, default None
+        Number of sampled points; None returns the four exact points.
+    noise : float, default 0.0
+        Standard deviation of the Gaussian jitter of sampled points; must be 0
+        without ``n_samples`` (ValueError otherwise).
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+        Unused for the four points.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The points; ``(4, 2)`` without ``n_samples``.
+    y : ndarray of shape (n_samples,)
+        Integer labels 0/1.
     """
     noise = check_nonnegative_float(noise, "noise")
     if n_samples is None:
@@ -94,7 +139,24 @@ def xor(n_samples: int | None = None, noise: float = 0.0, random_state: Seed = N
 
 def sine(n_samples: int = 500, noise: float = 0.0, random_state: Seed = None
          ) -> tuple[np.ndarray, np.ndarray]:
-    """``y = sin(x) + noise`` for ``x`` uniform on [-pi, pi]: ``X, y`` both ``(n_samples, 1)``."""
+    """``y = sin(x) + noise`` for ``x`` uniform on [-pi, pi]: ``X, y`` both ``(n_samples, 1)``.
+
+    Parameters
+    ----------
+    n_samples : int, default 500
+        Number of points.
+    noise : float, default 0.0
+        Standard deviation of the Gaussian noise added to ``sin(x)``.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 1)
+        The inputs ``x``.
+    y : ndarray of shape (n_samples, 1)
+        The targets ``sin(x)``, plus the noise.
+    """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
     rng = check_random_state(random_state)
@@ -107,6 +169,26 @@ def spirals(n_samples: int = 600, n_classes: int = 2, noise: float = 0.1,
     """Interleaved spiral arms, one per class: ``X: (n_samples, 2)``, ``y: (n_samples,)``.
 
     Not linearly separable: a network needs hidden units to classify it.
+
+    Parameters
+    ----------
+    n_samples : int, default 600
+        Number of points, dealt to the classes in turn (sample ``i`` is class
+        ``i % n_classes``).
+    n_classes : int, default 2
+        Number of arms, each turned by ``2 pi / n_classes`` from the last.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian jitter, scaled by each point's radius
+        (the centre stays sharp, the arms' ends blur).
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The points, within about the unit disc.
+    y : ndarray of shape (n_samples,)
+        Integer labels, 0 to ``n_classes - 1``.
     """
     n = check_positive_int(n_samples, "n_samples")
     k = check_positive_int(n_classes, "n_classes")
@@ -128,6 +210,22 @@ def moons(n_samples: int = 200, noise: float = 0.1, random_state: Seed = None
     shifted to ``(1, 0.5)``; each point gets Gaussian noise of standard
     deviation ``noise``. Half the samples (rounded down) are class 0; the
     samples are in random order.
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Number of points.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to each coordinate.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The points.
+    y : ndarray of shape (n_samples,)
+        Integer labels 0/1.
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
@@ -151,6 +249,25 @@ def circles(n_samples: int = 200, noise: float = 0.1, factor: float = 0.5,
     Playground's proportions); radius and angle are uniform, and each point gets
     Gaussian noise of standard deviation ``noise``. Half the samples (rounded
     down) are class 0; the samples are in random order. Not linearly separable.
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Number of points.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to each coordinate.
+    factor : float, default 0.5
+        Radius of the inner disc, in (0, 1); the ring starts at
+        ``factor + 0.4 * (1 - factor)``.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The points.
+    y : ndarray of shape (n_samples,)
+        Integer labels: 0 in the disc, 1 in the ring.
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
@@ -175,6 +292,22 @@ def gaussians(n_samples: int = 200, noise: float = 0.1, random_state: Seed = Non
     scale): standard deviation 0.35 at noise 0, 0.55 at 0.1 and 1 at 0.5, where
     the clouds overlap. Half the samples (rounded down) are class 0; the
     samples are in random order.
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Number of points.
+    noise : float, default 0.1
+        Sets the clouds' spread: variance ``0.125 + 1.75 * noise`` per coordinate.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the draws; a Generator is used, not copied; None draws fresh entropy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        The points.
+    y : ndarray of shape (n_samples,)
+        Integer labels 0/1.
     """
     n = check_positive_int(n_samples, "n_samples")
     noise = check_nonnegative_float(noise, "noise")
@@ -234,7 +367,8 @@ def tones(n_samples: int = 400, classes: Sequence[str] = TONE_CLASSES, duration:
         several harmonics below the Nyquist frequency.
     noise : float, default 0.05
         Background noise level relative to the clip's RMS.
-    random_state : int, Generator or None
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the clips' order, pitches, levels, phases and noise.
     return_audio : bool, default False
         Return the clips themselves instead of their features.
 
@@ -347,9 +481,31 @@ def load_csv(path: str | os.PathLike, target_columns: int = 1, skip_header: bool
              ) -> tuple[np.ndarray, np.ndarray]:
     """Read a numeric CSV whose last ``target_columns`` columns are the targets.
 
-    A first row that is not numeric is taken as a header (or say so with
-    ``skip_header``). Returns ``X: (n, n_columns - target_columns)`` and
-    ``y: (n, target_columns)``.
+    Blank lines are skipped. Every row must have the same number of columns,
+    and every value must be a number (encode categories first).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    target_columns : int, default 1
+        How many columns, counted from the right, are targets.
+    skip_header : bool or None, default None
+        Whether the first row is a header to skip; None decides: a first row
+        that is not all numbers is a header.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_columns - target_columns)
+        The feature columns, as float64.
+    y : ndarray of shape (n_samples, target_columns)
+        The target columns, as float64.
+
+    Raises
+    ------
+    ValueError
+        For an empty file, rows of different widths, no feature column left, or
+        a value that is not a number.
     """
     k = check_positive_int(target_columns, "target_columns")
     with open(path, newline="") as fh:
@@ -382,7 +538,29 @@ def _is_numeric_row(row: list[str]) -> bool:
 
 def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y"
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Read arrays ``X`` and ``y`` from an ``.npz`` file (object arrays refused: no pickle)."""
+    """Read arrays ``X`` and ``y`` from an ``.npz`` file (object arrays refused: no pickle).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file, as :func:`numpy.savez` writes it.
+    x_key : str, default "X"
+        Name of the inputs' array in the file.
+    y_key : str, default "y"
+        Name of the targets' array in the file.
+
+    Returns
+    -------
+    X : ndarray
+        The array ``x_key``, as stored (shape and dtype unchanged).
+    y : ndarray
+        The array ``y_key``, as stored.
+
+    Raises
+    ------
+    ValueError
+        When either array is missing (the message lists those the file holds).
+    """
     with np.load(path, allow_pickle=False) as data:
         missing = [k for k in (x_key, y_key) if k not in data.files]
         if missing:
@@ -404,5 +582,18 @@ DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 
 
 def get_dataset(name: str, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Generate a built-in data set by name, e.g. ``get_dataset("sine", n_samples=200)``."""
+    """Generate a built-in data set by name, e.g. ``get_dataset("sine", n_samples=200)``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`, case-insensitive (``"xor"``, ``"moons"``, ...).
+    **kwargs : Any
+        Passed to that generator (``n_samples``, ``noise``, ``random_state``, ...).
+
+    Returns
+    -------
+    X, y : ndarray
+        What the generator returns.
+    """
     return check_name(name, "data set", DATASETS)(**kwargs)

@@ -36,6 +36,18 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
 
     A constant target scores 1 when predicted exactly and 0 otherwise
     (scikit-learn's convention). Scale-free, so computed on scaled values.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        True targets.
+    y_pred : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        Predictions, the same shape as ``y_true``.
+
+    Returns
+    -------
+    float
+        1 for perfect predictions, 0 for the targets' mean, negative for worse.
     """
     t, p, _ = scaled_pair(y_true, y_pred)
     ss_res = np.sum((t - p) ** 2, axis=0)
@@ -47,7 +59,25 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
-    """Fraction of labels predicted exactly; ``y_true``, ``y_pred``: ``(n_samples,)``."""
+    """Fraction of labels predicted exactly.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class labels, of any kind (ints, strings); flattened.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class labels, as many as ``y_true``.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        When the counts differ or there are no labels.
+    """
     t, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     if t.shape != p.shape or len(t) == 0:
         raise ValueError(f"need as many predictions as labels (at least one), got "
@@ -61,10 +91,20 @@ def _values(y: Any) -> list[Any]:
 
 
 def unlisted_labels(y: Any, labels: Sequence[Any]) -> dict[Any, int]:
-    """Labels of ``y`` (shape ``(n,)``) that are not in ``labels``, with their row counts.
+    """Labels of ``y`` that are not in ``labels``, with their row counts.
 
-    In order of first appearance, e.g. ``{"c": 6}``; empty when every row's
-    label is listed.
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels; flattened.
+    labels : sequence
+        The known labels.
+
+    Returns
+    -------
+    dict
+        ``{label: rows}`` in order of first appearance, e.g. ``{"c": 6}``;
+        empty when every row's label is listed.
     """
     known = set(labels)
     counts: dict[Any, int] = {}
@@ -77,8 +117,19 @@ def unlisted_labels(y: Any, labels: Sequence[Any]) -> dict[Any, int]:
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> np.ndarray:
     """Counts ``C[i, j]`` of samples of class ``labels[i]`` predicted as ``labels[j]``.
 
-    Returns ndarray of shape (n_classes, n_classes), int64, whose entries add
-    up to the number of samples.
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class labels, of any kind (ints, strings); flattened.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class labels, as many as ``y_true``.
+    labels : sequence
+        Every class, in the matrix's order.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes)
+        int64 counts, whose entries add up to the number of samples.
 
     Raises
     ------
@@ -106,9 +157,22 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> np.ndar
 def precision_recall_f1(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per class precision, recall, F1 and support from a confusion matrix.
 
-    Returns four ndarrays of shape (n_classes,): precision ``TP / (TP + FP)``,
-    recall ``TP / (TP + FN)``, ``F1 = 2 P R / (P + R)`` (0 where undefined)
-    and support (true samples per class).
+    Parameters
+    ----------
+    cm : array-like of shape (n_classes, n_classes)
+        ``cm[i, j]``: samples of class ``i`` predicted as class ``j``, as
+        :func:`confusion_matrix` returns it.
+
+    Returns
+    -------
+    precision : ndarray of shape (n_classes,)
+        ``TP / (TP + FP)``, 0 where no sample was predicted as the class.
+    recall : ndarray of shape (n_classes,)
+        ``TP / (TP + FN)``, 0 where the class has no sample.
+    f1 : ndarray of shape (n_classes,)
+        ``2 P R / (P + R)``, 0 where both are 0.
+    support : ndarray of shape (n_classes,)
+        True samples per class, int64.
     """
     cm = np.asarray(cm, dtype=np.float64)
     tp = np.diag(cm)
@@ -121,7 +185,19 @@ def precision_recall_f1(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def regression_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
-    """``{"mse": ..., "mae": ..., "r2": ...}``."""
+    """``{"mse": ..., "mae": ..., "r2": ...}``, each averaged over the target columns.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        True targets.
+    y_pred : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        Predictions, the same shape as ``y_true``.
+
+    Returns
+    -------
+    dict of str to float
+    """
     return {"mse": mean_squared_error(y_true, y_pred), "mae": mean_absolute_error(y_true, y_pred),
             "r2": r2_score(y_true, y_pred)}
 
@@ -129,10 +205,19 @@ def regression_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
 def classification_scores(y_true: Any, y_pred: Any, labels: Sequence[Any]) -> dict[str, Any]:
     """Accuracy, macro-averaged F1, the confusion matrix and per-class figures.
 
-    ``y_true``, ``y_pred``: ``(n,)``. The figures are over every row: labels
-    found in ``y_true`` or ``y_pred`` but not in ``labels`` (a class the
-    model never saw) are added after ``labels``, so their rows count in the
-    per-class table and the matrix as they do in the accuracy.
+    The figures are over every row: labels found in ``y_true`` or ``y_pred``
+    but not in ``labels`` (a class the model never saw) are added after
+    ``labels``, so their rows count in the per-class table and the matrix as
+    they do in the accuracy.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True class labels, of any kind (ints, strings); flattened.
+    y_pred : array-like of shape (n_samples,)
+        Predicted class labels, as many as ``y_true``.
+    labels : sequence
+        The model's classes, in order (e.g. its ``classes_``).
 
     Returns
     -------

@@ -71,6 +71,7 @@ def loss_curve(history: Any, path: str | os.PathLike | None = None, *, ax: Any =
     path : str or path, optional
         Save the figure here as PNG.
     ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
     log_scale : bool, optional
         Logarithmic loss axis; default: when the loss spans more than a factor 20.
 
@@ -108,14 +109,23 @@ def fitted_function(model: Any, X: Any, y: Any, path: str | os.PathLike | None =
     Parameters
     ----------
     model : object with ``predict``
+        The fitted model; its curve is ``model.predict`` on 200 points across ``X``'s range.
     X : array-like of shape (n_samples, 1) or (n_samples,)
+        The one input feature.
     y : array-like of shape (n_samples,) or (n_samples, 1)
+        The one target.
     path : str or path, optional
+        Save the figure here as PNG.
     ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
     truth : callable, optional
         The true function, drawn dashed for comparison (e.g. ``lambda x: 1 - x``).
-    label : str
+    label : str, default "network"
         Legend entry of the model's curve.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     X = np.asarray(X, dtype=np.float64)
     X = X.reshape(-1, 1) if X.ndim == 1 else X
@@ -143,13 +153,21 @@ def decision_regions(model: Any, X: Any, y: Any, path: str | os.PathLike | None 
     Parameters
     ----------
     model : object with ``predict`` (labels)
+        The fitted classifier, asked for the class at each point of the grid.
     X : array-like of shape (n_samples, 2)
+        The two input features; the plane shown is their range, padded by 10 %.
     y : array-like of shape (n_samples,)
         True labels, any type; the model's predictions use the same labels.
     path : str or path, optional
+        Save the figure here as PNG.
     ax : matplotlib Axes, optional
-    resolution : int
+        Draw into this axes instead of a new figure.
+    resolution : int, default 200
         Grid points per axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -200,10 +218,18 @@ def confusion_matrix(cm: Any, labels: Sequence[Any], path: str | os.PathLike | N
         ``cm[i, j]``: samples of class ``labels[i]`` predicted as ``labels[j]``
         (:func:`numnet.metrics.confusion_matrix`).
     labels : sequence of class labels
+        The class of each row and column, in order.
     path : str or path, optional
+        Save the figure here as PNG.
     ax : matplotlib Axes, optional
-    normalize : bool
-        Colour by the fraction of each true class instead of the count.
+        Draw into this axes instead of a new figure.
+    normalize : bool, default False
+        Colour by the fraction of each true class instead of the count (the
+        counts are still written in).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     cm = np.asarray(cm)
     k = len(labels)
@@ -233,7 +259,23 @@ def predicted_vs_true(y_true: Any, y_pred: Any, path: str | os.PathLike | None =
                       ax: Any = None, names: Sequence[str] | None = None) -> Any:
     """Regression: predicted against true values, with the line of perfect predictions.
 
-    ``y_true``, ``y_pred``: ``(n_samples,)`` or ``(n_samples, n_targets)``.
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets) or (n_samples,)
+        True values.
+    y_pred : array-like of shape (n_samples, n_targets) or (n_samples,)
+        Predictions, the same shape as ``y_true``.
+    path : str or path, optional
+        Save the figure here as PNG.
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+    names : sequence of str, optional
+        Legend entry of each target column; default ``"target 0"``, ``"target 1"``, ...
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One point colour per target.
     """
     t = np.asarray(y_true, dtype=np.float64)
     p = np.asarray(y_pred, dtype=np.float64)

@@ -57,8 +57,16 @@ def infer_task(y: np.ndarray, target_names: Sequence[str]) -> tuple[str, str]:
     Parameters
     ----------
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        The training targets, as read (numbers, strings or booleans).
     target_names : list of str
-        For the explanation.
+        The target columns' names, for the explanation.
+
+    Returns
+    -------
+    task : str
+        ``"classification"`` or ``"regression"``.
+    why : str
+        One sentence saying why, e.g. ``"target 'y' holds real numbers"``.
     """
     y = np.asarray(y)
     names = ", ".join(repr(n) for n in target_names)
@@ -117,16 +125,30 @@ def _standardiser(A: np.ndarray, names: Sequence[str], what: str
 class Preprocessing:
     """What turns raw rows into network inputs, and network outputs into answers.
 
-    Attributes
+    Usually made by :meth:`fit` on the training rows, or read from a model
+    file by :meth:`from_dict`. The fields are also its attributes.
+
+    Parameters
     ----------
-    feature_names, target_names : list of str
-        Column names, in the network's input order and target order.
+    feature_names : list of str
+        Feature column names, in the network's input order.
+    target_names : list of str
+        Target column names (one for classification).
     task : {"regression", "classification"}
-    mean, scale : ndarray of shape (n_features,), or None (no scaling)
-    classes : list or None
-        Class labels, output order (classification).
-    target_mean, target_scale : ndarray of shape (n_targets,), or None
-        Standardisation of regression targets.
+        What the network predicts.
+    mean : ndarray of shape (n_features,) or None, default None
+        Feature means subtracted by :meth:`transform`; None for no scaling.
+    scale : ndarray of shape (n_features,) or None, default None
+        Feature standard deviations (1 for a constant column) divided by;
+        None for no scaling.
+    classes : list or None, default None
+        Class labels in output order (output ``k`` is ``classes[k]``);
+        None for regression.
+    target_mean : ndarray of shape (n_targets,) or None, default None
+        Means of the regression targets, added back by :meth:`decode_outputs`.
+    target_scale : ndarray of shape (n_targets,) or None, default None
+        Standard deviations of the regression targets; None (with
+        ``target_mean``) leaves targets unscaled.
     """
 
     feature_names: list[str]
@@ -141,7 +163,34 @@ class Preprocessing:
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str],
             target_names: Sequence[str], task: str, scale: bool = True) -> Preprocessing:
-        """Fit on training rows ``X: (n, n_features)`` and targets ``y`` (see :class:`Table`)."""
+        """Fit on the training rows: feature statistics, and classes or target statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features; finite.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Training targets: one column of labels (any type, at least two
+            classes) for classification, numbers for regression.
+        feature_names : sequence of str
+            Names of the columns of ``X``, for messages and the model file.
+        target_names : sequence of str
+            Names of the target columns.
+        task : {"regression", "classification"}
+            See :func:`infer_task` to pick it from the data.
+        scale : bool, default True
+            Standardise features (and regression targets); False keeps them raw.
+
+        Returns
+        -------
+        Preprocessing
+
+        Raises
+        ------
+        ValueError
+            For an unknown task, a non-finite column, a column too wide to
+            standardise, several label columns, or a single class.
+        """
         if task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {task!r}")
         X = np.asarray(X, dtype=np.float64)
@@ -174,7 +223,18 @@ class Preprocessing:
         return self.mean is not None
 
     def transform(self, X: Any) -> np.ndarray:
-        """Raw features ``(n, n_features)`` -> network inputs ``(n, n_features)``, float64."""
+        """Raw features -> network inputs: ``(X - mean) / scale``, or ``X`` unscaled.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Raw features, columns in :attr:`feature_names` order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            float64.
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             got = X.shape[1] if X.ndim == 2 else f"shape {X.shape}"
@@ -185,7 +245,20 @@ class Preprocessing:
         return (X - self.mean) / self.scale
 
     def encode_targets(self, y: Any) -> np.ndarray:
-        """Training targets: class indices ``(n,)`` or standardised values ``(n, n_targets)``."""
+        """Targets as the network is trained on them.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Class labels (each one of :attr:`classes`, ValueError otherwise),
+            or regression targets in the data's units.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Class indices ``(n_samples,)``, or the targets ``(n_samples,
+            n_targets)`` standardised (float64; unscaled without ``target_mean``).
+        """
         if self.task == "classification":
             assert self.classes is not None
             labels = np.asarray(y).reshape(-1)
@@ -204,7 +277,18 @@ class Preprocessing:
         return (Y - self.target_mean) / self.target_scale
 
     def decode_outputs(self, Y: np.ndarray) -> np.ndarray:
-        """Regression outputs ``(n, n_targets)`` back in the data's units."""
+        """Regression outputs back in the data's units: ``Y * target_scale + target_mean``.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_targets)
+            The network's outputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_targets)
+            float64; ``Y`` unchanged when the targets were not scaled.
+        """
         Y = np.asarray(Y, dtype=np.float64)
         if self.target_mean is None or self.target_scale is None:
             return Y
@@ -324,25 +408,79 @@ class PreprocessedModel:
         return f"PreprocessedModel({self.net!r}, {what}, {features})"
 
     def outputs(self, X: Any) -> np.ndarray:
-        """The network's raw outputs on raw features: ``(n, num_outputs)``."""
+        """The network's raw outputs on raw features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Raw features; :meth:`Preprocessing.transform` standardises them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, num_outputs)
+            float64.
+        """
         return np.asarray(self.net.forward(self.preprocessing.transform(X)), dtype=np.float64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)``, columns in :attr:`classes` order."""
+        """Class probabilities, columns in :attr:`classes` order.
+
+        A network with one sigmoid output gives ``[1 - p, p]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Raw features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+
+        Raises
+        ------
+        ValueError
+            For a regression model.
+        """
         if not self.is_classifier:
             raise ValueError("probabilities need a classification model; this one is regression")
         P = self.outputs(X)
         return np.column_stack([1.0 - P[:, 0], P[:, 0]]) if P.shape[1] == 1 else P
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels ``(n,)`` for a classifier; values ``(n, n_targets)`` in the data's units."""
+        """Labels for a classifier; values in the data's units for regression.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Raw features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Class labels ``(n_samples,)`` (the most probable of :attr:`classes`),
+            or regression values ``(n_samples, n_targets)``.
+        """
         if self.is_classifier:
             assert self.classes is not None
             return np.asarray(self.classes)[np.argmax(self.predict_proba(X), axis=1)]
         return self.preprocessing.decode_outputs(self.outputs(X))
 
     def save(self, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the model file: weights, and the preprocessing as JSON metadata."""
+        """Write the model file: weights, and the preprocessing as JSON metadata.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (conventionally ``*.safetensors``), replaced atomically.
+        metadata : dict or None, default None
+            JSON-safe entries stored beside this model's :attr:`metadata`,
+            replacing those of the same key.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         meta = {**self.metadata, **(metadata or {}), _KEY: self.preprocessing.to_dict()}
         return save_file(self.net, path, metadata=meta)
 
@@ -351,7 +489,23 @@ class PreprocessedModel:
                      ) -> PreprocessedModel:
         """``net`` with the preprocessing in its ``metadata`` (identity if it has none).
 
-        ``path`` names the file it came from in errors.
+        Parameters
+        ----------
+        net : Network
+            A loaded network; its ``metadata["preprocessing"]`` record, if any,
+            becomes the preprocessing and is removed from the model's metadata.
+        path : str, os.PathLike or None, default None
+            The file it came from, named in errors.
+
+        Returns
+        -------
+        PreprocessedModel
+            With ``columns_known`` False when the network had no record.
+
+        Raises
+        ------
+        numnet.io.FormatError
+            For a bad record, or one that does not fit the network.
         """
         metadata = dict(getattr(net, "metadata", {}))
         record = metadata.pop(_KEY, None)
@@ -376,7 +530,23 @@ class PreprocessedModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> PreprocessedModel:
-        """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file)."""
+        """Read a model file written by :meth:`save` (or a plain :func:`numnet.save` file).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file.
+
+        Returns
+        -------
+        PreprocessedModel
+
+        Raises
+        ------
+        numnet.io.FormatError
+            For a file holding a fitted estimator of :mod:`numnet.estimators`,
+            or a bad preprocessing record.
+        """
         def refuse(net: Network, spec: dict[str, Any]) -> Any:   # a fitted estimator's file
             raise FormatError(
                 f"'{path}' holds a fitted {spec.get('class')} (numnet.estimators), which the "

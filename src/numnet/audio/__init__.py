@@ -38,8 +38,10 @@ The parts, one module each:
 - :mod:`~numnet.audio.models`: :func:`save_model`, :func:`load_model` (also
   need the ``io`` extra).
 
-Bad audio
----------
+Notes
+-----
+**Bad audio**
+
 Each of these raises an :class:`AudioError` (a ``ValueError``) whose message
 names the file and says what to do (the modules' docstrings give the details):
 

@@ -116,12 +116,45 @@ class Augment:
         return cls(**values, copies=copies, random_state=random_state)
 
     def rng(self, clip_index: int, copy: int) -> np.random.Generator:
-        """The draws of copy ``copy`` of the clip at ``clip_index``."""
+        """The draws of copy ``copy`` of the clip at ``clip_index``.
+
+        Seeded by ``(random_state, clip_index, copy)``, so each copy's draws are
+        the same on every run and in any worker process.
+
+        Parameters
+        ----------
+        clip_index : int
+            The clip's position among the files augmented.
+        copy : int
+            The copy's number, from 0 to ``copies - 1``.
+
+        Returns
+        -------
+        numpy.random.Generator
+            A new generator, for :meth:`apply`.
+        """
         return np.random.default_rng([self.random_state, clip_index, copy])
 
     def apply(self, clip: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-        """One augmented copy of a mono ``clip`` (shape (n_samples,), at ``sample_rate``):
-        shift, tempo, pitch, gain, then noise (relative to the result's level)."""
+        """One augmented copy of a mono clip.
+
+        The effects set run in this order: shift, tempo, pitch, gain, then noise
+        (relative to the result's level).
+
+        Parameters
+        ----------
+        clip : ndarray of shape (n_samples,)
+            The mono clip, as :func:`~numnet.audio.load_clip` gives it.
+        sample_rate : int
+            Its sample rate, in Hz.
+        rng : numpy.random.Generator
+            Where the effects' amounts are drawn from (:meth:`rng` for repeatable copies).
+
+        Returns
+        -------
+        ndarray of shape (n_augmented,)
+            float32; the same length unless ``stretch`` changed the tempo.
+        """
         y = np.asarray(clip, dtype=np.float32)
         if self.shift_s is not None:
             y = _shift(y, int(round(rng.uniform(-self.shift_s, self.shift_s) * sample_rate)))
@@ -142,6 +175,13 @@ class Augment:
     def features_for_files(self, paths: Iterable[str | bytes | os.PathLike],
                            settings: SettingsLike = None) -> tuple[np.ndarray, np.ndarray]:
         """Features of ``copies`` augmented copies of each file (training files only).
+
+        Parameters
+        ----------
+        paths : iterable of paths (str, bytes or path-like)
+            The training files, in the order of their labels.
+        settings : FeatureSettings, its dict, or None, default None
+            The feature settings; None is the defaults.
 
         Returns
         -------

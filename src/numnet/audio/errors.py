@@ -24,11 +24,12 @@ class AudioError(ValueError):
     """Audio that cannot be turned into features.
 
     The message is ``"{path}: {problem}"``, the path escaped by
-    :func:`numnet.terminal.printable`.
+    :func:`numnet.terminal.printable`. ``path`` and ``problem`` are kept as
+    attributes (``path`` as a str, decoded by :func:`os.fsdecode`).
 
-    Attributes
+    Parameters
     ----------
-    path : str
+    path : str, bytes or os.PathLike
         The file (or folder) at fault, as it is (not escaped); ``"<array>"``
         for an array.
     problem : str

@@ -143,6 +143,15 @@ def feature_names(settings: SettingsLike = None) -> list[str]:
     ``spectral_bandwidth``, ``spectral_rolloff``, ``zero_crossing_rate`` and ``rms``;
     then ``mel0_mean ...``, ``mel0_std ...`` (with ``mel_stats``) and
     ``mfcc0_part0 ...`` (the MFCC means of each part, with ``segments > 1``).
+
+    Parameters
+    ----------
+    settings : FeatureSettings, its dict, or None, default None
+        The feature settings; None is the defaults.
+
+    Returns
+    -------
+    list of str
     """
     s = as_settings(settings)
     names = [f"{block}{i}_{stat}" for block in _mfcc_blocks(s) for stat in _STATS

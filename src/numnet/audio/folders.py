@@ -77,7 +77,19 @@ def _called_from_cli(depth: int = 2) -> bool:
 
 
 class FileFeatures(NamedTuple):
-    """One file's features or why there are none: what :func:`features_by_file` gives."""
+    """One file's features or why there are none: what :func:`features_by_file` gives.
+
+    A named tuple; its fields, in order, are also its attributes.
+
+    Other Parameters
+    ----------------
+    path : pathlib.Path
+        The file, as given (its name kept as it is).
+    features : ndarray of shape (n_features,) or None
+        Its feature vector, or None when the file is bad.
+    problem : str or None
+        Why it is bad (without the file name), or None.
+    """
 
     path: Path
     features: np.ndarray | None       # (n_features,), or None when the file is bad
@@ -94,6 +106,7 @@ def features_for_files(paths: str | bytes | os.PathLike | Iterable[str | bytes |
     paths : path or iterable of paths (str, bytes or path-like)
         Audio files in any format soundfile reads, under any name.
     settings : FeatureSettings, its dict (from a model's metadata), or None (defaults)
+        The feature settings the model was trained with.
     cache : folder, False or None
         Where features are cached (:mod:`numnet.audio.cache`): None is the user's
         cache folder, False none.
@@ -130,9 +143,25 @@ def features_by_file(paths: Iterable[str | bytes | os.PathLike], settings: Setti
 
     A bad file (see :mod:`numnet.audio`), a missing one, a folder or one the
     system cannot read gets ``features=None`` and its ``problem``; the others
-    are computed all the same. ``cache`` and ``progress`` as for
-    :func:`features_for_files`. A failure that is not about the file (out of
+    are computed all the same. A failure that is not about the file (out of
     memory, say) still raises.
+
+    Parameters
+    ----------
+    paths : iterable of paths (str, bytes or path-like)
+        Audio files in any format soundfile reads, under any name.
+    settings : FeatureSettings, its dict, or None, default None
+        The feature settings; None is the defaults.
+    cache : folder, False or None, default None
+        Where features are cached (:mod:`numnet.audio.cache`): None is the user's
+        cache folder, False none.
+    progress : bool or None, default False
+        Show a progress bar (None: when stderr is a terminal).
+
+    Returns
+    -------
+    list of FileFeatures
+        One per path, in order.
     """
     s = as_settings(settings)
     files = [as_path(p) for p in paths]
@@ -172,9 +201,12 @@ def _features(files: Sequence[Path], s: FeatureSettings, cache: FeatureCache | N
 class FolderFeatures(tuple):
     """What :func:`load_folder` returns: unpacks as ``X, y, files``; also has ``skipped``.
 
-    Attributes
-    ----------
+    The arguments are also its attributes.
+
+    Other Parameters
+    ----------------
     X : ndarray of shape (n_files, n_features)
+        The feature vectors, one row per file.
     y : ndarray of shape (n_files,)
         Class names (str): each file's subfolder (undecodable bytes as ``\\xNN``).
     files : list of pathlib.Path
@@ -209,6 +241,7 @@ def load_folder(path: str | os.PathLike, settings: SettingsLike = None,
     path : str, bytes or path-like
         The folder.
     settings : FeatureSettings, its dict, or None (defaults)
+        The feature settings.
     skip_bad : bool, default False
         Skip bad or unreadable files and unlistable subfolders (each logged
         as a warning, all listed in ``skipped``) instead of stopping at the first.
@@ -272,7 +305,18 @@ def split_folders(path: str | bytes | os.PathLike) -> dict[str, Path] | None:
 
     A split is a folder whose (non-hidden) entries are exactly ``train/`` and
     ``test/``, optionally with ``valid/`` (or ``validation/``, ``val/``), each
-    of which holds class subfolders: ``{"train": ..., ["valid": ...,] "test": ...}``.
+    of which holds class subfolders.
+
+    Parameters
+    ----------
+    path : str, bytes or path-like
+        The folder to look at.
+
+    Returns
+    -------
+    dict of str to pathlib.Path, or None
+        ``{"train": ..., ["valid": ...,] "test": ...}``; None when ``path`` is
+        not such a folder (or cannot be listed).
     """
     root = as_path(path)
     try:
@@ -301,6 +345,25 @@ def load_split(path: str | os.PathLike, settings: SettingsLike = None, skip_bad:
                ) -> dict[str, FolderFeatures]:
     """A folder laid out as a data split (:func:`split_folders`), each part read by
     :func:`load_folder`: ``{"train": FolderFeatures, ["valid": ...,] "test": ...}``.
+
+    Parameters
+    ----------
+    path : str, bytes or path-like
+        The folder holding ``train/``, ``test/`` (and ``valid/``).
+    settings : FeatureSettings, its dict, or None, default None
+        The feature settings; None is the defaults.
+    skip_bad : bool, default False
+        Skip bad or unreadable files, as :func:`load_folder` does, in each part.
+    progress : bool or None, default None
+        Show a progress bar (tqdm, when installed); None: when stderr is a terminal.
+    cache : folder, False or None, default None
+        Where features are cached (:mod:`numnet.audio.cache`): None is the user's
+        cache folder, False none.
+
+    Returns
+    -------
+    dict of str to FolderFeatures
+        The parts, in the order train, valid, test.
 
     Raises
     ------

@@ -36,7 +36,9 @@ def save_model(net: Any, path: str | os.PathLike, settings: SettingsLike = None,
         features), or a :class:`~numnet.preprocessing.PreprocessedModel`, whose own
         preprocessing is kept. Its input count must be ``settings.n_features``.
     path : str or path-like
+        The file to write (conventionally ``*.safetensors``).
     settings : FeatureSettings, its dict, or None (defaults)
+        The feature settings the network was trained with.
     metadata : dict, optional
         More JSON-safe metadata; the keys ``"audio"`` and ``"preprocessing"`` are reserved.
     standardize : (mean, std), each of shape (n_features,), optional
@@ -100,6 +102,18 @@ def load_model(path: str | os.PathLike) -> tuple[Any, FeatureSettings]:
     applies it; else the :class:`~numnet.MLP`. Either way it takes raw features:
     ``model.predict(features_for_files(files, settings))``. Settings written by
     an earlier numnet (version 1) give the features they gave then.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    model : PreprocessedModel or MLP
+        The model, taking raw features.
+    settings : FeatureSettings
+        The feature settings it was trained with.
 
     Raises
     ------

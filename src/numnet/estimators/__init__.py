@@ -13,12 +13,14 @@ parameter vector and its exact gradient.
 >>> from sklearn.datasets import load_iris
 >>> from numnet.estimators import MLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
+>>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=2000, random_state=0).fit(X, y)
 >>> clf.score(X, y) > 0.9
 True
 
-How scikit-learn's rules map onto numnet
-----------------------------------------
+Notes
+-----
+**How scikit-learn's rules map onto numnet**
+
 - **The loss.** scikit-learn reports ``s * L + alpha / (2 n_batch) * sum(W ** 2)``
   where ``L`` is numnet's loss (mean over samples and outputs) and ``s`` is
   ``0.5`` for ``squared_error`` (half the squared error), the number of
@@ -95,8 +97,8 @@ How scikit-learn's rules map onto numnet
   activation, :data:`numnet.activations.EXP`): :func:`numnet.save`, skops and
   ONNX (an ``Exp`` node) keep it.
 
-Modules
--------
+**Modules**
+
 ``parameters`` (names, constraints, documentation), ``base`` (what both
 estimators share: the network, fit with its per-epoch rules, predict, the
 saved state), ``stochastic`` (plain helpers of the ``sgd``/``adam`` fit),

@@ -18,7 +18,7 @@ from numnet.callbacks import Callback
 
 from . import rows
 from .base import BaseMLP, ravel_column
-from .parameters import DOC_PARAMETERS, RandomState, activation_name
+from .parameters import RandomState, activation_name, doc_parameters
 
 _TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
@@ -35,7 +35,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     (:func:`sklearn.utils.class_weight.compute_sample_weight`).
     """
 
-    __doc__ = (__doc__ or "") + DOC_PARAMETERS
+    __doc__ = (__doc__ or "") + doc_parameters(after_max_fun="""\
+    loss : {"log_loss"} or None, default=None
+        numnet's: the loss, the log-loss either way (None is ``"log_loss"``).
+""", last="""\
+    class_weight : "balanced", dict or None, default=None
+        numnet's: weights each sample by its class, multiplied into
+        ``sample_weight``: ``{label: weight}``, or ``"balanced"``, ``n_samples /
+        (n_classes * count)`` (it needs every label at once: not with
+        ``partial_fit``). None weighs all classes alike.
+""", attributes="""\
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, in output order (the label columns for multilabel).
+""")
     # the public path, which pickles, reprs and numnet.onnx name (stable if this file moves)
     __module__ = "numnet.estimators"
 
@@ -193,12 +205,36 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._label_binarizer.inverse_transform(P)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels ``(n_samples,)``, or a 0/1 matrix ``(n_samples, n_labels)`` for multilabel."""
+        """Labels ``(n_samples,)``, or a 0/1 matrix ``(n_samples, n_labels)`` for multilabel.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The most probable class of each sample (a label of ``classes_``),
+            or each label's 0/1 (probability above 0.5) for multilabel.
+        """
         check_is_fitted(self)
         return self._predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order."""
+        """Probabilities ``(n_samples, n_classes)`` in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            For two classes, ``[1 - p, p]`` from the one logistic output; for
+            multilabel, each label's own probability (rows need not sum to 1).
+        """
         check_is_fitted(self)
         P = self._forward(X)
         if self.n_outputs_ == 1:
@@ -206,7 +242,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return P
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """``log(predict_proba(X))``, ``(n_samples, n_classes)``."""
+        """``log(predict_proba(X))``, ``(n_samples, n_classes)``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``-inf`` where a probability is 0.
+        """
         P = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(P, out=P)

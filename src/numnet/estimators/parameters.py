@@ -137,11 +137,17 @@ def l2_penalty(alpha: float, scale: float, total: float) -> float:
     return alpha / (scale * total) if total > 0 else 0.0
 
 
-DOC_PARAMETERS = """
+# The ``Parameters`` and ``Attributes`` sections of both estimators' docstrings, appended at
+# import (``__doc__ = __doc__ + doc_parameters(...)``): the parameters both share, in
+# signature order, with each estimator's own put where its signature has them.
+_DOC_HEAD = """
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        Width of each hidden layer.
+"""
+
+_DOC_SHARED = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
+        Width of each hidden layer, left to right; an int is one hidden layer.
     activation : str, default="relu"
         Hidden activation: scikit-learn's ``"identity"``, ``"logistic"``,
         ``"tanh"``, ``"relu"``, or numnet's ``"leaky_relu"``, ``"elu"``,
@@ -149,21 +155,27 @@ DOC_PARAMETERS = """
         :func:`numnet.activations.register` added (a file saved with it loads
         where the same name is registered first).
     solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        How the weights are trained: scipy's L-BFGS-B on the whole set
+        (full-batch), or mini-batch SGD or Adam through :func:`numnet.fit`.
     alpha : float, default=1e-4
         L2 penalty, ``alpha / (2 * batch_size) * sum(W ** 2)`` per batch.
     batch_size : int or "auto", default="auto"
-        ``"auto"`` is ``min(200, n_samples)``; ignored by ``lbfgs``.
+        ``"auto"`` is ``min(200, n_samples)``; a larger int is clipped to
+        ``n_samples`` with a warning; ignored by ``lbfgs``.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        The ``sgd`` schedule (see the module docstring).
+        The ``sgd`` schedule (see the module docstring); ``adam`` keeps its rate.
     learning_rate_init : float, default=0.001
+        The starting step size of ``sgd`` and ``adam``.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     max_iter : int, default=200
         Epochs for ``sgd``/``adam``, iterations for ``lbfgs``. A warm-started
         fit runs (at most) ``max_iter`` more.
     shuffle : bool, default=True
-    random_state : int, numpy Generator, RandomState or None
-        Seeds the weights, shuffling and the early-stopping split.
+        Shuffle the samples before each epoch (``sgd``/``adam``).
+    random_state : int, numpy.random.Generator, RandomState or None, default=None
+        Seeds the weights, shuffling, dropout and the early-stopping split;
+        None draws fresh entropy at each ``fit`` or ``partial_fit``.
     tol : float, default=1e-4
         The least improvement of the loss (or validation score) that counts;
         for ``lbfgs`` the gradient tolerance (scipy's ``gtol``), and the
@@ -188,9 +200,40 @@ DOC_PARAMETERS = """
         ``early_stopping`` it is the state of the best epoch, whose weights are
         kept.
     momentum : float, default=0.9
+        ``sgd``'s momentum, in [0, 1]; 0 for none.
     nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (``sgd`` with ``momentum > 0``).
     early_stopping : bool, default=False
-        Stop on the score of a held-out ``validation_fraction``, keep the best weights.
+        Stop on the score of a held-out ``validation_fraction``, keep the best
+        weights (``sgd``/``adam``).
+    validation_fraction : float, default=0.1
+        Share of the samples held out with ``early_stopping``, in [0, 1).
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's decay rates of the first and second moment estimates, and its
+        denominator's constant.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement by ``tol`` before stopping (``np.inf``: never).
+    max_fun : int, default=15000
+        Loss evaluations allowed to ``lbfgs`` (scipy's ``maxfun``: the line
+        search under way finishes, as in scikit-learn).
+"""
+
+_DOC_NUMNET = """\
+    dtype : {"float32", "float64"} or None, default=None
+        The network's dtype; None follows ``X`` (float32 stays float32, other
+        dtypes become float64).
+    output_activation : str or None, default=None
+        numnet's: the output activation (a registered name too); None picks
+        scikit-learn's.
+    dropout : float, default=0.0
+        numnet's: probability of dropping each hidden unit while training, in [0, 1).
+    optimizer : numnet.optimizers.Optimizer or None, default=None
+        numnet's: replaces ``solver``'s optimizer (a copy is trained).
+    callbacks : list of numnet.callbacks.Callback or None, default=None
+        numnet's: passed to :func:`numnet.fit`.
+"""
+
+_DOC_SCORING = """\
     scoring : str, callable or None, default=None
         numnet's: what ``early_stopping`` watches and ``validation_scores_``
         records, as scikit-learn's ``HistGradientBoosting*`` name it: a scorer's
@@ -200,26 +243,9 @@ DOC_PARAMETERS = """
         scikit-learn's ``neg_*`` scorers), through
         :func:`sklearn.metrics.get_scorer`. None is the estimator's ``score``
         (accuracy, R²), as in scikit-learn. ``tol`` applies to its units.
-    validation_fraction : float, default=0.1
-    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
-        Adam's.
-    n_iter_no_change : int or np.inf, default=10
-        Epochs without improvement before stopping (``np.inf``: never).
-    max_fun : int, default=15000
-        Loss evaluations allowed to ``lbfgs`` (scipy's ``maxfun``: the line
-        search under way finishes, as in scikit-learn).
-    dtype : {"float32", "float64"} or None, default=None
-        The network's dtype; None follows ``X`` (float32 stays float32).
-    output_activation : str or None, default=None
-        numnet's: the output activation (a registered name too); None picks
-        scikit-learn's.
-    dropout : float, default=0.0
-        numnet's: probability of dropping each hidden unit while training.
-    optimizer : numnet.optimizers.Optimizer or None, default=None
-        numnet's: replaces ``solver``'s optimizer (a copy is trained).
-    callbacks : list of numnet.callbacks.Callback or None, default=None
-        numnet's: passed to :func:`numnet.fit`.
+"""
 
+_DOC_ATTRIBUTES = """
     Attributes
     ----------
     coefs_, intercepts_ : list of ndarray
@@ -238,15 +264,48 @@ DOC_PARAMETERS = """
         Held-out loss per epoch with ``early_stopping`` (numnet's; scikit-learn's
         units, without the ``alpha`` penalty), beside ``loss_curve_``.
     best_validation_score_ : float or None
+        Highest held-out score with ``early_stopping``.
     n_iter_ : int
         Epochs (or ``lbfgs`` iterations) run by the last fit.
     t_ : int
         Samples seen by the optimizer.
     n_layers_, n_outputs_ : int
+        Layers, input and output included; outputs of the network.
     out_activation_ : str
+        The output activation, by scikit-learn's name (``"logistic"``, ...).
+{own}\
     n_features_in_ : int
+        Features seen by ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         When ``X`` had string column names.
     network_ : numnet.MLP
         The fitted network.
 """
+
+
+def doc_parameters(first: str = "", after_max_fun: str = "", last: str = "",
+                   attributes: str = "") -> str:
+    """The ``Parameters`` and ``Attributes`` sections of an estimator's docstring.
+
+    The shared parameters in signature order, with the estimator's own
+    entries (numpydoc lines, indented four spaces, each ending in a newline)
+    where its signature has them.
+
+    Parameters
+    ----------
+    first : str, default ""
+        Entries before ``hidden_layer_sizes`` (the regressor's ``loss``).
+    after_max_fun : str, default ""
+        Entries between ``max_fun`` and ``dtype`` (the classifier's ``loss``).
+    last : str, default ""
+        Entries between ``callbacks`` and ``scoring`` (``class_weight``).
+    attributes : str, default ""
+        Fitted attributes of this estimator only (the classifier's ``classes_``).
+
+    Returns
+    -------
+    str
+        Both sections, to append to the class docstring.
+    """
+    return (_DOC_HEAD + first + _DOC_SHARED + after_max_fun + _DOC_NUMNET + last + _DOC_SCORING
+            + _DOC_ATTRIBUTES.format(own=attributes))

@@ -17,10 +17,10 @@ from numnet.callbacks import Callback
 from . import rows
 from .base import BaseMLP, ravel_column
 from .parameters import (
-    DOC_PARAMETERS,
     RandomState,
     RegisteredNames,
     activation_name,
+    doc_parameters,
     registered_losses,
 )
 
@@ -45,7 +45,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ``output_activation`` replaces the identity. Several outputs for a 2-D ``y``.
     """
 
-    __doc__ = (__doc__ or "") + DOC_PARAMETERS
+    __doc__ = (__doc__ or "") + doc_parameters(first="""\
+    loss : str, default="squared_error"
+        The loss trained on: ``"squared_error"``, ``"poisson"`` (non-negative
+        targets), ``"absolute_error"``, ``"huber"``, or a name
+        :func:`numnet.losses.register` added (see above).
+""")
     # the public path, which pickles, reprs and numnet.onnx name (stable if this file moves)
     __module__ = "numnet.estimators"
 
@@ -118,7 +123,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return Y.ravel() if Y.shape[1] == 1 else Y
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` for several outputs."""
+        """Predictions ``(n_samples,)``, or ``(n_samples, n_outputs)`` for several outputs.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            ``(n_samples,)`` when fitted on one output.
+        """
         check_is_fitted(self)
         return self._predict(X)
 

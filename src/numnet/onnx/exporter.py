@@ -47,7 +47,35 @@ def _metadata(net: MLP, kind: str, classes: np.ndarray | None, model: Any) -> di
 
 def to_onnx_model(model: Any, dtype: str | np.dtype | None = None,
                   preprocessing: Any = None) -> onnx.ModelProto:
-    """The ONNX model :func:`export` writes (see there), checked by ``onnx.checker``."""
+    """The ONNX model :func:`export` writes (see there), checked by ``onnx.checker``.
+
+    Parameters
+    ----------
+    model : numnet.MLP or fitted numnet estimator
+        The network, or the :class:`~numnet.estimators.MLPClassifier` or
+        :class:`~numnet.estimators.MLPRegressor` around one (not a pipeline,
+        nor a :class:`~numnet.preprocessing.PreprocessedModel`: give its
+        ``net`` and ``preprocessing``, or use :func:`export`).
+    dtype : {"float32", "float64"} or None, default None
+        Of the input, weights and outputs; None keeps the network's.
+    preprocessing : numnet.preprocessing.Preprocessing, its dict or None, default None
+        Standardisation built into the graph, so that the input takes raw
+        features; its features must match the network's inputs.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The model in memory; ``SerializeToString()`` gives the file's bytes.
+
+    Raises
+    ------
+    ValueError
+        For a dtype other than float32 or float64, a preprocessing that does
+        not fit the network, an activation without an ONNX form, or class
+        labels that are neither ints nor strings.
+    TypeError
+        For anything that is neither a network nor a numnet estimator.
+    """
     net, kind, classes = describe(model)
     prep = _preprocessing(preprocessing, net)
     dtype = np.dtype(dtype) if dtype is not None else net.dtype
@@ -99,8 +127,10 @@ def export(model: Any, path: str | os.PathLike, dtype: str | np.dtype | None = N
         gives for a model trained by ``numnet train``) exports its network
         with its preprocessing.
     path : str or path
-    dtype : {"float32", "float64"} or None
-        Of the input, weights and outputs; None keeps the model's.
+        The ``.onnx`` file to write, replaced atomically.
+    dtype : {"float32", "float64"} or None, default None
+        Of the input, weights and outputs; None keeps the model's (float64
+        for a pipeline).
     preprocessing : numnet.preprocessing.Preprocessing or its dict, optional
         Built into the graph (see the module docstring): the input takes raw
         features. For a network or an estimator, not a pipeline (whose own
