@@ -142,7 +142,7 @@ def test_regression_baselines_are_the_training_mean_and_median(runs):
     assert train == pytest.approx(by_hand(y, y).mean(axis=0), rel=1e-3, abs=1e-4)
     assert train[2] == 0.0                                           # R² of the mean
     assert "baseline: always predicting the training rows' mean, or their median for mae; " \
-           "its loss 1" in runs["train reg"].stdout          # standardised targets: variance 1
+           "its training loss 1 (on standardised targets)" in runs["train reg"].stdout  # variance 1
     # on new rows: the training rows' constants, not the new rows' own
     t = runs["reg_test"][["y", "w"]].to_numpy()
     stdout = runs["evaluate reg"].stdout

@@ -74,7 +74,7 @@ def test_train_explains_the_task_and_prints_a_summary(trained):
                             re.M))
     assert set(table) == {"train", "validation"}
     assert float(table["train"]) >= 0.95        # measured: 1.0 (three separated clusters)
-    assert re.search(r"40 epoch\(s\) in [0-9.]+ s, final loss [0-9.]+, 115 parameters",
+    assert re.search(r"40 epoch\(s\) in [0-9.]+ s, final training loss [0-9.]+, 115 parameters",
                      result.stdout)
 
 

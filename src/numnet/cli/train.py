@@ -748,8 +748,13 @@ def _summary(model: PreprocessedModel, history: Any, scored: dict[str, dict[str,
     echo_table(rows, header)
     loss = f"{history.loss[-1]:.4g}" if history.loss else "-"
     read = f" (after {reading:.2f} s reading the data)" if reading >= READING_SHOWN else ""
-    click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s{read}, final loss {loss}, "
-               f"{model.net.num_parameters} parameters")
+    click.echo(f"  {history.epochs} epoch(s) in {elapsed:.2f} s{read}, final training loss "
+               f"{loss}{_loss_units(model)}, {model.net.num_parameters} parameters")
+
+
+def _loss_units(model: PreprocessedModel) -> str:
+    """Where the training loss is not in the table's units: on standardised targets."""
+    return " (on standardised targets)" if model.preprocessing.target_scale is not None else ""
 
 
 def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
@@ -761,7 +766,7 @@ def _baseline_summary(model: PreprocessedModel, baseline: dict[str, Any],
     rows), or a ``note`` when only another score does not. Returns whether it learned
     something (no ``learned nothing`` line)."""
     what = baseline_text(model, baseline)
-    click.echo(f"  baseline: {what}; its loss {base_loss:.4g}")
+    click.echo(f"  baseline: {what}; its training loss {base_loss:.4g}{_loss_units(model)}")
     said = {"train": "the training rows", "validation": "the validation rows",
             "test": "the test rows"}
     sets = [(said[name], scored[name], base_scores[name]) for name in scored]
