@@ -1,3 +1,6 @@
+"""``python -m numnet``: the command line (importing this module runs nothing)."""
+
 from numnet.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
