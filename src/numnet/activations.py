@@ -29,9 +29,7 @@ because it normalises a layer, exp because it grows without bound (inf
 beyond ``Z > 709`` in float64), which only the output layer's checks catch.
 A network refuses them in a hidden layer (:func:`check_hidden`).
 
-Your own activation
--------------------
-:func:`register` adds one to :data:`ACTIVATIONS` by name, after checking
+**Your own activation.** :func:`register` adds one to :data:`ACTIVATIONS` by name, after checking
 its derivative against central differences; ``MLP(..., activation=name)``
 then uses it like a built-in, and an :class:`Activation` object is taken as
 ``output_activation`` too. The compiled runners of :mod:`numnet.engine`
@@ -82,7 +80,17 @@ ELU_ALPHA = 1.0
 
 
 class Workspace(NamedTuple):
-    """Scratch for the in-place forms: ``T``, ``T2`` like ``Z``, ``M`` (bool), ``col`` (n, 1)."""
+    """Scratch arrays for the in-place forms: views of buffers the buffered runner allocates once.
+
+    Other Parameters
+    ----------------
+    T, T2 : ndarray of shape (n_samples, n_units)
+        Float scratch, of ``Z``'s shape and dtype.
+    M : ndarray of shape (n_samples, n_units)
+        Boolean scratch, for masks such as ``Z > 0``.
+    col : ndarray of shape (n_samples, 1)
+        Float scratch for one value per row (softmax's maximum and sum).
+    """
 
     T: np.ndarray
     T2: np.ndarray
@@ -99,6 +107,28 @@ class Activation(NamedTuple):
     ``scalar_derivative(z, a, cast) -> f'(z)`` for one element, for compiled
     code (None without: the compiled runners then leave it to the others).
     ``output_only``: usable as the output layer's activation only (softmax, exp).
+
+    Other Parameters
+    ----------------
+    name : str
+        The name networks and model files use.
+    forward : callable
+        ``forward(Z) -> A``, ``A`` of ``Z``'s shape ``(n_samples, n_units)``.
+    backward : callable
+        ``backward(Z, A, dA) -> dZ``, the chain rule; every array of shape
+        ``(n_samples, n_units)``.
+    forward_into : callable or None, default None
+        ``forward_into(Z, A, work)``: writes ``f(Z)`` into ``A`` (both of shape
+        ``(n_samples, n_units)``), ``work`` a :class:`Workspace`.
+    backward_into : callable or None, default None
+        ``backward_into(Z, A, D, work)``: turns ``D = dL/dA`` into ``dL/dZ`` in
+        place, all of shape ``(n_samples, n_units)``.
+    scalar : callable or None, default None
+        ``scalar(z, cast) -> a`` for one element, plain Python for numba.
+    scalar_derivative : callable or None, default None
+        ``scalar_derivative(z, a, cast) -> f'(z)`` for one element.
+    output_only : bool, default False
+        Usable as the output layer's activation only.
     """
 
     name: str
@@ -114,7 +144,18 @@ class Activation(NamedTuple):
 # --- sigmoid: the tutorial's activation -------------------------------------
 
 def sigmoid(Z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-Z)), computed without overflow for any finite Z."""
+    """1 / (1 + exp(-Z)), computed without overflow for any finite Z.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     E = np.exp(-np.abs(Z))                    # in (0, 1]: never overflows
     return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E)).astype(Z.dtype, copy=False)
 
@@ -141,7 +182,18 @@ def sigmoid_into(Z: np.ndarray, out: np.ndarray, half: np.ndarray | float = 0.5,
 
 
 def sigmoid_derivative(A: np.ndarray) -> np.ndarray:
-    """The tutorial's ``y * (1 - y)``: sigmoid'(Z) written with its output A."""
+    """The tutorial's ``y * (1 - y)``: sigmoid'(Z) written with its output A.
+
+    Parameters
+    ----------
+    A : ndarray
+        The sigmoid's outputs ``A = sigmoid(Z)``, of any shape; not ``Z`` itself.
+
+    Returns
+    -------
+    ndarray
+        ``A * (1 - A)``, of ``A``'s shape.
+    """
     return A * (1.0 - A)
 
 
@@ -177,7 +229,18 @@ def _sigmoid_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Works
 # --- the rest -----------------------------------------------------------------
 
 def tanh(Z: np.ndarray) -> np.ndarray:
-    """Hyperbolic tangent; derivative ``1 - A**2``."""
+    """Hyperbolic tangent; derivative ``1 - A**2``.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return np.tanh(Z)
 
 
@@ -204,7 +267,18 @@ def _tanh_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspac
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
-    """max(Z, 0); derivative 1 where Z > 0, else 0."""
+    """max(Z, 0); derivative 1 where Z > 0, else 0.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return np.maximum(Z, 0)
 
 
@@ -230,7 +304,18 @@ def _relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspac
 
 
 def leaky_relu(Z: np.ndarray) -> np.ndarray:
-    """Z where Z > 0, else 0.01 Z; derivative 1 or 0.01."""
+    """Z where Z > 0, else 0.01 Z; derivative 1 or 0.01.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
 
 
@@ -260,7 +345,18 @@ def _leaky_relu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Wo
 
 
 def elu(Z: np.ndarray) -> np.ndarray:
-    """Z where Z > 0, else exp(Z) - 1; derivative 1 or exp(Z) = A + 1."""
+    """Z where Z > 0, else exp(Z) - 1; derivative 1 or exp(Z) = A + 1.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return np.where(Z > 0, Z, ELU_ALPHA * np.expm1(np.minimum(Z, 0)))
 
 
@@ -292,7 +388,18 @@ def _elu_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace
 
 
 def softplus(Z: np.ndarray) -> np.ndarray:
-    """log(1 + exp(Z)), stable: max(Z, 0) + log1p(exp(-|Z|)); derivative sigmoid(Z)."""
+    """log(1 + exp(Z)), stable: max(Z, 0) + log1p(exp(-|Z|)); derivative sigmoid(Z).
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
 
 
@@ -323,7 +430,18 @@ def _softplus_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Work
 
 
 def identity(Z: np.ndarray) -> np.ndarray:
-    """Z itself (a linear output for regression); derivative 1."""
+    """Z itself (a linear output for regression); derivative 1.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
+    """
     return Z
 
 
@@ -354,6 +472,16 @@ def exp(Z: np.ndarray) -> np.ndarray:
     Beyond the float range (Z > 709 in float64, 88 in float32) the value is
     inf, without a warning: the caller checks its outputs, as the network's
     forward pass does.
+
+    Parameters
+    ----------
+    Z : ndarray
+        Pre-activations of any shape, ``(n_samples, n_units)`` in a network.
+
+    Returns
+    -------
+    ndarray
+        The activations, of ``Z``'s shape.
     """
     with np.errstate(over="ignore"):
         return np.exp(Z)
@@ -382,7 +510,18 @@ def _exp_backward_into(Z: np.ndarray, A: np.ndarray, D: np.ndarray, w: Workspace
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
-    """exp(Z) / sum(exp(Z)) along the last axis, shifted by the max for stability."""
+    """exp(Z) / sum(exp(Z)) along the last axis, shifted by the max for stability.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Pre-activations (logits); any shape, normalised along the last axis.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Probabilities: each row sums to 1.
+    """
     E = np.exp(Z - Z.max(axis=-1, keepdims=True))
     return E / E.sum(axis=-1, keepdims=True)
 
@@ -447,6 +586,16 @@ def check_activation_name(name: Any) -> str:
 
     A letter first, 64 characters at most; what :func:`register` accepts and
     what a model file may hold, so that a name is safe to store and to print.
+
+    Parameters
+    ----------
+    name : object
+        The name to check.
+
+    Returns
+    -------
+    str
+        ``name``; a TypeError or ValueError that says what is wrong otherwise.
     """
     return check_plain_name(name, "activation", "swish")
 
@@ -454,8 +603,17 @@ def check_activation_name(name: Any) -> str:
 def get_activation(name: str | Activation) -> Activation:
     """Look an activation up by name (``"linear"`` and ``"logistic"`` are aliases).
 
-    An :class:`Activation` is taken as it is, if its name is a plain one
-    (:func:`check_activation_name`) that no other registered activation holds.
+    Parameters
+    ----------
+    name : str or Activation
+        A name in :data:`ACTIVATIONS` (any case), or an :class:`Activation`,
+        taken as it is if its name is a plain one (:func:`check_activation_name`)
+        that no other registered activation holds.
+
+    Returns
+    -------
+    Activation
+        The activation; a ValueError naming the known ones for an unknown name.
     """
     if isinstance(name, Activation):
         check_activation_name(name.name)
@@ -477,7 +635,18 @@ def get_activation(name: str | Activation) -> Activation:
 
 
 def check_hidden(act: Activation) -> Activation:
-    """``act`` if a hidden layer may use it, else a ValueError (softmax, exp: outputs only)."""
+    """``act`` if a hidden layer may use it, else a ValueError (softmax, exp: outputs only).
+
+    Parameters
+    ----------
+    act : Activation
+        The activation to check.
+
+    Returns
+    -------
+    Activation
+        ``act`` itself.
+    """
     if act.output_only:
         raise ValueError(f"{act.name} is an output activation; use it as output_activation "
                          f"and pick e.g. 'relu' or 'sigmoid' for activation")
@@ -500,11 +669,12 @@ def register(name: str | Activation,
     forward : callable
         ``forward(Z) -> A``, elementwise, ``A`` of ``Z``'s shape (any shape).
     derivative : callable
-        ``derivative(Z, A) -> f'(Z)``, elementwise, with ``A = forward(Z)``
-        given so that it can be reused (sigmoid's ``A * (1 - A)``).
+        ``derivative(Z, A) -> f'(Z)``, elementwise, of ``Z``'s shape, with
+        ``A = forward(Z)`` given so that it can be reused (sigmoid's ``A * (1 - A)``).
     backward : callable, optional
         Instead of ``derivative``, the whole chain rule ``backward(Z, A, dA)
-        -> dZ``, for an activation that is not elementwise (softmax's kind).
+        -> dZ``, every array of shape ``(n_samples, n_units)``, for an
+        activation that is not elementwise (softmax's kind).
     output_only : bool, default False
         Refused in hidden layers, usable as ``output_activation`` only.
     check : bool, default True
@@ -517,6 +687,8 @@ def register(name: str | Activation,
     Activation
         What was registered: also accepted by ``output_activation=``.
 
+    Notes
+    -----
     The compiled runners know the built-ins only (a registered
     :class:`Activation`'s ``scalar`` forms are dropped, so that no process
     compiles your code into the kernels): a network with your activation

@@ -48,7 +48,9 @@ FALL = 2.0 / 3.0
 class LRFinderResult:
     """What :func:`lr_find` measured: the loss at each rate tried, and the rate to use.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     rates : ndarray of shape (k,)
         The learning rate of each batch, growing geometrically (``k <= steps``:
@@ -63,7 +65,7 @@ class LRFinderResult:
     diverged_at : float or None
         The rate at which the smoothed loss passed ``diverge`` times its best
         (or a loss became NaN/inf), ending the test; None if it never did.
-    parameter : str
+    parameter : str, default "learning_rate"
         The setting the rates are for: ``"learning_rate"`` (:func:`numnet.fit`,
         ``numnet train --lr``); for an estimator ``"learning_rate_init"``, or
         ``"optimizer.learning_rate"`` when it trains with an ``optimizer=`` of its own.
@@ -79,9 +81,20 @@ class LRFinderResult:
     def plot(self, path: str | os.PathLike[str] | None = None, ax: Any = None) -> Any:
         """Loss against learning rate (log axis), the suggestion marked; saved as PNG at ``path``.
 
-        Draws each batch's loss (faint) and the smoothed loss; ``ax`` draws into
-        existing axes. Returns the :class:`matplotlib.figure.Figure`. Needs
+        Draws each batch's loss (faint) and the smoothed loss. Needs
         matplotlib (the ``plots`` extra), as :mod:`numnet.plots` does.
+
+        Parameters
+        ----------
+        path : str, path-like or None, default None
+            Where to save the chart as PNG; None saves nothing.
+        ax : matplotlib.axes.Axes or None, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure drawn on.
         """
         try:
             import matplotlib  # noqa: F401
@@ -200,6 +213,7 @@ def lr_find(
         solver (``"sgd"`` with its momentum, or ``"adam"``; ``optimizer=`` if
         set). Its rates are ``learning_rate_init``'s (the ``optimizer=``'s own rate if set).
     X : array-like of shape (n_samples, num_inputs)
+        The training inputs.
     y : array-like
         As :func:`numnet.fit` takes it: targets ``(n_samples, num_outputs)``,
         or class labels ``(n_samples,)``.

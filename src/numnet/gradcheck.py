@@ -33,9 +33,20 @@ __all__ = ["gradcheck", "GradcheckReport"]
 class GradcheckReport:
     """The outcome of :func:`gradcheck`, one entry per parameter tensor.
 
-    ``errors[name]`` is the norm-wise relative error of that tensor,
-    ``worst[name]`` the largest elementwise absolute difference. Truthy when
-    every error is below ``tolerance``.
+    Truthy when every error is below ``tolerance``; prints as a table. Each
+    parameter is kept as the attribute of the same name.
+
+    Parameters
+    ----------
+    errors : dict of str to float
+        ``errors[name]``: the norm-wise relative error of that tensor (``"W0"``,
+        ``"b0"``, ...).
+    worst : dict of str to float
+        ``worst[name]``: the largest elementwise absolute difference.
+    tolerance : float
+        The largest relative error that passes.
+    checked : dict of str to int, default {}
+        How many entries of each tensor were compared.
     """
 
     errors: dict[str, float]
@@ -78,8 +89,11 @@ def gradcheck(net: Network, X: Any, y: Any, loss: str | Loss = "mse", *, eps: fl
     net : MLP
         Left untouched: the check runs on a float64 copy.
     X : array-like of shape (n_samples, num_inputs)
+        The inputs.
     y : array-like of shape (n_samples, num_outputs)
+        The targets (one-hot for categorical cross-entropy).
     loss : str or Loss, default "mse"
+        The loss whose gradient is checked.
     eps : float, default 1e-6
         Half the finite-difference step.
     tolerance : float, default 1e-6

@@ -20,7 +20,19 @@ Initializer = Callable[[int, int, np.random.Generator, np.dtype], np.ndarray]
 
 
 def check_random_state(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    """Turn ``random_state`` (None, an int seed or a Generator) into a Generator, once."""
+    """Turn ``random_state`` (None, an int seed or a Generator) into a Generator, once.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+        A non-negative seed (a new generator), a Generator (returned as it
+        is, not copied), or None (a generator seeded from fresh entropy).
+
+    Returns
+    -------
+    numpy.random.Generator
+        The generator to draw from.
+    """
     if random_state is None:
         return np.random.default_rng()
     if isinstance(random_state, np.random.Generator):
@@ -87,10 +99,32 @@ _RELU_FAMILY = {"relu", "leaky_relu", "elu"}
 
 
 def default_for(activation: str) -> str:
-    """He for the ReLU family, Glorot for everything else."""
+    """He for the ReLU family, Glorot for everything else.
+
+    Parameters
+    ----------
+    activation : str
+        An activation's name, e.g. ``"relu"``.
+
+    Returns
+    -------
+    str
+        ``"he_uniform"`` for relu, leaky_relu and elu; else ``"glorot_uniform"``.
+    """
     return "he_uniform" if activation in _RELU_FAMILY else "glorot_uniform"
 
 
 def get_initializer(name: str) -> Initializer:
-    """Look an initializer up by name (``"glorot"``, ``"he"``, ``"uniform(-1, 1)"`` are aliases)."""
+    """Look an initializer up by name (``"glorot"``, ``"he"``, ``"uniform(-1, 1)"`` are aliases).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`INITIALIZERS`, or an alias.
+
+    Returns
+    -------
+    callable
+        ``init(fan_in, fan_out, rng, dtype) -> W`` of shape ``(fan_in, fan_out)``.
+    """
     return check_name(name, "init", INITIALIZERS, _ALIASES)

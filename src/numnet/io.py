@@ -128,6 +128,7 @@ def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
     Parameters
     ----------
     path : str or path-like
+        The file to read.
     trusted : list of str or type, optional
         For a skops file only: the types to trust besides numnet's estimators
         and skops' defaults (:func:`numnet.estimators.load_pipeline`).
@@ -179,6 +180,17 @@ def _is_zip(path: str | os.PathLike[str]) -> bool:
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint`; its ``net`` is an :class:`MLP`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file.
+
+    Returns
+    -------
+    Checkpoint
+        The network, optimizer state, epoch, history, random state and
+        ``fit`` arguments, to resume training from.
 
     Raises
     ------

@@ -74,6 +74,22 @@ class ScalarLoss(NamedTuple):
     With ``logsumexp``, ``mx`` and ``lse`` are the sample's ``max(z)`` and
     ``log(sum(exp(z - mx)))`` (0 otherwise). ``cast`` is the parameters'
     scalar type, so that constants stay in the network's dtype.
+
+    Other Parameters
+    ----------------
+    value : callable
+        ``value(z, a, y, mx, lse, cast)``: one element's term of the loss sum,
+        from its pre-activation ``z``, output ``a`` and target ``y``.
+    delta : callable
+        ``delta(z, a, y, scale, cast)``: that element's ``dL/da`` (``dL/dz``
+        for a fused loss).
+    scale_for : callable
+        ``scale_for(count, cast)``: the ``scale`` given to ``delta`` for a sum
+        divided by ``count``.
+    per_sample : bool, default False
+        Whether the sum is divided by the batch's samples (else its elements).
+    logsumexp : bool, default False
+        Whether ``value`` needs each sample's ``mx`` and ``lse`` (softmax).
     """
 
     value: Callable[..., Any]
@@ -95,6 +111,36 @@ class Loss(NamedTuple):
     ``sample_values(P, Y)`` gives each sample's term, shape ``(n_samples,)``,
     whose mean is ``value(P, Y)`` (a fused loss also has
     ``sample_values_from_logits(Z, Y)``); losses without it cannot weight samples.
+
+    Other Parameters
+    ----------------
+    name : str
+        The name ``fit(loss=...)`` and :data:`LOSSES` use.
+    value : callable
+        ``value(P, Y) -> float``, the mean loss; ``P`` and ``Y`` of shape
+        ``(n_samples, n_outputs)``.
+    gradient : callable
+        ``gradient(P, Y) -> dL/dP``, of shape ``(n_samples, n_outputs)``.
+    fused_with : str or None, default None
+        The output activation this loss is fused with (``"sigmoid"``,
+        ``"softmax"``, ``"exp"``), or None.
+    value_from_logits : callable or None, default None
+        ``value_from_logits(Z, Y) -> float`` from the output layer's
+        pre-activation ``Z`` of shape ``(n_samples, n_outputs)``.
+    delta : callable or None, default None
+        ``delta(P, Y) -> dL/dZ``, of shape ``(n_samples, n_outputs)``.
+    gradient_into : callable or None, default None
+        ``gradient_into(P, Y, D, work) -> value``: writes ``dL/dP`` into ``D``
+        (all of shape ``(n_samples, n_outputs)``).
+    delta_into : callable or None, default None
+        ``delta_into(Z, P, Y, D, work) -> value``: writes ``dL/dZ`` into ``D``
+        (all of shape ``(n_samples, n_outputs)``).
+    scalar : ScalarLoss or None, default None
+        The form for compiled code.
+    sample_values : callable or None, default None
+        ``sample_values(P, Y)``: each sample's term, of shape ``(n_samples,)``.
+    sample_values_from_logits : callable or None, default None
+        The same from the pre-activation, ``(Z, Y) -> (n_samples,)``.
     """
 
     name: str
@@ -121,11 +167,22 @@ def mse(y_true: Any, y_pred: Any) -> float:
     """Mean squared error ``mean((y_true - y_pred) ** 2)`` over every element.
 
     The tutorial's error (``numnet.mse``), the ``"mse"`` loss's value and
-    :func:`numnet.metrics.mean_squared_error`. ``y_true``, ``y_pred``: the
-    same samples, ``(n_samples,)`` or ``(n_samples, n_outputs)`` (a column
-    vector matches a flat one), or two scalars. Computed in float64 on values
+    :func:`numnet.metrics.mean_squared_error`. Computed in float64 on values
     scaled by powers of two, so it is finite whenever the true figure is
     (``inf``, without a warning, only beyond the float range).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The targets; or a scalar.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The predictions for the same samples (a column vector matches a
+        flat one); or a scalar.
+
+    Returns
+    -------
+    float
+        The mean over every element.
     """
     t, p, s = scaled_pair(y_true, y_pred)
     with np.errstate(over="ignore"):
@@ -154,6 +211,18 @@ def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error ``mean(|y_true - y_pred|)`` over every element.
 
     Also :func:`numnet.metrics.mean_absolute_error`; shapes and scaling as :func:`mse`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The targets; or a scalar.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The predictions for the same samples; or a scalar.
+
+    Returns
+    -------
+    float
+        The mean over every element.
     """
     t, p, s = scaled_pair(y_true, y_pred)
     with np.errstate(over="ignore"):
@@ -191,7 +260,22 @@ def _huber_terms(P: np.ndarray, Y: np.ndarray, delta: float = HUBER_DELTA) -> np
 def huber(y_true: Any, y_pred: Any, delta: float = HUBER_DELTA) -> float:
     """Huber loss, mean over elements: quadratic where ``|y_true - y_pred| <= delta``, else linear.
 
-    ``y_true``, ``y_pred``: the same shape.
+    Each element's term is ``0.5 * r**2`` for ``r = |y_true - y_pred| <= delta``,
+    else ``delta * (r - 0.5 * delta)``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The targets.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The predictions, of ``y_true``'s shape.
+    delta : float, default 1.0
+        Where the quadratic part turns linear.
+
+    Returns
+    -------
+    float
+        The mean over every element.
     """
     t, p = check_pair(y_true, y_pred)
     return float(np.mean(_huber_terms(p, t, delta)))
@@ -279,10 +363,20 @@ def _bce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def binary_cross_entropy(y_true: Any, y_pred: Any) -> float:
     """``-mean(y log p + (1 - y) log(1 - p))`` over elements; ``p`` clipped away from 0 and 1.
 
-    ``y_true``: targets in [0, 1]; ``y_pred``: probabilities; the same shape,
-    ``(n_samples,)`` or ``(n_samples, n_outputs)``. Warns (``FutureWarning``)
-    when the arguments look swapped, as the order ``(y_pred, y_true)`` of
-    earlier versions would give.
+    Warns (``FutureWarning``) when the arguments look swapped, as the order
+    ``(y_pred, y_true)`` of earlier versions would give.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets in [0, 1].
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Predicted probabilities, of ``y_true``'s shape.
+
+    Returns
+    -------
+    float
+        The mean over every element.
     """
     Y, P = _probability_pair(y_true, y_pred, "binary_cross_entropy")
     return _bce_value(P, Y)
@@ -355,10 +449,20 @@ def _cce_terms(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def categorical_cross_entropy(y_true: Any, y_pred: Any) -> float:
     """``-mean`` over samples of ``sum_k y_k log p_k``.
 
-    ``y_true``: one-hot (or soft) targets, ``y_pred``: class probabilities,
-    both ``(n_samples, n_classes)``. Warns (``FutureWarning``) when the
-    arguments look swapped, as the order ``(y_pred, y_true)`` of earlier
-    versions would give.
+    Warns (``FutureWarning``) when the arguments look swapped, as the order
+    ``(y_pred, y_true)`` of earlier versions would give.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_classes)
+        One-hot (or soft) targets.
+    y_pred : array-like of shape (n_samples, n_classes)
+        Class probabilities.
+
+    Returns
+    -------
+    float
+        The mean over samples.
     """
     Y, P = _probability_pair(y_true, y_pred, "categorical_cross_entropy")
     if Y.ndim != 2:
@@ -507,7 +611,16 @@ def _check_loss_name(name: Any) -> str:
 def get_loss(name: str | Loss) -> Loss:
     """Look a loss up by name (``"bce"``, ``"cce"``, ``"squared_error"`` ... are aliases).
 
-    A :class:`Loss` is taken as it is, unless another loss is registered under its name.
+    Parameters
+    ----------
+    name : str or Loss
+        A name in :data:`LOSSES` (any case), or a :class:`Loss`, taken as it
+        is unless another loss is registered under its name.
+
+    Returns
+    -------
+    Loss
+        The loss; a ValueError naming the known ones for an unknown name.
     """
     if isinstance(name, Loss):
         known = LOSSES.get(name.name)
@@ -558,6 +671,8 @@ def register(name: str | Loss,
     Loss
         What was registered: also accepted by ``fit(loss=...)``.
 
+    Notes
+    -----
     The compiled runners know numnet's losses only (a registered
     :class:`Loss`'s ``scalar`` form is dropped): ``fit`` trains with yours on
     the buffered or the reference runner.

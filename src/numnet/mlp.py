@@ -34,9 +34,9 @@ class MLP(TutorialMixin, Network):
     ----------
     num_inputs : int
         Features per sample.
-    hidden_layers : list of int
+    hidden_layers : list of int, default (3,)
         Width of each hidden layer, left to right; ``[]`` for none.
-    num_outputs : int
+    num_outputs : int, default 1
         Outputs per sample.
     activation : str or list of str, default "sigmoid"
         Hidden-layer activation (see :mod:`numnet.activations`), or one per
@@ -54,7 +54,7 @@ class MLP(TutorialMixin, Network):
         layer). ``"uniform"`` is the tutorial's [0, 1). Biases start at zero.
     dtype : {"float64", "float32"}, default "float64"
         Kept end to end: parameters, activations and gradients.
-    random_state : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator or None, default None
         Seeds the initial weights, and then the training (see :attr:`rng`), as
         scikit-learn's ``random_state`` does. A Generator is used, not copied.
 
@@ -114,11 +114,43 @@ class MLP(TutorialMixin, Network):
         return inference.forward(self, X, name)
 
     def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
-        """Train this network in place: :func:`numnet.fit` as a method."""
+        """Train this network in place: :func:`numnet.fit` as a method.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs)
+            The training inputs.
+        y : array-like of shape (n_samples, num_outputs) or (n_samples,)
+            Targets, or class labels.
+        **kwargs : dict
+            :func:`numnet.fit`'s keyword arguments (``epochs``,
+            ``learning_rate``, ``batch_size``, ...).
+
+        Returns
+        -------
+        History
+            Per-epoch loss, validation loss, metrics, learning rate and time.
+        """
         return fit(self, X, y, **kwargs)
 
     def evaluate(self, X: Any, y: Any, **kwargs: Any) -> dict[str, float]:
-        """Loss and metrics on ``(X, y)``: :func:`numnet.evaluate` as a method."""
+        """Loss and metrics on ``(X, y)``: :func:`numnet.evaluate` as a method.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs)
+            The inputs.
+        y : array-like of shape (n_samples, num_outputs) or (n_samples,)
+            Targets, or class labels.
+        **kwargs : dict
+            :func:`numnet.evaluate`'s keyword arguments (``loss``,
+            ``metrics``, ``baseline_from``).
+
+        Returns
+        -------
+        dict of str to float
+            E.g. ``{"loss": 0.08, "accuracy": 0.97}``.
+        """
         return evaluate(self, X, y, **kwargs)
 
     def summary(self, batch_size: int | str | None = "auto",
@@ -132,8 +164,31 @@ class MLP(TutorialMixin, Network):
         the total and the dtype; then (unless ``runner=False``) the runner that
         ``fit`` with these arguments would pick (:mod:`numnet.engine`;
         ``History.runner`` names it after training) and the rule that picks
-        it. The arguments are ``fit``'s; ``batch_size="auto"`` is 32, or
-        ``n_samples`` when smaller.
+        it.
+
+        Parameters
+        ----------
+        batch_size : int, "auto" or None, default "auto"
+            As ``fit``'s; ``"auto"`` is 32, or ``n_samples`` when smaller.
+        optimizer : str or Optimizer, default "sgd"
+            As ``fit``'s.
+        loss : str, Loss or None, default None
+            As ``fit``'s; None is ``fit``'s default for this network.
+        learning_rate : float or None, default None
+            As ``fit``'s.
+        dropout : float, default 0.0
+            As ``fit``'s.
+        n_samples : int or None, default None
+            Training samples ``fit`` would get, if known.
+        sample_weight : bool, default False
+            Whether ``fit`` would get sample weights (or class weights).
+        runner : bool, default True
+            Whether to add the runner's lines; False gives the layers alone.
+
+        Returns
+        -------
+        str
+            The table, one line per row.
 
         Examples
         --------

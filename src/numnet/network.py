@@ -6,7 +6,8 @@ One example, followed through the code: a sample ``x`` enters as a row of
 that :meth:`Network.forward_train` returns. Backward walks the layers right to
 left (:func:`dense_backward`): ``dZ = f'(Z) * dA``, ``dW = A_prev.T @ dZ``,
 ``db = sum(dZ)``, ``dA_prev = dZ @ W.T``. The weight derivative needs the
-layer's *input* ``A_prev``: the tutorial's published code leaves it out.
+layer's *input* ``A_prev``, as the tutorial's ``np.dot(current_activations,
+delta_re)`` has it.
 
 All parameters live in one contiguous vector (:attr:`Network.flat_parameters`);
 ``W_i`` and ``b_i`` are views into it. Optimizers can then update a whole
@@ -56,10 +57,23 @@ _OVERFLOW_BLOCK = 1 << 26
 
 
 def overflow_message(what: str, X: np.ndarray, Y: np.ndarray | None = None) -> str:
-    """``"the loss overflows (inf/NaN) for X values up to 1e+300; scale the features ..."``.
+    """The message for a quantity that overflowed to inf/NaN, naming the data to scale.
 
-    ``what`` names the quantity that overflowed; the larger of the features
-    ``X`` and the targets ``Y`` in magnitude is named as the cause.
+    Parameters
+    ----------
+    what : str
+        The quantity that overflowed, e.g. ``"the loss"``; the message starts with it.
+    X : ndarray of shape (n_samples, num_inputs)
+        The features; their largest magnitude is given in the message.
+    Y : ndarray of shape (n_samples, num_outputs) or None, default None
+        The targets, if any. The larger of ``X`` and ``Y`` in magnitude is
+        named as the cause (features or targets).
+
+    Returns
+    -------
+    str
+        E.g. ``"the loss overflows the network's arithmetic (inf/NaN) for X
+        values up to 1e+300 and y values up to 1; scale the features, ..."``.
     """
     x, y = largest_magnitude(X), largest_magnitude(Y)
     data = f"X values up to {x:.3g}" + ("" if Y is None else f" and y values up to {y:.3g}")
@@ -69,7 +83,22 @@ def overflow_message(what: str, X: np.ndarray, Y: np.ndarray | None = None) -> s
 
 
 def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
-    """A fused loss's value from the output layer's pre-activation ``Z``."""
+    """A fused loss's value from the output layer's pre-activation ``Z``.
+
+    Parameters
+    ----------
+    lossfn : Loss
+        A loss fused with the output activation (``lossfn.fused_with``).
+    Z : ndarray of shape (n_samples, num_outputs)
+        The output layer's pre-activation (logits).
+    Y : ndarray of shape (n_samples, num_outputs)
+        The targets.
+
+    Returns
+    -------
+    float
+        ``lossfn.value_from_logits(Z, Y)``; a ValueError if the loss has no such form.
+    """
     if lossfn.value_from_logits is None:
         raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
                          f"no value_from_logits")
@@ -77,7 +106,22 @@ def fused_value(lossfn: Loss, Z: np.ndarray, Y: np.ndarray) -> float:
 
 
 def fused_delta(lossfn: Loss, P: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """A fused loss's ``dL/dZ`` of the output layer, from the outputs ``P``."""
+    """A fused loss's ``dL/dZ`` of the output layer, from the outputs ``P``.
+
+    Parameters
+    ----------
+    lossfn : Loss
+        A loss fused with the output activation (``lossfn.fused_with``).
+    P : ndarray of shape (n_samples, num_outputs)
+        The network's outputs.
+    Y : ndarray of shape (n_samples, num_outputs)
+        The targets.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, num_outputs)
+        ``lossfn.delta(P, Y)``; a ValueError if the loss has no ``delta``.
+    """
     if lossfn.delta is None:
         raise ValueError(f"loss {lossfn.name!r} is fused with {lossfn.fused_with!r} but has "
                          f"no delta")
@@ -100,7 +144,20 @@ def _largest_column_sum(W: np.ndarray) -> float:
 
 
 class LayerCache(NamedTuple):
-    """What one layer's backward pass needs from its forward pass."""
+    """What one layer's backward pass needs from its forward pass.
+
+    Other Parameters
+    ----------------
+    A_prev : ndarray of shape (n_samples, n_in)
+        The layer's input.
+    Z : ndarray of shape (n_samples, n_out)
+        Its pre-activation, ``A_prev @ W + b``.
+    A : ndarray of shape (n_samples, n_out)
+        Its activation ``f(Z)``, before dropout.
+    mask : ndarray of shape (n_samples, n_out) or None
+        The inverted-dropout mask (the next layer's input is ``A * mask``),
+        or None without dropout.
+    """
 
     A_prev: np.ndarray      # (n, n_in)   the layer's input
     Z: np.ndarray           # (n, n_out)  pre-activation
@@ -110,7 +167,24 @@ class LayerCache(NamedTuple):
 
 def dense_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray | None,
                   act: Activation) -> tuple[np.ndarray, np.ndarray]:
-    """``A_prev: (n, n_in), W: (n_in, n_out), b: (n_out,) -> (Z, A)``, both ``(n, n_out)``."""
+    """One dense layer forward: ``Z = A_prev @ W + b`` and ``A = f(Z)``.
+
+    Parameters
+    ----------
+    A_prev : ndarray of shape (n_samples, n_in)
+        The layer's input.
+    W : ndarray of shape (n_in, n_out)
+        Its weights.
+    b : ndarray of shape (n_out,) or None
+        Its biases; None for a layer without.
+    act : Activation
+        Its activation ``f``.
+
+    Returns
+    -------
+    Z, A : ndarray of shape (n_samples, n_out)
+        The pre-activation and the activation.
+    """
     Z = A_prev @ W
     if b is not None:
         Z += b
@@ -119,9 +193,27 @@ def dense_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray | None,
 
 def dense_backward(dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``dZ: (n, n_out) -> (dA_prev: (n, n_in), dW: (n_in, n_out), db: (n_out,))``.
+    """One dense layer backward, from ``dZ = dL/dZ`` to the gradients.
 
     The loss is already averaged over the batch, so no ``1 / n`` here.
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (n_samples, n_out)
+        The gradient of the loss for the layer's pre-activation.
+    A_prev : ndarray of shape (n_samples, n_in)
+        The layer's input, from the forward pass.
+    W : ndarray of shape (n_in, n_out)
+        The layer's weights.
+
+    Returns
+    -------
+    dA_prev : ndarray of shape (n_samples, n_in)
+        ``dZ @ W.T``, the gradient for the layer's input.
+    dW : ndarray of shape (n_in, n_out)
+        ``A_prev.T @ dZ``.
+    db : ndarray of shape (n_out,)
+        ``dZ`` summed over the samples.
     """
     dW = A_prev.T @ dZ
     db = dZ.sum(axis=0)
@@ -160,8 +252,31 @@ class Network:
 
     The constructor takes the arguments of :class:`numnet.MLP`, the class
     users build (this one with ``fit``, ``evaluate`` and the tutorial's
-    methods); their documentation, the attributes and the errors raised are
-    written once, there.
+    methods); their full documentation, the attributes and the errors raised
+    are written there.
+
+    Parameters
+    ----------
+    num_inputs : int
+        Features per sample.
+    hidden_layers : sequence of int, default (3,)
+        Width of each hidden layer, left to right; ``[]`` for none.
+    num_outputs : int, default 1
+        Outputs per sample.
+    activation : str or list of str, default "sigmoid"
+        Hidden-layer activation, or one per hidden layer.
+    output_activation : str or None, default None
+        Output activation; None means the same as ``activation`` (the last
+        hidden layer's, for a list).
+    bias : bool, default True
+        Whether layers have biases.
+    init : str, list of str or None, default None
+        Weight initializer, or one per layer; None picks He for the ReLU
+        family and Glorot otherwise.
+    dtype : {"float64", "float32"}, default "float64"
+        Of the parameters and all computation.
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the initial weights, then training (:attr:`rng`).
 
     Examples
     --------
@@ -268,7 +383,21 @@ class Network:
         return self.flat_parameters.size
 
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-        """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector."""
+        """Views ``([W0, W1, ...], [b0, b1, ...] or None)`` into a flat parameter-sized vector.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (num_parameters,)
+            Laid out as :attr:`flat_parameters` (:meth:`layer_offsets`), e.g. a
+            flat gradient.
+
+        Returns
+        -------
+        weights : list of ndarray
+            ``W_i`` of shape ``(layer_sizes[i], layer_sizes[i + 1])``, views into ``flat``.
+        biases : list of ndarray or None
+            ``b_i`` of shape ``(layer_sizes[i + 1],)``, views; None without bias.
+        """
         weights, biases = [], []
         for (n_in, n_out), (w, b, end) in zip(self.shapes, self.layer_offsets(), strict=True):
             weights.append(flat[w:w + n_in * n_out].reshape(n_in, n_out))
@@ -316,7 +445,18 @@ class Network:
         return twin
 
     def astype(self, dtype: str | np.dtype) -> Self:
-        """A copy of this network with parameters (and all later computation) in ``dtype``."""
+        """A copy of this network with parameters (and all later computation) in ``dtype``.
+
+        Parameters
+        ----------
+        dtype : {"float64", "float32"} or numpy.dtype
+            The copy's dtype.
+
+        Returns
+        -------
+        Network
+            An independent copy, of this network's class.
+        """
         twin = self.copy()
         twin.dtype = check_dtype(dtype)
         twin.flat_parameters = self.flat_parameters.astype(twin.dtype)
@@ -338,10 +478,23 @@ class Network:
                       ) -> tuple[np.ndarray, list[LayerCache]]:
         """Forward pass that also returns what backward needs.
 
-        ``X`` must already be a validated ``(n, num_inputs)`` array of the
-        network's dtype. With ``dropout > 0`` each hidden unit is zeroed with
-        that probability and survivors are scaled by ``1 / (1 - dropout)``
-        (inverted dropout), so inference needs no change.
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, num_inputs)
+            Already validated, in the network's dtype.
+        dropout : float, default 0.0
+            With ``dropout > 0`` each hidden unit is zeroed with that
+            probability and survivors are scaled by ``1 / (1 - dropout)``
+            (inverted dropout), so inference needs no change.
+        rng : numpy.random.Generator or None, default None
+            Draws the dropout masks; required when ``dropout > 0``.
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, num_outputs)
+            The outputs.
+        cache : list of LayerCache
+            One per layer, for :meth:`backward`.
         """
         cache: list[LayerCache] = []
         A = X
@@ -373,10 +526,11 @@ class Network:
 
         Returns
         -------
-        ndarray of shape (n_samples, num_outputs), (num_outputs,) for one sample,
-        or a scalar for a scalar input to a one-output network. A flat
-        sequence of ``n`` values to a one-input network gives ``(n, num_outputs)``,
-        as for any batch.
+        ndarray of shape (n_samples, num_outputs)
+            The outputs; ``(num_outputs,)`` for one sample, and a scalar for a
+            scalar input to a one-output network. A flat sequence of ``n``
+            values to a one-input network gives ``(n, num_outputs)``, as for
+            any batch.
 
         Raises
         ------
@@ -429,12 +583,19 @@ class Network:
                           f"standardise them, so the values are of order 1")
 
     def check_overflow(self, X: np.ndarray, name: str = "X") -> None:
-        """Raise :meth:`forward`'s ValueError if validated ``X`` (n, num_inputs) overflows.
+        """Raise :meth:`forward`'s ValueError if validated ``X`` overflows the network.
 
         Cheap when it cannot: a bound on every layer's weighted sums, from the
         largest ``|x|`` and the weights, is checked first; only when the bound
         reaches the float range does the forward pass run (in blocks of rows
         whose activations take at most 64 MiB).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, num_inputs)
+            Already validated, in the network's dtype.
+        name : str, default "X"
+            What the error message calls the inputs.
         """
         with np.errstate(over="ignore", invalid="ignore"):      # huge weights: no bound
             if self._overflow_impossible(largest_magnitude(X)):
@@ -470,9 +631,22 @@ class Network:
     def predict(self, X: Any) -> np.ndarray:
         """Class labels when the network was fitted on labels, else :meth:`forward`'s outputs.
 
-        Returns ndarray of shape (n_samples,) of labels (a single label for
-        one sample), or the outputs as :meth:`forward` gives them. Raises
-        :meth:`forward`'s errors (finite inputs that overflow included).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs) or (num_inputs,)
+            The inputs, in any form :meth:`forward` takes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The labels (from :attr:`classes_`; a single label for one sample),
+            or, for a network not fitted on labels, the outputs as
+            :meth:`forward` gives them.
+
+        Raises
+        ------
+        ValueError
+            :meth:`forward`'s errors (finite inputs that overflow included).
         """
         if self.classes_ is None:
             return self.forward(X)
@@ -482,11 +656,25 @@ class Network:
         return labels
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities: ``(n_samples, n_classes)`` (``(n_classes,)`` for one sample).
+        """Class probabilities, from a softmax or sigmoid output.
 
-        Needs a softmax output, or a sigmoid output (one unit gives the two
-        columns ``[1 - p, p]``, several units are independent labels). Raises
-        :meth:`forward`'s errors (finite inputs that overflow included).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, num_inputs) or (num_inputs,)
+            The inputs, in any form :meth:`forward` takes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``(n_classes,)`` for one sample. A single sigmoid unit gives the
+            two columns ``[1 - p, p]``; several sigmoid units are independent
+            labels, one column each.
+
+        Raises
+        ------
+        ValueError
+            For an output activation other than softmax or sigmoid, and
+            :meth:`forward`'s errors (finite inputs that overflow included).
         """
         if self.output_activation not in ("softmax", "sigmoid"):
             raise ValueError(
@@ -502,18 +690,50 @@ class Network:
 
     def backward(self, dA: np.ndarray, cache: list[LayerCache],
                  output_delta: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
-        """Backpropagate ``dA = dL/dA_out`` (n, num_outputs) through the cached pass.
+        """Backpropagate ``dA = dL/dA_out`` through the cached pass.
 
-        With ``output_delta=True``, ``dA`` is already ``dL/dZ_out`` (a fused
-        loss). Returns ``(grads, dX)``: grads in :meth:`parameters` order, each
-        the shape of its parameter, and ``dX = dL/dX`` (n, num_inputs).
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, num_outputs)
+            The gradient of the loss for the outputs.
+        cache : list of LayerCache
+            What :meth:`forward_train` returned for the same samples.
+        output_delta : bool, default False
+            Whether ``dA`` is already ``dL/dZ_out``, the gradient for the
+            output layer's pre-activation (a fused loss).
+
+        Returns
+        -------
+        grads : list of ndarray
+            In :meth:`parameters` order, each the shape of its parameter.
+        dX : ndarray of shape (n_samples, num_inputs)
+            ``dL/dX``.
         """
         flat, dX = self.backward_flat(dA, cache, output_delta)
         return self._interleave(*self.unflatten(flat)), dX
 
     def backward_flat(self, dA: np.ndarray, cache: list[LayerCache], output_delta: bool = False,
                       out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`backward` into one flat gradient vector (``out``, if given), and ``dX``."""
+        """:meth:`backward` into one flat gradient vector, and ``dX``.
+
+        Parameters
+        ----------
+        dA : ndarray of shape (n_samples, num_outputs)
+            The gradient of the loss for the outputs.
+        cache : list of LayerCache
+            What :meth:`forward_train` returned for the same samples.
+        output_delta : bool, default False
+            Whether ``dA`` is already ``dL/dZ_out`` (a fused loss).
+        out : ndarray of shape (num_parameters,) or None, default None
+            Receives the gradient, if given; else a new array is made.
+
+        Returns
+        -------
+        flat : ndarray of shape (num_parameters,)
+            The gradient, laid out as :attr:`flat_parameters`.
+        dX : ndarray of shape (n_samples, num_inputs)
+            ``dL/dX``.
+        """
         flat = np.empty_like(self.flat_parameters) if out is None else out
         dWs, dbs = self.unflatten(flat)
         delta = dA                                  # dL/d(this layer's output)
@@ -537,9 +757,11 @@ class Network:
         Parameters
         ----------
         X : array-like of shape (n_samples, num_inputs)
+            The inputs.
         y : array-like of shape (n_samples, num_outputs)
             Targets (one-hot for categorical cross-entropy).
         loss : str or Loss, default "mse"
+            A name from :mod:`numnet.losses`, or a :class:`~numnet.losses.Loss`.
         l2 : float, default 0
             Adds ``0.5 * l2 * sum(W ** 2)`` over weights (not biases).
         sample_weight : array-like of shape (n_samples,), optional
@@ -548,6 +770,7 @@ class Network:
         Returns
         -------
         loss : float
+            The mean loss (plus the L2 penalty).
         grads : list of ndarray
             ``dL/dp`` for each ``p`` in :meth:`parameters`, same shapes and dtype.
 
@@ -581,10 +804,33 @@ class Network:
                                ) -> tuple[float, np.ndarray]:
         """:meth:`loss_and_gradients` on validated arrays, as one flat gradient vector.
 
-        ``X: (n, num_inputs)`` and ``Y: (n, num_outputs)`` in the network's
-        dtype; ``out`` (``(num_parameters,)``) receives the gradient if given.
-        ``sample_weight`` (n,) weights each sample's term of the loss (weighted
-        mean): its gradient rows are scaled by the weights rescaled to mean 1.
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, num_inputs)
+            Validated, in the network's dtype.
+        Y : ndarray of shape (n_samples, num_outputs)
+            Validated targets, in the network's dtype.
+        lossfn : Loss
+            The loss; used fused with the output activation when it is
+            ``lossfn.fused_with``.
+        l2 : float, default 0.0
+            Adds ``0.5 * l2 * sum(W ** 2)`` over weights (not biases).
+        dropout : float, default 0.0
+            Inverted dropout on the hidden units, as in :meth:`forward_train`.
+        rng : numpy.random.Generator or None, default None
+            Draws the dropout masks; required when ``dropout > 0``.
+        out : ndarray of shape (num_parameters,) or None, default None
+            Receives the gradient, if given.
+        sample_weight : ndarray of shape (n_samples,) or None, default None
+            Weights each sample's term of the loss (weighted mean): the
+            gradient rows are scaled by the weights rescaled to mean 1.
+
+        Returns
+        -------
+        loss : float
+            The loss (plus the L2 penalty).
+        flat : ndarray of shape (num_parameters,)
+            Its gradient, laid out as :attr:`flat_parameters`.
         """
         P, cache = self.forward_train(X, dropout, rng)
         fused = lossfn.fused_with == self.output_activation

@@ -1,4 +1,4 @@
-"""The tutorial's API ("Training to train: ANN part II"), kept working, correctly.
+"""The tutorial's API ("Training to train: ANN part II"), kept working.
 
 The tutorial builds ``MLP(num_inputs, hidden_layers, num_outputs)`` with
 sigmoid everywhere, trains it one example at a time and names its steps
@@ -13,12 +13,21 @@ sigmoid everywhere, trains it one example at a time and names its steps
 >>> _ = mlp.back_propagate(error)
 >>> mlp.gradient_descent(learning_rate=0.1)
 
+The derivatives are the published code's. Its ``back_propagate`` stores
+``derivatives[i] = np.dot(current_activations, delta_re)``, that is
+``A_i.T @ delta_{i+1}`` with the layer's *input* activation ``A_i``, and its
+``_sigmoid_derivative(x)`` is ``x * (1.0 - x)``, called on the activation
+``y``: ``y * (1 - y)``, the sigmoid's derivative. numnet computes the same,
+and :func:`numnet.gradcheck` checks it against central differences. A change
+proposed to that code in December 2020, and never merged, rewrote
+``_sigmoid_derivative(x)`` as ``sigmoid(x) * (1 - sigmoid(x))`` but still
+called it on ``y``, so it computes ``sigmoid(y) * (1 - sigmoid(y))``: the
+sigmoid applied twice, a wrong derivative that gradcheck fails.
+
 Two things differ from the published code, on purpose:
 
-* The weight derivative is the true gradient, ``dW_i = A_i.T @ delta_i``,
-  with the layer's *input* activation ``A_i``. The published code leaves
-  ``A_i`` out (and a later version uses the wrong layer's activation), so its
-  networks learn by accident if at all. :func:`numnet.gradcheck` proves ours.
+* ``back_propagate`` also takes a batch, and returns the error at the input
+  (the published one computes it and returns nothing).
 * Layers may have biases (``bias=True`` is the default). ``MLP(..., bias=False,
   init="uniform")`` is the tutorial's exact network.
 
@@ -100,9 +109,17 @@ class TutorialMixin(_Base):
     def forward_propagate(self, inputs: Any) -> np.ndarray:
         """One example (1-D) or a batch (2-D) forward; remembers what back-propagation needs.
 
-        Returns the output: ``(num_outputs,)`` for one example, else
-        ``(n_samples, num_outputs)``. For a one-input network a flat sequence
-        of ``n`` values is ``n`` examples, as in :meth:`numnet.MLP.forward`.
+        Parameters
+        ----------
+        inputs : array-like of shape (num_inputs,) or (n_samples, num_inputs)
+            One example, or a batch of them. For a one-input network a flat
+            sequence of ``n`` values is ``n`` examples, as in
+            :meth:`numnet.MLP.forward`.
+
+        Returns
+        -------
+        ndarray of shape (num_outputs,) or (n_samples, num_outputs)
+            The output: the first shape for one example, the second for a batch.
         """
         plan = self._one_example(inputs)
         if plan is not None:
@@ -115,7 +132,18 @@ class TutorialMixin(_Base):
         return output[0] if single else output
 
     def activate(self, inputs: Any) -> np.ndarray:
-        """The tutorial's name for :meth:`forward_propagate`."""
+        """The tutorial's name for :meth:`forward_propagate`.
+
+        Parameters
+        ----------
+        inputs : array-like of shape (num_inputs,) or (n_samples, num_inputs)
+            One example, or a batch of them, as :meth:`forward_propagate` takes.
+
+        Returns
+        -------
+        ndarray of shape (num_outputs,) or (n_samples, num_outputs)
+            The output, as :meth:`forward_propagate` gives it.
+        """
         return self.forward_propagate(inputs)
 
     @property
@@ -171,13 +199,31 @@ class TutorialMixin(_Base):
         return -dX[0] if self._tutorial_single else -dX
 
     def backActivate(self, error: Any) -> np.ndarray:  # noqa: N802 (the tutorial's name)
-        """The tutorial's name for :meth:`back_propagate`."""
+        """The tutorial's name for :meth:`back_propagate`.
+
+        Parameters
+        ----------
+        error : array-like of shape (num_outputs,) or (n_samples, num_outputs)
+            ``target - output`` for the examples last given to :meth:`forward_propagate`.
+
+        Returns
+        -------
+        ndarray
+            The error at the input, ``-dE/dX``, shaped like those inputs.
+        """
         return self.back_propagate(error)
 
     # --- update -------------------------------------------------------------------
 
     def gradient_descent(self, learning_rate: float = 1.0) -> None:
-        """``W += derivatives * learning_rate`` (biases too), the tutorial's sign convention."""
+        """``W += derivatives * learning_rate`` (biases too), the tutorial's sign convention.
+
+        Parameters
+        ----------
+        learning_rate : float, default 1.0
+            The step's size (> 0). The derivatives are ``-dE/dW``, so adding
+            them descends the error ``E``.
+        """
         if not (type(learning_rate) is float and 0.0 < learning_rate < math.inf):
             learning_rate = check_positive_float(learning_rate, "learning_rate")
         derivatives = self._tutorial_derivatives
@@ -190,7 +236,13 @@ class TutorialMixin(_Base):
             self.flat_parameters += derivatives * learning_rate
 
     def gradientDescent(self, learningRate: float = 1.0) -> None:  # noqa: N802, N803 (its names)
-        """The tutorial's name for :meth:`gradient_descent`."""
+        """The tutorial's name for :meth:`gradient_descent`.
+
+        Parameters
+        ----------
+        learningRate : float, default 1.0
+            The step's size (> 0), as ``learning_rate`` in :meth:`gradient_descent`.
+        """
         self.gradient_descent(learningRate)
 
     # --- the training loop ----------------------------------------------------------
@@ -199,11 +251,6 @@ class TutorialMixin(_Base):
               callbacks: Any = None) -> float:
         """The tutorial's loop: every example in turn, forward, back, descend; for each epoch.
 
-        ``inputs`` is ``(n_samples, num_inputs)``; for a one-input network a
-        flat list (the tutorial's ``[x / 10 for x in range(10)]``) is one value
-        per example. ``targets`` is ``(n_samples, num_outputs)``, or flat for
-        one output.
-
         Prints ``Epoch: {i}\\tError: {e:.4f}`` after each epoch, where ``e`` is
         the mean over the epoch of each example's :func:`mse` (measured before
         that example's update); then the baseline, the error of always
@@ -211,9 +258,21 @@ class TutorialMixin(_Base):
         line saying it learned nothing when it does no better); then
         ``Training complete!``.
 
-        ``callbacks`` (a list of :class:`numnet.callbacks.Callback`, an addition
-        to the tutorial's signature) watch the run, e.g. to record each epoch's
-        error.
+        Parameters
+        ----------
+        inputs : array-like of shape (n_samples, num_inputs)
+            The examples. For a one-input network a flat list (the tutorial's
+            ``[x / 10 for x in range(10)]``) is one value per example.
+        targets : array-like of shape (n_samples, num_outputs)
+            The target of each example; flat for one output.
+        epochs : int
+            Passes over the examples (>= 1).
+        learning_rate : float
+            The tutorial's rate (> 0), for its error ``E = 0.5 * sum((t - o)**2)``
+            (see Notes).
+        callbacks : list of Callback, optional
+            :class:`numnet.callbacks.Callback` objects that watch the run, e.g.
+            to record each epoch's error (an addition to the tutorial's signature).
 
         Returns
         -------

@@ -1,7 +1,7 @@
 """The numnet file format: its constants, its errors, and what a checkpoint holds.
 
-The file format
----------------
+**The file format**
+
 A numnet file is a plain `safetensors <https://github.com/huggingface/safetensors>`_
 file: an 8-byte little-endian header length ``N``, ``N`` bytes of JSON header,
 then the raw little-endian tensor bytes. It holds
@@ -68,8 +68,8 @@ Python ints of any size (a PCG64 state's 128-bit ints) are JSON integers and
 round-trip exactly. Any safetensors reader can open the file; the weights are
 ordinary named tensors.
 
-Safety guarantees
------------------
+**Safety guarantees**
+
 - **Loading never runs code.** No pickle anywhere: the file is bytes, JSON and
   fixed-size numbers. Names read from a file are only ever looked up in
   numnet's registries (activations, initializers, a fixed list of NumPy bit
@@ -220,7 +220,9 @@ def _safetensors() -> ModuleType:
 class Checkpoint:
     """What :func:`load_checkpoint` returns: everything needed to resume training.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     net : Network
         The network (of the class ``load_checkpoint`` was given, by default

@@ -75,6 +75,7 @@ def load(path: str | os.PathLike[str], network_class: type[Network] = Network,
     Parameters
     ----------
     path : str or path-like
+        The file to read.
     network_class : type, default Network
         What to build: :class:`~numnet.network.Network` or a subclass taking
         the same arguments (:func:`numnet.load` passes :class:`numnet.MLP`).
@@ -111,5 +112,15 @@ def load_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     values, the document's checksum included); builds no network. In a
     checkpoint, arrays inside ``"optimizer"`` and ``"rng_state"`` appear as
     ``{"$tensor": name, "kind": ...}`` references.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A model or checkpoint file.
+
+    Returns
+    -------
+    dict
+        The ``"numnet"`` document of the header (see :mod:`numnet._files.format`).
     """
     return _read(path, (MODEL_FORMAT, CHECKPOINT_FORMAT), header_only=True)

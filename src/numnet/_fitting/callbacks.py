@@ -37,26 +37,82 @@ logger = logging.getLogger("numnet.callbacks")  # the public module: logging set
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing; a subclass overrides those it needs.
+
+    Every hook's ``run`` is the :class:`numnet.training.Run` of the ``fit``
+    call: the live network, optimizer and history; ``run.stop("why")`` stops
+    the training.
+    """
 
     def on_train_begin(self, run: Run) -> None:
-        """Before the first epoch."""
+        """Before the first epoch.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        """
 
     def on_epoch_begin(self, run: Run, epoch: int) -> None:
-        """Before each epoch (``epoch`` counts from 0)."""
+        """Before each epoch.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        epoch : int
+            The epoch about to run, counted from 0.
+        """
 
     def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
-        """After a batch (or a group of batches on compiled paths): ``logs["loss"]`` so far."""
+        """After a batch, or a group of batches on the compiled paths.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        batch : int
+            The last batch run, counted from 0 within the epoch.
+        logs : dict of str to float
+            ``"loss"``, the mean loss of the epoch's samples so far, and
+            ``"seen"``, how many samples of the epoch have been trained on.
+        """
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
-        """After each epoch, with its logs."""
+        """After each epoch, with its logs.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        epoch : int
+            The epoch just ended, counted from 0.
+        logs : dict of str to float
+            What :class:`~numnet.training.History` records for it: ``"loss"``,
+            the metrics (``"accuracy"``, ...), their ``"val_"`` twins with
+            validation data, ``"learning_rate"`` and ``"time"`` (seconds).
+        """
 
     def on_train_end(self, run: Run) -> None:
-        """After the last epoch, or when the run stopped (also on Ctrl-C)."""
+        """After the last epoch, or when the run stopped (also on Ctrl-C).
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        """
 
 
 class CallbackList:
-    """Calls each hook on every callback, in order."""
+    """Calls each hook on every callback, in order.
+
+    Its hooks take the arguments of :class:`Callback`'s and pass them on.
+
+    Parameters
+    ----------
+    callbacks : list of Callback
+        The callbacks, called in this order.
+    """
 
     def __init__(self, callbacks: list[Callback]) -> None:
         for cb in callbacks:
@@ -72,22 +128,67 @@ class CallbackList:
         return bool(self._batch)
 
     def on_train_begin(self, run: Run) -> None:
+        """Call every callback's ``on_train_begin``.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        """
         for cb in self.callbacks:
             cb.on_train_begin(run)
 
     def on_epoch_begin(self, run: Run, epoch: int) -> None:
+        """Call every callback's ``on_epoch_begin``.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        epoch : int
+            The epoch about to run, counted from 0.
+        """
         for cb in self.callbacks:
             cb.on_epoch_begin(run, epoch)
 
     def on_batch_end(self, run: Run, batch: int, logs: dict[str, float]) -> None:
+        """Call ``on_batch_end`` of the callbacks that define it (the others are skipped).
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        batch : int
+            The last batch run, counted from 0 within the epoch.
+        logs : dict of str to float
+            ``"loss"`` and ``"seen"``, as :meth:`Callback.on_batch_end` describes.
+        """
         for cb in self._batch:
             cb.on_batch_end(run, batch, logs)
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
+        """Call every callback's ``on_epoch_end``.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        epoch : int
+            The epoch just ended, counted from 0.
+        logs : dict of str to float
+            The epoch's logs, as :meth:`Callback.on_epoch_end` describes.
+        """
         for cb in self.callbacks:
             cb.on_epoch_end(run, epoch, logs)
 
     def on_train_end(self, run: Run) -> None:
+        """Call every callback's ``on_train_end``.
+
+        Parameters
+        ----------
+        run : Run
+            The state of the ``fit`` call.
+        """
         for cb in self.callbacks:
             cb.on_train_end(run)
 
@@ -102,6 +203,21 @@ class LambdaCallback(Callback):
     """A callback from plain functions.
 
     For example ``LambdaCallback(on_epoch_end=lambda run, epoch, logs: ...)``.
+    Each function takes the arguments of the :class:`Callback` hook it
+    stands for; a hook left None does nothing.
+
+    Parameters
+    ----------
+    on_train_begin : callable or None, default None
+        ``on_train_begin(run)``.
+    on_epoch_begin : callable or None, default None
+        ``on_epoch_begin(run, epoch)``.
+    on_batch_end : callable or None, default None
+        ``on_batch_end(run, batch, logs)``.
+    on_epoch_end : callable or None, default None
+        ``on_epoch_end(run, epoch, logs)``.
+    on_train_end : callable or None, default None
+        ``on_train_end(run)``.
     """
 
     def __init__(self, on_train_begin: Callable[..., Any] | None = None,
@@ -156,6 +272,15 @@ class ProgressBar(Callback):
     start: a line ``training with the compiled per-example runner`` before the
     first bar, or, off a terminal, at the end of the first epoch's line (so
     that a log keeps one line per epoch).
+
+    Parameters
+    ----------
+    stream : text file or None, default None
+        Where to write; None is ``sys.stderr``.
+    force_bar : bool or None, default None
+        True draws tqdm bars (tqdm must be installed), False writes one line
+        per epoch; None draws bars when tqdm is installed and ``stream`` is a
+        terminal.
     """
 
     def __init__(self, stream: IO[str] | None = None, force_bar: bool | None = None) -> None:
@@ -224,7 +349,9 @@ class EarlyStopping(Callback):
         A key of the epoch logs; falls back to ``"loss"`` when there is no
         validation data.
     patience : int, default 5
+        Epochs without improvement to wait before stopping (>= 0).
     min_delta : float, default 0
+        An epoch improves only if it beats the best so far by more than this.
     mode : {"min", "max", "auto"}
         "auto" maximises accuracies and minimises everything else.
     restore_best_weights : bool, default True
@@ -281,7 +408,20 @@ class EarlyStopping(Callback):
 
 
 class CSVLogger(Callback):
-    """Append each epoch's logs as a CSV row (``epoch, loss, val_loss, ...``), flushed at once."""
+    """Append each epoch's logs as a CSV row (``epoch, loss, val_loss, ...``), flushed at once.
+
+    The header, the keys of the first epoch's logs after ``epoch`` (counted
+    from 1), is written once; the file is opened when training begins and
+    closed when it ends.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    append : bool, default False
+        Add to an existing file (without a second header) instead of
+        overwriting it.
+    """
 
     def __init__(self, path: str | os.PathLike[str], append: bool = False) -> None:
         self.path = os.fspath(path)
@@ -323,6 +463,12 @@ class DivergenceGuard(Callback):
     and more) are to be standardised; otherwise the learning rate is to be
     lowered (ten times, or to the optimizer's default when even a tenth is
     above 1). ``fit`` adds one of these unless you pass your own.
+
+    Parameters
+    ----------
+    factor : float, default 1e3
+        How many times the reference loss an epoch's loss may reach before
+        the run counts as exploded (> 0).
     """
 
     BASELINE_SAMPLES = 256

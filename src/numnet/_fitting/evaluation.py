@@ -130,19 +130,41 @@ def evaluate(net: Network, X: Any, y: Any, *, loss: str | Loss | None = None,
              ) -> dict[str, float]:
     """Loss and metrics of ``net`` on ``(X, y)``, without training.
 
-    ``y`` takes the same forms as in :func:`fit`; class labels must be among
-    ``net.classes_``. Returns e.g. ``{"loss": 0.08, "accuracy": 0.97}``.
-    Finite data whose outputs or loss overflow to inf (features or targets on
-    a scale near the float range) raise a ``ValueError`` that says which, as
-    :meth:`numnet.MLP.forward` does.
+    Parameters
+    ----------
+    net : Network (numnet.MLP)
+        The network to score; left unchanged.
+    X : array-like of shape (n_samples, num_inputs)
+        The inputs; for a one-input network also a flat sequence of values.
+    y : array-like of shape (n_samples, num_outputs) or (n_samples,)
+        Targets, or class labels, in the forms :func:`fit` takes; labels
+        must be among ``net.classes_``.
+    loss : str or Loss, optional
+        Default: categorical cross-entropy for a softmax output, binary
+        cross-entropy for a sigmoid output fitted on labels, else ``"mse"``.
+    metrics : list of str, optional
+        ``"accuracy"``, ``"mse"``, ``"mae"``; default ``["accuracy"]`` when
+        ``y`` holds labels, else none.
+    baseline_from : array-like of shape (n_train,) or (n_train, num_outputs), optional
+        The training targets (``y`` as given to ``fit``, any number of
+        samples). Each score then has a ``baseline_`` twin: the same score on
+        ``(X, y)`` of always predicting the constant fitted on them (the mean
+        for mse and the cross-entropies, class shares for labels; the median
+        for mae; the majority class for accuracy);
+        :func:`numnet.baselines.learned_nothing` compares the two.
 
-    ``baseline_from``: the training targets (``y`` as given to ``fit``, any
-    number of samples). Each score then has a ``baseline_`` twin: the same
-    score on ``(X, y)`` of always predicting the constant fitted on them (the
-    mean for mse and the cross-entropies, class shares for labels; the
-    median for mae; the majority class for accuracy), e.g. ``{"loss": 0.002,
-    "baseline_loss": 0.0833}``; :func:`numnet.baselines.learned_nothing`
-    compares the two.
+    Returns
+    -------
+    dict of str to float
+        E.g. ``{"loss": 0.08, "accuracy": 0.97}``, or with ``baseline_from``
+        ``{"loss": 0.002, "baseline_loss": 0.0833}``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments or data, and for finite data whose outputs or loss
+        overflow to inf (features or targets on a scale near the float
+        range), saying which, as :meth:`numnet.MLP.forward` does.
     """
     lossfn = loss_for(net, loss)
     X2, _ = check_features(X, net.num_inputs, net.dtype)

@@ -115,6 +115,12 @@ class HealthMonitor(Callback):
     434th on the tutorial's 100, which is measured from 1,000 epochs on
     (``budget=math.inf``: every epoch of any fit). The choice depends on the
     sizes only, so a seeded run repeats its history exactly.
+
+    Parameters
+    ----------
+    budget : float, default 0.03
+        The measurements' share of the training, counted in rows (> 0):
+        :data:`BUDGET` by default; ``math.inf`` measures every epoch.
     """
 
     def __init__(self, budget: float = BUDGET) -> None:
@@ -124,13 +130,38 @@ class HealthMonitor(Callback):
         self.budget = budget
 
     def every(self, n_samples: int) -> int:
-        """Epochs between measurements for a training set of ``n_samples`` rows."""
+        """Epochs between measurements for a training set of ``n_samples`` rows.
+
+        Parameters
+        ----------
+        n_samples : int
+            Rows in the training set.
+
+        Returns
+        -------
+        int
+            ``k``: every ``k``-th epoch is measured (1 for every epoch).
+        """
         return max(1, math.ceil(self._cost(n_samples) / (self.budget * max(1, n_samples))))
 
     def affordable(self, n_samples: int, epochs: int) -> bool:
-        """Whether a fit of ``epochs`` epochs on ``n_samples`` rows pays for its first and
-        last measurements within the budget. Shorter fits (a few epochs on a few rows, as
-        each call of an estimator's ``partial_fit``) are not measured at all."""
+        """Whether a fit pays for its first and last measurements within the budget.
+
+        Shorter fits (a few epochs on a few rows, as each call of an
+        estimator's ``partial_fit``) are not measured at all.
+
+        Parameters
+        ----------
+        n_samples : int
+            Rows in the training set.
+        epochs : int
+            Epochs the fit will run.
+
+        Returns
+        -------
+        bool
+            True when it does; a fit that does not is not measured at all.
+        """
         return 2 * self._cost(n_samples) <= self.budget * n_samples * epochs
 
     @staticmethod

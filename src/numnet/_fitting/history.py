@@ -20,6 +20,7 @@ class Health:
     Attributes
     ----------
     epoch : list of int
+        The measured epochs, counted from 0.
     grad_norm : list of list of float or None
         ``||dL/dW||`` of each layer's weights on the measured rows: vanishing
         gradients show as early layers orders of magnitude below late ones.
@@ -92,7 +93,10 @@ class Health:
 class History:
     """What happened in each epoch of a :func:`fit`.
 
-    Attributes
+    ``fit`` builds and fills it; each parameter is kept as the attribute of
+    the same name.
+
+    Parameters
     ----------
     loss, val_loss : list of float
         Training loss per epoch (mean over the epoch's batches) and validation
@@ -101,11 +105,11 @@ class History:
         e.g. ``{"accuracy": [...], "val_accuracy": [...]}``.
     learning_rate, time : list of float
         The optimizer's rate and the wall-clock seconds of each epoch.
-    stop_reason : str or None
+    stop_reason : str or None, default None
         Why training ended before ``epochs`` (early stop, divergence, Ctrl-C).
-    interrupted : bool
+    interrupted : bool, default False
         Whether Ctrl-C stopped the run.
-    runner : str or None
+    runner : str or None, default None
         The ``name`` of the runner that trained the latest ``fit`` on this
         history (:mod:`numnet.engine`: ``"reference"``, ``"buffered"``,
         ``"compiled per-example"``, ``"compiled small-batch"``); None in a
@@ -131,7 +135,15 @@ class History:
         return len(self.loss)
 
     def record(self, logs: dict[str, float]) -> None:
-        """Append one epoch's logs."""
+        """Append one epoch's logs.
+
+        Parameters
+        ----------
+        logs : dict of str to float
+            ``"loss"``, ``"learning_rate"`` and ``"time"``, and
+            ``"val_loss"`` with validation data; every other key is a metric,
+            appended to :attr:`metrics` under its name.
+        """
         self.loss.append(logs["loss"])
         if "val_loss" in logs:
             self.val_loss.append(logs["val_loss"])

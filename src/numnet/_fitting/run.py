@@ -25,10 +25,48 @@ __all__ = ["Run", "InterruptFlag"]
 class Run:
     """The state of one ``fit`` call, as callbacks see it.
 
-    Callbacks may read everything and set ``stop_training`` (with a
-    ``stop_reason``); the ``net`` and ``optimizer`` are the live objects.
-    ``start`` is the loss and saturation on the first training samples
-    before training (:class:`numnet._fitting.diagnosis.Probe`), set by ``fit``.
+    ``fit`` builds it; callbacks may read everything and stop the run with
+    :meth:`stop`. Each parameter is kept as the attribute of the same name.
+
+    Parameters
+    ----------
+    net : Network
+        The network being trained (the live object).
+    optimizer : Optimizer
+        Its optimizer (the live object).
+    history : History
+        The record so far; each epoch's logs are added to it.
+    loss : Loss
+        The loss being minimised.
+    epochs : int
+        ``fit``'s ``epochs``: the run trains epochs ``epoch`` to ``epochs - 1``.
+    batch_size : int
+        Samples per update.
+    n_samples : int
+        Training samples (after any validation split).
+    steps_per_epoch : int
+        Batches per epoch, ``ceil(n_samples / batch_size)``.
+    rng : numpy.random.Generator
+        Draws the shuffles and dropout masks.
+    verbose : bool
+        Whether ``fit`` shows progress.
+    X_train : ndarray of shape (n_samples, num_inputs) or None, default None
+        The validated training inputs (for a sparse ``X``, its first rows,
+        densified), for diagnoses.
+    Y_train : ndarray of shape (n_samples, num_outputs) or None, default None
+        The encoded training targets.
+    epoch : int, default 0
+        The current epoch, counted from 0 (later than 0 when resuming).
+    stop_training : bool, default False
+        Set by :meth:`stop`; the loop ends after the current batch.
+    stop_reason : str or None, default None
+        Why the run stopped early, as :meth:`stop` was told.
+    fit_config : dict, default {}
+        The ``fit`` arguments a checkpoint stores (loss, batch size, epochs,
+        shuffle, l2, dropout).
+    start : Probe or None, default None
+        The loss and saturation on the first training samples before
+        training (:class:`numnet._fitting.diagnosis.Probe`), set by ``fit``.
     """
 
     net: Network
@@ -50,11 +88,31 @@ class Run:
     start: Probe | None = None
 
     def loss_on(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """The loss of the network now on validated arrays ``X``, ``Y`` (no update)."""
+        """The loss of the network now on validated arrays (no update).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, num_inputs)
+            Validated inputs, in the network's dtype.
+        Y : ndarray of shape (n_samples, num_outputs)
+            Encoded targets, in the network's dtype.
+
+        Returns
+        -------
+        float
+            The run's loss on them.
+        """
         return loss_value(self.net, X, Y, self.loss)
 
     def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current batch, saying why."""
+        """Ask the loop to stop after the current batch, saying why.
+
+        Parameters
+        ----------
+        reason : str
+            Kept as :attr:`stop_reason` (and ``History.stop_reason``) unless
+            an earlier call gave one.
+        """
         self.stop_training = True
         if self.stop_reason is None:
             self.stop_reason = reason

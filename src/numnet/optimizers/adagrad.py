@@ -20,6 +20,7 @@ class Adagrad(Optimizer):
     Parameters
     ----------
     learning_rate : float, default 0.01
+        Initial learning rate (> 0).
     epsilon : float, default 1e-10
         Added to the root of the accumulator (> 0).
     initial_accumulator_value : float, default 0.0
@@ -27,6 +28,7 @@ class Adagrad(Optimizer):
     weight_decay : float, default 0.0
         L2 coefficient added to the gradient (>= 0).
     schedule : Schedule, str, dict or None, default None
+        Learning-rate schedule, anything :func:`get_schedule` takes.
     clip_norm, clip_value : float or None, default None
         Gradient clipping by global norm and by value (see :class:`Optimizer`).
 

@@ -85,6 +85,7 @@ class Adam(_AdamBase):
     Parameters
     ----------
     learning_rate : float, default 0.001
+        Initial learning rate (> 0).
     beta_1 : float, default 0.9
         Decay of the first-moment average, in [0, 1).
     beta_2 : float, default 0.999
@@ -95,6 +96,7 @@ class Adam(_AdamBase):
         L2 coefficient added to the gradient (>= 0), as PyTorch's ``Adam``;
         see :class:`AdamW` for decoupled decay.
     schedule : Schedule, str, dict or None, default None
+        Learning-rate schedule, anything :func:`get_schedule` takes.
     clip_norm, clip_value : float or None, default None
         Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
@@ -137,12 +139,17 @@ class AdamW(_AdamBase):
     Parameters
     ----------
     learning_rate : float, default 0.001
+        Initial learning rate (> 0).
     beta_1 : float, default 0.9
+        Decay of the first-moment average, in [0, 1).
     beta_2 : float, default 0.999
+        Decay of the second-moment average, in [0, 1).
     epsilon : float, default 1e-8
+        Added to ``sqrt(v_hat)`` (> 0).
     weight_decay : float, default 0.01
         Decoupled decay coefficient (>= 0), scaled by the current rate.
     schedule : Schedule, str, dict or None, default None
+        Learning-rate schedule, anything :func:`get_schedule` takes.
     clip_norm, clip_value : float or None, default None
         Gradient clipping by global norm and by value (see :class:`Optimizer`).
 

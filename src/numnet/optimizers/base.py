@@ -44,6 +44,8 @@ class KernelRule(NamedTuple):
     Attributes
     ----------
     name : str
+        The rule's key (``"sgd"``, ``"adam"``): the compiled kernels look the
+        rule up by it.
     constants : callable ``(hyper, t, cast) -> tuple``
         What :attr:`update` needs at step ``t`` (1-based): ``RULE_CONSTANTS``
         numbers computed in float64 from ``hyper`` (a :class:`KernelSpec`'s),
@@ -100,10 +102,6 @@ class Optimizer:
         Gradient clipping by value (``clip_grad_value_``): each element into
         ``[-clip_value, clip_value]``, before ``clip_norm``.
 
-    Clipping needs a step's whole gradient, so with either set the compiled
-    runners, which update as they go, are not chosen (:meth:`kernel_spec` and
-    :meth:`linear_rate` are None); :func:`numnet.fit` trains on the others.
-
     Attributes
     ----------
     learning_rate : float
@@ -111,10 +109,17 @@ class Optimizer:
     initial_learning_rate : float
         The rate the schedule starts from.
     schedule : Schedule or None
+        The learning-rate schedule, or None for a constant rate.
     t : int
         Steps taken.
     state : dict of str to list of ndarray
         Per-parameter state arrays by name; empty until the first step.
+
+    Notes
+    -----
+    Clipping needs a step's whole gradient, so with either set the compiled
+    runners, which update as they go, are not chosen (:meth:`kernel_spec` and
+    :meth:`linear_rate` are None); :func:`numnet.fit` trains on the others.
     """
 
     _state_names: tuple[str, ...] = ()
@@ -141,7 +146,7 @@ class Optimizer:
         Parameters
         ----------
         params : list of ndarray
-            Floating-point arrays, updated in place (``W -= lr * dW``).
+            Floating-point arrays of any shape, updated in place (``W -= lr * dW``).
         grads : list of ndarray
             ``grads[i]`` has ``params[i].shape``; cast to the parameter's dtype
             if it differs (a copy), never modified.
@@ -194,6 +199,7 @@ class Optimizer:
         Parameters
         ----------
         params : ndarray of shape (num_parameters,)
+            The flat parameter vector the state is for.
 
         Returns
         -------
@@ -211,6 +217,16 @@ class Optimizer:
 
         A compiled loop that takes steps ``first, first + 1, ...`` calls this
         once before it runs, so :attr:`t` counts them as :meth:`step` would.
+
+        Parameters
+        ----------
+        steps : int, default 1
+            Updates the loop will apply.
+
+        Returns
+        -------
+        int
+            The number of the first of them, ``t + 1`` before the call.
         """
         first = self.t + 1
         self.t += steps
@@ -306,7 +322,13 @@ class Optimizer:
     # --- epochs and schedules -------------------------------------------------
 
     def start_epoch(self, epoch: int) -> None:
-        """Set :attr:`learning_rate` from the schedule for ``epoch`` (0-based)."""
+        """Set :attr:`learning_rate` from the schedule for ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to run, counted from 0.
+        """
         epoch = check_nonnegative_int(epoch, "epoch")
         if self.schedule is not None:
             self.learning_rate = self.schedule.lr_at(epoch, self.initial_learning_rate)
@@ -316,6 +338,14 @@ class Optimizer:
 
         The rate for the next epoch is applied at once. A no-op for the other
         schedules and without one.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just ended, counted from 0.
+        metric : float or None, default None
+            The monitored value, e.g. the validation loss; required with a
+            :class:`ReduceLROnPlateau` schedule.
         """
         epoch = check_nonnegative_int(epoch, "epoch")
         if isinstance(self.schedule, ReduceLROnPlateau):
@@ -374,6 +404,11 @@ class Optimizer:
         """Restore :meth:`state_dict`'s output: the continuation is bit-identical.
 
         Hyperparameters and the schedule come from ``state`` too, as in PyTorch.
+
+        Parameters
+        ----------
+        state : dict
+            What :meth:`state_dict` returned, for an optimizer of this type.
 
         Raises
         ------

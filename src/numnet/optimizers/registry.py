@@ -77,7 +77,18 @@ def get_optimizer(name_or_obj: str | Optimizer | Mapping[str, Any],
 
 
 def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:
-    """Rebuild an optimizer (and its schedule) from :meth:`Optimizer.get_config`."""
+    """Rebuild an optimizer (and its schedule) from :meth:`Optimizer.get_config`.
+
+    Parameters
+    ----------
+    config : dict
+        ``"type"`` (the class name, e.g. ``"Adam"``) and the constructor arguments.
+
+    Returns
+    -------
+    Optimizer
+        A fresh optimizer: no steps taken, no state.
+    """
     if not isinstance(config, Mapping) or "type" not in config:
         raise ValueError(f"an optimizer config must be a dict with a 'type' key, got {config!r}")
     cls = _optimizer_class(config["type"])

@@ -25,6 +25,7 @@ class RMSprop(Optimizer):
     Parameters
     ----------
     learning_rate : float, default 0.001
+        Initial learning rate (> 0).
     rho : float, default 0.99
         Decay of the squared-gradient average, in [0, 1) (PyTorch's ``alpha``).
     epsilon : float, default 1e-8
@@ -36,6 +37,7 @@ class RMSprop(Optimizer):
     weight_decay : float, default 0.0
         L2 coefficient added to the gradient (>= 0).
     schedule : Schedule, str, dict or None, default None
+        Learning-rate schedule, anything :func:`get_schedule` takes.
     clip_norm, clip_value : float or None, default None
         Gradient clipping by global norm and by value (see :class:`Optimizer`).
 

@@ -35,7 +35,20 @@ class Schedule:
     """
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
-        """The learning rate for ``epoch`` (0-based), given the initial rate ``base_lr``."""
+        """The learning rate for ``epoch``, given the initial rate ``base_lr``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, counted from 0.
+        base_lr : float
+            The optimizer's initial rate.
+
+        Returns
+        -------
+        float
+            The rate.
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -47,7 +60,13 @@ class Schedule:
         return {}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned.
+
+        Parameters
+        ----------
+        state : dict
+            The output of :meth:`state_dict` (empty for stateless schedules).
+        """
         if state:
             raise ValueError(
                 f"{type(self).__name__} is stateless, got state with keys {sorted(state)}"
@@ -226,7 +245,18 @@ class ReduceLROnPlateau(Schedule):
         return metric > self.best + self.min_delta
 
     def update(self, metric: float) -> bool:
-        """Record one epoch's metric; return True if the rate was reduced."""
+        """Record one epoch's metric; return True if the rate was reduced.
+
+        Parameters
+        ----------
+        metric : float
+            The monitored value for the epoch (a NaN or infinite one never improves).
+
+        Returns
+        -------
+        bool
+            Whether this epoch reduced the rate.
+        """
         metric = check_metric(metric)
         if self._improves(metric):
             self.best = metric
@@ -299,7 +329,7 @@ def get_schedule(name_or_obj: str | Schedule | Mapping[str, Any] | None, **kwarg
         ``"plateau"`` (case-insensitive; class names work too); a
         :class:`Schedule` (returned as is); a config from
         :meth:`Schedule.get_config`; or None (returned as is: no schedule).
-    **kwargs
+    **kwargs : dict
         Constructor arguments, with a name only.
 
     Examples
@@ -323,7 +353,18 @@ def get_schedule(name_or_obj: str | Schedule | Mapping[str, Any] | None, **kwarg
 
 
 def schedule_from_config(config: Mapping[str, Any]) -> Schedule:
-    """Rebuild a schedule from :meth:`Schedule.get_config` (``"type"`` plus arguments)."""
+    """Rebuild a schedule from :meth:`Schedule.get_config` (``"type"`` plus arguments).
+
+    Parameters
+    ----------
+    config : dict
+        ``"type"`` (a schedule's name or class name) and the constructor arguments.
+
+    Returns
+    -------
+    Schedule
+        A fresh schedule (for :class:`ReduceLROnPlateau`, no state yet).
+    """
     if not isinstance(config, Mapping) or "type" not in config:
         raise ValueError(f"a schedule config must be a dict with a 'type' key, got {config!r}")
     cls = _schedule_class(config["type"])

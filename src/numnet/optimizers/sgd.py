@@ -20,6 +20,7 @@ class SGD(Optimizer):
     Parameters
     ----------
     learning_rate : float, default 0.01
+        Initial learning rate (> 0).
     momentum : float, default 0.0
         Momentum factor (>= 0); 0 is plain gradient descent.
     nesterov : bool, default False
@@ -27,6 +28,7 @@ class SGD(Optimizer):
     weight_decay : float, default 0.0
         L2 penalty coefficient added to the gradient (>= 0), on every parameter passed.
     schedule : Schedule, str, dict or None, default None
+        Learning-rate schedule, anything :func:`get_schedule` takes.
     clip_norm, clip_value : float or None, default None
         Gradient clipping by global norm and by value (see :class:`Optimizer`).
 
