@@ -5,7 +5,8 @@ import zlib
 import numpy as np
 import pytest
 
-from numnet import MLP, gradcheck
+from numnet import MLP, activations, gradcheck
+from numnet.activations import sigmoid
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "identity"]
 # (output activation, loss): every pair that makes sense
@@ -69,20 +70,45 @@ def test_float32_network_is_checked_in_float64(rng):
     assert net.dtype == np.float32            # the network itself is untouched
 
 
-def test_a_wrong_derivative_is_caught(rng, monkeypatch):
-    """The tutorial's published bug (dW without the layer input) must fail the check."""
+def test_a_weight_derivative_without_the_layer_input_is_caught(rng, monkeypatch):
+    """dW as the delta alone (the layer's input A_prev left out) must fail the check."""
     import numnet.network as network
 
-    def tutorial_bug(dZ, A_prev, W):
+    def delta_alone(dZ, A_prev, W):
         dA_prev, dW, db = original(dZ, A_prev, W)
         return dA_prev, np.ones_like(W) * dZ.sum(axis=0), db     # drops A_prev from dW
 
     original = network.dense_backward
-    monkeypatch.setattr(network, "dense_backward", tutorial_bug)
+    monkeypatch.setattr(network, "dense_backward", delta_alone)
     net = MLP(2, [3], 1, random_state=rng)
     report = gradcheck(net, rng.normal(size=(5, 2)), rng.normal(size=(5, 1)))
     assert not report.passed
     assert "FAIL" in str(report)
+
+
+def test_the_sigmoid_applied_twice_is_caught(rng):
+    """sigmoid(y) * (1 - sigmoid(y)) of the activation y, for sigmoid'(z) = y * (1 - y).
+
+    The mistake of a change once proposed to the tutorial's ``_sigmoid_derivative``
+    (never merged): the sigmoid's derivative written for ``z`` but called on ``y``.
+    register's own check refuses it; registered unchecked, gradcheck fails it, while
+    the same network with numnet's sigmoid passes.
+    """
+    def twice(Z, A):
+        return sigmoid(A) * (1.0 - sigmoid(A))
+
+    with pytest.raises(ValueError, match="does not match its forward pass"):
+        activations.register("sigmoid_twice", sigmoid, twice)
+    activations.register("sigmoid_twice", sigmoid, twice, check=False)
+    X, Y = rng.normal(size=(5, 2)), rng.uniform(size=(5, 1))
+    wrong = MLP(2, [3], 1, activation="sigmoid_twice", random_state=0)
+    right = MLP(2, [3], 1, activation="sigmoid", random_state=0)
+    np.testing.assert_array_equal(wrong.forward(X), right.forward(X))  # only the derivative differs
+    report = gradcheck(wrong, X, Y)
+    assert not report and report.max_error > 0.01
+    assert all(status == "FAIL" for status in
+               (line.split()[-1] for line in str(report).splitlines()[1:-1]))
+    assert gradcheck(right, X, Y).max_error < 1e-6
 
 
 def test_report_and_subsampling(rng):
