@@ -5,7 +5,7 @@
 :class:`TrainingWarning`) about a run that finished without learning anything
 and can name why. Both look at what was measured, so the advice is the fix:
 standardise data on a large scale, lower a rate that drove the units into
-saturation.
+saturation, centre weights that saturated the units before training began.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from typing import NamedTuple
 import numpy as np
 
 from numnet.baselines import Baseline
+from numnet.initializers import default_for
 from numnet.losses import Loss
-from numnet.network import Network
+from numnet.network import LayerCache, Network
 from numnet.optimizers import Optimizer
 from numnet.validation import largest_magnitude
 
 from .evaluation import loss_from
 
-__all__ = ["TrainingWarning", "Probe", "probe", "advice", "scale_cause", "rate_advice",
-           "learned_nothing", "PROBE_SAMPLES"]
+__all__ = ["TrainingWarning", "Probe", "probe", "advice", "scale_cause", "weights_cause",
+           "rate_advice", "learned_nothing", "PROBE_SAMPLES"]
 
 # How many training samples the checks before and after training look at (the first ones).
 PROBE_SAMPLES = 256
@@ -79,6 +80,9 @@ NOT_BELOW = 0.99
 # 6e-8 to 1e-5 for the tutorial's deep network MLP(1, [1024] * 5, 1).
 CONSTANT_OUTPUT = 1e-3
 
+# The hidden activations whose gradients do not vanish through many layers (ReLU's family).
+RELU_FAMILY = {"relu", "leaky_relu", "elu"}
+
 # The first layer's weight gradient against the output layer's (Frobenius norms) below
 # which the early layers are said not to learn. Measured on the same runs: 0.038-1.2 for the
 # small networks; 3e-5 to 5e-5 for the deep one after training (6e-4 before, at worst).
@@ -130,6 +134,12 @@ def _probe_block(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
     return Probe(loss, pinned, max(hidden, default=0.0), max(dead, default=0.0))
 
 
+def _block_rows(net: Network, n: int, batch_size: int) -> int:
+    """Rows of ``n`` whose activations fit in :data:`PROBE_MEMORY` (a batch's at least)."""
+    per_row = 2 * net.dtype.itemsize * sum(net.layer_sizes[1:])
+    return max(1, min(n, max(batch_size, PROBE_MEMORY // per_row)))
+
+
 def probe(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss, batch_size: int = 1,
           saturation: bool = True) -> Probe:
     """The loss and saturation of ``net`` now on the first :data:`PROBE_SAMPLES` rows of
@@ -142,8 +152,7 @@ def probe(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss, batch_size: 
     counts as dead when it is 0 on every probed row.
     """
     n = min(len(X), PROBE_SAMPLES)
-    per_row = 2 * net.dtype.itemsize * sum(net.layer_sizes[1:])
-    step = max(1, min(n, max(batch_size, PROBE_MEMORY // per_row)))
+    step = _block_rows(net, n, batch_size)
     blocks = [(len(X[i:i + step]),
                _probe_block(net, X[i:i + step], Y[i:i + step], lossfn, saturation))
               for i in range(0, n, step)]
@@ -226,6 +235,24 @@ def _trivial_loss(Y: np.ndarray, lossfn: Loss) -> float | None:
     return Baseline.fit(Y, lossfn).score(Y)
 
 
+def _relu_fix(net: Network) -> str:
+    """``"activation='relu', output_activation='sigmoid' (...)"``: ReLU hidden layers for
+    ``net``, its output activation kept (with ``activation=`` alone an ``MLP``'s output
+    follows its hidden layers), and biases when it has none.
+
+    Measured on the tutorial's deep network (1 - x, 64 samples, 2 epochs of
+    per-example SGD at 0.05): a ReLU output gave 0 for every input from the
+    start and learned nothing; ReLU hidden layers and a sigmoid output reached
+    a test error of 0.035 with biases against the constant prediction's 0.084,
+    and without them 0.065-0.075, worse than before training (0.064): without
+    biases ReLU layers cannot shift their outputs.
+    """
+    bias = "" if net.bias else ", bias=True"
+    why = "ReLU layers take He initialisation by default" + \
+        ("" if net.bias else ", and need biases to shift their outputs")
+    return f"activation='relu', output_activation={net.output_activation!r}{bias} ({why})"
+
+
 def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -> str | None:
     """``"the network gives the same output for every input ...; try ..."``, or None.
 
@@ -234,6 +261,14 @@ def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -
     first layer's weight gradient against the output layer's
     (:data:`VANISHING`) shows them vanishing on their way back. A constant
     output alone is what short runs and tiny rates give too: nothing is said.
+
+    The fix named is ReLU hidden layers with the output activation kept
+    (:func:`_relu_fix`), or fewer layers. Measured (1 - x, sigmoid MLP(1,
+    [1024] * 5, 1), 200 samples, an epoch of per-example SGD at 0.1): ReLU
+    hidden layers and a sigmoid output reached a loss of 0.020 against the
+    constant prediction's 0.091; one hidden layer gave no constant output;
+    Adam at its default rate pinned every output at 0 or 1, and at 1e-4 gave
+    one output for every input again.
     """
     if len(net.weights) < 3:
         return None         # a short run or a tiny rate, as often as anything: nothing said
@@ -250,10 +285,119 @@ def _constant_output(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss) -
     said = (f"the network gives the same output for every input (its outputs spread "
             f"{spread:.2g}, the targets {target:.2g})")
     kinds = sorted({a.name for a in net.activation_fns[:-1]})
-    return (f"{said}: the first layer's gradients are {first / last:.1g} of the output "
-            f"layer's, so the early layers do not learn (the gradients vanish through "
-            f"{len(net.weights) - 1} {'/'.join(kinds)} layers); try activation='relu' "
-            f"(He initialisation), fewer layers, or optimizer='adam'")
+    why = (f"{said}: the first layer's gradients are {first / last:.1g} of the output "
+           f"layer's, so the early layers do not learn (the gradients vanish through "
+           f"{len(net.weights) - 1} {'/'.join(kinds)} layers)")
+    if set(kinds) <= RELU_FAMILY:
+        return why
+    return f"{why}; try {_relu_fix(net)}, or fewer layers"
+
+
+# The number of sigmoid or tanh hidden layers from which a network whose weights are centred
+# again may still learn nothing: its gradients vanish on their way back. Measured (per-example
+# SGD, 1-3 epochs, the default initialisation): the constant-output warning for sigmoid
+# MLP(1, [1024] * 5, 1) on 1 - x, MLP(2, [256] * 3, 1) on sum_of_two, [256] * 4 on both;
+# ReLU hidden layers with biases and a sigmoid output learned the first (a test error below
+# the constant prediction's: _relu_fix). Two tanh layers of 16 learn (CONSTANT_OUTPUT's runs).
+DEEP_SQUASHING = 3
+
+# The share of a layer's units (rows, for the output layer) still saturated on the features
+# standardised from which the weights are named as the cause of a saturation before training.
+# Measured (1 - x, sum_of_two; MLP(1, [1024] * 5, 1) and MLP(2, [256] * 3, 1), sigmoid, and
+# ReLU with a sigmoid output; init="uniform" and the default; features as drawn and times
+# 1e3): 1.0 for the sigmoid networks on init="uniform", 0.62 and 0.79 for the ReLU ones (the
+# output's rows; rows whose inputs sum below 0 give 0.5); 0.0 on the default initialisation,
+# where features times 1e3 saturated every layer.
+STILL_SATURATED = 0.1
+
+
+def _layer_shares(net: Network, X: np.ndarray) -> tuple[list[float], list[LayerCache]]:
+    """Each layer's saturated share on validated ``X`` (n, num_inputs), as :func:`probe`
+    counts them (a hidden layer's units; the output layer's rows with every output at a
+    bound), and the forward pass's cache."""
+    P, cache = net.forward_train(X)
+    shares = [_saturated_share(act.name, layer.A)
+              for layer, act in zip(cache[:-1], net.activation_fns[:-1], strict=True)]
+    return [*shares, _saturated_share(net.output_activation, P, rows=True)], cache
+
+
+def _centred_std(name: str, fan_in: int, fan_out: int) -> float:
+    """The standard deviation of the weights numnet's default initializer ``name`` draws."""
+    return math.sqrt(2.0 / fan_in) if name.startswith("he") else \
+        math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def _signs(values: np.ndarray) -> str | None:
+    """``"all positive"`` or ``"all negative"`` when ``values`` are, else None."""
+    if values.size and values.min() >= 0 and values.max() > 0:
+        return "all positive"
+    if values.size and values.max() <= 0 and values.min() < 0:
+        return "all negative"
+    return None
+
+
+def weights_cause(net: Network, X: np.ndarray, batch_size: int = 1) -> str | None:
+    """``"on the features standardised, 100% of hidden layer 2's units stay saturated: ...;
+    leave init at its default ..."``, or None.
+
+    For a network whose units are saturated on validated ``X`` (n, num_inputs):
+    the same network is run on the features standardised (each column to mean
+    0 and standard deviation 1, on the rows :func:`probe` reads at once). When
+    :data:`STILL_SATURATED` or more of a layer stays saturated, the weights are
+    the cause and standardising would not help: said, with the layer that
+    stays the most saturated (the first such), its fan-in, the sign or spread
+    of its weights and its median pre-activation there. None when the
+    standardised features free the units (the features are the cause).
+
+    The advice is the initializer: numnet's default (Glorot; He for the ReLU
+    family: centred, scaled by fan-in) in place of ``init="uniform"`` (all
+    positive) or ``"uniform_symmetric"`` (the same spread whatever the
+    fan-in), or a network built anew when its weights have grown far from its
+    initializer's; and for :data:`DEEP_SQUASHING` or more sigmoid or tanh
+    hidden layers, ReLU ones (:func:`_relu_fix`), as their gradients may then
+    vanish.
+    """
+    rows = X[:_block_rows(net, min(len(X), PROBE_SAMPLES), batch_size)]
+    spread = rows.std(axis=0)
+    standardised = ((rows - rows.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+                    ).astype(net.dtype, copy=False)
+    shares, cache = _layer_shares(net, standardised)
+    k = int(np.argmax(shares))
+    if shares[k] < STILL_SATURATED:
+        return None                     # standardised features free the units: theirs the cause
+    layer, W = cache[k], net.weights[k]
+    fan_in, fan_out = W.shape
+    hidden = [act.name for act in net.activation_fns[:-1]]
+    output = k == len(hidden)
+    inputs, weights = _signs(layer.A_prev), _signs(W)
+    how = (f"{weights} (mean {float(W.mean()):.2g})" if weights else
+           f"of standard deviation {float(W.std()):.2g}")
+    said = (f"on the features standardised, {shares[k]:.0%} of "
+            f"{'the output layer' if output else f'hidden layer {k + 1}'}'s "
+            f"{'rows' if output else 'units'} stay saturated: it adds up its {fan_in} "
+            f"input{'s' * (fan_in > 1)}{f' ({inputs})' if inputs else ''} with weights {how}, "
+            f"to pre-activations of median |z| {float(np.median(np.abs(layer.Z))):.3g}, where "
+            f"{net.activation_fns[k].name} is flat and passes no gradient")
+    inits = net.init if isinstance(net.init, list) else [net.init] * net.num_layers
+    basis = hidden[k] if not output else (hidden[-1] if hidden else net.output_activation)
+    default = default_for(basis)
+    centred = _centred_std(default, fan_in, fan_out)
+    drawn = {"uniform": "on [0, 1), all positive",
+             "uniform_symmetric": "on [-1, 1), standard deviation 0.58 whatever the fan-in"}
+    if inits[k] in drawn:
+        todo = (f"init={inits[k]!r} draws weights {drawn[inits[k]]}: leave init at its default "
+                f"({default!r} here: centred, standard deviation {centred:.2g} for this layer)")
+    elif float(W.std()) > 2 * centred or abs(float(W.mean())) > centred:
+        todo = (f"init={inits[k]!r} draws them centred, standard deviation {centred:.2g} for "
+                f"this layer, so they changed after the network was built: build it anew")
+    else:
+        return said
+    squashing = [name for name in hidden if name in ("sigmoid", "tanh")]
+    if len(squashing) >= DEEP_SQUASHING:
+        kinds = "/".join(sorted(set(squashing)))
+        todo += (f"; with {len(squashing)} {kinds} hidden layers the gradients may then vanish: "
+                 f"{_relu_fix(net)} avoids that")
+    return f"{said}; {todo}"
 
 
 def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
@@ -265,10 +409,13 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
     probed samples the loss after training is not below the loss before it,
     or not below the loss of always predicting the mean target (the class
     shares). The causes: data on a large scale (:func:`scale_cause`); units
-    saturated before training began (the inputs are too large for them); or
-    units saturated by training (the rate). With none of these (a short run,
-    a tiny rate) nothing is said. The constant prediction's loss and the
-    data's scale are only measured when the loss says so.
+    saturated before training began, by the weights when the features
+    standardised leave them saturated (:func:`weights_cause`: the
+    initializer), else by the features (too large for them); units saturated
+    by training (the rate); dead ReLU units; or, in a deeper network, one
+    output for every input with vanishing gradients. With none of these (a
+    short run, a tiny rate) nothing is said. The constant prediction's loss
+    and the data's scale are only measured when the loss says so.
 
     Measured: 58 of the 60 runs at learning_rate=1e6 that the divergence
     guard does not stop (a loss bounded by its output, such as mse on sigmoid
@@ -291,8 +438,14 @@ def learned_nothing(start: Probe, net: Network, X: np.ndarray, Y: np.ndarray, lo
         if trivial is None or loss < NOT_BELOW * trivial:
             return None                                 # it learned something
     scale = scale_cause(X, Y)
-    if scale is None and end.is_saturated and start.is_saturated:
-        scale = scale_cause(X, None, features_always=True)
+    if end.is_saturated and start.is_saturated:     # saturated before training: the weights?
+        weights = weights_cause(net, X, batch_size)
+        if weights is not None:
+            scale = (f"the weights saturate the units, not the features: {weights}"
+                     if scale is None else
+                     f"{scale}; and the weights saturate the units too: {weights}")
+        elif scale is None:
+            scale = scale_cause(X, None, features_always=True)
     # dead units that training made (not there before it), on enough rows to tell
     dead = scale is None and len(Yp) >= DEAD_ROWS and end.dead >= DEAD_SHARE > start.dead
     constant = None if scale is not None or dead or end.is_saturated else \
