@@ -67,3 +67,20 @@ def test_noisy_spirals_flip_a_sixth_of_the_labels():
     X0, y0 = spirals(4000, noise=0.2, random_state=np.random.default_rng(3))
     np.testing.assert_array_equal(X, X0)
     assert 0.13 < float(np.mean(y != y0)) < 0.17          # 15% flipped, 4000 draws
+
+
+def test_the_preset_help_states_the_presets_own_widths_and_rates(monkeypatch):
+    from click.testing import CliRunner
+
+    from numnet.experiments import Grid, capacity_preset, command, learning_rate_preset
+    text = " ".join(CliRunner().invoke(command.sweep_command, ["--help"]).output.split())
+    widths = [layers[0] for layers in capacity_preset().grids[0].factors["hidden_layers"]]
+    rates = learning_rate_preset().grids[0].factors["learning_rate"]
+    assert (widths[0], widths[-1], rates[0], rates[-1]) == (1, 512, 0.01, 30.0)
+    assert "'capacity' is widths 1 to 512 on noisy spirals (15% flipped labels)" in text
+    assert "beside a sweep of rates 0.01 to 30." in text and "256" not in text
+    # read from the preset, not a copy of it: a preset that changes changes the help
+    preset = capacity_preset()
+    preset.grids = [Grid({"hidden_layers": [[2], [1024]]})]
+    monkeypatch.setattr(command, "capacity_preset", lambda: preset)
+    assert "'capacity' is widths 2 to 1024 on" in command._preset_help()

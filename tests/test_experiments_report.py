@@ -123,3 +123,137 @@ def test_importance_names_the_factor_that_matters_for_three_factors(tmp_path):
                                                        "test_error")}
     assert found["learning_rate"] > 0.99 and found["hidden_layers"] < 0.01
     assert 0.0 <= sum(found.values()) <= 1.0 + 1e-9
+
+
+# --- sentences that stay true: too few settings, ties, edges, where more data stops helping ----
+
+
+def _report(tmp_path, grid, error, seeds=(0, 1, 2), baseline=1.0):
+    """report.md of synthetic runs of ``grid`` (a Grid), ``error(settings, seed)`` each."""
+    from numnet.experiments.report import write_report
+    runs = _runs(grid.settings(), error, seeds)
+    for r in runs:
+        r["learned_nothing"] = r["test_error"] >= baseline * 0.99
+    write_report(runs, [grid], tmp_path)
+    return (tmp_path / "report.md").read_text()
+
+
+def _finding(report, section):
+    return next(line for line in report.split(f"## {section}\n\n")[1].splitlines()
+                if line.startswith("- "))
+
+
+def test_one_setting_left_is_not_both_the_lowest_and_the_highest(tmp_path):
+    from numnet.experiments import Grid
+    grid = Grid({"hidden_layers": [[1], [3], [3, 2]]})
+    report = _report(tmp_path, grid, lambda st, s: 0.0809 if st["hidden_layers"] == [3]
+                     else 1.0)
+    line = _finding(report, "Hidden layers")
+    assert line.endswith("among the runs that learned, only (3,) has runs to compare (mean "
+                         "test error 0.0809): too few settings to say what hidden layers did.")
+    assert "highest" not in report and "lowest" not in line
+    assert "## Loss curve of the only setting" not in report    # the others finished
+    assert "- best: hidden_layers=(3,)" in report
+
+
+def test_tied_settings_are_said_to_tie_not_named_best_and_worst(tmp_path):
+    from numnet.experiments import Grid
+    grid = Grid({"augment": ["none", "noise=20"]})
+    report = _report(tmp_path, grid, lambda st, s: 0.25)
+    assert _finding(report, "Augmentation").endswith(
+        "the mean test error was 0.25 for every value of augmentation (none, noise=20): no "
+        "value did better.")
+    assert "highest" not in report and "## Loss curves of the best and the worst" not in report
+    assert ("- all 2 settings that finished had the same mean test error, so none is the best "
+            "or the worst; the first: augment=none") in report
+
+
+def test_a_single_setting_has_one_loss_curve(tmp_path):
+    from numnet.experiments import Grid
+    report = _report(tmp_path, Grid({"hidden_layers": [[3]]}), lambda st, s: 0.1 + 0.01 * s)
+    assert "## Loss curve of the only setting" in report
+    assert "- the only setting that finished: hidden_layers=(3,)" in report
+    assert "best" not in report and "worst" not in report
+
+
+def test_the_best_rate_below_one_that_learned_nothing_is_not_the_largest_tried(tmp_path):
+    from numnet.experiments import Grid
+    grid = Grid({"learning_rate": [0.1, 1.0, 10.0, 30.0]})
+    errors = {0.1: 0.5, 1.0: 0.1, 10.0: 0.01, 30.0: 1.0}
+    report = _report(tmp_path, grid, lambda st, s: errors[st["learning_rate"]] + 0.001 * s)
+    line = _finding(report, "Learning rate")
+    assert ("lowest mean test error at lr = 10.0 (the largest rate that learned: no run at "
+            "30.0 did).") in line
+    assert "largest rate tried" not in line
+    # and where the largest rate tried did best, that is what it says
+    grid = Grid({"learning_rate": [0.1, 1.0, 10.0]})
+    report = _report(tmp_path, grid, lambda st, s: errors[st["learning_rate"]] + 0.001 * s)
+    assert "(the largest rate tried: a larger one may do better still)" in _finding(
+        report, "Learning rate")
+
+
+def test_more_data_is_judged_within_each_setting_of_the_other_factors(tmp_path):
+    # As examples/sweep_dask.py found: every combination of hidden layers and rate is better
+    # at N = 1000 than at 100, but one noisy combination (a seed far off) spreads the pooled
+    # runs so wide that the pooled two-standard-error rule said "stopped helping at N = 100".
+    from numnet.experiments import Grid
+    grid = Grid({"hidden_layers": [[1], [3]], "n_samples": [10, 100, 1000],
+                 "learning_rate": [0.1, 1.0]})
+    base = {10: 0.05, 100: 0.004, 1000: 0.001}
+
+    def error(st, seed):
+        e = base[st["n_samples"]] * (1.5 if st["learning_rate"] == 0.1 else 1.0) \
+            * (1 + 0.02 * seed)
+        if st == {"hidden_layers": [3], "n_samples": 100, "learning_rate": 0.1} and seed == 4:
+            e = 0.2                 # one seed of one setting far off
+        return e
+
+    report = _report(tmp_path, grid, error, seeds=range(5))
+    line = next(t for t in report.splitlines() if "training samples (N), averaged" in t)
+    assert "stopped helping" not in line
+    assert ("more data helped at every step, up to the largest N = 1000 (the mean test error "
+            "fell by more than two standard errors from N = 10 to 100 in 3 of 4 and from "
+            "N = 100 to 1000 in 3 of 4 combinations of hidden layers and learning rate, each "
+            "compared with itself over its seeds)") in line
+    # the pooled rule of before would have stopped at N = 100
+    from numnet.experiments.report import marginal_rows, read_results
+    rows = marginal_rows(read_results(tmp_path / "results.csv"), grid, "n_samples")
+    (m1, s1, c1), (m2, s2, c2) = [(r["test_error_mean"], r["test_error_std"], r["runs"])
+                                  for _, r in rows.iloc[1:].iterrows()]
+    assert m1 - m2 <= 2 * (s1 ** 2 / c1 + s2 ** 2 / c2) ** 0.5
+
+
+def test_more_data_never_stopped_helping_where_a_larger_n_did_clearly_better(tmp_path):
+    # From N = 10 to 30 the error barely moves (within the noise), then falls a hundredfold:
+    # the rule of before said "stopped helping at N = 10 ... helped again at N = 100, 300".
+    from numnet.experiments import Grid
+    grid = Grid({"n_samples": [10, 30, 100, 300]})
+    means = {10: 0.054, 30: 0.051, 100: 0.0044, 300: 0.0015}
+    spread = {10: 0.02, 30: 0.02, 100: 0.0004, 300: 0.0001}
+    report = _report(tmp_path, grid, lambda st, s: means[st["n_samples"]]
+                     + spread[st["n_samples"]] * (s - 1))
+    line = _finding(report, "Training samples (N)")
+    assert "stopped helping" not in line and "helped again" not in line
+    assert line.startswith("- more data helped up to the largest N = 300, though not at every "
+                           "step (from N = 10 to 30 the mean test error fell by 0.003, within "
+                           "two standard errors (0.033)): each smaller N had a larger one "
+                           "whose mean test error was lower by more than two standard errors.")
+
+
+def test_more_data_stopped_helping_where_no_larger_n_did_better(tmp_path):
+    from numnet.experiments import Grid
+    grid = Grid({"n_samples": [10, 100, 500, 1000]})
+    means = {10: 0.05, 100: 0.002, 500: 0.0019, 1000: 0.0021}
+    report = _report(tmp_path, grid, lambda st, s: means[st["n_samples"]] + 0.0005 * (s - 1))
+    line = _finding(report, "Training samples (N)")
+    assert line.startswith("- more data stopped helping at N = 100: no larger N had a mean test "
+                           "error lower by more than two standard errors (from N = 100 to 500 "
+                           "the mean test error fell by 0.0001, within two standard errors "
+                           "(0.00082); from N = 100 to 1000 the mean test error rose by 0.0001, "
+                           "within two standard errors (0.00082)).")
+    grid = Grid({"n_samples": [10, 100, 1000]})
+    line = _finding(_report(tmp_path, grid, lambda st, s: means[st["n_samples"]]
+                            + 0.0005 * (s - 1)), "Training samples (N)")
+    assert line.startswith("- more data stopped helping at N = 100: from N = 100 to 1000 the "
+                           "mean test error rose by 0.0001, within two standard errors "
+                           "(0.00082).")

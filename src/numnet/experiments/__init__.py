@@ -5,15 +5,21 @@ on Dask), records each run in an SQLite store as it finishes, and ends as a
 CSV, plots and a report that says what each factor did::
 
     from numnet.experiments import sweep
-    results = sweep({"hidden_layers": [[1], [3], [9, 6]], "n_samples": [100, 1000]},
-                    data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
-                    executor="processes", out="sweep-out")
+
+    if __name__ == "__main__":
+        results = sweep({"hidden_layers": [[1], [3], [9, 6]], "n_samples": [100, 1000]},
+                        data="one_minus_x", repeats=5, fit_kwargs={"epochs": 50},
+                        executor="processes", out="sweep-out")
+
+Worker processes (``executor="processes"``, Dask's ``LocalCluster``) start by running
+the main script again: a script starts its sweep under ``if __name__ == "__main__":``,
+and one that does not is refused, in one line, before any worker starts.
 
 On an audio folder (``data="audio:FOLDER"``) the factors ``augment`` and ``augment_copies``
 add augmented copies of each run's training clips (never of its held-out clips)::
 
     sweep({"augment": ["none", "noise=20"], "hidden_layers": [[16]]}, data="audio:sounds",
-          repeats=5, executor="processes", out="augment-out")
+          repeats=5, executor="processes", out="augment-out")    # under the guard too
 
 Modules: ``grid`` (grids, run keys), ``runs`` (one run), ``audio`` (audio folders read once
 per sweep; each run's sets, augmented), ``executors``, ``plugins`` (the

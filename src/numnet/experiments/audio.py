@@ -38,6 +38,8 @@ NO_AUGMENT = "none"
 TEST_SHARE = 0.2
 
 Arrays = tuple[np.ndarray, np.ndarray]
+# numnet.audio's advice on an unreadable clip: to skip such clips, which a sweep cannot.
+_SKIP_HINTS = ("skip unreadable clips with skip_bad=True", "skip unreadable clips with --skip-bad")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,19 @@ def read_folder(data: str) -> tuple[Arrays, Arrays | None, Arrays | None, AudioC
     :data:`TEST_SHARE` of its clips (the same for every sweep of it) as the test set."""
     folder = check_folder(data)
     audio = _audio_module()
+    try:
+        return _read(audio, folder)
+    except audio.AudioError as exc:     # its advice names skip_bad, which sweeps do not take
+        problem = exc.problem
+        for hint in _SKIP_HINTS:
+            problem = problem.replace(hint, "a sweep reads every clip: fix or remove it")
+        if problem == exc.problem:
+            raise
+        raise audio.AudioError(exc.path, problem) from None
+
+
+def _read(audio: Any, folder: str) -> tuple[Arrays, Arrays | None, Arrays | None, AudioClips]:
+    """:func:`read_folder` of ``folder``, :mod:`numnet.audio` given."""
     settings = audio.FeatureSettings()
     if audio.split_folders(folder) is None:
         X, y, files = audio.load_folder(folder, settings)

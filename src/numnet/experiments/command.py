@@ -5,6 +5,7 @@ numnet.experiments.command`` runs ``numnet sweep`` on its own."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -24,14 +25,16 @@ from .executors import get_executor
 from .grid import Grid
 from .plugins import worker_plugins
 from .report import report_files, require_report_extras
-from .runs import make_data_source
+from .runs import FLIPPED, command_line_words, make_data_source
 from .store import StoreError, _cannot_create_in, check_store
 from .sweep import (
     DEFAULT_MAX_RUNS,
     PRESETS,
     SweepTooLarge,
+    capacity_preset,
     check_fit_kwargs,
     check_size,
+    learning_rate_preset,
     seeds_of,
     sweep,
 )
@@ -158,6 +161,29 @@ def _show_warnings() -> None:
         log.setLevel(logging.WARNING)
 
 
+def _worded(command: Any) -> Any:
+    """``command`` run within :func:`~numnet.experiments.runs.command_line_words`: what it
+    says names options, not Python's arguments."""
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with command_line_words():
+            return command(*args, **kwargs)
+    return run
+
+
+def _preset_help() -> str:
+    """``--preset``'s help, its figures read from the presets themselves."""
+    capacity = capacity_preset()
+    widths = [w for g in capacity.grids for layers in g.factors.get("hidden_layers", [])
+              for w in layers]
+    rates = [r for g in learning_rate_preset().grids for r in g.factors.get("learning_rate", [])]
+    return (f"A whole sweep by name: 'tutorial' is the tutorial's own answer to its challenge, "
+            f"on its exact network and on numnet's defaults; 'capacity' is widths "
+            f"{min(widths)} to {max(widths)} on noisy spirals ({FLIPPED:.0%} flipped labels), "
+            f"where double descent may show; 'learning-rate' sets lr_find's suggestion beside "
+            f"a sweep of rates {min(rates):g} to {max(rates):g}.")
+
+
 def _factor_options(options: tuple[tuple[str, str, type, str, str], ...]) -> Any:
     """A decorator adding ``options`` (as :data:`_FACTOR_OPTIONS`), in their order."""
     def add(command: Any) -> Any:
@@ -211,12 +237,7 @@ lets it run.
 
 
 @click.command("sweep", epilog=EXAMPLES)
-@click.option("--preset", type=click.Choice(list(PRESETS)),
-              help="A whole sweep by name: 'tutorial' is the tutorial's own answer to its "
-                   "challenge, on its exact network and on numnet's defaults; 'capacity' "
-                   "is widths 1 to 256 on noisy spirals (15% flipped labels), where double "
-                   "descent may show; 'learning-rate' sets lr_find's suggestion beside a "
-                   "sweep of rates.")
+@click.option("--preset", type=click.Choice(list(PRESETS)), help=_preset_help())
 @click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False),
               help="A TOML or JSON file with the grid(s) (see below).")
 @click.option("--hidden", multiple=True, metavar="WIDTHS",
@@ -260,6 +281,7 @@ lets it run.
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
+@_worded
 def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, repeats, seeds,
                   backend, scheduler, workers, out, store, retry_failed, max_runs, timeout,
                   title, progress, **factor_texts):
@@ -276,10 +298,12 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, r
     fit_kwargs = {**(config.get("fit") or {}), **{k: v for k, v in (
         ("epochs", epochs), ("optimizer", optimizer)) if v is not None}}
     seed_list = _split(seeds, int, "--seeds") if seeds else None
-    if seed_list is None and repeats is None:
-        seed_list, repeats = config.get("seeds"), config.get("repeats")
     if seed_list is not None and repeats is not None:
         raise click.UsageError("give --seeds or --repeats, not both")
+    if seed_list is None and repeats is None:
+        seed_list, repeats = config.get("seeds"), config.get("repeats")
+        if seed_list is not None and repeats is not None:
+            raise _usage(f"{grid_file}: give seeds or repeats, not both")
     data_name = data or config.get("data", "one_minus_x")
     if scheduler is not None and backend not in (None, "dask", "serial"):
         raise click.UsageError(f"--scheduler runs on Dask; drop --backend {backend} or use "
@@ -537,6 +561,7 @@ def _curve_values(vary: str, text: str) -> list[Any]:
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
+@_worded
 def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs, optimizer,
                   batch_size, seeds, backend, scheduler, workers, out, store, max_runs,
                   timeout, title, progress):

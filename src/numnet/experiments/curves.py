@@ -20,12 +20,15 @@ from typing import Any
 from .executors import Executor
 from .grid import Grid, factor_name, label
 from .report import BASELINES, METRIC_NAMES, Chart, _band, plot_lines, read_results
+from .runs import spelled
 from .sweep import DEFAULT_MAX_RUNS, SweepResults, sweep
 
 #: What a curve may vary: the command line's names, and the factor each is.
 VARY = {"n_samples": "n_samples", "hidden": "hidden_layers", "hidden_layers": "hidden_layers",
         "learning_rate": "learning_rate", "lr": "learning_rate"}
 CURVE_PNG = "curve.png"
+# The option of ``numnet curve`` that fixes each factor a curve may vary.
+_OPTIONS = {"n_samples": "--n-samples", "hidden_layers": "--hidden", "learning_rate": "--lr"}
 
 
 def curve_grid(vary: str, values: Sequence[Any], *, hidden_layers: Any = None,
@@ -42,7 +45,10 @@ def curve_grid(vary: str, values: Sequence[Any], *, hidden_layers: Any = None,
     fixed = {"hidden_layers": hidden_layers, "n_samples": n_samples,
              "learning_rate": learning_rate}
     if fixed[factor] is not None:
-        raise ValueError(f"{factor} is what the curve varies; give its values, not a fixed one")
+        raise ValueError(spelled(f"{factor} is what the curve varies; give its values, not a "
+                                 f"fixed one",
+                                 f"--vary {vary} varies {factor_name(factor)}: give its values "
+                                 f"with --values, not a fixed one with {_OPTIONS[factor]}"))
     if hidden_layers is not None:
         fixed["hidden_layers"] = list(hidden_layers) if isinstance(hidden_layers, (list, tuple)) \
             else [hidden_layers]
@@ -58,11 +64,57 @@ def curve(data: Any, vary: str, values: Sequence[Any], *, seeds: int | Sequence[
           n_validation: int = 200, n_test: int = 1000, title: str | None = None,
           max_runs: int | None = DEFAULT_MAX_RUNS, timeout: float = 10.0,
           plugins: Sequence[str] = ()) -> SweepResults:
-    """A learning curve (``vary="n_samples"``) or a validation curve (``"hidden"``,
-    ``"learning_rate"``) over ``values``, each run once per seed (``seeds``: a count, or
-    the seeds). ``data``: as :func:`~numnet.experiments.sweep` takes it. With ``out``,
-    the sweep's report and ``curve.png`` (added to the result's ``files``); ``plugins``:
-    as :func:`~numnet.experiments.sweep` takes them."""
+    """A learning curve (the error against the training set's size) or a validation curve
+    (against the hidden layers or the learning rate): a one-factor sweep, each value run
+    once per seed.
+
+    Parameters
+    ----------
+    data : str, tuple, mapping or DataSource
+        As :func:`~numnet.experiments.sweep` takes it.
+    vary : {"n_samples", "hidden", "hidden_layers", "learning_rate", "lr"}
+        What the curve varies: ``"n_samples"`` gives a learning curve.
+    values : sequence
+        Its values, at least two: sizes, hidden layers (``[[2], [8]]``) or rates.
+    seeds : int or sequence of int, default 5
+        A count (seeds ``0 .. seeds - 1``) or the seeds themselves.
+    hidden_layers : list of int or None, default None
+        The hidden layers of every run, unless ``vary`` is them; None: ``[3]``.
+    n_samples : int or None, default None
+        The training set's size, unless ``vary`` is it.
+    learning_rate : float or None, default None
+        The learning rate, unless ``vary`` is it.
+    fit_kwargs : mapping or None, default None
+        Fixed :func:`numnet.fit` arguments.
+    executor : {"serial", "processes", "dask"} or Executor, default "serial"
+        Where runs execute, as :func:`~numnet.experiments.sweep` takes it.
+    scheduler : str, distributed.Client or None, default None
+        A running Dask scheduler.
+    workers : int or None, default None
+        Worker processes (positive); None: one per core.
+    store : str, os.PathLike or None, default None
+        The SQLite store; None: ``out/results.sqlite``, or memory without ``out``.
+    progress : bool, default True
+        A progress bar over runs.
+    n_validation, n_test : int, default 200, 1000
+        A named set's held-out rows.
+    max_runs : int or None, default 100_000
+        Refuse a curve of more runs than this (None: no limit).
+    timeout : float, default 10.0
+        Dask: seconds to wait for the scheduler, and for a worker when there is none.
+    out : str, os.PathLike or None, default None
+        A folder for the sweep's report and ``curve.png`` (added to the result's
+        ``files``); None: neither.
+    title : str or None, default None
+        The report's title; None: names the curve and what it varies.
+    plugins : sequence of str, default ()
+        As :func:`~numnet.experiments.sweep` takes them.
+
+    Returns
+    -------
+    SweepResults
+        The sweep's runs and files.
+    """
     grid = curve_grid(vary, values, hidden_layers=hidden_layers, n_samples=n_samples,
                       learning_rate=learning_rate)
     factor = grid.varying[0]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .audio import augment_text
-from .runs import FACTORS
+from .runs import FACTORS, spelled
 
 FACTOR_NAMES = {"hidden_layers": "hidden layers", "n_samples": "training samples (N)",
                 "learning_rate": "learning rate", "batch_size": "batch size",
@@ -45,7 +45,20 @@ def canonical_json(value: Any) -> str:
 
 
 def run_key(settings: Mapping[str, Any], seed: int) -> str:
-    """A key for one run, the same in every process: a digest of settings and seed."""
+    """A key for one run, the same in every process: a digest of settings and seed.
+
+    Parameters
+    ----------
+    settings : mapping
+        The run's values of each factor (JSON-safe).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    str
+        24 hexadecimal digits of the SHA-256 of both, as canonical JSON.
+    """
     text = canonical_json({"settings": dict(settings), "seed": int(seed)})
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -71,14 +84,24 @@ def _plain(value: Any, factor: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v, factor) for v in value]
     raise ValueError(f"{factor} values must be numbers, strings, booleans, None or lists of "
-                     f"them, got {value!r} ({type(value).__name__}); pass objects through "
-                     f"fit_kwargs instead")
+                     f"them, got {value!r} ({type(value).__name__})"
+                     + spelled("; pass objects through fit_kwargs instead", ""))
 
 
 @dataclass
 class Grid:
-    """Values for each factor (one value is a list of one; see ``runs.FACTORS``); ``label``
-    names the grid in reports."""
+    """Values for each factor: a sweep runs every combination of them.
+
+    Parameters
+    ----------
+    factors : dict
+        Each factor's values (a factor of :data:`numnet.experiments.runs.FACTORS`): a list,
+        or one value (kept as a list of one). ``hidden_layers`` values are lists of widths
+        (``[[3], [9, 6]]``; ``[3]`` alone is one network). Values are made JSON-plain; an
+        unknown factor, an empty list or a repeated value is a ValueError.
+    label : str or None, default None
+        The grid's name in reports (one grid of several set side by side).
+    """
 
     factors: dict[str, list[Any]]
     label: str | None = None
@@ -142,7 +165,19 @@ GridLike = Grid | Mapping[str, Any] | Sequence[Grid | Mapping[str, Any]]
 
 
 def as_grids(grid: GridLike) -> list[Grid]:
-    """One grid, a mapping, or a list of them, as a list of :class:`Grid`."""
+    """One grid, a mapping, or a list of them, as a list of :class:`Grid`.
+
+    Parameters
+    ----------
+    grid : Grid, mapping or sequence of them
+        A grid, a mapping of factor to values (or :meth:`Grid.to_dict`'s form), or a
+        non-empty list of either.
+
+    Returns
+    -------
+    list of Grid
+        The grids, in order.
+    """
     if isinstance(grid, (Grid, Mapping)):
         grid = [grid]
     elif not isinstance(grid, Sequence) or isinstance(grid, str):
@@ -154,7 +189,19 @@ def as_grids(grid: GridLike) -> list[Grid]:
 
 
 def expand(grids: GridLike) -> list[dict[str, Any]]:
-    """The settings of joined grids, in order, each distinct setting once."""
+    """The settings of joined grids, in order, each distinct setting once.
+
+    Parameters
+    ----------
+    grids : Grid, mapping or sequence of them
+        As :func:`as_grids` takes them.
+
+    Returns
+    -------
+    list of dict
+        Each setting, a value per factor of its grid; a setting an earlier grid of the
+        same factors already has is left out.
+    """
     return list(iter_settings(grids))
 
 

@@ -5,14 +5,26 @@ mean and sample std over seeds) and per value of one factor. ``report.md`` is wr
 from ``results.csv`` as read back, so :func:`report_from_csv` regenerates it from the
 files alone. The findings follow these rules:
 
-* **data** (``n_samples``): more data *stopped helping* at the first step up in
-  N whose fall in mean error is within two standard errors of the difference,
-  ``2 * sqrt(s1**2 / n1 + s2**2 / n2)``; later steps that helped are named.
-* **learning rate**: the rates where some run *diverged*, and the best rate
-  (and whether it is at the edge of those tried).
+* **data** (``n_samples``): a larger N *did better* than a smaller one when its
+  mean error is lower by more than two standard errors of the difference,
+  ``2 * sqrt(s1**2 / n1 + s2**2 / n2)`` (the spread of the seeds at those two
+  settings). Each setting of the other factors is compared with itself, never
+  pooled with them (their spread says nothing about the data): with other
+  factors, a larger N did better when it did so in most of their combinations.
+  More data *stopped helping* at the smallest N that no larger N did better
+  than; if that is the largest N, more data helped up to it (at every step, or
+  not, as the sentence says). So "stopped helping" is never said where a later
+  N is clearly better.
+* **learning rate**: the rates where some run *diverged*, and the best rate, and
+  whether it is at the edge of the rates tried, or at the edge of those that
+  learned while a rate beyond it (tried) learned nothing.
 * **network size** (a factor that changes the parameter count): the sign and
   size of the Spearman correlation of error and count (``|rho| >= 0.5``: steady).
+* **other factors**: the lowest and highest mean error.
 * **variants**: which had the lower mean error in how many settings.
+
+Where fewer than two values of a factor have runs to compare, or every value has the
+same mean error, the report says so rather than naming a best and a worst.
 
 With two or more factors each is also described averaged over the others; with three
 or more, each factor's share of the variance (:func:`importance`) is tabled.
@@ -976,10 +988,13 @@ def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
 
 def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, path: Path,
                         files: list[Path]) -> Lines:
-    """The best and the worst setting and their loss curves (nothing if no run finished)."""
+    """The best and the worst setting and their loss curves; one setting's curve when only
+    one finished, or all had the same mean error; nothing if no run finished."""
     ranked = summary[summary[f"{metric}_mean"].notna()]
     if len(ranked) == 0:
         return []
+    if _tied(ranked[f"{metric}_mean"].astype(float)):   # one setting, or all tie
+        return _one_loss_curve(frame, ranked, metric, path, files)
     picked = [("best", lowest(ranked, f"{metric}_mean")),
               ("worst", lowest(ranked, f"{metric}_mean", np.nanargmax))]
     sb, sw = (json.loads(row["settings"]) for _, row in picked)
@@ -995,6 +1010,34 @@ def _loss_curve_section(frame: pd.DataFrame, summary: pd.DataFrame, metric: str,
               f"{plus_minus(row, metric)} (baseline {_baseline_text(row, metric)}; learned "
               f"nothing: {_nothing_text(row)} runs)" for tag, row in picked),
             "", f"![loss curves]({path.name})", ""]
+
+
+def _tied(means: pd.Series) -> bool:
+    """Whether every mean is the same (up to rounding in the last digits): then no setting
+    is better or worse than another."""
+    return math.isclose(float(means.min()), float(means.max()), rel_tol=1e-9, abs_tol=1e-15)
+
+
+def _one_loss_curve(frame: pd.DataFrame, ranked: pd.DataFrame, metric: str, path: Path,
+                    files: list[Path]) -> Lines:
+    """The loss curve of the first setting, when every setting that finished (one, or
+    several) has the same mean error: none is the best or the worst."""
+    row = ranked.iloc[0]
+    if len(ranked) == 1:
+        title, said = "the only setting", "the only setting that finished"
+    else:
+        title = "the first setting"
+        said = (f"all {len(ranked)} settings that finished had the same mean "
+                f"{METRIC_NAMES[metric]}, so none is the best or the worst; the first")
+    plot_curves([Line(f"{setting_text(row['settings'])}",
+                      *loss_curve_band(frame, row["settings"]))],
+                [float(row["loss_baseline_mean"])], path,
+                "training loss (median, 25–75% of seeds)", f"loss curve of {title}")
+    files.append(path)
+    return [f"## Loss curve of {title}", "",
+            f"- {said}: {setting_text(row['settings'])}: mean {METRIC_NAMES[metric]} "
+            f"{plus_minus(row, metric)} (baseline {_baseline_text(row, metric)}; learned "
+            f"nothing: {_nothing_text(row)} runs)", "", f"![loss curve]({path.name})", ""]
 
 
 def _failed_section(frame: pd.DataFrame) -> Lines:
@@ -1046,7 +1089,9 @@ def analyse(summary: pd.DataFrame, study: Study, metric: str,
         if len(rows) == 0:
             lines.append(lead + ("no run learned." if some else "no run finished."))
         elif len(study.factors) == 1:
-            lines.append(lead + among + _factor_sentence(rows, study.factors[0], metric))
+            factor = study.factors[0]
+            lines.append(lead + among + _factor_sentence(rows, factor, metric,
+                                                         grid.factors[factor]))
         else:
             found = _findings(rows, grid, study.factors, metric, kept_frame)
             lines += [lead + among + found[0], *(prefix + more + t for t in found[1:])]
@@ -1086,27 +1131,50 @@ def _short(factor: str, shown: Any) -> str:
 def _findings(rows: pd.DataFrame, grid: Grid, factors: list[str], metric: str,
               frame: pd.DataFrame | None) -> list[str]:
     """Several factors: the best setting, then each factor averaged over the others."""
+    name = METRIC_NAMES[metric]
     best = lowest(rows, f"{metric}_mean")
     cell = ", ".join(f"{f} = {best[f]}" for f in factors)
-    found = [f"lowest mean {METRIC_NAMES[metric]} {fmt(best[f'{metric}_mean'])} at {cell}."]
+    means = rows[f"{metric}_mean"].astype(float)
+    if len(rows) == 1:
+        found = [f"only one setting has runs to compare: {cell}, mean {name} "
+                 f"{fmt(best[f'{metric}_mean'])}."]
+    elif _tied(means):
+        found = [f"the mean {name} was {fmt(means.iloc[0])} in every setting."]
+    else:
+        found = [f"lowest mean {name} {fmt(best[f'{metric}_mean'])} at {cell}."]
     for factor in factors if frame is not None else []:
         assert frame is not None
-        others = ", ".join(factor_name(f) for f in factors if f != factor)
+        others = [f for f in factors if f != factor]
         marginal = marginal_rows(frame, grid, factor)
         marginal = marginal[marginal[f"{metric}_mean"].notna()]
         if len(marginal):
-            found.append(f"{factor_name(factor)}, averaged over {others}: "
-                         + _factor_sentence(marginal, factor, metric))
+            found.append(f"{factor_name(factor)}, averaged over "
+                         f"{', '.join(map(factor_name, others))}: "
+                         + _factor_sentence(marginal, factor, metric, grid.factors[factor],
+                                            rows, others))
     return found
 
 
-def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
-    """What one factor did, by the rule of its kind (see the module's docstring)."""
-    if factor == "n_samples":
-        return _data_sentence(rows, metric)
-    if factor == "learning_rate":
-        return _rate_sentence(rows, metric)
+def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str, tried: Sequence[Any] = (),
+                     cells: pd.DataFrame | None = None, others: Sequence[str] = ()) -> str:
+    """What one factor did, by the rule of its kind (see the module's docstring): ``rows``
+    has a row per value (a setting, or the value's runs pooled over ``others``), ``tried``
+    the values the grid gave, ``cells`` the settings' own rows (the data rule compares
+    each combination of ``others`` with itself)."""
     name = METRIC_NAMES[metric]
+    means = rows[f"{metric}_mean"].astype(float)
+    if len(rows) < 2:
+        return (f"only {_short(factor, rows.iloc[0][factor])} has runs to compare (mean "
+                f"{name} {fmt(means.iloc[0])}): too few settings to say what "
+                f"{factor_name(factor)} did.")
+    if _tied(means):
+        return (f"the mean {name} was {fmt(means.iloc[0])} for every value of "
+                f"{factor_name(factor)} ({', '.join(map(str, rows[factor]))}): no value did "
+                f"better.")
+    if factor == "n_samples":
+        return _data_sentence(rows, metric, rows if cells is None else cells, others)
+    if factor == "learning_rate":
+        return _rate_sentence(rows, metric, tried)
     if not (rows["num_parameters"].notna().all() and rows["num_parameters"].nunique() > 1):
         best, worst = lowest(rows, f"{metric}_mean"), lowest(rows, f"{metric}_mean", np.nanargmax)
         return (f"lowest mean {name} {fmt(best[f'{metric}_mean'])} at {factor} = "
@@ -1131,41 +1199,130 @@ def _factor_sentence(rows: pd.DataFrame, factor: str, metric: str) -> str:
             f"{best[factor]} ({int(best['num_parameters'])} parameters). Mean {name}: {path}.")
 
 
-def _data_sentence(rows: pd.DataFrame, metric: str) -> str:
-    """Where more data stopped helping: the first step up in N within two standard errors."""
+class _Step(NamedTuple):
+    """A step up in N, from ``a`` to ``b``: in how many of the combinations of the other
+    factors run at both sizes (``compared``) the mean error at ``b`` is lower than at ``a``
+    by more than two standard errors (``better``); the mean over them of that fall
+    (``fall``, > 0 when ``b`` is better) and two standard errors of it (``noise``)."""
+
+    better: int
+    compared: int
+    fall: float
+    noise: float
+
+
+def _data_steps(cells: pd.DataFrame, metric: str, others: Sequence[str] = ()
+                ) -> dict[tuple[int, int], _Step]:
+    """Every pair of training set sizes ``(a, b)``, ``a < b``, that some combination of
+    ``others`` ran at both, as a :class:`_Step`.
+
+    Each combination is compared with itself only: the difference of its mean ``metric``
+    at ``a`` and at ``b`` (``cells``: one row per setting, as :func:`aggregate`'s), against
+    two standard errors of that difference, ``2 * sqrt(s_a**2 / n_a + s_b**2 / n_b)`` from
+    the seeds' spread at those two settings (zero with one seed). The spread between
+    combinations (other sizes, rates) never enters: it says nothing about the data.
+    """
+    cells = cells[cells[f"{metric}_mean"].notna()]
+    groups: dict[tuple[str, ...], dict[int, tuple[float, float]]] = {}
+    for _, row in cells.iterrows():
+        std = float(row[f"{metric}_std"])
+        seeds = max(int(row["runs"] - row["failed"]), 1)
+        groups.setdefault(tuple(str(row[f]) for f in others), {})[int(row["n_samples"])] = (
+            float(row[f"{metric}_mean"]), 0.0 if math.isnan(std) else std ** 2 / seeds)
+    sizes = sorted({n for by_n in groups.values() for n in by_n})
+    found = {}
+    for i, a in enumerate(sizes):
+        for b in sizes[i + 1:]:
+            pairs = [(by_n[a], by_n[b]) for by_n in groups.values() if a in by_n and b in by_n]
+            if pairs:
+                falls = [x[0] - y[0] for x, y in pairs]
+                noises = [2.0 * math.sqrt(x[1] + y[1]) for x, y in pairs]
+                found[a, b] = _Step(sum(f > e for f, e in zip(falls, noises, strict=True)),
+                                    len(pairs), sum(falls) / len(pairs),
+                                    2.0 * math.sqrt(sum(x[1] + y[1] for x, y in pairs))
+                                    / len(pairs))
+    return found
+
+
+def _data_sentence(rows: pd.DataFrame, metric: str, cells: pd.DataFrame,
+                   others: Sequence[str] = ()) -> str:
+    """Where more data stopped helping (see the module's docstring): the smallest N that
+    no larger N beat, or that it helped up to the largest N. One N beats a smaller one
+    when its mean error is lower by more than two standard errors in most of the
+    combinations of ``others`` run at both (with no others: in the one setting)."""
     name = METRIC_NAMES[metric]
     rows = rows.assign(_n=rows["n_samples"].astype(int)).sort_values("_n")
     n, mean = rows["_n"].tolist(), rows[f"{metric}_mean"].tolist()
-    std = rows[f"{metric}_std"].fillna(0.0).tolist()
-    count = (rows["runs"] - rows["failed"]).tolist()
-    path = " → ".join(f"{fmt(m)} (N = {k})" for k, m in zip(n, mean, strict=True))
-    # step i is N = n[i] -> n[i + 1]: the fall in the mean error, and two standard errors
-    steps = [(mean[i] - mean[i + 1],
-              2.0 * math.sqrt(std[i] ** 2 / count[i] + std[i + 1] ** 2 / count[i + 1]))
-             for i in range(len(n) - 1)]
-    helped = [gain > noise for gain, noise in steps]
-    if all(helped):
-        return (f"more data helped at every step, up to the largest N = {n[-1]} (each step "
-                f"more than two standard errors). Mean {name}: {path}.")
-    i = helped.index(False)
-    gain, noise = steps[i]
-    later = [n[j + 1] for j in range(i + 1, len(steps)) if helped[j]]
-    again = f"; it helped again at N = {', '.join(map(str, later))}" if later else ""
-    return (f"more data stopped helping at N = {n[i]}: from N = {n[i]} to {n[i + 1]} "
-            f"the mean {name} {'fell' if gain > 0 else 'rose'} by {fmt(abs(gain))}, within two "
-            f"standard errors ({fmt(noise, 2)}){again}. Mean {name}: {path}.")
+    path = f"Mean {name}: " + " → ".join(f"{fmt(m)} (N = {k})"
+                                         for k, m in zip(n, mean, strict=True)) + "."
+    steps = _data_steps(cells, metric, others)
+
+    def beats(a: int, b: int) -> bool:
+        step = steps.get((a, b))
+        return step is not None and step.better > step.compared / 2
+
+    def counts(pairs: Sequence[tuple[int, int]]) -> str:
+        """Several factors: in how many combinations each step fell, and the rule."""
+        said = [f"from N = {a} to {b} in {steps[a, b].better} of {steps[a, b].compared}"
+                for a, b in pairs if (a, b) in steps]
+        said += [f"N = {a} and {b} in none (no combination ran both)"
+                 for a, b in pairs if (a, b) not in steps]
+        return (f"the mean {name} fell by more than two standard errors "
+                + (", ".join(said[:-1]) + " and " if len(said) > 1 else "") + said[-1]
+                + f" combinations of {' and '.join(map(factor_name, others))}, each "
+                  f"compared with itself over its seeds")
+
+    def compare(a: int, b: int) -> str:
+        """One factor: the step's change against two standard errors."""
+        step = steps.get((a, b))
+        if step is None:
+            return f"N = {a} and {b} have no runs to compare"
+        moved = f"fell by {fmt(step.fall)}" if step.fall > 0 else (
+            f"rose by {fmt(-step.fall)}" if step.fall < 0 else "did not change")
+        return (f"from N = {a} to {b} the mean {name} {moved}, "
+                f"{'within' if abs(step.fall) <= step.noise else 'more than'} two standard "
+                f"errors ({fmt(step.noise, 2)})")
+
+    up = list(zip(n[:-1], n[1:], strict=True))
+    if all(beats(a, b) for a, b in up):
+        return (f"more data helped at every step, up to the largest N = {n[-1]} "
+                + (f"({counts(up)})" if others else
+                   "(each step more than two standard errors)") + f". {path}")
+    stop = next(i for i, a in enumerate(n) if not any(beats(a, b) for b in n[i + 1:]))
+    if stop == len(n) - 1:
+        flat = [(a, b) for a, b in up if not beats(a, b)]
+        said = counts(up) if others else "; ".join(compare(a, b) for a, b in flat)
+        return (f"more data helped up to the largest N = {n[-1]}, though not at every step "
+                f"({said}): each smaller N had a larger one whose mean {name} was lower by "
+                f"more than two standard errors" + (" in most combinations" if others else "")
+                + f". {path}")
+    a, larger = n[stop], n[stop + 1:]
+    if others:
+        return (f"more data stopped helping at N = {a}: no larger N did better in most "
+                f"combinations ({counts([(a, b) for b in larger])}). {path}")
+    if len(larger) == 1:
+        return f"more data stopped helping at N = {a}: {compare(a, larger[0])}. {path}"
+    return (f"more data stopped helping at N = {a}: no larger N had a mean {name} lower by "
+            f"more than two standard errors ({'; '.join(compare(a, b) for b in larger)}). "
+            f"{path}")
 
 
-def _rate_sentence(rows: pd.DataFrame, metric: str) -> str:
-    """Which learning rates diverged, and which did best (and whether at an edge)."""
+def _rate_sentence(rows: pd.DataFrame, metric: str, tried: Sequence[Any] = ()) -> str:
+    """Which learning rates diverged, and which did best (and whether at an edge: of the
+    rates ``tried``, or of those with runs here when the others had none)."""
     name = METRIC_NAMES[metric]
     rows = rows.assign(_lr=rows["learning_rate"].astype(float)).sort_values("_lr")
     best = lowest(rows, f"{metric}_mean")
+    rates = {float(v): label("learning_rate", v) for v in tried if v is not None}
     edge = ""
-    if len(rows) > 1 and best["_lr"] == rows["_lr"].max():
-        edge = " (the largest rate tried: a larger one may do better still)"
-    elif len(rows) > 1 and best["_lr"] == rows["_lr"].min():
-        edge = " (the smallest rate tried: a smaller one may do better still)"
+    if best["_lr"] == rows["_lr"].max():
+        beyond = [shown for r, shown in sorted(rates.items()) if r > best["_lr"]]
+        edge = (" (the largest rate tried: a larger one may do better still)" if not beyond
+                else f" (the largest rate that learned: no run at {', '.join(beyond)} did)")
+    elif best["_lr"] == rows["_lr"].min():
+        below = [shown for r, shown in sorted(rates.items()) if r < best["_lr"]]
+        edge = (" (the smallest rate tried: a smaller one may do better still)" if not below
+                else f" (the smallest rate that learned: no run at {', '.join(below)} did)")
     path = " → ".join(f"{fmt(m)} (lr = {lr})" for lr, m in
                       zip(rows["learning_rate"], rows[f"{metric}_mean"], strict=True))
     diverged = [f"{lr} ({d} of {r - f} runs)" for lr, d, r, f in

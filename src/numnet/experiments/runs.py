@@ -10,6 +10,8 @@ augmented copies of its training clips (the factors ``augment``, ``augment_copie
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import hashlib
 import logging
@@ -19,7 +21,7 @@ import platform
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,14 +56,51 @@ RESULT_FIELDS = ("key", "status", "settings", "seed", "num_parameters", "final_l
 JUDGED_ON = ("test", "validation", "train")
 
 Arrays = tuple[np.ndarray, np.ndarray]
+# Whether a numnet command (not Python code) made the current call: its messages then name
+# options (``--timeout``) rather than arguments (``timeout=``). See :func:`spelled`.
+_COMMAND_LINE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "numnet_experiments_command_line", default=False)
+
+
+@contextlib.contextmanager
+def command_line_words() -> Iterator[None]:
+    """Within this block, messages of :mod:`numnet.experiments` name what a user of
+    ``numnet sweep`` and ``numnet curve`` gives (options, the grid file's keys) rather than
+    Python's arguments; the commands run inside it."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def spelled(python: str, command_line: str) -> str:
+    """``python`` (an argument, as ``timeout=``), or ``command_line`` (an option, as
+    ``--timeout``) within :func:`command_line_words`: a message names what its reader
+    gave."""
+    return command_line if _COMMAND_LINE.get() else python
+
+
 # Fixed seeds of the shared held-out sets: every run is measured on the same points.
 _VALIDATION_SEED, _TEST_SEED = 20_241, 20_242
 
 
 def one_minus_x_grid(n_samples: int = 100, random_state: int | np.random.Generator | None = None
                      ) -> Arrays:
-    """The tutorial's data, ``X`` and ``y`` of shape ``(n_samples, 1)``: ``y = 1 - x`` for
-    ``x = i / N``, ``i < N``, shuffled."""
+    """The tutorial's data: ``y = 1 - x`` for ``x = i / N``, ``i < N``, shuffled.
+
+    Parameters
+    ----------
+    n_samples : int, default 100
+        ``N``, the number of points (positive).
+    random_state : int, numpy.random.Generator or None, default None
+        Seeds the shuffle.
+
+    Returns
+    -------
+    X, y : ndarray of shape (n_samples, 1)
+        The inputs ``x`` and the targets ``1 - x``.
+    """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
             or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
@@ -96,15 +135,34 @@ def _generator(name: str) -> Callable[..., Arrays]:
     if name in numnet.datasets.DATASETS:
         return lambda **kw: numnet.datasets.get_dataset(name, **kw)
     known = sorted([*numnet.datasets.DATASETS, *_OWN_SETS])
-    raise ValueError(f"unknown data set {name!r}; choose from {known}, or pass arrays (X, y)")
+    raise ValueError(f"unknown data set {name!r}; choose from {known}, or "
+                     + spelled("pass arrays (X, y)", "give audio:FOLDER (a folder of clips)"))
 
 
 @dataclass(frozen=True)
 class DataSource:
-    """A run's data: a named set (training rows from the run's seed, held-out sets of
-    ``n_validation`` and ``n_test`` rows shared by all runs) or arrays ``(X, y)``; with
-    ``clips``, arrays read from an audio folder, whose training rows' clips a run may
-    augment (:mod:`~numnet.experiments.audio`)."""
+    """A run's data: a named set, or arrays.
+
+    Give ``name`` or ``train``, not both (a ValueError).
+
+    Parameters
+    ----------
+    name : str or None, default None
+        A data set's name (:data:`numnet.datasets.DATASETS`, ``one_minus_x_grid``,
+        ``noisy_spirals``): each run makes its training rows from its seed, and the
+        held-out sets are made once, from fixed seeds, the same for every run.
+    train : tuple of ndarray or None, default None
+        ``(X, y)``, X of shape (n_rows, n_features), y of shape (n_rows,) or
+        (n_rows, n_outputs): the rows each run draws its ``n_samples`` from.
+    validation, test : tuple of ndarray or None, default None
+        Held-out ``(X, y)`` with ``train``'s columns (shapes (n_held, n_features) and
+        (n_held,) or (n_held, n_outputs)), the same for every run; None: none.
+    n_validation, n_test : int, default 200, 1000
+        A named set's held-out rows (0: no such set).
+    clips : AudioClips or None, default None
+        Where ``train``'s rows came from, one clip per row, when read from an audio
+        folder: a run may augment them (:mod:`~numnet.experiments.audio`).
+    """
 
     name: str | None = None
     train: Arrays | None = None
@@ -146,14 +204,43 @@ class DataSource:
 
     def make(self, n_samples: int | None, rng: np.random.Generator
              ) -> tuple[Arrays, Arrays | None, Arrays | None]:
-        """``(train, validation, test)`` for one run; the held-out sets may be None."""
+        """The sets of one run.
+
+        Parameters
+        ----------
+        n_samples : int or None
+            The training rows: made (a named set) or drawn without replacement (arrays);
+            None: the set's default size, or every row given.
+        rng : numpy.random.Generator
+            The run's data stream.
+
+        Returns
+        -------
+        tuple
+            ``(train, validation, test)``, each ``(X, y)`` as :class:`DataSource` holds
+            them; the held-out sets may be None.
+        """
         _, train, val, test = self.draw(n_samples, rng)
         return train, val, test
 
     def draw(self, n_samples: int | None, rng: np.random.Generator
              ) -> tuple[np.ndarray | None, Arrays, Arrays | None, Arrays | None]:
-        """:meth:`make`'s sets after the indices of the training rows drawn from the given
-        arrays (``(n,)``; None for a named set, whose rows are made)."""
+        """:meth:`make`'s sets, after the indices of the training rows drawn.
+
+        Parameters
+        ----------
+        n_samples : int or None
+            As :meth:`make` takes it.
+        rng : numpy.random.Generator
+            The run's data stream.
+
+        Returns
+        -------
+        tuple
+            ``(rows, train, validation, test)``: ``rows`` of shape (n_samples,), the
+            indices into the given arrays (None for a named set, whose rows are made),
+            then :meth:`make`'s sets.
+        """
         if self.name is not None:
             gen = _generator(self.name)
             train = gen(**({} if n_samples is None else {"n_samples": n_samples}),
@@ -176,9 +263,25 @@ class DataSource:
 
 @dataclass
 class RunSpec:
-    """One run: its key, settings (grid values), seed, data and fixed ``fit`` arguments,
-    and the modules that register its own activations and losses (``plugins``, imported
-    by the run wherever it runs; not part of its key)."""
+    """One run, as an executor hands it out.
+
+    Parameters
+    ----------
+    key : str
+        The run's key in the store (:func:`~numnet.experiments.grid.run_key` of what
+        tells it apart).
+    settings : dict
+        Its value of each factor of its grid.
+    seed : int
+        Its seed: the weights, the training rows and ``fit`` draw from it.
+    data : DataSource
+        Its data.
+    fit_kwargs : dict, default {}
+        Fixed :func:`numnet.fit` arguments; ``settings`` override them.
+    plugins : Plugins, default Plugins()
+        The modules that register its own activations and losses, imported by the run
+        wherever it runs (not part of its key).
+    """
 
     key: str
     settings: dict[str, Any]
@@ -196,9 +299,20 @@ def empty_result(spec: RunSpec) -> dict[str, Any]:
 
 
 def execute_run(spec: RunSpec) -> dict[str, Any]:
-    """Train and measure one network as ``spec`` says, never raising: the
-    :data:`RESULT_FIELDS`, errors the loss (regression) or the misclassification rate
-    (labels); a run that raised has ``status="failed"``."""
+    """Train and measure one network as ``spec`` says, never raising.
+
+    Parameters
+    ----------
+    spec : RunSpec
+        The run.
+
+    Returns
+    -------
+    dict
+        The :data:`RESULT_FIELDS`: errors are the loss (regression) or the
+        misclassification rate (class labels), each beside its baseline; a run that
+        raised has ``status="failed"`` and its ``error``.
+    """
     began = time.perf_counter()
     result = empty_result(spec)
     result["worker"] = f"{platform.node()}:{os.getpid()}"
@@ -329,9 +443,27 @@ def _number(value: Any) -> bool:
 
 def make_data_source(data: Any, n_validation: int = 200, n_test: int = 1000,
                      test_size: float = 0.2) -> DataSource:
-    """A :class:`DataSource` from a set's name, ``"audio:FOLDER"`` (its features read here,
-    once: :func:`~numnet.experiments.audio.read_folder`), a ``DataSource``, arrays ``(X, y)``
-    (a fixed ``test_size`` held out) or ``{"train": (X, y), "validation": ..., "test": ...}``."""
+    """A sweep's data as a :class:`DataSource`.
+
+    Parameters
+    ----------
+    data : str, tuple, mapping or DataSource
+        A data set's name; ``"audio:FOLDER"`` (its clips' features read here, once:
+        :func:`~numnet.experiments.audio.read_folder`); arrays ``(X, y)``, X of shape
+        (n_rows, n_features) (a 1-D X is one feature), y of shape (n_rows,) or
+        (n_rows, n_outputs); ``{"train": (X, y), "validation": (X, y), "test": (X, y)}``
+        (``validation`` and ``test`` optional); or a ``DataSource``, returned as it is.
+    n_validation, n_test : int, default 200, 1000
+        A named set's held-out rows, shared by every run.
+    test_size : float, default 0.2
+        Arrays ``(X, y)``: the share of rows held out as the test set, in [0, 1), always
+        the same rows (none when that rounds to no row, or to all of them).
+
+    Returns
+    -------
+    DataSource
+        The data every run of the sweep draws from.
+    """
     if isinstance(data, DataSource):
         return data
     if is_audio(data):

@@ -200,8 +200,19 @@ def check_store(path: str | os.PathLike, option: str = "store") -> None:
 
 
 class ResultStore:
-    """Runs in an SQLite file (created with its folder) or ``":memory:"``, one row per run;
-    ``timeout``: seconds to wait for another writer's lock."""
+    """Runs in an SQLite file, one row per run, each committed as it is added.
+
+    A path that is not numnet's store (a folder, another program's database, a damaged
+    or unwritable file) is refused before anything is written to it (:class:`StoreError`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike, default ":memory:"
+        The SQLite file, created with its folder if missing; ``":memory:"``: kept in
+        memory, gone when closed.
+    timeout : float, default 30.0
+        Seconds to wait for another writer's lock.
+    """
 
     def __init__(self, path: str | os.PathLike = ":memory:", timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
@@ -269,8 +280,21 @@ class ResultStore:
         }.get(kind, f"the store {where}: {exc}"))
 
     def add(self, result: dict[str, Any], replace_failed: bool = False) -> bool:
-        """Record one run in its own transaction; False (nothing written) if it is there.
-        With ``replace_failed`` a run recorded as failed is replaced (never an ok one)."""
+        """Record one run in its own transaction.
+
+        Parameters
+        ----------
+        result : dict
+            The run's result (:data:`~numnet.experiments.runs.RESULT_FIELDS`; ``key``,
+            ``status``, ``settings`` and ``seed`` required).
+        replace_failed : bool, default False
+            Replace a run of the same key recorded as failed (never one that finished).
+
+        Returns
+        -------
+        bool
+            Whether it was written (False: its key was there already).
+        """
         missing = [k for k in ("key", "status", "settings", "seed") if result.get(k) is None]
         if missing:
             raise ValueError(f"a run result needs {missing}; got keys {sorted(result)}")
@@ -287,14 +311,35 @@ class ResultStore:
         return cur.rowcount == 1
 
     def set_meta(self, name: str, value: Any) -> None:
-        """Store a JSON-safe ``value`` under ``name`` (e.g. the sweep's grids)."""
+        """Store a value under a name, replacing what was there.
+
+        Parameters
+        ----------
+        name : str
+            The name, e.g. ``"sweep:<key>"``.
+        value : Any
+            A JSON-safe value, e.g. the sweep's grids.
+        """
         with self._sql(write=True) as conn:
             conn.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) "
                          "DO UPDATE SET value = excluded.value",
                          (name, json.dumps(value, sort_keys=True)))
 
     def get_meta(self, name: str, default: Any = None) -> Any:
-        """What :meth:`set_meta` stored under ``name``, or ``default``."""
+        """What :meth:`set_meta` stored under a name.
+
+        Parameters
+        ----------
+        name : str
+            The name it was stored under.
+        default : Any, default None
+            What to return when nothing is.
+
+        Returns
+        -------
+        Any
+            The value, read back from JSON, or ``default``.
+        """
         with self._sql() as conn:
             row = conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         try:
@@ -303,14 +348,37 @@ class ResultStore:
             raise _damaged(self.path, f"meta {name!r} is unreadable: {exc}") from None
 
     def keys(self, status: str | None = None) -> set[str]:
-        """Keys of the recorded runs (only ``"ok"`` or ``"failed"`` ones if asked)."""
+        """Keys of the recorded runs.
+
+        Parameters
+        ----------
+        status : {"ok", "failed"} or None, default None
+            Only the runs of this status; None: every run.
+
+        Returns
+        -------
+        set of str
+            Their keys.
+        """
         where, args = ("", ()) if status is None else (" WHERE status = ?", (status,))
         with self._sql() as conn:
             return {r["key"] for r in conn.execute(f"SELECT key FROM runs{where}", args)}
 
     def results(self, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Recorded runs as dicts (:data:`RESULT_FIELDS` and ``finished_at``), in the order
-        of ``keys`` when given (missing keys skipped)."""
+        """Recorded runs as dicts.
+
+        Parameters
+        ----------
+        keys : iterable of str or None, default None
+            The runs wanted, in this order (keys not recorded are skipped); None: every
+            run.
+
+        Returns
+        -------
+        list of dict
+            Each run's :data:`~numnet.experiments.runs.RESULT_FIELDS` and
+            ``finished_at`` (UTC).
+        """
         with self._sql() as conn:
             try:
                 rows = {r["key"]: _from_sql(r) for r in conn.execute("SELECT * FROM runs")}

@@ -24,7 +24,14 @@ import numpy as np
 from numnet import fit
 
 from .audio import check_augment, is_audio
-from .executors import Executor, SerialExecutor, get_executor
+from .executors import (
+    Executor,
+    SerialExecutor,
+    check_count,
+    get_executor,
+    refuse_unguarded_main,
+    starts_processes,
+)
 from .grid import (
     Grid,
     GridLike,
@@ -48,7 +55,7 @@ from .report import (
     tutorial_description,
     write_report,
 )
-from .runs import FLIPPED, SPIRAL_NOISE, DataSource, RunSpec, make_data_source
+from .runs import FLIPPED, SPIRAL_NOISE, DataSource, RunSpec, make_data_source, spelled
 from .store import ResultStore
 
 if TYPE_CHECKING:
@@ -61,12 +68,26 @@ DEFAULT_MAX_RUNS = 100_000
 _EXACT_COUNT = 100_000      # joined grids sharing settings are counted up to this many
 _FIT_PARAMS = set(inspect.signature(fit).parameters) - {"net", "X", "y"}
 _OWNED_BY_SWEEP = {"verbose": "runs are always quiet; the sweep has the progress bar",
-                   "random_state": "each run is seeded from its seed; pass seeds= or repeats=",
+                   "random_state": "each run is seeded from its seed; give {seeds}",
                    "resume_from": "a sweep resumes from its store"}
 
 
 class SweepTooLarge(ValueError):
-    """A sweep of more ``runs`` (a lower bound unless ``exact``) than its ``limit``."""
+    """A sweep of more runs than its limit: a ValueError whose message says how to lift it.
+
+    Parameters
+    ----------
+    runs : int
+        The sweep's runs (a lower bound unless ``exact``).
+    settings : int
+        Its settings (a lower bound unless ``exact``).
+    seeds : int
+        Its seeds per setting.
+    limit : int
+        The most runs allowed (``max_runs``).
+    exact : bool
+        Whether ``runs`` and ``settings`` were counted to the end.
+    """
 
     def __init__(self, runs: int, settings: int, seeds: int, limit: int, exact: bool) -> None:
         self.runs, self.settings, self.seeds, self.limit, self.exact = (
@@ -74,7 +95,19 @@ class SweepTooLarge(ValueError):
         super().__init__(self.describe("max_runs="))
 
     def describe(self, option: str) -> str:
-        """The refusal in one line, naming ``option`` as the way to lift the limit."""
+        """The refusal in one line, naming the way to lift the limit.
+
+        Parameters
+        ----------
+        option : str
+            The limit as the reader sets it: ``"max_runs="`` (Python) or
+            ``"--max-runs"`` (the command line).
+
+        Returns
+        -------
+        str
+            The message.
+        """
         if self.exact:
             size = (f"{self.runs:,} runs ({self.settings:,} setting"
                     f"{'s' if self.settings != 1 else ''} × {self.seeds:,} seed"
@@ -88,8 +121,25 @@ class SweepTooLarge(ValueError):
 
 @dataclass
 class SweepResults:
-    """Every run of a :func:`sweep` (this call's and the store's), in grid order; ``ran``
-    now and ``skipped`` (already stored); the store's path and the report's files."""
+    """What a :func:`sweep` returns.
+
+    Parameters
+    ----------
+    runs : list of dict
+        Every run of the grids (this call's and the store's), in grid order.
+    grids : list of Grid
+        The grids.
+    ran : int, default 0
+        Runs made and stored by this call.
+    skipped : int, default 0
+        Runs already in the store, not run again.
+    store : str, default ":memory:"
+        The store's path.
+    out : pathlib.Path or None, default None
+        The report's folder, if one was written.
+    files : list of pathlib.Path, default []
+        The report's files.
+    """
 
     runs: list[dict[str, Any]]
     grids: list[Grid]
@@ -120,7 +170,7 @@ def _integer(value: Any) -> bool:
 def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
     """The seeds of a sweep: ``seeds``, or ``range(repeats)`` (never made into a list)."""
     if seeds is not None and repeats is not None:
-        raise ValueError("give seeds= or repeats=, not both")
+        raise ValueError(f"give {spelled('seeds= or repeats=', 'seeds or repeats')}, not both")
     if repeats is not None:
         if not _integer(repeats) or repeats < 1:
             raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
@@ -140,14 +190,17 @@ def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
 def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     """``fit_kwargs`` as a dict; a ValueError for one ``fit`` does not take or the sweep sets."""
     fit_kwargs = dict(fit_kwargs or {})
+    given = spelled("fit_kwargs", "the grid file's [fit]")
     for name in fit_kwargs:
         if name in ("augment", "augment_copies"):
             raise ValueError(f"{name} is a grid factor, not a fit argument: give it in the "
                              f"grid (one value applies it to every run)")
         if name in _OWNED_BY_SWEEP:
-            raise ValueError(f"fit_kwargs cannot set {name!r}: {_OWNED_BY_SWEEP[name]}")
+            seeds = spelled("seeds= or repeats=", "--seeds or --repeats")
+            raise ValueError(f"{given} cannot set {name!r}: "
+                             f"{_OWNED_BY_SWEEP[name].format(seeds=seeds)}")
         if name not in _FIT_PARAMS:
-            raise ValueError(f"fit_kwargs has {name!r}, which numnet.fit does not take; "
+            raise ValueError(f"{given} has {name!r}, which numnet.fit does not take; "
                              f"it takes {sorted(_FIT_PARAMS - set(_OWNED_BY_SWEEP))}")
     return fit_kwargs
 
@@ -175,18 +228,7 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
           description: str | None = None, max_runs: int | None = DEFAULT_MAX_RUNS,
           timeout: float = 10.0, notes: Mapping[str, Any] | None = None,
           plugins: Sequence[str] = ()) -> SweepResults:
-    """Run every setting of ``grid`` (a :class:`Grid`, mapping or list of them) once per
-    seed (``seeds``, or ``range(repeats)``; default ``[0]``) and record each run as it ends.
-
-    ``data``: a set's name, arrays or ``"audio:FOLDER"`` (:func:`make_data_source`);
-    ``fit_kwargs``: fixed :func:`numnet.fit` arguments, which grid factors override.
-    ``executor``: ``"serial"``, ``"processes"`` (``workers``, default every core) or
-    ``"dask"`` (a ``LocalCluster`` unless ``scheduler``; ``timeout`` s for it and its
-    workers). ``store``: the SQLite
-    store (default ``out/results.sqlite``, else memory); its runs are not run again (nor
-    failed ones, unless ``retry_failed``). ``out``: write the report there, with ``title``
-    and ``description`` (and ``notes``, e.g. ``{"lr_find": lr_find_notes(...)}``: what the
-    report states beside the runs). Refuses more than ``max_runs`` runs (None: no limit).
+    """Run every setting of a grid once per seed, and record each run as it ends.
 
     A run's key digests its settings, the fixed ``fit`` arguments, the data and the
     seed, so sweeps sharing a store never confuse their runs; a seed gives identical
@@ -194,9 +236,13 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
 
     Activations and losses registered by name (:func:`numnet.activations.register`,
     :func:`numnet.losses.register`) work on every executor: each run first imports the
-    module that defined their functions, and ``plugins`` (module names, as ``numnet
-    --plugin``), in whichever process it runs (:mod:`~numnet.experiments.plugins`).
-    Functions defined in ``__main__`` are refused, before any run, off the serial executor.
+    module that defined their functions, and ``plugins``, in whichever process it runs
+    (:mod:`~numnet.experiments.plugins`). Functions defined in ``__main__`` are refused,
+    before any run, off the serial executor.
+
+    The processes executor and Dask's ``LocalCluster`` start worker processes that run the
+    main script again as they start: a script must call this under ``if __name__ ==
+    "__main__":``. One that does not is refused in one line before anything starts.
 
     An audio folder (``data="audio:FOLDER"``: class folders of clips, or ``train/``,
     ``test/`` (and ``valid/``) parts; the ``audio`` extra) is read once, here, its features
@@ -213,6 +259,71 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     A spec that cannot be parsed, or augmentation of other data, is refused before the
     folder is read. Augmented runs read the clips again, so Dask workers elsewhere need the
     folder at the same path.
+
+    Parameters
+    ----------
+    grid : Grid, mapping or sequence of them
+        The factors and their values (:func:`~numnet.experiments.grid.as_grids`); joined
+        grids run each distinct setting once.
+    data : str, tuple, mapping or DataSource, default "one_minus_x"
+        A data set's name, ``"audio:FOLDER"``, arrays ``(X, y)`` (X of shape
+        (n_rows, n_features), y of shape (n_rows,) or (n_rows, n_outputs)) or a mapping of
+        sets, as :func:`~numnet.experiments.runs.make_data_source` takes it.
+    seeds : sequence of int or None, default None
+        The seeds of each setting (distinct, non-negative); with neither this nor
+        ``repeats``, seed 0 only.
+    repeats : int or None, default None
+        Seeds ``0 .. repeats - 1`` instead of ``seeds`` (not both).
+    fit_kwargs : mapping or None, default None
+        Fixed :func:`numnet.fit` arguments, which grid factors override; those a sweep
+        sets itself (``random_state``, ``verbose``, ``resume_from``) are refused.
+    executor : {"serial", "processes", "dask"} or Executor, default "serial"
+        Where runs execute: here, local worker processes, or Dask (a ``LocalCluster``
+        unless ``scheduler``); or an executor made (:func:`get_executor`).
+    scheduler : str, distributed.Client or None, default None
+        A running Dask scheduler, address or client: the runs go there.
+    workers : int or None, default None
+        Worker processes of ``"processes"`` or of the ``LocalCluster`` (positive); None:
+        one per core.
+    store : str, os.PathLike, ResultStore or None, default None
+        The SQLite store; None: ``out/results.sqlite``, or memory without ``out``. Runs
+        already in it are not run again (nor failed ones, unless ``retry_failed``).
+    out : str, os.PathLike or None, default None
+        A folder for the report (``results.csv``, ``summary.csv``, plots, ``report.md``;
+        ``numnet[plots]``); None: no report.
+    progress : bool, default True
+        A progress bar over runs (with tqdm).
+    n_validation, n_test : int, default 200, 1000
+        A named set's held-out rows, the same for every run.
+    retry_failed : bool, default False
+        Run again the runs the store holds as failed.
+    title : str or None, default None
+        The report's title.
+    description : str or None, default None
+        The report's opening, instead of the sentence on how every run trained.
+    max_runs : int or None, default 100_000
+        Refuse a sweep of more runs than this, before it starts (:class:`SweepTooLarge`);
+        None: no limit.
+    timeout : float, default 10.0
+        Dask: seconds to wait for the scheduler, and for a worker when there is none.
+    notes : mapping or None, default None
+        What the report states beside the runs, e.g. ``{"lr_find": lr_find_notes(...)}``.
+    plugins : sequence of str, default ()
+        Modules each run imports first, wherever it runs (as ``numnet --plugin``).
+
+    Returns
+    -------
+    SweepResults
+        Every run of the grid, this call's and the store's, in grid order.
+
+    Raises
+    ------
+    ValueError
+        For arguments that cannot be run (checked before any run), or
+        :class:`SweepTooLarge`.
+    RuntimeError
+        For a script that starts worker processes outside ``if __name__ ==
+        "__main__":``, or when workers or a cluster are lost (every finished run stored).
     """
     grids = as_grids(grid)
     seed_list = seeds_of(seeds, repeats)
@@ -222,6 +333,10 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     loads = worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
                            here=_here(executor, scheduler))
     total = check_size(grids, seed_list, max_runs)
+    check_count("workers", workers)
+    starts = starts_processes(executor, scheduler)
+    if starts is not None:          # before any folder, store or data: one line
+        refuse_unguarded_main(starts)
     out_dir = None if out is None else Path(out)
     if out_dir is not None:
         require_report_extras()
@@ -346,10 +461,29 @@ def _notes(fit_kwargs: dict[str, Any], grids: list[Grid], source: DataSource,
 
 @dataclass
 class Preset:
-    """A whole sweep by name: its grids, data, seeds and fixed ``fit`` arguments; its
-    report's ``title``; ``lead``: its opening words before what ran (None: the tutorial's
-    own description); ``notes``: what it measures beside the runs, from its grids, data
-    and ``fit`` arguments (e.g. :func:`lr_find_notes`)."""
+    """A whole sweep by name (``numnet sweep --preset NAME``, :data:`PRESETS`).
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    grids : list of Grid
+        Its grids.
+    data : str
+        Its data set's name.
+    seeds : list of int
+        Its seeds.
+    fit_kwargs : dict
+        Its fixed :func:`numnet.fit` arguments.
+    title : str, default ""
+        Its report's title.
+    lead : callable or None, default None
+        ``lead(grids, data)``: the report's opening words, before what ran; None: the
+        tutorial's own description (:func:`~numnet.experiments.report.tutorial_description`).
+    notes : callable or None, default None
+        ``notes(grids, data, fit_kwargs)``: what it measures beside the runs, for the
+        report (e.g. :func:`lr_find_notes`); None: nothing.
+    """
 
     name: str
     grids: list[Grid]
@@ -368,7 +502,24 @@ class Preset:
     def describe(self, grids: Sequence[Grid] | None = None, data: str | None = None,
                  n_seeds: int | None = None, fit_kwargs: Mapping[str, Any] | None = None
                  ) -> str:
-        """What runs when a sweep replaces the parts given, in words."""
+        """What runs, in words, when a sweep replaces the parts given.
+
+        Parameters
+        ----------
+        grids : sequence of Grid or None, default None
+            The grids that run; None: the preset's.
+        data : str or None, default None
+            The data set's name; None: the preset's.
+        n_seeds : int or None, default None
+            Seeds per setting; None: the preset's.
+        fit_kwargs : mapping or None, default None
+            The fixed ``fit`` arguments; None: the preset's.
+
+        Returns
+        -------
+        str
+            The report's opening: what ran, every figure from what runs.
+        """
         grids = self.grids if grids is None else grids
         data = self.data if data is None else data
         n_seeds = len(self.seeds) if n_seeds is None else n_seeds
