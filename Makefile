@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo lint test bench clean
+.PHONY: demo lint test docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,15 @@ lint: $(VENV)/.test
 test: lint
 	$(PY) -m pytest -q -n 2 --dist loadscope --durations=15
 
+# the site (docs/, mkdocs.yml) into site/, warnings as errors; `mkdocs serve` to read it live
+docs: $(VENV)/.test
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.tutorial_loop
 	$(PY) -m benchmarks.sweep_preset
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) site build dist src/*.egg-info .pytest_cache .hypothesis
 	find src tests benchmarks -name __pycache__ -prune -exec rm -rf {} +   # numba caches too

@@ -11,8 +11,8 @@
 4. Save the model with its feature settings, load it back, and classify a
    clip it has never heard.
 
-Run ``python examples/sound_of_ai.py`` (``--clips-per-class 8 --epochs 20`` for a
-quick run; ``--folder DIR`` keeps the WAV files). Needs the ``audio`` and ``io``
+Run ``python examples/sound_of_ai.py`` (``--quick``: 8 clips per class and 20 epochs;
+``--folder DIR`` keeps the WAV files). Needs the ``audio`` and ``io``
 extras: ``pip install 'numnet[audio,io]'``.
 """
 
@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--folder", type=Path, help="write the clips here (default: a temp dir)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run: 8 clips per class, 20 epochs")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.clips_per_class, args.epochs = 8, 20
     rng = np.random.default_rng(args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:

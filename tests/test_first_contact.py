@@ -17,12 +17,13 @@ import numnet  # noqa: E402
 from numnet import MLP, datasets, fit, optimizers  # noqa: E402
 from numnet.cli import _build_cli  # noqa: E402
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+# the guide's first classifier (docs/training.md)
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "training.md"
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
 def _python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", README.read_text(), re.S | re.M)
+    return re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), re.S | re.M)
 
 
 def _env() -> dict[str, str]:
@@ -164,7 +165,7 @@ def test_network_seed_makes_fit_repeatable():
     assert again == twin                    # later fits continue the network's stream
 
 
-def test_readme_classifier_example_repeats_across_runs(tmp_path):
+def test_guide_classifier_example_repeats_across_runs(tmp_path):
     block = next(b for b in _python_blocks() if "accuracy" in b and "fit(" in b)
     runs = [subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=_env(),
                            capture_output=True, text=True, check=True).stdout
@@ -191,17 +192,7 @@ def test_metadata_is_loaded_with_the_network(tmp_path):
     assert MLP(2, [3], 1).metadata == {}
 
 
-# 10. every README block runs as written ------------------------------------------------------
-
-@pytest.mark.parametrize("index", range(len(_python_blocks())))
-def test_readme_python_block_runs_alone(index, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    code = _python_blocks()[index]
-    # a block that imports an extra's library (scikit-learn, onnxruntime, soundfile...) runs
-    # where it is installed
-    for name in sorted(set(re.findall(r"^\s*(?:from|import) (\w+)", code, re.M)) - {"numnet"}):
-        pytest.importorskip(name)
-    exec(compile(code, f"README.md python block {index + 1}", "exec"), {"__name__": "__main__"})
+# 10. every documented block runs as written: tests/test_docs.py
 
 
 # 11. the tutorial's methods on one example: fast path == general path --------------------
