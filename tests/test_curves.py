@@ -81,7 +81,7 @@ def test_a_curve_of_a_data_file(tmp_path):
 
 @pytest.mark.parametrize("args, code, says", [
     (["one_minus_x", "--vary", "hidden", "--values", "1,2", "--hidden", "3"], 2,
-     "what the curve varies"),
+     "varies hidden layers: give its values with --values"),
     (["one_minus_x", "--vary", "n_samples", "--values", "10,many"], 2, "comma-separated ints"),
     (["no_such_set", "--vary", "n_samples", "--values", "10,20"], 1,
      "neither a built-in data set nor a file"),
