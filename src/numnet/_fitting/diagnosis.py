@@ -126,10 +126,9 @@ def _probe_block(net: Network, X: np.ndarray, Y: np.ndarray, lossfn: Loss,
     loss = loss_from(net, P, cache, Y, lossfn)
     if not saturation:
         return Probe(loss, 0.0, 0.0)
-    pinned = _saturated_share(net.output_activation, P, rows=True)
-    pairs = list(zip(cache[:-1], net.activation_fns[:-1], strict=True))
-    hidden = [_saturated_share(act.name, layer.A) for layer, act in pairs]
-    dead = [float(np.mean(~(layer.A > 0).any(axis=0))) for layer, act in pairs
+    *hidden, pinned = _layer_shares(net, P, cache)
+    dead = [float(np.mean(~(layer.A > 0).any(axis=0)))
+            for layer, act in zip(cache[:-1], net.activation_fns[:-1], strict=True)
             if act.name == "relu"]
     return Probe(loss, pinned, max(hidden, default=0.0), max(dead, default=0.0))
 
@@ -311,14 +310,13 @@ DEEP_SQUASHING = 3
 STILL_SATURATED = 0.1
 
 
-def _layer_shares(net: Network, X: np.ndarray) -> tuple[list[float], list[LayerCache]]:
-    """Each layer's saturated share on validated ``X`` (n, num_inputs), as :func:`probe`
-    counts them (a hidden layer's units; the output layer's rows with every output at a
-    bound), and the forward pass's cache."""
-    P, cache = net.forward_train(X)
+def _layer_shares(net: Network, P: np.ndarray, cache: list[LayerCache]) -> list[float]:
+    """Each layer's saturated share in a forward pass (``P`` (n, num_outputs) and its
+    ``cache``): a hidden layer's units, then the output layer's rows with every output at
+    a bound."""
     shares = [_saturated_share(act.name, layer.A)
               for layer, act in zip(cache[:-1], net.activation_fns[:-1], strict=True)]
-    return [*shares, _saturated_share(net.output_activation, P, rows=True)], cache
+    return [*shares, _saturated_share(net.output_activation, P, rows=True)]
 
 
 def _centred_std(name: str, fan_in: int, fan_out: int) -> float:
@@ -361,7 +359,8 @@ def weights_cause(net: Network, X: np.ndarray, batch_size: int = 1) -> str | Non
     spread = rows.std(axis=0)
     standardised = ((rows - rows.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
                     ).astype(net.dtype, copy=False)
-    shares, cache = _layer_shares(net, standardised)
+    P, cache = net.forward_train(standardised)
+    shares = _layer_shares(net, P, cache)
     k = int(np.argmax(shares))
     if shares[k] < STILL_SATURATED:
         return None                     # standardised features free the units: theirs the cause
