@@ -249,7 +249,7 @@ def test_every_executor_refuses_a_count_of_workers_that_is_not_positive(count):
 def test_dask_refuses_negative_retries():
     pytest.importorskip("distributed")
     from numnet.experiments import DaskExecutor
-    with pytest.raises(ValueError, match=r"^retries must be an integer >= 0, got -1$"):
+    with pytest.raises(ValueError, match=r"^retries must be a non-negative integer, got -1$"):
         DaskExecutor("tcp://127.0.0.1:1", retries=-1)
 
 

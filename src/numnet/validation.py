@@ -21,6 +21,8 @@ __all__ = [
     "check_features",
     "check_targets",
     "check_labels",
+    "ParameterError",
+    "check_count",
     "check_positive_int",
     "check_nonnegative_int",
     "check_bool",
@@ -300,24 +302,48 @@ def check_consistent_length(*arrays: Sequence, names: Sequence[str] = ("X", "y")
         raise ValueError(f"inputs have different numbers of samples ({detail}); they must match")
 
 
-def check_positive_int(value: Any, name: str, hint: str = "") -> int:
-    """An int >= 1 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}{hint}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}{hint}")
+class ParameterError(ValueError, TypeError):
+    """An argument outside what it accepts (wrong type or out of range).
+
+    Both a ``ValueError`` and a ``TypeError``, so that ``except ValueError`` and
+    ``except TypeError`` each catch it, whichever a caller expects (scikit-learn's
+    ``InvalidParameterError`` is built the same way).
+    """
+
+
+def check_count(value: Any, name: str, least: int = 1, hint: str = "") -> int:
+    """An integer of at least ``least`` (bools refused), as an ``int``; else a
+    :class:`ParameterError` naming ``name`` and the value.
+
+    Parameters
+    ----------
+    value : Any
+        What the caller passed: a Python or NumPy integer.
+    name : str
+        The argument's name as the caller spells it, e.g. ``"workers"`` or ``"--workers"``.
+    least : int, default 1
+        The smallest count allowed: 1 for sizes and workers, 0 for retries or patience.
+    hint : str, default ""
+        Text appended to the message, e.g. what to give instead.
+    """
+    if type(value) is int and value >= least:      # the common case, without ABC checks
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < least:
+        what = {1: "a positive integer", 0: "a non-negative integer"}.get(
+            least, f"an integer >= {least}")
+        raise ParameterError(f"{name} must be {what}, got {value!r}{hint}")
     return int(value)
+
+
+def check_positive_int(value: Any, name: str, hint: str = "") -> int:
+    """An int >= 1 (bools refused): :func:`check_count` with ``least=1``."""
+    return check_count(value, name, 1, hint)
 
 
 def check_nonnegative_int(value: Any, name: str) -> int:
-    """An int >= 0 (bools refused)."""
-    if type(value) is int and value >= 0:      # the common case, without ABC checks
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    """An int >= 0 (bools refused): :func:`check_count` with ``least=0``."""
+    return check_count(value, name, 0)
 
 
 def check_bool(value: Any, name: str) -> bool:

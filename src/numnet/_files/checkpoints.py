@@ -13,11 +13,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from numnet._fitting import Callback, Resume, Run
 from numnet.network import Network
-from numnet.validation import check_positive_int
+from numnet.validation import check_count, check_positive_int
 
 from .decode import _check_rng_state, _read, check_preprocessing
 from .encode import _encode_state, _model_document, _plain_json, _write
@@ -65,8 +63,7 @@ def save_checkpoint(path: str | os.PathLike[str], net: Network, *,
         If :func:`load_checkpoint` would refuse the file (see :func:`save`);
         nothing is written then.
     """
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+    epoch = check_count(epoch, "epoch", least=0)
     for value, name in ((optimizer_state, "optimizer_state"), (history, "history"),
                         (rng_state, "rng_state")):
         if not isinstance(value, dict):

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from numnet.validation import check_nonnegative_float, check_positive_float
+from numnet.validation import check_count, check_nonnegative_float, check_positive_float
 
 from .diagnosis import advice
 from .run import Run
@@ -360,12 +360,10 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be a non-negative int, got {patience!r}")
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
         self.monitor = monitor
-        self.patience = patience
+        self.patience = check_count(patience, "patience", least=0)
         self.min_delta = check_nonnegative_float(min_delta, "min_delta")
         self.mode = mode
         self.restore_best_weights = restore_best_weights

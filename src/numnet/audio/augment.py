@@ -24,6 +24,7 @@ import librosa
 import numpy as np
 
 from numnet.engine.threads import limit_blas
+from numnet.validation import check_count
 
 from .clips import as_path, load_clip
 from .extract import _describe
@@ -81,11 +82,7 @@ class Augment:
             raise ValueError(f"Augment stretch must be below 1 (the rate is drawn in "
                              f"[1 - stretch, 1 + stretch]), got {self.stretch!r}")
         for name in ("copies", "random_state"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
-                    value < (1 if name == "copies" else 0):
-                raise ValueError(f"Augment {name} must be an integer >= "
-                                 f"{1 if name == 'copies' else 0}, got {value!r}")
+            check_count(getattr(self, name), f"Augment {name}", least=1 if name == "copies" else 0)
 
     def effects(self) -> dict[str, float | None]:
         """The effects' fields and values (None: not applied)."""

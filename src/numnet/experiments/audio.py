@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from numnet.terminal import printable
+from numnet.validation import check_count
 
 #: How a sweep's ``data`` names an audio folder (as ``numnet train`` does).
 AUDIO_PREFIX = "audio:"
@@ -175,9 +176,7 @@ def check_augment(factors: Iterable[Mapping[str, Sequence[Any]]], data: Any,
                              "values too, e.g. augment=['none', 'noise=20'] (--augment "
                              "noise=20)")
         for n in copies:
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"augment_copies values are whole numbers of copies >= 1, "
-                                 f"got {n!r}")
+            check_count(n, "each augment_copies value")
         for spec in specs:
             if spec != NO_AUGMENT:
                 audio.Augment.parse(spec, copies=int(copies[0]))    # its one-line ValueError

@@ -28,6 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from numnet.validation import check_count
+
 from .runs import RunSpec, empty_result, execute_run, spelled
 
 Result = dict[str, Any]
@@ -111,15 +113,6 @@ def refuse_unguarded_main(starts: str) -> None:
         return
     raise RuntimeError(f"{script} line {top.f_lineno} starts {starts} when the script runs, "
                        f"and each worker runs the script again as it starts: {fix}")
-
-
-def check_count(name: str, value: Any, least: int = 1) -> None:
-    """A ValueError unless ``value`` (the argument ``name``) is None or an integer of at
-    least ``least``: a count of workers (1) or of retries (0)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or value < least):
-        what = "a positive integer" if least == 1 else f"an integer >= {least}"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 def run_single_threaded(spec: RunSpec) -> Result:
@@ -251,7 +244,8 @@ class ProcessExecutor:
     """
 
     def __init__(self, max_workers: int | None = None, context: str | None = None) -> None:
-        check_count("max_workers", max_workers)
+        if max_workers is not None:
+            check_count(max_workers, "max_workers")
         if context == "fork":
             raise ValueError("context='fork' is unsafe with numba and BLAS threads; "
                              "use 'forkserver' or 'spawn'")
@@ -408,9 +402,9 @@ class DaskExecutor:
                               "pip install 'numnet[dask]'") from exc
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        check_count("n_workers", n_workers)
-        check_count("retries", retries, least=0)
-        self.timeout, self.retries = float(timeout), retries
+        if n_workers is not None:
+            check_count(n_workers, "n_workers")
+        self.timeout, self.retries = float(timeout), check_count(retries, "retries", least=0)
         self._owned: list[Any] = []       # what close() closes: what this executor opened
         if isinstance(scheduler, distributed.Client):
             self.client = scheduler
@@ -577,7 +571,8 @@ def get_executor(executor: str | Executor = "serial", *, scheduler: Any = None,
     """
     if isinstance(executor, Executor):
         return executor
-    check_count("workers", workers)
+    if workers is not None:
+        check_count(workers, "workers")
     if scheduler is not None:
         if executor not in ("dask", "serial"):
             raise ValueError(f"a scheduler address runs on Dask; drop executor={executor!r} "

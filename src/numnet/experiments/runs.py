@@ -31,6 +31,7 @@ import numnet
 from numnet import MLP, History, fit
 from numnet.baselines import MARGIN, learned_nothing
 from numnet.training import TrainingWarning
+from numnet.validation import check_count
 
 from .audio import AUDIO_PREFIX, AUGMENT_FACTORS, AudioClips, is_audio, read_folder, run_sets
 from .plugins import Plugins
@@ -101,11 +102,9 @@ def one_minus_x_grid(n_samples: int = 100, random_state: int | np.random.Generat
     X, y : ndarray of shape (n_samples, 1)
         The inputs ``x`` and the targets ``1 - x``.
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
-            or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = check_count(n_samples, "n_samples")
     rng = np.random.default_rng(random_state)
-    X = rng.permutation(np.arange(int(n_samples)) / float(n_samples)).reshape(-1, 1)
+    X = rng.permutation(np.arange(n_samples) / float(n_samples)).reshape(-1, 1)
     return X, 1.0 - X
 
 

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from numnet import fit
+from numnet.validation import check_count
 
 from .audio import check_augment, is_audio
 from .executors import (
     Executor,
     SerialExecutor,
-    check_count,
     get_executor,
     refuse_unguarded_main,
     starts_processes,
@@ -163,23 +163,17 @@ class SweepResults:
         return aggregate(self.to_frame())
 
 
-def _integer(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def seeds_of(seeds: Sequence[int] | None, repeats: int | None) -> Sequence[int]:
     """The seeds of a sweep: ``seeds``, or ``range(repeats)`` (never made into a list)."""
     if seeds is not None and repeats is not None:
         raise ValueError(f"give {spelled('seeds= or repeats=', 'seeds or repeats')}, not both")
     if repeats is not None:
-        if not _integer(repeats) or repeats < 1:
-            raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-        return range(int(repeats))
+        return range(check_count(repeats, "repeats"))
     if seeds is None:
         return [0]
     seeds = [int(seeds)] if isinstance(seeds, (int, np.integer)) else list(seeds)
-    if not all(_integer(s) and s >= 0 for s in seeds):
-        raise ValueError(f"seeds must be non-negative integers, got {seeds!r}")
+    for s in seeds:
+        check_count(s, "each seed", least=0, hint=f" in seeds {seeds!r}")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds repeat a value: {seeds}")
     if not seeds:
@@ -208,8 +202,8 @@ def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
 def check_size(grids: list[Grid], seeds: Sequence[int], max_runs: int | None) -> int:
     """The number of runs, counted without making the settings; :class:`SweepTooLarge`
     above ``max_runs`` (None: no limit)."""
-    if max_runs is not None and (not _integer(max_runs) or max_runs < 1):
-        raise ValueError(f"max_runs must be a positive integer, got {max_runs!r}")
+    if max_runs is not None:
+        check_count(max_runs, "max_runs")
     # Counting past the limit (in constant memory) lets a refusal say the exact count.
     stop = None if max_runs is None else max(max_runs // len(seeds), _EXACT_COUNT)
     settings, exact = count_settings(grids, stop_after=stop)
@@ -333,7 +327,8 @@ def sweep(grid: GridLike, data: Any = "one_minus_x", *, seeds: Sequence[int] | N
     loads = worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
                            here=_here(executor, scheduler))
     total = check_size(grids, seed_list, max_runs)
-    check_count("workers", workers)
+    if workers is not None:
+        check_count(workers, "workers")
     starts = starts_processes(executor, scheduler)
     if starts is not None:          # before any folder, store or data: one line
         refuse_unguarded_main(starts)
