@@ -30,7 +30,7 @@ LIMIT = 60.0     # seconds: the issue's bound on a 2-core machine
 
 
 def run(backend: str, out: Path) -> float:
-    cmd = [sys.executable, "-m", "numnet.experiments.command", "--preset", "tutorial",
+    cmd = [sys.executable, "-m", "numnet", "sweep", "--preset", "tutorial",
            "--backend", backend, "--out", str(out), "--no-progress"]
     began = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ))

@@ -423,7 +423,7 @@ def test_committed_tutorial_report_states_its_own_numbers():
 def _invoke(*args):
     from click.testing import CliRunner
 
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     return CliRunner().invoke(sweep_command, list(args), catch_exceptions=False)
 
 

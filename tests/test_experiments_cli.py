@@ -72,7 +72,8 @@ def test_noisy_spirals_flip_a_sixth_of_the_labels():
 def test_the_preset_help_states_the_presets_own_widths_and_rates(monkeypatch):
     from click.testing import CliRunner
 
-    from numnet.experiments import Grid, capacity_preset, command, learning_rate_preset
+    from numnet.cli import sweep as command
+    from numnet.experiments import Grid, capacity_preset, learning_rate_preset
     text = " ".join(CliRunner().invoke(command.sweep_command, ["--help"]).output.split())
     widths = [layers[0] for layers in capacity_preset().grids[0].factors["hidden_layers"]]
     rates = learning_rate_preset().grids[0].factors["learning_rate"]

@@ -134,7 +134,7 @@ def test_a_killed_driver_restarted_completes_every_run_exactly_once(tmp_path):
 
 def test_ctrl_c_stops_the_sweep_without_recording_a_cut_short_run(tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "numnet.experiments.command", "--data", "sine", "--hidden",
+    cmd = [sys.executable, "-m", "numnet", "sweep", "--data", "sine", "--hidden",
            "64,64", "--n-samples", "2000", "--batch-size", "16", "--epochs", "5",
            "--repeats", str(SLOW_SEEDS), "--out", str(out), "--no-progress"]
     driver = subprocess.Popen(cmd, env=env(), stderr=subprocess.PIPE, text=True)
@@ -190,7 +190,7 @@ def test_a_killed_dask_worker_still_yields_every_run_exactly_once(tmp_path):
 def test_a_local_cluster_sweep_from_the_command_line(tmp_path):
     from click.testing import CliRunner
 
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     result = CliRunner().invoke(sweep_command, [
         "--hidden", "2", "--n-samples", "20", "--epochs", "2", "--repeats", "2",
         "--backend", "dask", "--workers", "1", "--out", str(tmp_path), "--no-progress"],

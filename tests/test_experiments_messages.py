@@ -115,7 +115,7 @@ def test_a_worker_killed_in_a_run_still_says_to_run_the_sweep_again():
 
 def test_an_unanswered_scheduler_names_timeout_as_its_caller_gave_it(tmp_path):
     pytest.importorskip("distributed")
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     with pytest.raises(RuntimeError, match=r"wait longer with timeout=\)$") as python:
         sweep({"hidden_layers": [[1]]}, executor="dask", scheduler="tcp://127.0.0.1:1",
               timeout=1, progress=False)
@@ -127,7 +127,7 @@ def test_an_unanswered_scheduler_names_timeout_as_its_caller_gave_it(tmp_path):
 
 
 def test_fit_arguments_a_sweep_sets_are_refused_in_the_callers_words(tmp_path):
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     with pytest.raises(ValueError, match=r"^fit_kwargs cannot set 'random_state': each run "
                                          r"is seeded from its seed; give seeds= or repeats=$"):
         sweep({"hidden_layers": [[1]]}, fit_kwargs={"random_state": 1}, progress=False)
@@ -145,7 +145,7 @@ def test_fit_arguments_a_sweep_sets_are_refused_in_the_callers_words(tmp_path):
 
 
 def test_seeds_and_repeats_together_are_refused_in_the_callers_words(tmp_path):
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     with pytest.raises(ValueError, match=r"^give seeds= or repeats=, not both$"):
         sweep({"hidden_layers": [[1]]}, seeds=[0], repeats=2, progress=False)
     path = tmp_path / "sweep.json"
@@ -159,7 +159,7 @@ def test_seeds_and_repeats_together_are_refused_in_the_callers_words(tmp_path):
 
 
 def test_an_unknown_data_set_is_refused_with_what_its_caller_can_give(tmp_path):
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     with pytest.raises(ValueError, match=r"unknown data set 'foo'; .*, or pass arrays \(X, y\)$"):
         sweep({"hidden_layers": [[1]]}, data="foo", progress=False)
     result = _invoke(sweep_command, "--hidden", "1", "--data", "foo", "--out", tmp_path / "o")
@@ -169,8 +169,8 @@ def test_an_unknown_data_set_is_refused_with_what_its_caller_can_give(tmp_path):
 
 
 def test_an_object_in_a_grid_file_is_not_told_to_go_through_fit_kwargs(tmp_path):
+    from numnet.cli.sweep import sweep_command
     from numnet.experiments import Grid
-    from numnet.experiments.command import sweep_command
     with pytest.raises(ValueError, match="pass objects through fit_kwargs instead$"):
         Grid({"activation": [{"a": 1}]})
     path = tmp_path / "sweep.toml"
@@ -181,8 +181,8 @@ def test_an_object_in_a_grid_file_is_not_told_to_go_through_fit_kwargs(tmp_path)
 
 
 def test_a_fixed_value_of_what_a_curve_varies_is_refused_in_the_callers_words(tmp_path):
+    from numnet.cli.sweep import curve_command
     from numnet.experiments import curve
-    from numnet.experiments.command import curve_command
     with pytest.raises(ValueError, match="^hidden_layers is what the curve varies; give its "
                                          "values, not a fixed one$"):
         curve("one_minus_x", "hidden", [[2], [3]], hidden_layers=[3], progress=False)
@@ -198,7 +198,7 @@ def test_an_unreadable_clip_is_not_told_to_use_skip_bad(tmp_path):
     soundfile = pytest.importorskip("soundfile")
     pytest.importorskip("librosa")
     from numnet import datasets
-    from numnet.experiments.command import sweep_command
+    from numnet.cli.sweep import sweep_command
     clips, y, rate = datasets.tones(6, classes=("sine", "noise"), return_audio=True,
                                     random_state=0)
     for k, (clip, label) in enumerate(zip(clips, y, strict=True)):

@@ -30,9 +30,7 @@ The facade (``numnet/__init__.py``) gets no exception: it imports the faces
 it re-exports, so none of those may import it back (at import time that
 module would see a half-initialised package); faces the facade does not
 import (the CLI, the estimators, ONNX, ...) may use ``from numnet import ...``
-freely, as no circle closes. The CLI group registering the experiments'
-commands is likewise no exception: ``numnet.experiments.command`` imports
-the CLI's helpers from their own modules, never ``numnet.cli`` itself.
+freely, as no circle closes.
 
 Allowed circles are the edges in ``ALLOWED`` below, each with its reason; the
 list should stay short, and shrink.

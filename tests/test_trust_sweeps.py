@@ -425,10 +425,11 @@ def test_a_fit_argument_a_grid_varies_is_not_reported_as_fixed():
     {"hidden_lay\u001b[5mers": [[2]]},
 ], ids=["data-name", "factor-value", "factor-name"])
 def test_names_from_a_sweep_file_reach_the_terminal_escaped(tmp_path, config):
-    # The command's own module entry point: no stream-level escaping behind it.
+    # The command alone, without the stream-level escaping numnet's main() installs.
     grid = tmp_path / "sweep.json"
     grid.write_text(json.dumps(config))
-    result = _run([sys.executable, "-m", "numnet.experiments.command", "--grid", str(grid),
+    alone = "from numnet.cli.sweep import sweep_command; sweep_command()"
+    result = _run([sys.executable, "-c", alone, "--grid", str(grid),
                    "--epochs", "1", "--out", str(tmp_path / "out"), "--no-progress"])
     shown = result.stdout + result.stderr
     assert "\\x1b" in shown                                   # the name is there, escaped

@@ -6,9 +6,8 @@ built-in data set or a data file and saves the model, which ``evaluate``,
 derivatives of a network you describe; ``numnet compile`` readies the
 compiled kernels ahead of the first training. ``numnet --help`` lists them all.
 
-Each command lives in its own module of this package; commands defined
-elsewhere in numnet (``numnet sweep``, in :mod:`numnet.experiments.command`)
-are registered at the end of the group, one line each.
+Each command lives in its own module of this package (``numnet sweep`` and
+``numnet curve`` share :mod:`numnet.cli.sweep`).
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 __all__ = ["cli", "main"]
 
 if click is not None:
-    from numnet.experiments.command import curve_command, sweep_command
     from numnet.terminal import escape_standard_streams
 
     from ._common import clean_warnings, import_plugin
@@ -40,6 +38,7 @@ if click is not None:
     from .lr_find import lr_find_command
     from .playground import playground
     from .predict import predict
+    from .sweep import curve_command, sweep_command
     from .train import train
 
     # color=True: click would strip escape sequences off a terminal, silently changing a name

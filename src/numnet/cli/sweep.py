@@ -1,6 +1,5 @@
-"""``numnet sweep`` and ``numnet curve``: sweeps and curves on the command line
-(``numnet[cli]``); the ``numnet`` group registers them, and ``python -m
-numnet.experiments.command`` runs ``numnet sweep`` on its own."""
+"""``numnet sweep`` and ``numnet curve``: :mod:`numnet.experiments`' sweeps and curves on
+the command line (``numnet[cli]``)."""
 
 from __future__ import annotations
 
@@ -18,16 +17,14 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("numnet sweep needs click: pip install 'numnet[cli]'") from exc
 
-from numnet.terminal import one_line
-
-from .audio import check_augment, check_folder, is_audio
-from .executors import get_executor
-from .grid import Grid
-from .plugins import worker_plugins
-from .report import report_files, require_report_extras
-from .runs import FLIPPED, command_line_words, make_data_source
-from .store import StoreError, _cannot_create_in, check_store
-from .sweep import (
+from numnet.experiments.audio import check_augment, check_folder, is_audio
+from numnet.experiments.executors import get_executor
+from numnet.experiments.grid import Grid
+from numnet.experiments.plugins import worker_plugins
+from numnet.experiments.report import report_files, require_report_extras
+from numnet.experiments.runs import FLIPPED, command_line_words, make_data_source
+from numnet.experiments.store import StoreError, _cannot_create_in, check_store
+from numnet.experiments.sweep import (
     DEFAULT_MAX_RUNS,
     PRESETS,
     SweepTooLarge,
@@ -38,6 +35,7 @@ from .sweep import (
     seeds_of,
     sweep,
 )
+from numnet.terminal import one_line
 
 _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
 _CONFIG_TYPES = (("data", str, "a data set's name"), ("title", str, "text"),
@@ -573,8 +571,8 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
     training and test errors (median, 25-75% of seeds as a band) and the constant
     prediction's error, dashed; OUT/report.md says the rest.
     """
-    from .curves import CURVE_PNG, curve_grid
-    from .runs import _generator
+    from numnet.experiments.curves import CURVE_PNG, curve_grid
+    from numnet.experiments.runs import _generator
 
     _show_warnings()
     values = _curve_values(vary, values_text)
@@ -625,7 +623,7 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
                    extra=(Path(out) / CURVE_PNG,))
     if scheduler is not None or backend == "dask":
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
-    from .curves import curve
+    from numnet.experiments.curves import curve
     with _stopped_cleanly(store_path):
         result = curve(source, vary, values, seeds=seeds, hidden_layers=fixed_hidden,
                        n_samples=n_samples, learning_rate=lr, fit_kwargs=fit_kwargs,
@@ -635,8 +633,3 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
     _say_results(result, out)
     click.echo(f"curve: {one_line(Path(out) / CURVE_PNG)}")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from numnet.terminal import escape_standard_streams
-    escape_standard_streams()
-    sweep_command(color=True)
