@@ -86,6 +86,36 @@ def test_overflow_hidden_by_a_saturating_activation_is_refused(n_rows):
         net.forward(X)
 
 
+@pytest.mark.parametrize("epilogue", ["compiled", "numpy"])
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_either_bias_and_activation_pass_matches_the_reference(epilogue, output):
+    """The blocked path adds the bias and activates in one compiled pass (finish_layer), or
+    in NumPy's calls without numba or for an activation of your own."""
+    net = _net([16, 8], "tanh", output, "float32")
+    plan = inference._plan(net)
+    if epilogue == "numpy":
+        plan.codes = None
+    elif plan.codes is None:
+        pytest.skip("numba is not installed")
+    X = np.random.default_rng(4).standard_normal((plan.block_rows * 2 + 3, 5), np.float32)
+    np.testing.assert_allclose(net.forward(X), _reference(net, X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("epilogue", ["compiled", "numpy"])
+def test_an_overflow_in_one_row_of_a_late_block_is_refused(monkeypatch, epilogue):
+    """Only the last row's weighted sums overflow, hidden by sigmoid: still refused."""
+    monkeypatch.setattr(inference, "cores", lambda: 2)
+    net = _net([8], "sigmoid", "sigmoid", "float64")
+    net.weights[0][...] = 2.0
+    plan = inference._plan(net)
+    if epilogue == "numpy":
+        plan.codes = None
+    X = np.zeros((2 * inference.PARALLEL_BLOCKS * plan.block_rows + 11, 5))
+    X[-1] = 1e308
+    with pytest.raises(ValueError, match="overflow the network's arithmetic"):
+        net.forward(X)
+
+
 def test_parameters_changed_in_place_or_replaced_are_used():
     net = _net([8], "tanh", "identity", "float64")
     X = np.random.default_rng(4).standard_normal((3, 5))

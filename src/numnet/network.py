@@ -554,9 +554,10 @@ class Network:
     def _forward_checked(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """Outputs ``(n, num_outputs)`` for validated ``X``, or the ValueError of :meth:`forward`.
 
-        Floating-point overflow raises inside the pass, so an overflow hidden by
-        a saturating activation (a sigmoid of inf is a finite 1.0) is caught
-        too; the outputs are then checked once (NaN parameters propagate quietly).
+        Each layer's weighted sums are checked before its activation, so an overflow
+        hidden by a saturating activation (a sigmoid of inf is a finite 1.0) is caught
+        too; floating-point flags alone miss it when BLAS sums on threads of its own.
+        The outputs are then checked once (NaN parameters propagate quietly).
         """
         A = X
         try:
@@ -564,7 +565,9 @@ class Network:
                 for i, (W, act) in enumerate(zip(self.weights, self.activation_fns,
                                                  strict=True)):
                     b = self.biases[i] if self.biases is not None else None
-                    A = dense_forward(A, W, b, act)[1]
+                    Z, A = dense_forward(A, W, b, act)
+                    if not np.isfinite(Z).all():
+                        raise FloatingPointError
         except FloatingPointError:
             raise self._overflow_error(X, name) from None
         if not np.isfinite(A).all():

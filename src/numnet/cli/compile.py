@@ -35,7 +35,9 @@ def compile_kernels() -> Iterator[str]:
                 fit(net, X, y, batch_size=batch_size, optimizer=optimizer, epochs=1,
                     verbose=False, random_state=0)
             yield f"{what}, {dtype}"
-        MLP(2, [3], 1, dtype=dtype, random_state=0).forward(X[:1])
+        net = MLP(2, [3], 1, dtype=dtype, random_state=0)
+        net.forward(X[:1])                                      # a few rows: one call
+        net.forward(np.zeros((engine.inference.FEW_ROWS_WORK, 2)))   # many: block by block
         yield f"inference, {dtype}"
 
 

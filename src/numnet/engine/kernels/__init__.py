@@ -19,7 +19,9 @@ batches of one epoch, and return the same size-weighted loss sum:
 
 :func:`forward_rows` is inference for a few rows: the whole forward pass in
 one call, where NumPy would make two or three calls per layer
-(:mod:`numnet.engine.inference`).
+(:mod:`numnet.engine.inference`); :func:`finish_layer` adds a layer's bias and
+applies its activation to a block of many rows in one pass, between BLAS's
+products.
 
 Smaller helpers serve :class:`numnet.engine.BufferedRunner` between its BLAS
 products: :func:`bias_activate`, :func:`output_delta`,
@@ -65,9 +67,9 @@ from .formulas import ACTIVATION_CODES, FINGERPRINT, LOSS_CODES, LOSSES_COMPILED
 
 __all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "H_SIZE",
            "train_examples", "train_batches", "optimizer_step", "bias_activate", "output_delta",
-           "backprop_activation", "forward_rows"]
+           "backprop_activation", "forward_rows", "finish_layer"]
 
 train_examples = examples.build(FINGERPRINT)
 train_batches = batches.build(FINGERPRINT)
 optimizer_step, bias_activate, output_delta, backprop_activation = elementwise.build(FINGERPRINT)
-forward_rows = inference.build(FINGERPRINT)
+forward_rows, finish_layer = inference.build(FINGERPRINT)

@@ -46,6 +46,18 @@ def dot_product(x, y):
     return acc
 
 
+@njit(error_model="numpy", fastmath={"reassoc"})
+def all_finite(x):
+    """Whether every value of the 1-D view ``x`` is finite: ``sum(x * 0)`` is NaN exactly
+    when one is NaN or infinite. Summed in any order, so it vectorizes (in order, the sum's
+    chain of additions made a layer's bias and activation pass six times slower)."""
+    zero = x.dtype.type(0.0)
+    acc = zero
+    for j in range(x.shape[0]):
+        acc += x[j] * zero
+    return acc == acc
+
+
 @njit(error_model="numpy")
 def sum_of_squared_weights(params, sizes, w_off):
     """``sum(W ** 2)`` over every weight matrix (biases excluded), in float64."""

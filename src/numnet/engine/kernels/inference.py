@@ -1,4 +1,6 @@
-"""A few rows through the network in one compiled call: :func:`forward_rows`."""
+"""Inference kernels: a few rows through the network in one compiled call
+(:func:`forward_rows`), and a layer's bias and activation over a block of many rows
+in one pass (:func:`finish_layer`)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import strided_max
-from .formulas import SOFTMAX, activate
+from .core import all_finite, strided_max
+from .formulas import SOFTMAX, activate, activate_range
 
 
-def build(fingerprint: int) -> Any:
-    """Compile (or load from cache) :func:`forward_rows`.
+def build(fingerprint: int) -> tuple[Any, Any]:
+    """Compile (or load from cache) :func:`forward_rows` and :func:`finish_layer`.
 
     ``fingerprint`` (:data:`.formulas.FINGERPRINT`) is in the kernel's closure,
     so that numba's disk cache of it is keyed on the formulas it compiles in.
@@ -77,5 +79,36 @@ def build(fingerprint: int) -> Any:
                 out[s, j] = A[last + j]
         return 0
 
-    return forward_rows
+    @njit(cache=True, error_model="numpy", nogil=True)   # threads run blocks side by side
+    def finish_layer(Z, b, A, code):
+        """``Z += b`` (unless ``b`` is empty), then ``A = f(Z)``, in one pass over a block of
+        rows while it is in cache; returns 1, leaving ``A`` unfinished, when a weighted sum
+        is NaN or infinite (an overflow a saturating activation would hide), else 0.
+
+        ``Z``, ``A``: C-contiguous ``(n, m)``; ``A`` may be ``Z`` itself (relu, identity).
+        """
+        _ = fingerprint                 # part of numba's cache key: see .formulas
+        cast = Z.dtype.type
+        n, m = Z.shape
+        for s in range(n):
+            z = Z[s]                                    # a view: its loops vectorize
+            if b.shape[0] > 0:
+                for j in range(m):
+                    z[j] += b[j]
+            if not all_finite(z):
+                return 1
+        if code != SOFTMAX:
+            activate_range(Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
+            return 0
+        for s in range(n):
+            mx = strided_max(Z[s], 0, 1, m)
+            total = cast(0.0)
+            for j in range(m):
+                A[s, j] = np.exp(Z[s, j] - mx)
+                total += A[s, j]
+            for j in range(m):
+                A[s, j] = A[s, j] / total
+        return 0
+
+    return forward_rows, finish_layer
 
