@@ -220,6 +220,28 @@ def test_finite_inputs_that_overflow_are_a_clear_value_error(entry):
     np.testing.assert_array_equal(net.flat_parameters, before)
 
 
+@pytest.mark.parametrize("entry", ["forward", "predict_proba", "evaluate", "fit",
+                                   "fit validation_data", "tutorial forward_propagate"])
+def test_one_overflowing_row_among_many_is_refused_when_blas_sums_on_threads(entry):
+    """tanh and sigmoid turn an infinite weighted sum into a finite 1.0, and BLAS's own
+    threads do not report the overflow to the caller's floating-point flags: each layer's
+    sums are checked themselves. (Before, 100,000 rows with one overflowing gave numbers.)"""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    net = MLP(2, [3], 1, activation="tanh", output_activation="sigmoid", random_state=0)
+    X = np.zeros((100_000, 2))
+    X[-1] = OVERFLOWING[0]
+    y = np.zeros((len(X), 1))
+    calls = {"forward": lambda: net.forward(X), "predict_proba": lambda: net.predict_proba(X),
+             "evaluate": lambda: net.evaluate(X, y),
+             "fit": lambda: fit(net, X, y, epochs=1, verbose=False),
+             "fit validation_data": lambda: fit(net, X[:10], y[:10], epochs=1, verbose=False,
+                                                validation_data=(X, y)),
+             "tutorial forward_propagate": lambda: net.forward_propagate(X)}
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        with pytest.raises(ValueError, match=r"1\.7e\+308 overflow the network's arithmetic"):
+            calls[entry]()
+
+
 def test_the_example_hypothesis_found_gives_a_number_or_the_error():
     outcomes = set()
     for seed in range(20):                 # weights above ~1.06 overflow, smaller ones do not
