@@ -41,7 +41,8 @@ def build(fingerprint: int) -> Any:
         right after ``dA_prev[k] = dZ . W_i[k]`` has used it, so the update order
         per parameter is the reference's. ``rate > 0`` says the weights' update is
         exactly ``w -= rate * g`` (the optimizer's ``linear_rate()``), which is
-        then written out so that it vectorizes.
+        then written out so that it vectorizes, in the same pass over ``W_i[k]``
+        as the dot product that sends the error back.
         """
         _ = fingerprint                 # part of numba's cache key: see .formulas
         cast = params.dtype.type
@@ -129,14 +130,25 @@ def build(fingerprint: int) -> Any:
                     a_k = A[ps + k]
                     wk = wo + k * n_o
                     w = params[wk:wk + n_o]
+                    if rate > 0:                        # exactly w -= rate * a_k dZ
+                        step = rate_c * a_k
+                        if i == 0:
+                            for j in range(n_o):
+                                w[j] -= step * d[j]
+                            continue
+                        # one pass over W[k]: dA_prev[k] = dZ . W[k] with each old weight
+                        # read just before it is updated. Two passes (dot_product, then the
+                        # update) read wide layers twice: MLP(1, [1024] * 5, 1) took 3.0 ms
+                        # per example in float32 and 6.2 in float64, one pass 2.2 and 5.5.
+                        acc = zero
+                        for j in range(n_o):
+                            acc += w[j] * d[j]
+                            w[j] -= step * d[j]
+                        D[ps + k] = acc * derivative(prev_act, Z[ps + k], A[ps + k], cast)
+                        continue
                     if i > 0:                           # dA_prev[k] = dZ . W[k], old W[k]
                         D[ps + k] = (dot_product(d, w)
                                      * derivative(prev_act, Z[ps + k], A[ps + k], cast))
-                    if rate > 0:                        # exactly w -= rate * a_k dZ
-                        step = rate_c * a_k
-                        for j in range(n_o):
-                            w[j] -= step * d[j]
-                        continue
                     if not (has1 or has2 or l2 > 0):
                         for j in range(n_o):            # dW[k, j] = a_k dZ[j]
                             w[j] = apply(opt, h, w[j], a_k * d[j], zero, zero)[0]
