@@ -80,6 +80,20 @@ def strided_max(Z, start, stride, count):
 
 
 @njit(error_model="numpy")
+def softmax_rows(Z, A):
+    """``A[s] = exp(Z[s] - max Z[s]) / sum`` for each row ``s`` of ``Z`` (n, m)."""
+    n, m = Z.shape
+    for s in range(n):
+        mx = strided_max(Z[s], 0, 1, m)
+        total = Z.dtype.type(0.0)
+        for j in range(m):
+            A[s, j] = np.exp(Z[s, j] - mx)
+            total += A[s, j]
+        for j in range(m):
+            A[s, j] = A[s, j] / total
+
+
+@njit(error_model="numpy")
 def logsumexp(Z, start, stride, count):
     """``(mx, log(sum(exp(z - mx))))`` over Z[start], Z[start + stride], ... (count values)."""
     mx = strided_max(Z, start, stride, count)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numba import njit
 
-from .core import column_sums, logsumexp, step_all, strided_max
+from .core import column_sums, logsumexp, softmax_rows, step_all
 from .formulas import (
     SOFTMAX,
     activate_range,
@@ -54,17 +53,10 @@ def build(fingerprint: int) -> tuple[Any, Any, Any, Any]:
             for s in range(n):
                 for j in range(m):
                     Z[s, j] += b[j]
-        if code != SOFTMAX:
-            activate_range(Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
+        if code == SOFTMAX:
+            softmax_rows(Z, A)
         else:
-            for s in range(n):
-                mx = strided_max(Z[s], 0, 1, m)
-                total_e = cast(0.0)
-                for j in range(m):
-                    A[s, j] = np.exp(Z[s, j] - mx)
-                    total_e += A[s, j]
-                for j in range(m):
-                    A[s, j] = A[s, j] / total_e
+            activate_range(Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
 
     @njit(cache=True, error_model="numpy")
     def output_delta(Z, A, Y, D, loss, code, db):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import all_finite, strided_max
+from .core import all_finite, softmax_rows, strided_max
 from .formulas import SOFTMAX, activate, activate_range
 
 
@@ -97,17 +97,10 @@ def build(fingerprint: int) -> tuple[Any, Any]:
                     z[j] += b[j]
             if not all_finite(z):
                 return 1
-        if code != SOFTMAX:
+        if code == SOFTMAX:
+            softmax_rows(Z, A)
+        else:
             activate_range(Z.reshape(-1), A.reshape(-1), 0, n * m, code, cast)
-            return 0
-        for s in range(n):
-            mx = strided_max(Z[s], 0, 1, m)
-            total = cast(0.0)
-            for j in range(m):
-                A[s, j] = np.exp(Z[s, j] - mx)
-                total += A[s, j]
-            for j in range(m):
-                A[s, j] = A[s, j] / total
         return 0
 
     return forward_rows, finish_layer
