@@ -63,13 +63,16 @@ COUNTS = [
 ]
 
 
-@pytest.mark.parametrize("call, name, least", COUNTS, ids=[c[1] for c in COUNTS])
-@pytest.mark.parametrize("value", BAD + ["least - 1"], ids=repr)
-def test_a_count_that_is_not_one_is_refused_naming_it(call, name, least, value):
-    if value is None and name in ("batch_size", "repeats", "max_runs", "workers", "max_workers"):
-        pytest.skip("None means the default here")
-    if value == "least - 1":
-        value = least - 1
+# None is the default of these (full batch, no limit, as many as the cores), not a bad count
+NONE_ALLOWED = {"batch_size", "repeats", "max_runs", "workers", "max_workers"}
+CASES = [(call, name, value if value != "least - 1" else least - 1)
+         for call, name, least in COUNTS for value in BAD + ["least - 1"]
+         if not (value is None and name in NONE_ALLOWED)]
+
+
+@pytest.mark.parametrize("call, name, value", CASES,
+                         ids=[f"{name}={value!r}" for _, name, value in CASES])
+def test_a_count_that_is_not_one_is_refused_naming_it(call, name, value):
     with pytest.raises(ParameterError, match=rf"^{name} must be .*, got {re.escape(repr(value))}"):
         call(**{name: value})
 
