@@ -61,9 +61,10 @@ logger = logging.getLogger(__name__)
 # (Vorbis, Opus), MP3, AIFF, AU, CAF. Kept equal to numnet.cli.predict.AUDIO_SUFFIXES.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
                     ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64")
-# How to skip bad files, as the caller spells it: the command line's option or the argument.
-_SKIP_HINTS = {True: "skip unreadable clips with --skip-bad",
-               False: "skip unreadable clips with skip_bad=True"}
+# How to skip bad files, as the caller spells it: the command line's option or the argument
+# (a sweep, which reads every clip, replaces either with its own advice).
+SKIP_HINTS = {True: "skip unreadable clips with --skip-bad",
+              False: "skip unreadable clips with skip_bad=True"}
 
 
 def _called_from_cli(depth: int = 2) -> bool:
@@ -275,7 +276,7 @@ def _load_folder(path: str | os.PathLike, settings: SettingsLike, skip_bad: bool
                  progress: bool | None, cache: CacheLike, cli: bool) -> FolderFeatures:
     """:func:`load_folder`, its messages worded for the command line (``cli``) or Python."""
     s = as_settings(settings)
-    hint = _SKIP_HINTS[cli]
+    hint = SKIP_HINTS[cli]
     root = _check_folder(as_path(path))
     parts = split_folders(root)
     if parts is not None:

@@ -39,8 +39,6 @@ NO_AUGMENT = "none"
 TEST_SHARE = 0.2
 
 Arrays = tuple[np.ndarray, np.ndarray]
-# numnet.audio's advice on an unreadable clip: to skip such clips, which a sweep cannot.
-_SKIP_HINTS = ("skip unreadable clips with skip_bad=True", "skip unreadable clips with --skip-bad")
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,7 @@ def read_folder(data: str) -> tuple[Arrays, Arrays | None, Arrays | None, AudioC
         return _read(audio, folder)
     except audio.AudioError as exc:     # its advice names skip_bad, which sweeps do not take
         problem = exc.problem
-        for hint in _SKIP_HINTS:
+        for hint in audio.folders.SKIP_HINTS.values():
             problem = problem.replace(hint, "a sweep reads every clip: fix or remove it")
         if problem == exc.problem:
             raise
