@@ -8,13 +8,15 @@ same for the ReLU family. :func:`default_for` picks one from the activation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from .validation import check_name
 
-__all__ = ["INITIALIZERS", "get_initializer", "default_for", "check_random_state"]
+__all__ = ["INITIALIZERS", "get_initializer", "default_for", "weight_std", "RELU_FAMILY",
+           "check_random_state"]
 
 Initializer = Callable[[int, int, np.random.Generator, np.dtype], np.ndarray]
 
@@ -58,6 +60,26 @@ def uniform_symmetric(fan_in: int, fan_out: int, rng: np.random.Generator,
     return rng.uniform(-1.0, 1.0, (fan_in, fan_out)).astype(dtype, copy=False)
 
 
+def weight_std(name: str, fan_in: int, fan_out: int) -> float:
+    """The standard deviation of the weights a Glorot or He initializer draws.
+
+    Parameters
+    ----------
+    name : str
+        ``"glorot_uniform"``, ``"glorot_normal"``, ``"he_uniform"`` or ``"he_normal"``.
+    fan_in, fan_out : int
+        The layer's inputs and outputs.
+
+    Returns
+    -------
+    float
+        ``sqrt(2 / fan_in)`` for He, ``sqrt(2 / (fan_in + fan_out))`` for Glorot
+        (uniform and normal draws alike).
+    """
+    return math.sqrt(2.0 / fan_in) if name.startswith("he") else \
+        math.sqrt(2.0 / (fan_in + fan_out))
+
+
 def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator,
                    dtype: np.dtype) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)): Var = 2 / (fan_in + fan_out)."""
@@ -68,7 +90,7 @@ def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator,
 def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator,
                   dtype: np.dtype) -> np.ndarray:
     """N(0, 2 / (fan_in + fan_out))."""
-    std = np.sqrt(2.0 / (fan_in + fan_out))
+    std = weight_std("glorot_normal", fan_in, fan_out)
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)
 
 
@@ -80,7 +102,7 @@ def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dt
 
 def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
     """N(0, 2 / fan_in), for ReLU layers."""
-    std = np.sqrt(2.0 / fan_in)
+    std = weight_std("he_normal", fan_in, fan_out)
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype, copy=False)
 
 
@@ -95,7 +117,9 @@ INITIALIZERS: dict[str, Initializer] = {
 _ALIASES = {"uniform(-1, 1)": "uniform_symmetric", "uniform(-1,1)": "uniform_symmetric",
             "glorot": "glorot_uniform", "xavier": "glorot_uniform", "he": "he_uniform"}
 
-_RELU_FAMILY = {"relu", "leaky_relu", "elu"}
+# The hidden activations He initialisation is for, whose gradients do not vanish through
+# many layers.
+RELU_FAMILY = {"relu", "leaky_relu", "elu"}
 
 
 def default_for(activation: str) -> str:
@@ -111,7 +135,7 @@ def default_for(activation: str) -> str:
     str
         ``"he_uniform"`` for relu, leaky_relu and elu; else ``"glorot_uniform"``.
     """
-    return "he_uniform" if activation in _RELU_FAMILY else "glorot_uniform"
+    return "he_uniform" if activation in RELU_FAMILY else "glorot_uniform"
 
 
 def get_initializer(name: str) -> Initializer:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from numnet.baselines import Baseline
-from numnet.initializers import default_for
+from numnet.initializers import RELU_FAMILY, default_for, weight_std
 from numnet.losses import Loss
 from numnet.network import LayerCache, Network
 from numnet.optimizers import Optimizer
@@ -79,9 +79,6 @@ NOT_BELOW = 0.99
 # seeds 0-1, before and after 3 epochs of per-example SGD 0.1): 0.017-2 for those networks;
 # 6e-8 to 1e-5 for the tutorial's deep network MLP(1, [1024] * 5, 1).
 CONSTANT_OUTPUT = 1e-3
-
-# The hidden activations whose gradients do not vanish through many layers (ReLU's family).
-RELU_FAMILY = {"relu", "leaky_relu", "elu"}
 
 # The first layer's weight gradient against the output layer's (Frobenius norms) below
 # which the early layers are said not to learn. Measured on the same runs: 0.038-1.2 for the
@@ -319,12 +316,6 @@ def _layer_shares(net: Network, P: np.ndarray, cache: list[LayerCache]) -> list[
     return [*shares, _saturated_share(net.output_activation, P, rows=True)]
 
 
-def _centred_std(name: str, fan_in: int, fan_out: int) -> float:
-    """The standard deviation of the weights numnet's default initializer ``name`` draws."""
-    return math.sqrt(2.0 / fan_in) if name.startswith("he") else \
-        math.sqrt(2.0 / (fan_in + fan_out))
-
-
 def _signs(values: np.ndarray) -> str | None:
     """``"all positive"`` or ``"all negative"`` when ``values`` are, else None."""
     if values.size and values.min() >= 0 and values.max() > 0:
@@ -380,7 +371,7 @@ def weights_cause(net: Network, X: np.ndarray, batch_size: int = 1) -> str | Non
     inits = net.init if isinstance(net.init, list) else [net.init] * net.num_layers
     basis = hidden[k] if not output else (hidden[-1] if hidden else net.output_activation)
     default = default_for(basis)
-    centred = _centred_std(default, fan_in, fan_out)
+    centred = weight_std(default, fan_in, fan_out)
     drawn = {"uniform": "on [0, 1), all positive",
              "uniform_symmetric": "on [-1, 1), standard deviation 0.58 whatever the fan-in"}
     if inits[k] in drawn:
