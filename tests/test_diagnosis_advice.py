@@ -127,3 +127,26 @@ def test_relu_layers_on_uniform_weights_pin_the_output_and_he_is_advised():
     message, history = _warning(fixed, X, y, epochs=5)
     assert message is None
     assert history.loss[-1] < np.var(y)                   # measured 0.028 against 0.037
+
+
+def test_the_state_before_training_is_probed_from_its_copy_and_the_weights_are_kept(one_minus_x):
+    """fit keeps the parameters from before training (``begin``) and probes them only when
+    the loss says nothing was learned: the message reports that state, and the trained
+    weights are back in place afterwards."""
+    from numnet._fitting.diagnosis import begin, learned_nothing
+    from numnet.optimizers import SGD
+
+    X, y = one_minus_x
+    Y = np.asarray(y, dtype=float).reshape(len(y), 1)
+    mse = get_loss("mse")
+    net = MLP(1, [1024] * 5, 1, **TUTORIAL)
+    before = probe(net, X, Y, mse, 1)
+    started = begin(net, X, Y, mse, 1)
+    assert started.probe is None                # mse is read from the outputs: no probe yet
+    assert started.loss == pytest.approx(before.loss, rel=1e-12)
+    _warning(net, X, y, learning_rate=0.05, batch_size=1, epochs=1)   # fit's own says the same
+    trained = net.flat_parameters.copy()
+    message = learned_nothing(started, net, X, Y, mse, SGD(0.05), 1)
+    assert message is not None and "the weights saturate the units, not the features" in message
+    assert f"went from {before.loss:.4g} before training" in message
+    np.testing.assert_array_equal(net.flat_parameters, trained)

@@ -55,7 +55,7 @@ from numnet.validation import (
 )
 
 from .callbacks import Callback, CallbackList, DivergenceGuard, ProgressBar
-from .diagnosis import PROBE_SAMPLES, TrainingWarning, learned_nothing, probe
+from .diagnosis import PROBE_SAMPLES, TrainingWarning, begin, learned_nothing
 from .evaluation import (
     baseline_logs,
     check_metrics,
@@ -313,7 +313,7 @@ def fit(
                                      rng=rng, resume=resume)
         with InterruptFlag() as interrupt, np.errstate(over="ignore", invalid="ignore",
                                                         divide="ignore", under="ignore"):
-            run.start = probe(net, cast(np.ndarray, run.X_train), data.Y, data.lossfn,
+            run.start = begin(net, cast(np.ndarray, run.X_train), data.Y, data.lossfn,
                               data.batch_size)
             epochs_before = run.history.epochs
             cbs.on_train_begin(run)
@@ -448,10 +448,11 @@ def check_training_memory(net: Network, data: Data, opt: Optimizer) -> int:
     anything is allocated.
 
     Counts what training certainly holds at once (a lower bound, whichever
-    runner trains): the parameters, their gradient and the divergence guard's
-    copy; the optimizer's state (Adam: two more copies); the activations of a
-    batch (``Z`` and ``A`` or ``dL/dZ`` of every unit, per sample) or of the
-    largest set evaluated at once for the epoch's metrics; and the data.
+    runner trains): the parameters, their gradient, the divergence guard's
+    copy and the copy from before training that diagnoses a run; the
+    optimizer's state (Adam: two more copies); the activations of a batch
+    (``Z`` and ``A`` or ``dL/dZ`` of every unit, per sample) or of the largest
+    set evaluated at once for the epoch's metrics; and the data.
     Returns the bytes counted; raises ValueError naming them and what to do.
     """
     item = net.dtype.itemsize
@@ -462,7 +463,7 @@ def check_training_memory(net: Network, data: Data, opt: Optimizer) -> int:
     evaluated = max(len(data.X) if data.metrics else 0,
                     0 if data.Xv is None else len(data.Xv))
     parts = {
-        "weights, gradient and a copy": 3 * count * item,
+        "weights, gradient and two copies": 4 * count * item,
         "optimizer state": _state_copies(opt, net.dtype) * count * item,
         f"activations of a batch of {data.batch_size}": data.batch_size * per_sample,
         f"activations of {evaluated} samples evaluated at once": evaluated * per_sample,

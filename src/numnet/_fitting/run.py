@@ -14,7 +14,7 @@ from numnet.losses import Loss
 from numnet.network import Network
 from numnet.optimizers import Optimizer
 
-from .diagnosis import Probe
+from .diagnosis import Start
 from .evaluation import loss_value
 from .history import History
 
@@ -64,9 +64,9 @@ class Run:
     fit_config : dict, default {}
         The ``fit`` arguments a checkpoint stores (loss, batch size, epochs,
         shuffle, l2, dropout).
-    start : Probe or None, default None
-        The loss and saturation on the first training samples before
-        training (:class:`numnet._fitting.diagnosis.Probe`), set by ``fit``.
+    start : Start or None, default None
+        The loss on the first training samples before training, and the
+        parameters then (:class:`numnet._fitting.diagnosis.Start`), set by ``fit``.
     """
 
     net: Network
@@ -85,7 +85,7 @@ class Run:
     stop_training: bool = False
     stop_reason: str | None = None
     fit_config: dict[str, Any] = field(default_factory=dict)
-    start: Probe | None = None
+    start: Start | None = None
 
     def loss_on(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The loss of the network now on validated arrays (no update).
