@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .core import H_L2, logsumexp, step_all, strided_max, sum_of_squared_weights
+from .core import H_L2, logsumexp, strided_max, sum_of_squared_weights
 from .formulas import (
     SOFTMAX,
     activate_range,
@@ -19,6 +19,7 @@ from .formulas import (
     loss_per_sample,
     loss_scale,
     loss_value,
+    step_all,
 )
 
 

@@ -11,26 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .formulas import apply
-
 # ``hyper``: the optimizer's KernelSpec.hyper (its rule's own layout), then l2
 H_L2 = 7
 H_SIZE = 8
-
-
-@njit(error_model="numpy")
-def step_all(params, grad, rule, h, s1, s2):
-    """The rule's update over the whole flat vector (one loop per kind of state)."""
-    zero = params.dtype.type(0.0)
-    if s1.shape[0] == 0:
-        for q in range(params.shape[0]):
-            params[q] = apply(rule, h, params[q], grad[q], zero, zero)[0]
-    elif s2.shape[0] == 0:
-        for q in range(params.shape[0]):
-            params[q], s1[q], _ = apply(rule, h, params[q], grad[q], s1[q], zero)
-    else:
-        for q in range(params.shape[0]):
-            params[q], s1[q], s2[q] = apply(rule, h, params[q], grad[q], s1[q], s2[q])
 
 
 @njit(error_model="numpy", fastmath={"reassoc"})

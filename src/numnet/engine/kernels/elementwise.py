@@ -6,7 +6,7 @@ from typing import Any
 
 from numba import njit
 
-from .core import column_sums, logsumexp, softmax_rows, step_all
+from .core import column_sums, logsumexp, softmax_rows
 from .formulas import (
     SOFTMAX,
     activate_range,
@@ -18,6 +18,7 @@ from .formulas import (
     loss_per_sample,
     loss_scale,
     loss_value,
+    step_all,
 )
 
 

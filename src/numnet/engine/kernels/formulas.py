@@ -17,7 +17,9 @@ functions that dispatch on a code, so the kernels never restate a formula:
   need to know of a loss: ``loss_per_sample``, ``loss_logsumexp``,
   ``loss_fused`` (its delta is ``dL/dZ``, not ``dL/dA``);
 * ``constants(rule, hyper, t, cast)``, ``apply(rule, h, p, g, s1, s2)``,
-  ``per_step(rule)`` (whether the constants change with ``t``).
+  ``per_step(rule)`` (whether the constants change with ``t``), and
+  ``step_all(params, grad, rule, h, s1, s2)``: the update of a whole vector,
+  one loop per rule so that each vectorizes.
 
 Codes are positions in the registries (:data:`ACTIVATION_CODES`,
 :data:`LOSS_CODES`, :data:`RULE_CODES`); softmax, not elementwise, is :data:`SOFTMAX`, the one
@@ -49,7 +51,7 @@ __all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "S
            "IDENTITY", "FINGERPRINT", "activate",
            "derivative", "activate_range", "derivative_range", "loss_value", "loss_delta",
            "loss_scale", "loss_per_sample", "loss_logsumexp", "loss_fused", "constants",
-           "apply", "per_step"]
+           "apply", "per_step", "step_all"]
 
 _SCALARS: dict[int, Callable[..., Any]] = {}          # code -> scalar(z, cast)
 _DERIVATIVES: dict[int, Callable[..., Any]] = {}      # code -> scalar_derivative(z, a, cast)
@@ -192,3 +194,24 @@ def per_step(code):
 
 apply = _generate("apply", "code, h, p, g, s1, s2", _UPDATES,
                   lambda fn: [f"return {fn}(p, g, s1, s2, h)"], "return _fn0(p, g, s1, s2, h)")
+
+
+def _step_loops(fn: str) -> list[str]:
+    """``step_all``'s body for one rule: one loop per kind of state (none, one, two)."""
+    return ["zero = params.dtype.type(0.0)",
+            "if s1.shape[0] == 0:",
+            "    for q in range(params.shape[0]):",
+            f"        params[q] = {fn}(params[q], grad[q], zero, zero, h)[0]",
+            "elif s2.shape[0] == 0:",
+            "    for q in range(params.shape[0]):",
+            f"        params[q], s1[q], _ = {fn}(params[q], grad[q], s1[q], zero, h)",
+            "else:",
+            "    for q in range(params.shape[0]):",
+            f"        params[q], s1[q], s2[q] = {fn}(params[q], grad[q], s1[q], s2[q], h)"]
+
+
+# The rule is chosen once, outside the loop: with the choice made per element (apply in the
+# loop) the loop did not vectorize, and Adam over 17,226 float64 parameters took 86 µs per
+# step instead of 21 (float32: 19 instead of 8; interleaved, the same numbers either way).
+step_all = _generate("step_all", "params, grad, code, h, s1, s2", _UPDATES, _step_loops,
+                     "return")
