@@ -57,7 +57,7 @@ class FakeBlas:
 
 def test_overlapping_blocks_in_two_threads_set_once_and_restore_once_both_leave(monkeypatch):
     lib = FakeBlas(2)
-    monkeypatch.setattr(threads, "_controllers", [lib])
+    monkeypatch.setattr(threads, "_blas_controllers", lambda: [lib])
     entered, release = threading.Barrier(2), threading.Event()
     seen: list[int] = []
 
@@ -99,3 +99,35 @@ def test_training_is_bit_identical_on_one_thread_or_two(monkeypatch, dtype):
     rtol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=rtol, atol=rtol)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=rtol)
+
+
+def test_a_blas_loaded_after_the_first_block_is_limited_too():
+    """scipy's own OpenBLAS arrives with scipy.linalg (librosa and scikit-learn import it),
+    often after numnet first limited BLAS: the next block limits it as well. In a fresh
+    process, so that scipy is not loaded yet."""
+    pytest.importorskip("scipy")
+    code = """
+import sys, threadpoolctl
+from numnet.engine import threads
+def counts():
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+            if lib["user_api"] == "blas"]
+with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+    with threads.limit_blas(1):
+        first = counts()
+    assert "scipy.linalg" not in sys.modules, "scipy was loaded already"
+    import scipy.linalg
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        with threads.limit_blas(1):
+            later = counts()
+print(len(first), len(later), set(later))
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    n_first, n_later, threads_later = done.stdout.split(maxsplit=2)
+    assert int(n_later) > int(n_first)            # scipy brought a BLAS of its own
+    assert threads_later.strip() == "{1}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -53,7 +54,7 @@ def blas_threads(net: Network, batch_size: int) -> int | None:
 _lock = threading.Lock()
 _depth = 0                            # blocks inside limit_blas(1), over all threads
 _saved: list[tuple[Any, int]] = []    # (library controller, its threads before the first)
-_controllers: list[Any] | None = None
+_controllers: tuple[int, list[Any]] | None = None    # (modules imported then, controllers)
 
 
 def cores() -> int:
@@ -69,17 +70,24 @@ def can_limit_blas() -> bool:
 
 
 def _blas_controllers() -> list[Any]:
-    """threadpoolctl's controllers of the BLAS libraries loaded now ([] without it)."""
+    """threadpoolctl's controllers of the BLAS libraries loaded now ([] without it).
+
+    Finding them takes about 5 ms, so the list is kept, and made again once more
+    modules have been imported: a BLAS arrives with the extension that links it
+    (scipy's own with ``scipy.linalg``, which librosa and scikit-learn use), and a
+    list made before would leave it on all its threads.
+    """
     global _controllers
-    if _controllers is None:
+    imported = len(sys.modules)
+    if _controllers is None or _controllers[0] != imported:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
-            _controllers = []
+            found: list[Any] = []
         else:
-            _controllers = list(ThreadpoolController().select(user_api="blas")
-                                .lib_controllers)
-    return _controllers
+            found = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        _controllers = (len(sys.modules), found)
+    return _controllers[1]
 
 
 @contextlib.contextmanager
