@@ -13,6 +13,7 @@ picks a profile by name.
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 
 import numpy as np
@@ -35,6 +36,13 @@ def _profile() -> str:
 
 
 settings.load_profile(_profile())
+
+# The tests of Ctrl-C send SIGINT to the suite's own process and to the commands it starts.
+# A shell without job control starts a background job with SIGINT ignored, and an ignored
+# signal stays ignored in every child: take Ctrl-C as a terminal gives it, however the suite
+# was started (children then start with SIGINT at its default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # numnet.audio's feature cache goes to a folder of this run (commands started by tests
 # inherit it), never to the user's ~/.cache

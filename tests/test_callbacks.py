@@ -152,6 +152,26 @@ def test_ctrl_c_stops_at_the_end_of_the_batch_and_returns_the_history(sine):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_a_process_that_ignores_ctrl_c_trains_to_the_end(sine):
+    """Where SIGINT is ignored (a background job of a shell without job control), fit does
+    not take it over: the signal is ignored, training ends as planned, SIG_IGN stays."""
+    X, y = sine
+    net = MLP(1, [4], 1, random_state=0)
+
+    def press_ctrl_c(run, batch, logs):
+        if run.epoch == 2 and batch == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        history = fit(net, X, y, epochs=4, batch_size=16, verbose=False,
+                      callbacks=[callbacks.LambdaCallback(on_batch_end=press_ctrl_c)])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert not history.interrupted and history.epochs == 4
+
+
 def test_bad_callback_arguments():
     with pytest.raises(ValueError, match="patience"):
         callbacks.EarlyStopping(patience=-1)

@@ -122,7 +122,9 @@ class InterruptFlag:
     """Turns the first Ctrl-C into a request to stop at the end of the batch.
 
     A second Ctrl-C interrupts at once, as usual. Only installed from the
-    main thread (elsewhere signals cannot be caught).
+    main thread (elsewhere signals cannot be caught), and not where SIGINT is
+    ignored (as a shell without job control starts a background job): such a
+    process asked for no Ctrl-C, and training keeps to that.
     """
 
     def __init__(self) -> None:
@@ -134,7 +136,8 @@ class InterruptFlag:
         signal.signal(signal.SIGINT, self._previous or signal.default_int_handler)
 
     def __enter__(self) -> InterruptFlag:
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
 
