@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,21 @@ from . import data
 F = TypeVar("F", bound=Callable[..., Any])
 
 DATA_HELP = f"DATA is {data.describe_sources()}."
+
+
+class Finite(click.FloatRange):
+    """click's ``FloatRange`` that also refuses ``nan`` and ``inf``, which pass its bounds
+    (every comparison with NaN is false): a usage error naming the option, exit 2,
+    before any work. Every float option of the command line takes it."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 class CliError(click.ClickException):
@@ -353,7 +369,7 @@ def model_table(model: Any, source: str, target: Sequence[str] | None, n_samples
 
 # --noise and --arms of the commands that generate a data set for an existing model.
 MODEL_GENERATION = {
-    "noise": click.option("--noise", default=None, type=click.FloatRange(min=0), metavar="X",
+    "noise": click.option("--noise", default=None, type=Finite(min=0), metavar="X",
                           help="Noise of a generated data set. Default: the noise the model "
                                "was trained with on that set (its training record), else the "
                                "set's own. Refused for files and bundled sets."),

@@ -8,7 +8,7 @@ import click
 
 from numnet import MLP, callbacks, datasets, mse
 
-from ._common import check_plot, parse_ints, user_errors
+from ._common import Finite, check_plot, parse_ints, user_errors
 from .outputs import check_outputs
 
 
@@ -63,7 +63,7 @@ def _plot(net: MLP, X: Any, y: Any, errors: list[float], path: str) -> None:
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1),
               help="Passes over the data.")
 @click.option("--learning-rate", "--lr", default=0.1, show_default=True,
-              type=click.FloatRange(min=0, min_open=True), help="Gradient-descent step size.")
+              type=Finite(min=0, min_open=True), help="Gradient-descent step size.")
 @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Training examples of 1 - x.")
 @click.option("--hidden", default="3", show_default=True,

@@ -26,6 +26,7 @@ from . import data
 from ._common import (
     DATA_HELP,
     CliError,
+    Finite,
     check_plot,
     data_source,
     echo_table,
@@ -80,7 +81,7 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 @OPTION["optimizer"]
 @OPTION["batch_size"]
 @click.option("--validation-split", default=0.0, show_default=True,
-              type=click.FloatRange(0, 1, max_open=True),
+              type=Finite(0, 1, max_open=True),
               help="Leave out the rows numnet train would hold out with this split.")
 @OPTION["no_scale"]
 @OPTION["dtype"]
@@ -89,9 +90,9 @@ SHARED = (("target", "--target"), ("features", "--features"), ("task", "--task")
 @OPTION["noise"]
 @OPTION["arms"]
 @click.option("--start", default=1e-7, show_default=True,
-              type=click.FloatRange(min=0, min_open=True), help="The first learning rate.")
+              type=Finite(min=0, min_open=True), help="The first learning rate.")
 @click.option("--stop", default=10.0, show_default=True,
-              type=click.FloatRange(min=0, min_open=True), help="The last learning rate.")
+              type=Finite(min=0, min_open=True), help="The last learning rate.")
 @click.option("--steps", default=100, show_default=True, type=click.IntRange(min=1),
               help="Batches, one rate each, growing geometrically from --start to --stop "
                    "(with --batch-size 1, try 1000).")

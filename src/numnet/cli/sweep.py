@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,8 @@ from numnet.experiments.sweep import (
     sweep,
 )
 from numnet.terminal import one_line
+
+from ._common import Finite
 
 _CONFIG_KEYS = {"grids", "grid", "data", "seeds", "repeats", "fit", "title", "description"}
 _CONFIG_TYPES = (("data", str, "a data set's name"), ("title", str, "text"),
@@ -134,10 +137,13 @@ def _error(exc: BaseException | str) -> click.ClickException:
 
 def _split(text: str, kind: type, option: str) -> list[Any]:
     try:
-        return [kind(v) for v in text.split(",") if v.strip()]
+        values = [kind(v) for v in text.split(",") if v.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"expected comma-separated {kind.__name__}s, got {text!r}",
                                  param_hint=option) from exc
+    if kind is float and not all(math.isfinite(v) for v in values):
+        raise click.BadParameter(f"expected finite numbers, got {text!r}", param_hint=option)
+    return values
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -272,7 +278,7 @@ lets it run.
 @click.option("--retry-failed", is_flag=True, help="Run again the runs recorded as failed.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS,
               show_default=True, help="Refuse a sweep of more runs than this, before it starts.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+@click.option("--timeout", type=Finite(min=0, min_open=True), default=10.0,
               show_default=True, metavar="SECONDS",
               help="Dask: how long to wait for the scheduler to answer, and for a worker "
                    "when none is left (then the sweep stops, every finished run kept).")
@@ -538,7 +544,7 @@ def _curve_values(vary: str, text: str) -> list[Any]:
               help="Target column(s) of a data file (default: y, target, or the last).")
 @click.option("--hidden", metavar="WIDTHS", help="Hidden layers, e.g. 9,6 (default 3).")
 @click.option("--n-samples", type=click.IntRange(min=1), help="Training set size.")
-@click.option("--lr", type=float, help="Learning rate.")
+@click.option("--lr", type=Finite(), help="Learning rate.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
 @click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Batch size of every run.")
@@ -554,7 +560,7 @@ def _curve_values(vary: str, text: str) -> list[Any]:
               help="The SQLite store (default OUT/results.sqlite).")
 @click.option("--max-runs", type=click.IntRange(min=1), default=DEFAULT_MAX_RUNS,
               show_default=True, help="Refuse a curve of more runs than this.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+@click.option("--timeout", type=Finite(min=0, min_open=True), default=10.0,
               show_default=True, metavar="SECONDS", help="Dask: how long to wait.")
 @click.option("--title", help="The report's title.")
 @click.option("--progress/--no-progress", default=True, show_default=True,

@@ -34,6 +34,7 @@ from . import data
 from ._common import (
     DATA_HELP,
     CliError,
+    Finite,
     activation_text,
     baseline_scores,
     baseline_text,
@@ -99,7 +100,7 @@ OPTION = {
                                  "...; xor is its 4 points unless --samples or --noise is "
                                  "given); refused for a data file or a bundled set, which have "
                                  "their own rows."),
-    "noise": click.option("--noise", default=None, type=click.FloatRange(min=0),
+    "noise": click.option("--noise", default=None, type=Finite(min=0),
                           metavar="X",
                           help="Noise of a generated data set (default: the set's own): the "
                                "standard deviation of Gaussian noise on the points (moons, "
@@ -358,13 +359,13 @@ Examples:
 @OPTION["loss"]
 @OPTION["optimizer"]
 @click.option("--lr", "--learning-rate", "learning_rate", default=None,
-              type=click.FloatRange(min=0, min_open=True),
+              type=Finite(min=0, min_open=True),
               help="Learning rate. Default: the optimizer's own (adam: 0.001); with "
                    "--resume, the checkpoint's.")
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
 @OPTION["batch_size"]
 @click.option("--validation-split", default=0.0, show_default=True,
-              type=click.FloatRange(0, 1, max_open=True),
+              type=Finite(0, 1, max_open=True),
               help="Hold out this fraction of the rows (at random) to score the model on.")
 @click.option("--early-stopping", "--patience", "patience", default=None,
               type=click.IntRange(min=1), metavar="PATIENCE",
@@ -372,11 +373,11 @@ Examples:
                    "loss if there is a validation split), keeping the best weights.")
 @OPTION["no_scale"]
 @OPTION["dtype"]
-@click.option("--l2", default=0.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--l2", default=0.0, show_default=True, type=Finite(min=0),
               metavar="X",
               help="L2 penalty 0.5 * L2 * sum(W ** 2) on the weights (not the biases).")
 @click.option("--dropout", default=0.0, show_default=True,
-              type=click.FloatRange(0, 1, max_open=True), metavar="P",
+              type=Finite(0, 1, max_open=True), metavar="P",
               help="Drop each hidden unit with probability P at every training step (0 <= P < 1).")
 @click.option("--no-bias", is_flag=True, help="Build the network without biases (weights only).")
 @click.option("--init", default=None, metavar="NAME",

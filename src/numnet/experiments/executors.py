@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from numnet.validation import check_count
+from numnet.validation import check_count, check_positive_float
 
 from .runs import RunSpec, empty_result, execute_run, spelled
 
@@ -388,7 +388,10 @@ class DaskExecutor:
     ImportError
         Without ``dask.distributed`` (``numnet[dask]``).
     ValueError
-        For a count or timeout out of range, or an address that is none.
+        For a count or timeout out of range (a timeout must be finite and above 0), or an
+        address that is none.
+    TypeError
+        For a timeout that is not a number.
     RuntimeError
         When no scheduler answers within ``timeout``, or the local workers cannot start.
     """
@@ -400,11 +403,10 @@ class DaskExecutor:
         except ImportError as exc:
             raise ImportError("the Dask executor needs dask.distributed: "
                               "pip install 'numnet[dask]'") from exc
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.timeout = check_positive_float(timeout, "timeout")      # NaN would never expire
         if n_workers is not None:
             check_count(n_workers, "n_workers")
-        self.timeout, self.retries = float(timeout), check_count(retries, "retries", least=0)
+        self.retries = check_count(retries, "retries", least=0)
         self._owned: list[Any] = []       # what close() closes: what this executor opened
         if isinstance(scheduler, distributed.Client):
             self.client = scheduler
