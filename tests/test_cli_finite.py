@@ -71,3 +71,31 @@ def test_a_list_of_numbers_holds_finite_numbers_only(args, option, tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert option in last and "expected finite numbers" in last, done.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("toml,said", [
+    ('[grid]\nhidden_layers = [[3]]\nlearning_rate = [0.1, inf]\n',
+     "learning_rate values must be finite numbers, got inf"),
+    ('[grid]\nhidden_layers = [[3]]\n\n[fit]\nlearning_rate = nan\nepochs = 2\n',
+     "the grid file's [fit] has learning_rate = nan: give a finite number"),
+])
+def test_a_grid_file_holds_finite_numbers_only(toml, said, tmp_path):
+    """TOML spells nan and inf too: a grid file's values and its [fit] are refused in one
+    line, before the sweep's folder is made (they used to fail in the store's JSON)."""
+    (tmp_path / "grid.toml").write_text(toml, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "numnet", "sweep", "--grid", "grid.toml",
+                           "--out", "o"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert said in done.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_library_refuses_them_too():
+    from numnet.experiments.grid import Grid
+    from numnet.experiments.sweep import check_fit_kwargs
+
+    with pytest.raises(ValueError, match="finite"):
+        Grid({"learning_rate": [0.1, float("nan")]})
+    with pytest.raises(ValueError, match="finite"):
+        check_fit_kwargs({"learning_rate": float("inf")})

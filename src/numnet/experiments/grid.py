@@ -80,6 +80,8 @@ def _plain(value: Any, factor: str) -> Any:
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
+        if not math.isfinite(value):            # a run key and the store need finite numbers
+            raise ValueError(f"{factor} values must be finite numbers, got {value!r}")
         return float(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v, factor) for v in value]

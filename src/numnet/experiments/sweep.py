@@ -13,6 +13,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
+import numbers
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +198,9 @@ def check_fit_kwargs(fit_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
         if name not in _FIT_PARAMS:
             raise ValueError(f"{given} has {name!r}, which numnet.fit does not take; "
                              f"it takes {sorted(_FIT_PARAMS - set(_OWNED_BY_SWEEP))}")
+        value = fit_kwargs[name]
+        if isinstance(value, numbers.Real) and not math.isfinite(value):
+            raise ValueError(f"{given} has {name} = {value!r}: give a finite number")
     return fit_kwargs
 
 
