@@ -41,6 +41,7 @@ CONFIGS = [
     ("softplus", "softmax", "mse", "adam_wd", 6, "float64", True, 0.0),
     ("sigmoid", "softmax", "categorical_cross_entropy", "adam", 6, "float32", True, 0.0),
     ("relu", "identity", "mse", "sgd_wd", 16, "float32", True, 0.01),
+    ("tanh", "identity", "mse", "sgd_wd", 1, "float64", True, 0.01),      # no state, l2
 ]
 CONFIG_IDS = [f"{c[0]}-{c[1]}-{c[2][:3]}-{c[3]}-bs{c[4]}-{c[5][-2:]}-{'b' if c[6] else 'nob'}"
               f"{'-l2' if c[7] else ''}" for c in CONFIGS]

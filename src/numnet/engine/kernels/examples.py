@@ -12,7 +12,6 @@ from .formulas import (
     IDENTITY,
     SOFTMAX,
     activate,
-    apply,
     constants,
     derivative,
     loss_delta,
@@ -22,6 +21,8 @@ from .formulas import (
     loss_scale,
     loss_value,
     per_step,
+    step_all,
+    update_row,
 )
 
 
@@ -149,30 +150,12 @@ def build(fingerprint: int) -> Any:
                     if i > 0:                           # dA_prev[k] = dZ . W[k], old W[k]
                         D[ps + k] = (dot_product(d, w)
                                      * derivative(prev_act, Z[ps + k], A[ps + k], cast))
-                    if not (has1 or has2 or l2 > 0):
-                        for j in range(n_o):            # dW[k, j] = a_k dZ[j]
-                            w[j] = apply(opt, h, w[j], a_k * d[j], zero, zero)[0]
-                        continue
-                    for j in range(n_o):
-                        q = wk + j
-                        g = a_k * d[j]
-                        if l2 > 0:
-                            g = g + l2c * w[j]
-                        w[j], u, v = apply(opt, h, w[j], g,
-                                            s1[q] if has1 else zero, s2[q] if has2 else zero)
-                        if has1:
-                            s1[q] = u
-                        if has2:
-                            s2[q] = v
+                    # dW[k, j] = a_k dZ[j] (+ l2 W[k, j]), the row in one vectorized pass
+                    update_row(w, a_k, d, l2c, opt, h, s1[wk:wk + n_o] if has1 else s1,
+                               s2[wk:wk + n_o] if has2 else s2)
                 if bo >= 0:
-                    for j in range(n_o):
-                        q = bo + j
-                        params[q], u, v = apply(opt, h, params[q], D[zs + j],
-                                                 s1[q] if has1 else zero, s2[q] if has2 else zero)
-                        if has1:
-                            s1[q] = u
-                        if has2:
-                            s2[q] = v
+                    step_all(params[bo:bo + n_o], D[zs:zs + n_o], opt, h,
+                             s1[bo:bo + n_o] if has1 else s1, s2[bo:bo + n_o] if has2 else s2)
         return total
 
     return train_examples

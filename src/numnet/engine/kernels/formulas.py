@@ -19,7 +19,8 @@ functions that dispatch on a code, so the kernels never restate a formula:
 * ``constants(rule, hyper, t, cast)``, ``apply(rule, h, p, g, s1, s2)``,
   ``per_step(rule)`` (whether the constants change with ``t``), and
   ``step_all(params, grad, rule, h, s1, s2)``: the update of a whole vector,
-  one loop per rule so that each vectorizes.
+  and ``update_row(w, a, d, l2, rule, h, s1, s2)``: of a weight row with the
+  gradient ``a * d``; one loop per rule so that each vectorizes.
 
 Codes are positions in the registries (:data:`ACTIVATION_CODES`,
 :data:`LOSS_CODES`, :data:`RULE_CODES`); softmax, not elementwise, is :data:`SOFTMAX`, the one
@@ -51,7 +52,7 @@ __all__ = ["ACTIVATION_CODES", "LOSS_CODES", "LOSSES_COMPILED", "RULE_CODES", "S
            "IDENTITY", "FINGERPRINT", "activate",
            "derivative", "activate_range", "derivative_range", "loss_value", "loss_delta",
            "loss_scale", "loss_per_sample", "loss_logsumexp", "loss_fused", "constants",
-           "apply", "per_step", "step_all"]
+           "apply", "per_step", "step_all", "update_row"]
 
 _SCALARS: dict[int, Callable[..., Any]] = {}          # code -> scalar(z, cast)
 _DERIVATIVES: dict[int, Callable[..., Any]] = {}      # code -> scalar_derivative(z, a, cast)
@@ -215,3 +216,27 @@ def _step_loops(fn: str) -> list[str]:
 # step instead of 21 (float32: 19 instead of 8; interleaved, the same numbers either way).
 step_all = _generate("step_all", "params, grad, code, h, s1, s2", _UPDATES, _step_loops,
                      "return")
+
+
+def _row_loops(fn: str) -> list[str]:
+    """``update_row``'s body for one rule: ``w[j]`` with the gradient ``a * d[j]`` (plus
+    ``l2 * w[j]``), one loop per kind of state."""
+    gradient = ["        g = a * d[j]",
+                "        if l2 > 0:",
+                "            g = g + l2 * w[j]"]
+    return ["zero = w.dtype.type(0.0)",
+            "if s1.shape[0] == 0:",
+            "    for j in range(w.shape[0]):", *gradient,
+            f"        w[j] = {fn}(w[j], g, zero, zero, h)[0]",
+            "elif s2.shape[0] == 0:",
+            "    for j in range(w.shape[0]):", *gradient,
+            f"        w[j], s1[j], _ = {fn}(w[j], g, s1[j], zero, h)",
+            "else:",
+            "    for j in range(w.shape[0]):", *gradient,
+            f"        w[j], s1[j], s2[j] = {fn}(w[j], g, s1[j], s2[j], h)"]
+
+
+# One row of a weight matrix in the per-example kernel, W[k] with the gradient a_k dZ: the
+# rule chosen outside the loop, as in step_all, so that the row's loop vectorizes.
+update_row = _generate("update_row", "w, a, d, l2, code, h, s1, s2", _UPDATES, _row_loops,
+                       "return")
