@@ -19,6 +19,20 @@ def test_a_setting_that_always_fails_keeps_parameter_counts_integers(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| (2,) | 7 |" in report and "| (0,) | – |" in report
     assert "10.0" not in report and "nan" not in report
+    # no run of (0,) finished: it has no baseline and no verdict, not an unrecorded one
+    row = next(line for line in report.splitlines() if line.startswith("| (0,) |"))
+    assert "not recorded" not in row and "0/0" not in row
+
+
+def test_a_sweep_whose_every_run_failed_says_none_was_judged(tmp_path):
+    """Not "baseline not recorded (these runs were stored before numnet recorded one)":
+    nothing finished, so there is nothing a baseline could judge."""
+    sweep({"hidden_layers": [[0]], "n_samples": [20]}, repeats=1, fit_kwargs={"epochs": 2},
+          out=tmp_path, progress=False)
+    report = (tmp_path / "report.md").read_text()
+    assert ("1 run: 1 setting × 1 seed(s) (seeds 0); 0 finished, 1 failed, 0 diverged, none "
+            "to judge against its baseline.") in report
+    assert "stored before numnet recorded" not in report
 
 
 # --- the words say what ran; the plots keep interactions and stay honest --------------------

@@ -695,14 +695,17 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
     md = [f"# {title or 'Sweep report'}", ""]
     md += [notes["description"] if notes.get("description")
            else training_sentence(grids, notes.get("fit") or {}), ""]
-    if not marks:
+    if n_ok == 0:
+        judged = "none to judge against its baseline"
+    elif not marks:
         judged = "baseline not recorded (these runs were stored before numnet recorded one)"
     else:
         judged = (f"{sum(marks)} learned nothing (their {METRIC_NAMES[metric]} is not below "
                   f"the baseline's by more than {MARGIN:.0%})")
         if len(marks) < n_ok:
             judged += f"; baseline not recorded for {n_ok - len(marks)}"
-    md += [f"{len(frame)} runs: {len(summary)} settings × {len(seeds)} seed(s) ({seed_text}); "
+    md += [f"{len(frame)} {_plural(len(frame), 'run')}: {len(summary)} "
+           f"{_plural(len(summary), 'setting')} × {len(seeds)} seed(s) ({seed_text}); "
            f"{n_ok} finished, {len(frame) - n_ok} failed, {n_div} diverged, {judged}.", ""]
     data = notes.get("data", {})
     if "name" in data:
@@ -952,15 +955,25 @@ def _panels(summary: pd.DataFrame, study: Study, metric: str) -> list[Panel]:
                   factor_name(f1), factor_name(f2), baseline(g)) for v, g in study.variants]
 
 
+def _none_finished(row: pd.Series) -> bool:
+    """Whether every run of a setting failed (so it has no baseline, none was recorded)."""
+    return bool(row["runs"] == row["failed"])
+
+
 def _baseline_text(row: pd.Series, metric: str) -> str:
-    """A setting's mean baseline, or ``not recorded``."""
+    """A setting's mean baseline, ``–`` when no run finished, or ``not recorded``."""
     value = row[f"{BASELINES[metric]}_mean"]
-    return "not recorded" if value is None or math.isnan(value) else fmt(value)
+    if value is None or math.isnan(value):
+        return "–" if _none_finished(row) else "not recorded"
+    return fmt(value)
 
 
 def _nothing_text(row: pd.Series) -> str:
-    """``k/n`` runs of a setting that learned nothing, or ``not recorded``."""
-    return f"{row['learned_nothing']}/{row['judged']}" if row["judged"] else "not recorded"
+    """``k/n`` runs of a setting that learned nothing, ``–`` when no run finished, or
+    ``not recorded``."""
+    if row["judged"]:
+        return f"{row['learned_nothing']}/{row['judged']}"
+    return "–" if _none_finished(row) else "not recorded"
 
 
 def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
@@ -981,7 +994,8 @@ def _study_table(summary: pd.DataFrame, study: Study, metric: str) -> str:
             r = variant_rows.iloc[i]
             cells += [_count_text(r["num_parameters"]), plus_minus(r, metric),
                       _baseline_text(r, metric), _nothing_text(r),
-                      plus_minus(r, "final_loss"), f"{r['diverged']}/{r['runs'] - r['failed']}"]
+                      plus_minus(r, "final_loss"),
+                      "–" if _none_finished(r) else f"{r['diverged']}/{r['runs'] - r['failed']}"]
         rows.append(cells)
     return _markdown_table(head, rows)
 
