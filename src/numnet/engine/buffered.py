@@ -128,6 +128,7 @@ class BufferedRunner:
         self.codes: list[int] = []
         self.loss_code: int | None = None
         self.opt_code: int | None = None
+        self._hyper: np.ndarray | None = None          # kernel_hyperparameters' buffer
         if kernels is not None:
             self.codes = [kernels.ACTIVATION_CODES[name] for name in self.names]
             self.loss_code = loss_code(net, lossfn, kernels)
@@ -312,7 +313,8 @@ class BufferedRunner:
         opt = self.optimizer
         params, grad = self.net.flat_parameters, self.grad
         s1, s2 = kernel_state(opt, params)
-        t, code, hyper = opt.advance(), self.opt_code, kernel_hyperparameters(opt, 0.0)
+        hyper = self._hyper = kernel_hyperparameters(opt, 0.0, self._hyper)
+        t, code = opt.advance(), self.opt_code
 
         def update(lo: int, hi: int) -> None:
             kernels.optimizer_step(params, grad, code, hyper, t, s1, s2, lo, hi)

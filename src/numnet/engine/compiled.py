@@ -46,16 +46,23 @@ def optimizer_code(optimizer: Optimizer, kernels: ModuleType) -> int | None:
     return kernels.RULE_CODES[spec.rule.name]
 
 
-def kernel_hyperparameters(optimizer: Optimizer, l2: float) -> np.ndarray:
+def kernel_hyperparameters(optimizer: Optimizer, l2: float, out: np.ndarray | None = None
+                           ) -> np.ndarray:
     """The kernels' float64 ``hyper`` vector: the optimizer's, read now, then ``l2``.
 
     Read at every call: a schedule changes the rate between epochs, and
-    ``load_state_dict`` may change anything.
+    ``load_state_dict`` may change anything. Written into ``out`` when it has
+    the length (a runner's buffer, reused call after call: a new array cost
+    more than the tutorial's epoch of 100 examples spends in arithmetic).
     """
     spec = optimizer.kernel_spec()
     if spec is None:
         raise ValueError(f"{type(optimizer).__name__} has no compiled update")
-    return np.append(spec.hyper, l2)
+    size = len(spec.hyper)
+    hyper = out if out is not None and len(out) == size + 1 else np.empty(size + 1)
+    hyper[:size] = spec.hyper
+    hyper[size] = l2
+    return hyper
 
 
 def kernel_state(optimizer: Optimizer, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,6 +119,7 @@ class _CompiledRunner:
         self.loss_code = loss_code(net, lossfn, kernels)
         self.opt_code = optimizer_code(optimizer, kernels)
         self._inputs: tuple[Any, Any] = (None, None)   # (caller's X, its contiguous copy)
+        self._hyper: np.ndarray | None = None           # kernel_hyperparameters' buffer
 
     def _prepare(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> tuple:
         dtype = self.net.dtype
@@ -122,7 +130,7 @@ class _CompiledRunner:
             order = np.ascontiguousarray(order, dtype=np.int64)
         params = self.net.flat_parameters
         s1, s2 = kernel_state(self.optimizer, params)
-        hyper = kernel_hyperparameters(self.optimizer, self.l2)
+        hyper = self._hyper = kernel_hyperparameters(self.optimizer, self.l2, self._hyper)
         return self._inputs[1], Y, order, params, hyper, s1, s2
 
 
