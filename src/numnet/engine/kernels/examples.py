@@ -153,8 +153,11 @@ def build(fingerprint: int) -> Any:
                     # dW[k, j] = a_k dZ[j] (+ l2 W[k, j]), the row in one vectorized pass
                     update_row(w, a_k, d, l2c, opt, h, s1[wk:wk + n_o] if has1 else s1,
                                s2[wk:wk + n_o] if has2 else s2)
-                if bo >= 0:
-                    step_all(params[bo:bo + n_o], D[zs:zs + n_o], opt, h,
+                if bo >= 0 and rate > 0:                # exactly b -= rate * dZ
+                    for j in range(n_o):
+                        params[bo + j] -= rate_c * d[j]
+                elif bo >= 0:
+                    step_all(params[bo:bo + n_o], d, opt, h,
                              s1[bo:bo + n_o] if has1 else s1, s2[bo:bo + n_o] if has2 else s2)
         return total
 
