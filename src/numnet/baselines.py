@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .losses import HUBER_DELTA, Loss, get_loss
+from .validation import plain_array
 
 __all__ = ["Baseline", "MARGIN", "HIGHER_IS_BETTER", "best_constant", "baseline_loss",
            "class_counts", "majority_class", "baseline_accuracy", "learned_nothing",
@@ -54,7 +55,7 @@ _HUBER_STEPS = 64
 
 def _targets(Y: Any, name: str = "Y_train") -> np.ndarray:
     """``Y`` as a float64 ``(n, n_outputs)`` array (1-D is one output), finite, non-empty."""
-    A = np.asarray(Y, dtype=np.float64)
+    A = np.asarray(plain_array(Y, name), dtype=np.float64)
     if A.ndim == 1:
         A = A.reshape(-1, 1)
     if A.ndim != 2:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .losses import Loss
-from .validation import check_labels, check_targets
+from .validation import check_labels, check_targets, plain_array
 
 __all__ = ["encode_labels", "class_sample_weights"]
 
@@ -52,8 +52,8 @@ def _as_column(y: Any) -> np.ndarray | None:
     if isinstance(y, (str, bytes)):
         return None
     try:
-        arr = np.asarray(y)
-    except ValueError:                              # ragged: the checks say so
+        arr = np.asarray(plain_array(y))
+    except (ValueError, TypeError):                 # ragged, masked, sparse: the checks say so
         return None
     if arr.ndim == 2 and arr.shape[1] == 1:
         return arr[:, 0]

@@ -24,7 +24,7 @@ import numpy as np
 
 from .losses import mae as mean_absolute_error
 from .losses import mse as mean_squared_error
-from .validation import scaled_pair
+from .validation import plain_array, scaled_pair
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "r2_score", "accuracy",
            "confusion_matrix", "precision_recall_f1", "regression_scores",
@@ -78,7 +78,8 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     ValueError
         When the counts differ or there are no labels.
     """
-    t, p = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    t = np.asarray(plain_array(y_true, "y_true")).reshape(-1)
+    p = np.asarray(plain_array(y_pred, "y_pred")).reshape(-1)
     if t.shape != p.shape or len(t) == 0:
         raise ValueError(f"need as many predictions as labels (at least one), got "
                          f"{len(p)} and {len(t)}")
@@ -87,7 +88,7 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 
 def _values(y: Any) -> list[Any]:
     """Labels as Python values (``np.str_("a")`` -> ``"a"``), flattened: ``(n,)``."""
-    return np.asarray(y).reshape(-1).tolist()
+    return np.asarray(plain_array(y, "y")).reshape(-1).tolist()
 
 
 def unlisted_labels(y: Any, labels: Sequence[Any]) -> dict[Any, int]:

@@ -19,6 +19,7 @@ import numpy as np
 __all__ = [
     "check_dtype",
     "check_features",
+    "plain_array",
     "check_targets",
     "check_labels",
     "ParameterError",
@@ -84,8 +85,39 @@ def _cast(arr: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
     return out
 
 
+def plain_array(data: Any, name: str = "X") -> Any:
+    """``data`` with NumPy's array subclasses made plain arrays, or as it is.
+
+    A ``numpy.matrix`` becomes its 2-D array (its ``*`` and its reductions keep
+    two dimensions, which numnet's passes do not expect). A masked array with
+    values masked is a ValueError: its mask would be dropped and the values
+    under it used. A scipy sparse matrix is a TypeError saying what takes one
+    (the core reads only NumPy, so it is recognised by its module).
+    """
+    if type(data).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name} is a scipy sparse matrix; an MLP takes dense arrays: pass "
+                        f"{name}.toarray(), or use numnet.estimators (MLPClassifier, "
+                        f"MLPRegressor), which train on sparse {name} a few batches at a time")
+    if isinstance(data, np.ma.MaskedArray):
+        masked = int(np.ma.count_masked(data))
+        if masked:
+            raise ValueError(f"{name} is a masked array with {masked} masked value(s); fill "
+                             f"them (its .filled(value)) or drop those rows first")
+        return np.asarray(data.data)
+    if isinstance(data, np.ndarray) and type(data) is not np.ndarray:
+        return np.asarray(data)
+    return data
+
+
+def _missing(arr: np.ndarray) -> int:
+    """How many entries of an object array are missing values (None, pandas' NA or NaT)."""
+    return sum(1 for v in arr.ravel()
+               if v is None or type(v).__name__ in ("NAType", "NaTType"))
+
+
 def _as_numeric_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array, turning NumPy's errors into ones that say what to do."""
+    data = plain_array(data, name)
     if isinstance(data, np.ndarray) and data.dtype.kind in "fiub":
         return _cast(data, dtype, name)
     if isinstance(data, (str, bytes)):
@@ -107,6 +139,10 @@ def _as_numeric_array(data: Any, name: str, dtype: np.dtype) -> np.ndarray:
             raise ValueError(f"{name} holds an integer too large for a float ({exc}); scale "
                              f"the values, e.g. standardise them") from exc
         except (ValueError, TypeError) as exc:
+            missing = _missing(arr) if arr.dtype.kind == "O" else 0
+            if missing:
+                raise ValueError(f"{name} holds {missing} missing value(s) (None or pandas' "
+                                 f"NA); impute or drop them first") from exc
             raise TypeError(
                 f"{name} must hold numbers, got {arr.dtype.name} values such as "
                 f"{arr.ravel()[:1].tolist()}; convert or encode them first"
@@ -139,8 +175,8 @@ def column_exponents(A: np.ndarray) -> np.ndarray:
 
 def check_pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     """Both as float64 ``(n_samples, n_columns)``; a scalar is one sample of one column."""
-    t = np.asarray(y_true, dtype=np.float64)
-    p = np.asarray(y_pred, dtype=np.float64)
+    t = np.asarray(plain_array(y_true, "y_true"), dtype=np.float64)
+    p = np.asarray(plain_array(y_pred, "y_pred"), dtype=np.float64)
     t2 = t.reshape(len(t), -1) if t.ndim else t.reshape(1, 1)
     p2 = p.reshape(len(p), -1) if p.ndim else p.reshape(1, 1)
     if t2.shape != p2.shape:
@@ -267,8 +303,10 @@ def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     if isinstance(y, (str, bytes)):
         raise TypeError(f"{name} must be an array of labels or targets, got a string: {y!r}")
     try:
-        arr = np.asarray(y)
+        arr = np.asarray(plain_array(y, name))
     except ValueError as exc:
+        if isinstance(y, np.ma.MaskedArray):
+            raise
         raise ValueError(f"{name} is ragged; pass one label per sample") from exc
     if arr.ndim == 2 and arr.shape[1] == 1 and arr.dtype.kind in "USOb":
         arr = arr[:, 0]
