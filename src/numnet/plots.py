@@ -16,14 +16,18 @@ Needs matplotlib (the ``plots`` extra).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from numnet._files.atomic import atomic_write
+
 __all__ = ["loss_curve", "fitted_function", "decision_regions", "confusion_matrix",
-           "predicted_vs_true"]
+           "predicted_vs_true", "save_png"]
 
 _DPI = 100
 
@@ -42,9 +46,22 @@ def _figure(ax: Any, size: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:
     return fig, fig.add_subplot()
 
 
+def save_png(fig: Any, path: str | os.PathLike, **options: Any) -> Path:
+    """Write ``fig`` to ``path`` as a PNG, whole or not at all; return the path.
+
+    The image is drawn in memory and written by :func:`numnet.io`'s atomic
+    write, so a crash leaves the old file or the new one, and a device or pipe
+    is refused rather than replaced. ``options`` go to ``Figure.savefig``
+    (``dpi``, ``bbox_inches``).
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", **options)
+    return atomic_write(path, buffer.getvalue())
+
+
 def _save(fig: Any, path: str | os.PathLike | None) -> Any:
     if path is not None:
-        fig.savefig(os.fspath(path), format="png", dpi=_DPI)
+        save_png(fig, path, dpi=_DPI)
     return fig
 
 

@@ -29,9 +29,31 @@ def _host_tag() -> str:
     return format(zlib.crc32(socket.gethostname().encode("utf-8", "replace")), "08x")
 
 
+_SPECIAL = ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+            (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def _special(path: Path) -> str | None:
+    """What ``path`` is (links followed) when it is a device, a pipe or a socket, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return next((kind for test, kind in _SPECIAL if test(mode)), None)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, whole."""
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, whole.
+
+    Only to a regular file, new or existing: renaming over a device, a pipe or
+    a socket (``/dev/null``, ``/dev/stdout`` through its link) would replace
+    it with a file, so that is an OSError instead.
+    """
     target = Path(os.fspath(path))
+    kind = _special(target)
+    if kind is not None:
+        raise OSError(f"cannot save to '{target}': it is {kind}, not a regular file; give "
+                      f"the name of a file to write")
     if target.is_symlink():                       # replace the file, keep the link
         target = Path(os.path.realpath(target))
     directory = target.parent

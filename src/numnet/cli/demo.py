@@ -55,7 +55,7 @@ def _plot(net: MLP, X: Any, y: Any, errors: list[float], path: str) -> None:
     left.set_ylabel("error (mean squared)")
     plots.fitted_function(net, X, y, ax=right, truth=lambda x: 1.0 - x)
     fig.suptitle("numnet demo: the tutorial's MLP learns y = 1 - x")
-    fig.savefig(path, format="png")
+    plots.save_png(fig, path)
 
 
 @click.command(epilog="\b\nExamples:\n  numnet demo\n  numnet demo --exact --epochs 100\n"

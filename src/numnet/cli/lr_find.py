@@ -9,7 +9,6 @@ the plot asked for.
 
 from __future__ import annotations
 
-import io
 import shlex
 from typing import Any
 
@@ -17,9 +16,9 @@ import click
 import numpy as np
 
 from numnet import MLP
-from numnet._files import atomic_write
 from numnet.diagnostics import MIN_STEPS, LRFinderResult, lr_find
 from numnet.losses import get_loss
+from numnet.plots import save_png
 from numnet.terminal import printable
 
 from . import data
@@ -157,9 +156,7 @@ def lr_find_command(data_arg, data_opt, target, features, task, hidden, activati
     _report(result)
     if plot:
         figure = result.plot()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=figure.dpi)
-        atomic_write(plot, buffer.getvalue())             # whole or not at all
+        save_png(figure, plot, dpi=figure.dpi)            # whole or not at all
         click.echo(f"saved {printable(plot)}")
     rate = f"{result.suggestion:.3g}"
     click.echo(f"train with it: {_train_command(source)} --lr {rate}")

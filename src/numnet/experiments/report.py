@@ -58,6 +58,7 @@ import numpy as np
 
 from numnet import fit
 from numnet.baselines import MARGIN
+from numnet.plots import save_png
 from numnet.terminal import printable
 
 from .grid import FACTOR_NAMES, Grid, canonical_json, factor_name, label
@@ -491,7 +492,7 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    fig.savefig(path, dpi=110, bbox_inches="tight")     # legends outside the axes included
+    save_png(fig, path, dpi=110, bbox_inches="tight")  # legends outside the axes included
 
 
 def _wide(values: np.ndarray) -> bool:
