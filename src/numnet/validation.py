@@ -302,11 +302,10 @@ def check_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray | None:
     """
     if isinstance(y, (str, bytes)):
         raise TypeError(f"{name} must be an array of labels or targets, got a string: {y!r}")
+    y = plain_array(y, name)
     try:
-        arr = np.asarray(plain_array(y, name))
+        arr = np.asarray(y)
     except ValueError as exc:
-        if isinstance(y, np.ma.MaskedArray):
-            raise
         raise ValueError(f"{name} is ragged; pass one label per sample") from exc
     if arr.ndim == 2 and arr.shape[1] == 1 and arr.dtype.kind in "USOb":
         arr = arr[:, 0]
