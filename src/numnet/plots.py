@@ -49,10 +49,10 @@ def _figure(ax: Any, size: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:
 def save_png(fig: Any, path: str | os.PathLike, **options: Any) -> Path:
     """Write ``fig`` to ``path`` as a PNG, whole or not at all; return the path.
 
-    The image is drawn in memory and written by :func:`numnet.io`'s atomic
-    write, so a crash leaves the old file or the new one, and a device or pipe
-    is refused rather than replaced. ``options`` go to ``Figure.savefig``
-    (``dpi``, ``bbox_inches``).
+    The image is drawn in memory and written atomically, as
+    :func:`numnet.io.save` writes a model: a crash leaves the old file or the
+    new one, and a device or pipe is refused rather than replaced. ``options``
+    go to ``Figure.savefig`` (``dpi``, ``bbox_inches``).
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", **options)
