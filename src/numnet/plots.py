@@ -51,8 +51,21 @@ def save_png(fig: Any, path: str | os.PathLike, **options: Any) -> Path:
 
     The image is drawn in memory and written atomically, as
     :func:`numnet.io.save` writes a model: a crash leaves the old file or the
-    new one, and a device or pipe is refused rather than replaced. ``options``
-    go to ``Figure.savefig`` (``dpi``, ``bbox_inches``).
+    new one, and a device or pipe is refused rather than replaced.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, as the functions of this module return it.
+    path : str or os.PathLike
+        The PNG file to write (replaced whole if it exists).
+    **options : Any
+        Passed to ``Figure.savefig``, e.g. ``dpi`` or ``bbox_inches``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", **options)
