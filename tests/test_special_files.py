@@ -82,3 +82,20 @@ def test_a_regular_file_behind_a_link_is_written_and_the_link_kept(tmp_path):
     link.symlink_to(real)
     nio.save(MLP(1, [2], 1, random_state=0), link)
     assert link.is_symlink() and nio.load(link).layer_sizes == [1, 2, 1]
+
+
+def test_a_sweep_report_refuses_a_pipe_in_its_folder(tmp_path):
+    """The sweep's files go through the same atomic write: a pipe in the folder is refused
+    (``write_text`` used to block on it until something read it)."""
+    pytest.importorskip("pandas")
+    from numnet.experiments import sweep
+    from numnet.experiments.report import report_from_csv
+
+    out = tmp_path / "sweep"
+    sweep({"hidden_layers": [[2]], "n_samples": [20]}, repeats=1, fit_kwargs={"epochs": 1},
+          out=out, progress=False)
+    (out / "report.md").unlink()
+    os.mkfifo(out / "report.md")
+    with pytest.raises(OSError, match="report.md': it is a named pipe"):
+        report_from_csv(out)
+    assert _still_a_pipe(out / "report.md")

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from numnet._files.atomic import atomic_write
+
 from .executors import Executor
 from .grid import Grid, factor_name, label
 from .report import BASELINES, METRIC_NAMES, Chart, _band, plot_lines, read_results
@@ -153,9 +155,9 @@ def write_curve(folder: str | os.PathLike, grid: Grid) -> Path:
     gap = _gap_sentence(frame, grid, factor, held)
     report = folder / "report.md"
     if report.exists():
-        text = report.read_text()
-        report.write_text(text + "\n".join(
-            ["", "## The curve", "", gap, "", f"![the curve]({CURVE_PNG})", ""]))
+        text = report.read_text(encoding="utf-8")
+        atomic_write(report, (text + "\n".join(
+            ["", "## The curve", "", gap, "", f"![the curve]({CURVE_PNG})", ""])).encode("utf-8"))
     return path
 
 

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from numnet import fit
+from numnet._files.atomic import atomic_write
 from numnet.baselines import MARGIN
 from numnet.plots import save_png
 from numnet.terminal import printable
@@ -618,9 +619,9 @@ def write_report(runs: Sequence[dict[str, Any]], grids: Sequence[Grid], out: str
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     csv, meta = out / "results.csv", out / "sweep.json"
-    results_frame(runs).to_csv(csv, index=False)
-    meta.write_text(json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
-                                "notes": notes or {}}, indent=1) + "\n")
+    _write_csv(results_frame(runs), csv)
+    _write_text(meta, json.dumps({"title": title, "grids": [g.to_dict() for g in grids],
+                                  "notes": notes or {}}, indent=1) + "\n")
     return [csv, meta, *_write_from_csv(csv, list(grids), out, title, notes or {})]
 
 
@@ -629,7 +630,7 @@ def report_from_csv(folder: str | os.PathLike, out: str | os.PathLike | None = N
     """Regenerate ``summary.csv``, plots and ``report.md`` from ``results.csv`` and
     ``sweep.json`` in ``folder`` (into ``out``, default the same folder)."""
     folder = Path(folder)
-    meta = json.loads((folder / "sweep.json").read_text())
+    meta = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
     target = Path(out) if out is not None else folder
     target.mkdir(parents=True, exist_ok=True)
     return _write_from_csv(folder / "results.csv", [Grid.from_dict(g) for g in meta["grids"]],
@@ -642,7 +643,7 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
     summary = aggregate(frame)
     metric = primary_metric(summary)
     files = [out / "summary.csv"]
-    summary.to_csv(files[0], index=False)
+    _write_csv(summary, files[0])
     md = _header(frame, summary, metric, title, notes, grids)
     epochs = (notes.get("fit") or {}).get("epochs")
     found = notes.get("lr_find") or {}
@@ -655,8 +656,19 @@ def _write_from_csv(csv: Path, grids: list[Grid], out: Path, title: str | None,
         md += _lr_find_section(frame, metric, found)
     md += _loss_curve_section(frame, summary, metric, out / "loss_curves.png", files)
     md += _failed_section(frame) + _every_setting_section(summary, metric)
-    (out / "report.md").write_text("\n".join(md))
+    _write_text(out / "report.md", "\n".join(md))
     return [*files, out / "report.md"]
+
+
+# Every file of a sweep's folder is written whole or not at all (as models are): a sweep
+# stopped while it writes them, then run again, finds the old file or the new one.
+
+def _write_text(path: Path, text: str) -> None:
+    atomic_write(path, text.encode("utf-8"))
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    _write_text(path, frame.to_csv(index=False))
 
 
 # --- sections of report.md ------------------------------------------------------------------
