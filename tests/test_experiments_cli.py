@@ -85,3 +85,29 @@ def test_the_preset_help_states_the_presets_own_widths_and_rates(monkeypatch):
     preset.grids = [Grid({"hidden_layers": [[2], [1024]]})]
     monkeypatch.setattr(command, "capacity_preset", lambda: preset)
     assert "'capacity' is widths 2 to 1024 on" in command._preset_help()
+
+
+def test_a_sweep_of_a_data_file_as_numnet_train_reads_it(tmp_path):
+    """--data takes a data file and --target its column, as numnet train and numnet curve
+    do; the report names the file, and the file is left as it was."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = ["a,b,label"] + [f"{x:.3f},{z:.3f},{'hi' if x + z > 1 else 'lo'}"
+                            for x, z in rng.random((40, 2))]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    before = data.read_bytes()
+    done = _sweep("--data", "d.csv", "--target", "label", "--hidden", 2, "--hidden", 4,
+                  "--repeats", 2, "--epochs", 3, "--out", "o", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4 runs (4 run now, 0 already stored), 0 failed" in done.stdout
+    report = (tmp_path / "o" / "report.md").read_text(encoding="utf-8")
+    assert "- Data: the file `d.csv`, target `label`; a fixed fifth of its rows" in report
+    assert data.read_bytes() == before
+    wrong = _sweep("--data", "one_minus_x", "--target", "y", "--hidden", 2, "--out", "p",
+                   cwd=tmp_path)
+    assert wrong.returncode == 2 and not (tmp_path / "p").exists()
+    assert wrong.stderr.strip().splitlines()[-1] == (
+        "Error: --target names a column of a data file; --data 'one_minus_x' is a built-in "
+        "data set")

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 try:
     import click
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -249,11 +251,15 @@ lets it run.
 @_factor_options(_FACTOR_OPTIONS)
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs of every run.")
 @click.option("--optimizer", metavar="NAME", help="Optimizer of every run (default sgd).")
-@click.option("--data", metavar="NAME",
+@click.option("--data", metavar="NAME|FILE",
               help="A built-in data set (one_minus_x, one_minus_x_grid, noisy_spirals, "
                    "sum_of_two, sine, "
-                   "spirals ...), or audio:FOLDER (a folder of class folders of clips, "
-                   "or of train/ and test/ parts; see below). Default one_minus_x.")
+                   "spirals ...), a data file (.csv, .tsv, .parquet, .npz; a fixed fifth "
+                   "of its rows is every run's test set), or audio:FOLDER (a folder of "
+                   "class folders of clips, or of train/ and test/ parts; see below). "
+                   "Default one_minus_x.")
+@click.option("--target", multiple=True, metavar="COLUMN",
+              help="Target column(s) of a data file (default: y, target, or the last).")
 @click.option("--augment", "augment", multiple=True, metavar="NAME=X,...|none",
               help="Audio folders: a level of augmentation of the training clips (never of "
                    "validation or test clips), seeded by each run's seed; repeat for more "
@@ -286,9 +292,9 @@ lets it run.
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar over runs.")
 @_worded
-def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, repeats, seeds,
-                  backend, scheduler, workers, out, store, retry_failed, max_runs, timeout,
-                  title, progress, **factor_texts):
+def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, target, augment, repeats,
+                  seeds, backend, scheduler, workers, out, store, retry_failed, max_runs,
+                  timeout, title, progress, **factor_texts):
     """Sweep network size, data size and learning rate (or any fit argument) over seeds.
 
     Every setting of the grid runs once per seed, serially, on local
@@ -320,12 +326,13 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, r
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from None
     plugins = _plugins()
+    table = None if is_audio(data_name) else _data_file(data_name, target, "--data")
     try:                        # what sweep() would refuse, refused before any folder is made
         check_augment([g.factors for g in grids], data_name, is_audio(data_name))
         if is_audio(data_name):
             check_folder(data_name)         # read after the outputs are known to be usable
         else:
-            make_data_source(data_name)
+            make_data_source(data_name if table is None else table)
         check_fit_kwargs(fit_kwargs)
         worker_plugins([g.factors for g in grids], fit_kwargs, plugins,
                        here=scheduler is None and backend in (None, "serial"))
@@ -334,14 +341,18 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, r
     store_path = Path(store) if store else Path(out, "results.sqlite")
     created = _check_outputs(Path(out), store_path, grids,
                              {"--grid": grid_file, "--data": data_name})
-    source = _read_audio(data_name, created) if is_audio(data_name) else data_name
+    source = _read_audio(data_name, created) if is_audio(data_name) else \
+        data_name if table is None else table
     description = config.get("description")
-    notes = None
+    notes: dict[str, Any] | None = None
+    if table is not None:                   # the report names the file, not only its digest
+        notes = {"data": {**make_data_source(table).about(), "file": data_name,
+                          "target": list(target)}}
     if preset is not None:
         description = config["preset"].describe(grids, data_name, len(seed_values), fit_kwargs)
         if config["preset"].notes is not None:
             try:
-                notes = config["preset"].notes(grids, data_name, fit_kwargs)
+                notes = {**(notes or {}), **config["preset"].notes(grids, data_name, fit_kwargs)}
             except (ValueError, TypeError) as exc:
                 raise _error(exc) from None
     if scheduler is not None or backend == "dask":
@@ -374,6 +385,33 @@ def sweep_command(preset, grid_file, hidden, epochs, optimizer, data, augment, r
     finally:
         executor.close()
     _say_results(result, out)
+
+
+def _data_file(data: str, target: tuple[str, ...], option: str
+               ) -> tuple[np.ndarray, Any] | None:
+    """``(X, y)`` of the data file ``data`` names (its ``target`` columns, default the
+    command line's: ``y``, ``target`` or the last), or None for a built-in data set; one
+    line for a name that is neither."""
+    from numnet.cli.data import DataError, is_file_source, load_table
+    from numnet.experiments.runs import _generator
+
+    try:
+        _generator(data)
+        if target:
+            raise _usage(f"--target names a column of a data file; {option} {data!r} is a "
+                         f"built-in data set")
+        return None
+    except ValueError:
+        pass
+    if not is_file_source(data):
+        raise _error(f"{option} {data!r} is neither a built-in data set nor a file; give a "
+                     f"data file (.csv, .tsv, .parquet, .npz) or one of the sets "
+                     f"`numnet sweep --help` names")
+    try:
+        table = load_table(data, list(target) or None)
+    except (DataError, ValueError, OSError) as exc:
+        raise _error(exc) from None
+    return table.X, table.y
 
 
 def _read_audio(data: str, created: list[Path]) -> Any:
@@ -578,7 +616,6 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
     prediction's error, dashed; OUT/report.md says the rest.
     """
     from numnet.experiments.curves import CURVE_PNG, curve_grid
-    from numnet.experiments.runs import _generator
 
     _show_warnings()
     values = _curve_values(vary, values_text)
@@ -602,19 +639,9 @@ def curve_command(data, vary, values_text, target, hidden, n_samples, lr, epochs
             source = make_data_source(data)     # read once, for every run
         except (ValueError, ImportError, OSError) as exc:
             raise _error(exc) from None
-    try:
-        if not is_audio(data):
-            _generator(data)
-    except ValueError:
-        from numnet.cli.data import DataError, is_file_source, load_table
-        if not is_file_source(data):
-            raise _error(f"DATA {data!r} is neither a built-in data set nor a file; give a "
-                         f"data file or one of the sets `numnet sweep --help` names") from None
-        try:
-            table = load_table(data, list(target) or None)
-        except (DataError, ValueError, OSError) as exc:
-            raise _error(exc) from None
-        source = (table.X, table.y)
+    else:
+        table = _data_file(data, target, "DATA")
+        source = data if table is None else table
     plugins = _plugins()
     try:
         check_fit_kwargs(fit_kwargs)

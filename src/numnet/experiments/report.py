@@ -727,6 +727,11 @@ def _header(frame: pd.DataFrame, summary: pd.DataFrame, metric: str, title: str 
                   f"({data.get('n_test')} samples) sets are the same for every run.")
     elif "audio" in data:
         md.append(_audio_sentence(data["audio"], frame))
+    elif "file" in data:
+        target = ", ".join(f"`{t}`" for t in data.get("target") or []) or "its default"
+        md.append(f"- Data: the file `{printable(data['file'])}`, target {target}; a fixed "
+                  f"fifth of its rows is every run's test set (digest "
+                  f"`{data.get('arrays', '?')}`).")
     elif data:
         md.append(f"- Data: arrays given to the sweep (digest `{data.get('arrays', '?')}`).")
     if notes.get("fit"):
