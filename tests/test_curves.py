@@ -84,7 +84,9 @@ def test_a_curve_of_a_data_file(tmp_path):
      "varies hidden layers: give its values with --values"),
     (["one_minus_x", "--vary", "n_samples", "--values", "10,many"], 2, "comma-separated ints"),
     (["no_such_set", "--vary", "n_samples", "--values", "10,20"], 1,
-     "neither a built-in data set nor a file"),
+     "unknown data set 'no_such_set'; choose from ['circles', "),
+    (["no_such_set", "--vary", "n_samples", "--values", "10,20"], 1,
+     "or give a data file (.csv, .tsv, .parquet, .npz) or audio:FOLDER"),
 ])
 def test_curve_errors_are_one_line(tmp_path, args, code, says):
     result = _numnet(*args, "--out", tmp_path / "out", "--no-progress")

@@ -164,7 +164,8 @@ def test_an_unknown_data_set_is_refused_with_what_its_caller_can_give(tmp_path):
         sweep({"hidden_layers": [[1]]}, data="foo", progress=False)
     result = _invoke(sweep_command, "--hidden", "1", "--data", "foo", "--out", tmp_path / "o")
     assert result.exit_code == 1
-    assert result.output.strip().endswith("or give audio:FOLDER (a folder of clips)")
+    assert result.output.strip().endswith(
+        "or give a data file (.csv, .tsv, .parquet, .npz) or audio:FOLDER (a folder of clips)")
     assert "arrays" not in result.output
 
 

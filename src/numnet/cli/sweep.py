@@ -397,16 +397,14 @@ def _data_file(data: str, target: tuple[str, ...], option: str
 
     try:
         _generator(data)
+    except ValueError as exc:
+        if not is_file_source(data):
+            raise _error(exc) from None     # the sets it knows, and what else it takes
+    else:
         if target:
             raise _usage(f"--target names a column of a data file; {option} {data!r} is a "
                          f"built-in data set")
         return None
-    except ValueError:
-        pass
-    if not is_file_source(data):
-        raise _error(f"{option} {data!r} is neither a built-in data set nor a file; give a "
-                     f"data file (.csv, .tsv, .parquet, .npz) or one of the sets "
-                     f"`numnet sweep --help` names")
     try:
         table = load_table(data, list(target) or None)
     except (DataError, ValueError, OSError) as exc:

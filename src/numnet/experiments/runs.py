@@ -135,7 +135,8 @@ def _generator(name: str) -> Callable[..., Arrays]:
         return lambda **kw: numnet.datasets.get_dataset(name, **kw)
     known = sorted([*numnet.datasets.DATASETS, *_OWN_SETS])
     raise ValueError(f"unknown data set {name!r}; choose from {known}, or "
-                     + spelled("pass arrays (X, y)", "give audio:FOLDER (a folder of clips)"))
+                     + spelled("pass arrays (X, y)", "give a data file (.csv, .tsv, .parquet, "
+                                                     ".npz) or audio:FOLDER (a folder of clips)"))
 
 
 @dataclass(frozen=True)
